@@ -1,0 +1,26 @@
+// Package autodiff provides what Gorgonia lacks for gradient-based RL work:
+// global and per-group gradient norms and global-norm clipping on plain
+// slices, copying gradients out of a Gorgonia run, finite-difference
+// gradients, Jacobians and gradient checks, gradients with respect to
+// intermediate (non-leaf) nodes of a graph, and batched per-sample Jacobians
+// of a graph function (for iLQR on a learned dynamics model).
+//
+// Trainers hold gradients as [][]float64, one slice per parameter tensor:
+//
+//	grads, _ := G.Grad(loss, params...)
+//	vm := G.NewTapeMachine(g)
+//	buf := make([][]float64, len(grads))
+//	// each step:
+//	vm.RunAll()
+//	if err := autodiff.CopyGrads(buf, grads); err != nil { ... }
+//	preClip := autodiff.ClipByGlobalNorm(buf, 10)
+//	vm.Reset()
+//
+// Gradient checks compare an analytic gradient with central differences:
+//
+//	relErr := autodiff.CheckGradient(f, grad, x, 1e-6) // f: []float64 -> float64
+//
+// The package knows nothing about RL methods; it has no package-level
+// mutable state, and its types are not safe for concurrent use (one Jacobian
+// per goroutine, like one Gorgonia VM per goroutine).
+package autodiff

@@ -208,7 +208,7 @@ func registry() map[string]func() Env {
 		// "cartpole":            func() Env { return NewCartPole() },
 		// "cartpole-continuous": func() Env { return NewCartPoleContinuous() },
 		"linear": func() Env { return NewLinear(DefaultLinearConfig()) },
-		// "maze":                func() Env { return NewMaze() },
+		"maze":   func() Env { return NewMaze() },
 	}
 }
 

@@ -1,0 +1,402 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/mbrl/mbrl/autodiff"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrNonFinite is wrapped by Regressor methods when the loss or a gradient
+// is NaN or infinite; the weights are left as they were before that step.
+var ErrNonFinite = errors.New("non-finite loss or gradient")
+
+// GraphModel is a model a Regressor can train: Build creates the model's
+// nodes in g (once) and maps x [B, in] to out [B, out]. learn are the
+// weight nodes to optimise; each must carry the Name of one of Params()
+// (as Param-bound nodes do) so the trainer can update that Param.
+type GraphModel interface {
+	Params() []*Param
+	Build(g *G.ExprGraph, x *G.Node) (out *G.Node, learn G.Nodes, err error)
+}
+
+// RegressorConfig configures a Regressor; zero fields mean the defaults.
+type RegressorConfig struct {
+	// Batch is the minibatch size B of the training graph (default 256).
+	Batch int
+	// Adam configures the optimiser (zero value: Adam defaults).
+	Adam Adam
+	// Weighted adds a per-sample weight input [B]; the loss becomes
+	// sum_i w_i sum_j (out_ij - y_ij)² / (B·out).
+	Weighted bool
+	// MaxGradNorm clips the global gradient norm when positive.
+	MaxGradNorm float64
+}
+
+// Regressor trains a GraphModel by minimising the mean squared error
+// mean_ij (out_ij - y_ij)² over minibatches of exactly B rows with Adam.
+// It builds one graph with inputs x [B, in], y [B, out] (and w [B] when
+// weighted) at construction and reuses it for every step: one TapeMachine
+// for forward+backward and one forward-only machine (a subgraph of the
+// same graph) for prediction and validation. A Regressor is not safe for
+// concurrent use.
+type Regressor struct {
+	model        GraphModel
+	in, out, bs  int
+	weighted     bool
+	maxGradNorm  float64
+	g            *G.ExprGraph
+	vm, vmFwd    G.VM
+	xBuf, yBuf   []float64
+	wBuf         []float64
+	loss         *G.Node
+	pred         G.Value // [B, out], filled by the read node
+	predData     []float64
+	gradNodes    G.Nodes
+	grads        [][]float64
+	adam         *Adam
+	learnedNames []string
+}
+
+// NewRegressor builds the training graph for model with input width in
+// and output width out.
+func NewRegressor(model GraphModel, in, out int, cfg RegressorConfig) (*Regressor, error) {
+	bs := cfg.Batch
+	if bs == 0 {
+		bs = 256
+	}
+	if bs < 0 || in <= 0 || out <= 0 {
+		return nil, fmt.Errorf("nn: regressor: invalid batch %d, in %d or out %d", bs, in, out)
+	}
+	r := &Regressor{model: model, in: in, out: out, bs: bs, weighted: cfg.Weighted, maxGradNorm: cfg.MaxGradNorm}
+	g := G.NewGraph()
+	r.g = g
+	r.xBuf = make([]float64, bs*in)
+	r.yBuf = make([]float64, bs*out)
+	x := G.NewMatrix(g, G.Float64, G.WithShape(bs, in), G.WithName("x"),
+		G.WithValue(tensor.New(tensor.WithShape(bs, in), tensor.WithBacking(r.xBuf))))
+	y := G.NewMatrix(g, G.Float64, G.WithShape(bs, out), G.WithName("y"),
+		G.WithValue(tensor.New(tensor.WithShape(bs, out), tensor.WithBacking(r.yBuf))))
+	pred, learn, err := model.Build(g, x)
+	if err != nil {
+		return nil, fmt.Errorf("nn: regressor: building model: %w", err)
+	}
+	if s := pred.Shape(); len(s) != 2 || s[0] != bs || s[1] != out {
+		return nil, fmt.Errorf("nn: regressor: model output shape %v, want [%d %d]", s, bs, out)
+	}
+	diff, err := G.Sub(pred, y)
+	if err != nil {
+		return nil, fmt.Errorf("nn: regressor: %w", err)
+	}
+	sq, err := G.Square(diff)
+	if err != nil {
+		return nil, fmt.Errorf("nn: regressor: %w", err)
+	}
+	if cfg.Weighted {
+		r.wBuf = make([]float64, bs)
+		for i := range r.wBuf {
+			r.wBuf[i] = 1
+		}
+		w := G.NewVector(g, G.Float64, G.WithShape(bs), G.WithName("w"),
+			G.WithValue(tensor.New(tensor.WithShape(bs), tensor.WithBacking(r.wBuf))))
+		rows, err := G.Sum(sq, 1)
+		if err == nil {
+			rows, err = G.HadamardProd(rows, w)
+		}
+		if err == nil {
+			rows, err = G.Sum(rows)
+		}
+		if err == nil {
+			r.loss, err = G.Mul(rows, G.NewConstant(1/float64(bs*out)))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("nn: regressor: weighted loss: %w", err)
+		}
+	} else if r.loss, err = G.Mean(sq); err != nil {
+		return nil, fmt.Errorf("nn: regressor: %w", err)
+	}
+
+	// Match learnable nodes to parameters by name.
+	byName := make(map[string]*Param)
+	for _, p := range model.Params() {
+		byName[p.Name] = p
+	}
+	var params []*Param
+	for _, n := range learn {
+		p, ok := byName[n.Name()]
+		if !ok {
+			return nil, fmt.Errorf("nn: regressor: learnable node %q is not a parameter of the model", n.Name())
+		}
+		if !n.Shape().Eq(p.Value.Shape()) {
+			return nil, fmt.Errorf("nn: regressor: learnable node %q has shape %v, parameter has %v", n.Name(), n.Shape(), p.Value.Shape())
+		}
+		params = append(params, p)
+		r.grads = append(r.grads, make([]float64, len(p.Data())))
+		r.learnedNames = append(r.learnedNames, p.Name)
+	}
+	if r.gradNodes, err = G.Grad(r.loss, learn...); err != nil {
+		return nil, fmt.Errorf("nn: regressor: gradient: %w", err)
+	}
+	r.adam = NewAdam(cfg.Adam, params)
+
+	r.predData = make([]float64, bs*out)
+	r.pred = tensor.New(tensor.WithShape(bs, out), tensor.WithBacking(r.predData))
+	read := G.Read(pred, &r.pred)
+	r.vm = G.NewTapeMachine(g)
+	r.vmFwd = G.NewTapeMachine(g.SubgraphRoots(read))
+	return r, nil
+}
+
+// Batch returns the minibatch size B.
+func (r *Regressor) Batch() int { return r.bs }
+
+// Optimizer returns the Adam optimiser (for State/SetState).
+func (r *Regressor) Optimizer() *Adam { return r.adam }
+
+// Close releases the machines' resources.
+func (r *Regressor) Close() {
+	r.vm.Close()
+	r.vmFwd.Close()
+}
+
+// Step runs forward, backward and one Adam update on one minibatch:
+// x [B, in], y [B, out]. It returns the minibatch loss (before the
+// update) and an error wrapping ErrNonFinite, without updating, if the
+// loss or a gradient is NaN or infinite.
+func (r *Regressor) Step(x, y []float64) (float64, error) {
+	if len(x) != len(r.xBuf) || len(y) != len(r.yBuf) {
+		return 0, fmt.Errorf("nn: regressor step: len(x)=%d len(y)=%d, want %d and %d", len(x), len(y), len(r.xBuf), len(r.yBuf))
+	}
+	copy(r.xBuf, x)
+	copy(r.yBuf, y)
+	for i := range r.wBuf {
+		r.wBuf[i] = 1
+	}
+	return r.run()
+}
+
+// StepWeighted is Step with per-sample weights w [B]; the Regressor must
+// have been built with Weighted.
+func (r *Regressor) StepWeighted(x, y, w []float64) (float64, error) {
+	if !r.weighted {
+		return 0, errors.New("nn: regressor: StepWeighted on a regressor built without Weighted")
+	}
+	if len(x) != len(r.xBuf) || len(y) != len(r.yBuf) || len(w) != r.bs {
+		return 0, fmt.Errorf("nn: regressor step: len(x)=%d len(y)=%d len(w)=%d, want %d, %d and %d", len(x), len(y), len(w), len(r.xBuf), len(r.yBuf), r.bs)
+	}
+	copy(r.xBuf, x)
+	copy(r.yBuf, y)
+	copy(r.wBuf, w)
+	return r.run()
+}
+
+// run does one step on the data already in the input buffers.
+func (r *Regressor) run() (float64, error) {
+	defer r.vm.Reset()
+	if err := r.vm.RunAll(); err != nil {
+		return 0, fmt.Errorf("nn: regressor: run: %w", err)
+	}
+	loss, ok := r.loss.Value().Data().(float64)
+	if !ok {
+		return 0, fmt.Errorf("nn: regressor: loss value %T is not a float64", r.loss.Value().Data())
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, fmt.Errorf("nn: regressor: loss %v: %w", loss, ErrNonFinite)
+	}
+	if err := autodiff.CopyGrads(r.grads, r.gradNodes); err != nil {
+		return loss, fmt.Errorf("nn: regressor: %w", err)
+	}
+	for i, g := range r.grads {
+		for _, v := range g {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return loss, fmt.Errorf("nn: regressor: gradient of %s: %w", r.learnedNames[i], ErrNonFinite)
+			}
+		}
+	}
+	if r.maxGradNorm > 0 {
+		autodiff.ClipByGlobalNorm(r.grads, r.maxGradNorm)
+	}
+	r.adam.Step(r.grads)
+	return loss, nil
+}
+
+// Predict runs the forward-only machine over x [n, in] into dst [n, out],
+// B rows at a time (the last chunk padded with copies of its first row).
+func (r *Regressor) Predict(dst, x []float64, n int) error {
+	if n <= 0 || len(x) != n*r.in || len(dst) != n*r.out {
+		return fmt.Errorf("nn: regressor predict: len(x)=%d len(dst)=%d for n=%d", len(x), len(dst), n)
+	}
+	for s := 0; s < n; s += r.bs {
+		k := min(r.bs, n-s)
+		copy(r.xBuf, x[s*r.in:(s+k)*r.in])
+		for i := k; i < r.bs; i++ {
+			copy(r.xBuf[i*r.in:(i+1)*r.in], x[s*r.in:(s+1)*r.in])
+		}
+		err := r.vmFwd.RunAll()
+		r.vmFwd.Reset()
+		if err != nil {
+			return fmt.Errorf("nn: regressor predict: %w", err)
+		}
+		copy(dst[s*r.out:(s+k)*r.out], r.predData[:k*r.out])
+	}
+	return nil
+}
+
+// Evaluate returns the mean squared error mean_ij (pred_ij - y_ij)² over
+// x [n, in], y [n, out] without updating the weights.
+func (r *Regressor) Evaluate(x, y []float64, n int) (float64, error) {
+	if len(y) != n*r.out {
+		return 0, fmt.Errorf("nn: regressor evaluate: len(y)=%d for n=%d, want %d", len(y), n, n*r.out)
+	}
+	pred := make([]float64, n*r.out)
+	if err := r.Predict(pred, x, n); err != nil {
+		return 0, err
+	}
+	var s float64
+	for i, p := range pred {
+		d := p - y[i]
+		s += d * d
+	}
+	mse := s / float64(len(pred))
+	if math.IsNaN(mse) || math.IsInf(mse, 0) {
+		return mse, fmt.Errorf("nn: regressor evaluate: loss %v: %w", mse, ErrNonFinite)
+	}
+	return mse, nil
+}
+
+// FitResult summarises a Fit.
+type FitResult struct {
+	// Epochs is the number of epochs run and Steps the Adam steps taken.
+	Epochs, Steps int
+	// TrainLoss is the mean minibatch loss of each epoch.
+	TrainLoss []float64
+	// ValLoss is the validation MSE after each epoch (nil without a
+	// validation split).
+	ValLoss []float64
+	// BestEpoch (0-based) is the epoch whose weights were kept and
+	// BestValLoss its validation loss; without validation the last epoch
+	// and NaN.
+	BestEpoch   int
+	BestValLoss float64
+	// EarlyStopped reports that patience ran out before epochs.
+	EarlyStopped bool
+}
+
+// Fit trains on x [n, in], y [n, out] for up to epochs epochs.
+//
+// A random valFrac of the rows (at least one if valFrac > 0) is held out
+// for validation, the split drawn once from rng. Every epoch shuffles the
+// training rows with rng and takes ceil(nTrain/B) steps of exactly B rows;
+// the last partial batch is completed by wrapping around to the start of
+// the epoch's order (so a few rows are seen twice; nTrain < B wraps
+// repeatedly), and no graph is rebuilt. After each epoch the validation
+// MSE is computed; the weights of the best epoch are restored at the end,
+// and training stops early when it has not improved for patience epochs
+// (patience <= 0: never). Without validation the final weights are kept.
+// Adam's state is not rolled back with the weights.
+//
+// It returns an error wrapping ErrNonFinite as soon as a loss is NaN or
+// infinite (the weights of the last good step are kept).
+func (r *Regressor) Fit(x, y []float64, n, epochs int, rng *rand.Rand, valFrac float64, patience int) (FitResult, error) {
+	return r.fit(x, y, nil, n, epochs, rng, valFrac, patience)
+}
+
+// FitWeighted is Fit with per-sample weights w [n] (the Regressor must be
+// built with Weighted); validation loss is unweighted.
+func (r *Regressor) FitWeighted(x, y, w []float64, n, epochs int, rng *rand.Rand, valFrac float64, patience int) (FitResult, error) {
+	if !r.weighted {
+		return FitResult{}, errors.New("nn: regressor: FitWeighted on a regressor built without Weighted")
+	}
+	if len(w) != n {
+		return FitResult{}, fmt.Errorf("nn: regressor fit: len(w)=%d, want n=%d", len(w), n)
+	}
+	return r.fit(x, y, w, n, epochs, rng, valFrac, patience)
+}
+
+func (r *Regressor) fit(x, y, w []float64, n, epochs int, rng *rand.Rand, valFrac float64, patience int) (FitResult, error) {
+	res := FitResult{BestValLoss: math.NaN()}
+	if n <= 0 || len(x) != n*r.in || len(y) != n*r.out {
+		return res, fmt.Errorf("nn: regressor fit: len(x)=%d len(y)=%d for n=%d (in %d, out %d)", len(x), len(y), n, r.in, r.out)
+	}
+	if !(valFrac >= 0 && valFrac < 1) {
+		return res, fmt.Errorf("nn: regressor fit: valFrac %v not in [0, 1)", valFrac)
+	}
+	perm := rng.Perm(n)
+	nVal := int(valFrac * float64(n))
+	if valFrac > 0 && nVal == 0 {
+		nVal = 1
+	}
+	if nVal >= n {
+		return res, fmt.Errorf("nn: regressor fit: %d rows leave nothing to train on after a %v validation split", n, valFrac)
+	}
+	val, train := perm[:nVal], perm[nVal:]
+	var xv, yv []float64
+	var best [][]float64
+	if nVal > 0 {
+		xv = make([]float64, 0, nVal*r.in)
+		yv = make([]float64, 0, nVal*r.out)
+		for _, i := range val {
+			xv = append(xv, x[i*r.in:(i+1)*r.in]...)
+			yv = append(yv, y[i*r.out:(i+1)*r.out]...)
+		}
+		for _, p := range r.model.Params() {
+			best = append(best, append([]float64(nil), p.Data()...))
+		}
+	}
+	for i := range r.wBuf {
+		r.wBuf[i] = 1
+	}
+	nt := len(train)
+	steps := (nt + r.bs - 1) / r.bs
+	wait := 0
+	for ep := range epochs {
+		rng.Shuffle(nt, func(i, j int) { train[i], train[j] = train[j], train[i] })
+		var sum float64
+		for s := range steps {
+			for b := range r.bs {
+				i := train[(s*r.bs+b)%nt]
+				copy(r.xBuf[b*r.in:(b+1)*r.in], x[i*r.in:(i+1)*r.in])
+				copy(r.yBuf[b*r.out:(b+1)*r.out], y[i*r.out:(i+1)*r.out])
+				if w != nil {
+					r.wBuf[b] = w[i]
+				}
+			}
+			loss, err := r.run()
+			if err != nil {
+				return res, fmt.Errorf("nn: regressor fit: epoch %d step %d: %w", ep, s, err)
+			}
+			sum += loss
+			res.Steps++
+		}
+		res.Epochs++
+		res.TrainLoss = append(res.TrainLoss, sum/float64(steps))
+		if nVal == 0 {
+			res.BestEpoch = ep
+			continue
+		}
+		vl, err := r.Evaluate(xv, yv, nVal)
+		if err != nil {
+			return res, fmt.Errorf("nn: regressor fit: epoch %d validation: %w", ep, err)
+		}
+		res.ValLoss = append(res.ValLoss, vl)
+		if ep == 0 || vl < res.BestValLoss {
+			res.BestValLoss, res.BestEpoch, wait = vl, ep, 0
+			for k, p := range r.model.Params() {
+				copy(best[k], p.Data())
+			}
+		} else if wait++; patience > 0 && wait >= patience {
+			res.EarlyStopped = true
+			break
+		}
+	}
+	if nVal > 0 && res.Epochs > 0 {
+		for k, p := range r.model.Params() {
+			copy(p.Data(), best[k])
+		}
+	}
+	return res, nil
+}

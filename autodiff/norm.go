@@ -1,65 +1,91 @@
 package autodiff
 
-import "math"
+import (
+	"math"
 
-// ssqUpdate folds x into the scaled sum of squares (scale, ssq), which
-// represents scale² · ssq, as in LAPACK's dlassq. It never squares a number
-// larger than 1 in magnitude relative to scale, so it neither overflows for
-// huge values nor underflows to zero for tiny ones. Non-finite elements
-// are reported through inf and nan.
-func ssqUpdate(scale, ssq float64, x []float64, inf, nan *bool) (float64, float64) {
+	"gonum.org/v1/gonum/floats"
+)
+
+// maxAbs returns the largest |x_i| over the given slices' elements and
+// whether any element is NaN or infinite.
+func maxAbs(m float64, x []float64, inf, nan *bool) float64 {
 	for _, v := range x {
-		if v == 0 {
-			continue
-		}
 		a := math.Abs(v)
 		switch {
-		case math.IsNaN(a):
+		case a > m:
+			if math.IsInf(a, 1) {
+				*inf = true
+				continue
+			}
+			m = a
+		case a != a:
 			*nan = true
-			continue
-		case math.IsInf(a, 1):
-			*inf = true
-			continue
-		}
-		if scale < a {
-			r := scale / a
-			ssq = 1 + ssq*r*r
-			scale = a
-		} else {
-			r := a / scale
-			ssq += r * r
 		}
 	}
-	return scale, ssq
+	return m
 }
 
-// finishNorm turns a scaled sum of squares into a norm, giving NaN if any
-// element was NaN and +Inf if any element was infinite.
-func finishNorm(scale, ssq float64, inf, nan bool) float64 {
+// Plain sums of squares are exact enough and cannot overflow or underflow
+// when the largest element is within [safeMin, safeMax]: 1e200 times the
+// number of elements is far from overflow, and elements below
+// 1e-100·safeMin contribute less than an ulp.
+const (
+	safeMin = 1e-100
+	safeMax = 1e100
+)
+
+// sumSquares returns ssq + Σ (x_i·2^-e)². Scaling by a power of two is
+// exact (barring underflow of elements negligible next to the largest).
+func sumSquares(ssq float64, x []float64, e int) float64 {
+	if e == 0 {
+		return ssq + floats.Dot(x, x)
+	}
+	for _, v := range x {
+		v = math.Ldexp(v, -e)
+		ssq += v * v
+	}
+	return ssq
+}
+
+// normExp returns the binary exponent e by which to scale elements of
+// largest magnitude m before squaring: 0 when m is in the safe range,
+// otherwise the exponent that brings m into [0.5, 1).
+func normExp(m float64) int {
+	if m >= safeMin && m <= safeMax {
+		return 0
+	}
+	_, e := math.Frexp(m)
+	return e
+}
+
+// GlobalNorm returns the Euclidean norm of all elements of all slices of
+// grads taken together, sqrt(Σ_i Σ_j grads[i][j]²). When the largest
+// element is outside [1e-100, 1e100] it scales all elements by a power of
+// two before squaring, so elements as large as 1e200 (or math.MaxFloat64)
+// or as small as 1e-200 give the right answer without overflow or
+// underflow. The result is NaN if any element is NaN, otherwise +Inf if any
+// element is infinite. Nil or empty slices contribute nothing;
+// GlobalNorm(nil) is 0.
+func GlobalNorm(grads [][]float64) float64 {
+	var m float64
+	var inf, nan bool
+	for _, g := range grads {
+		m = maxAbs(m, g, &inf, &nan)
+	}
 	switch {
 	case nan:
 		return math.NaN()
 	case inf:
 		return math.Inf(1)
-	case scale == 0:
+	case m == 0:
 		return 0
 	}
-	return scale * math.Sqrt(ssq)
-}
-
-// GlobalNorm returns the Euclidean norm of all elements of all slices of
-// grads taken together, sqrt(Σ_i Σ_j grads[i][j]²). It scales as it sums
-// (like BLAS dnrm2), so elements as large as 1e200 or as small as 1e-200 give
-// the right answer without overflow or underflow. The result is NaN if any
-// element is NaN and +Inf if any element is infinite. Nil or empty slices
-// contribute nothing; GlobalNorm(nil) is 0.
-func GlobalNorm(grads [][]float64) float64 {
-	var scale, ssq float64
-	var inf, nan bool
+	e := normExp(m)
+	var ssq float64
 	for _, g := range grads {
-		scale, ssq = ssqUpdate(scale, ssq, g, &inf, &nan)
+		ssq = sumSquares(ssq, g, e)
 	}
-	return finishNorm(scale, ssq, inf, nan)
+	return math.Ldexp(math.Sqrt(ssq), e)
 }
 
 // GroupNorms returns the Euclidean norm of each group of slices: element k
@@ -72,20 +98,17 @@ func GroupNorms(grads [][]float64, groups []int, nGroups int) []float64 {
 	if len(groups) != len(grads) {
 		panic("autodiff: GroupNorms: len(groups) != len(grads)")
 	}
-	scale := make([]float64, nGroups)
-	ssq := make([]float64, nGroups)
-	inf := make([]bool, nGroups)
-	nan := make([]bool, nGroups)
+	members := make([][][]float64, nGroups)
 	for i, g := range grads {
 		k := groups[i]
 		if k < 0 || k >= nGroups {
 			panic("autodiff: GroupNorms: group index out of range")
 		}
-		scale[k], ssq[k] = ssqUpdate(scale[k], ssq[k], g, &inf[k], &nan[k])
+		members[k] = append(members[k], g)
 	}
 	norms := make([]float64, nGroups)
-	for k := range norms {
-		norms[k] = finishNorm(scale[k], ssq[k], inf[k], nan[k])
+	for k, m := range members {
+		norms[k] = GlobalNorm(m)
 	}
 	return norms
 }
@@ -101,7 +124,7 @@ func GroupNorms(grads [][]float64, groups []int, nGroups int) []float64 {
 // returned for the caller to act on.
 func ClipByGlobalNorm(grads [][]float64, maxNorm float64) (preClip float64) {
 	norm := GlobalNorm(grads)
-	if maxNorm <= 0 || !(norm > maxNorm) || math.IsInf(norm, 1) {
+	if maxNorm <= 0 || !(norm > maxNorm) || math.IsInf(norm, 1) { // NaN > maxNorm is false
 		return norm
 	}
 	s := maxNorm / norm

@@ -22,10 +22,13 @@ func TestGlobalNorm(t *testing.T) {
 		{"tiny", [][]float64{{3e-200, 4e-200}}, 5e-200},
 		{"mixed scales", [][]float64{{1e-300, 3e150}, {4e150}}, 5e150},
 		{"max float", [][]float64{{math.MaxFloat64}}, math.MaxFloat64},
+		{"max float pair", [][]float64{{math.MaxFloat64 / 2}, {-math.MaxFloat64 / 2}}, math.MaxFloat64 / math.Sqrt2},
+		{"subnormal", [][]float64{{3 * math.SmallestNonzeroFloat64}, {4 * math.SmallestNonzeroFloat64}}, 5 * math.SmallestNonzeroFloat64},
+		{"edge of safe range", [][]float64{{3e100, 4e100}, {1e-101}}, 5e100},
 	} {
 		got := GlobalNorm(tc.grads)
 		// A handful of rounding steps: a few ulps.
-		if math.Abs(got-tc.want) > 4e-16*tc.want {
+		if math.Abs(got-tc.want) > 4e-16*tc.want && got != tc.want {
 			t.Errorf("%s: GlobalNorm = %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -41,7 +41,7 @@
 //		},
 //	}
 //	if err := checkpoints.Save("runs/x/final.safetensors", c); err != nil { ... }
-//	c, err := checkpoints.Load("runs/x/final.safetensors")
+//	loaded, err := checkpoints.Load("runs/x/final.safetensors")
 //	if errors.Is(err, checkpoints.ErrChecksum) { ... }
-//	w, ok := c.Tensor("policy.l0.weight")
+//	w, ok := loaded.Tensor("policy.l0.weight")
 package checkpoints

@@ -22,7 +22,7 @@ import (
 // Save refuses (with an error wrapping [ErrInvalid] or [ErrMismatch]) a
 // checkpoint whose tensors have empty or duplicate names, data lengths not
 // matching their shapes, or NaN or Inf values, or that disagrees with its
-// ModelSpecs (see [Metadata].Models). c.Meta.FormatVersion must be zero or
+// ModelSpecs (see [Metadata.Models]). c.Meta.FormatVersion must be zero or
 // [FormatVersion]; c is not modified.
 func Save(path string, c *Checkpoint) error {
 	return saveTo(path, c, nil)

@@ -28,12 +28,12 @@ var ErrDifferentiated = errors.New("autodiff: graph already differentiated")
 // hs...)...). Intermediate gradients are total derivatives: dL/dh_t sums
 // every path from h_t to the loss, h_t's own cost term included.
 //
-// GradWRT calls G.Backpropagate with a unit seed, as G.Grad does; Gorgonia's
-// reverse sweep accepts non-leaf targets (it stops needing the chain rule at
-// the earliest one). The children of the earliest intermediate targets then
-// receive gradient terms that nothing uses; those few nodes stay in the
-// graph and are computed by a machine built on the whole graph (build it on
-// g.SubgraphRoots of the nodes you need to skip them).
+// GradWRT calls G.Backpropagate with a unit seed, as G.Grad does: only
+// G.Grad checks for leaves, and Backpropagate's reverse sweep handles any
+// target that lies on a path to the loss. The children of the earliest
+// intermediate targets receive gradient terms that nothing uses; those few
+// nodes stay in the graph and are computed by a machine built on the whole
+// graph (build it on g.SubgraphRoots of the nodes you need to skip them).
 //
 // The gradient of an intermediate node is returned through a copy (x + 0)
 // that nothing else reads: without it, Gorgonia's TapeMachine, which keeps
@@ -41,10 +41,11 @@ var ErrDifferentiated = errors.New("autodiff: graph already differentiated")
 // the gradient's memory in place later in the backward sweep, and Value()
 // after the run shows another quantity (measured: with a residual
 // recurrence h_{t+1} = h_t + tanh(...), dL/dh_2 and dL/dh_3 read back
-// equal to dL/dh_1). After the machine has run, read the gradients with CopyGrads or
-// AddGrads (their Value() aliases memory that the next run overwrites). Do
-// not read the Value() of the intermediate nodes themselves: the backward
-// pass overwrites them in place too; read them with G.Read instead.
+// equal to dL/dh_1). After the machine has run, read the gradients with
+// CopyGrads or AddGrads (their Value() aliases memory that the next run
+// overwrites). Do not read the Value() of the intermediate nodes
+// themselves: the backward pass overwrites them in place too; read them
+// with G.Read instead.
 //
 // GradWRT must be called at most once per graph region: it returns
 // ErrDifferentiated if loss or anything it depends on already has a

@@ -20,6 +20,16 @@
 //
 //	relErr := autodiff.CheckGradient(f, grad, x, 1e-6) // f: []float64 -> float64
 //
+// Per-timestep gradients of an unrolled graph, with the parameters' in the
+// same backward pass (G.Grad accepts only leaves):
+//
+//	grads, err := autodiff.GradWRT(loss, append(params, hs...)...)
+//
+// Per-sample Jacobians of a row-wise model out [B, n] = f(x [B, dx], u [B, du]):
+//
+//	jac, err := autodiff.NewJacobian(g, out, x, u)
+//	J, err := jac.Compute() // J[0]: [B, n, dx], J[1]: [B, n, du]
+//
 // The package knows nothing about RL methods; it has no package-level
 // mutable state, and its types are not safe for concurrent use (one Jacobian
 // per goroutine, like one Gorgonia VM per goroutine).

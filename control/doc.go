@@ -1,0 +1,39 @@
+// Package control is trajectory optimisation and feedback control on known
+// or learned dynamics: finite- and infinite-horizon discrete LQR (Riccati
+// recursion and the DARE, with gonum), iLQR with adaptive
+// Levenberg-Marquardt regularisation, line search and control bounds
+// (Tassa et al. 2012, 2014), receding-horizon MPC over iLQR with warm
+// starts (one plan or a population of plans), and time-varying
+// linear-Gaussian controllers extracted from either.
+//
+// Dynamics come through the small Model interface (f and its Jacobians) and
+// costs through Cost (c and its derivatives); envs.Dynamics satisfies both,
+// and a learned model can be adapted to Model. iLQR takes an optional
+// ExtraCost, a time-indexed term with derivatives, which guided policy
+// search and PLATO use to pull the trajectory towards a learner.
+//
+// Infinite-horizon LQR about an equilibrium:
+//
+//	dyn := envs.NewCartPoleContinuous().Dynamics()
+//	p := control.Linearize(dyn, dyn, make([]float64, 4), []float64{0})
+//	p.Q, p.R = myQ, myR // or keep the cost's Hessians
+//	sol, err := p.SolveInfinite()
+//	sol.Act(u, x) // u = K x
+//
+// iLQR from an initial guess, then the time-varying controller:
+//
+//	dyn := envs.PendulumDynamics{}
+//	low, high := dyn.ActionBounds()
+//	s, err := control.NewILQR(dyn, dyn, 100, &control.ILQRSettings{Low: low, High: high})
+//	sol, err := s.Solve(x0, nil)
+//	ctrl := sol.Controller() // u_t = U_t + K_t (x - X_t)
+//
+// MPC as a policy on observations, one per goroutine:
+//
+//	mpc, err := control.NewMPC(dyn, dyn, &control.MPCSettings{Plans: 16, Low: low, High: high,
+//		Fresh: []control.Generator{control.ZeroPlan{}, control.RandomPlan{Hold: 5},
+//			control.BangBang{}, control.PendulumSwingUp()}})
+//	pol := mpc.ObsPolicy(dyn)
+//	pol.Act(action, obs)
+//	worker := pol.Clone()
+package control

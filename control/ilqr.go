@@ -1,0 +1,681 @@
+// iLQR after
+//
+//	Y. Tassa, T. Erez, E. Todorov, "Synthesis and stabilization of complex
+//	behaviors through online trajectory optimization", IROS 2012
+//	(backward pass with the regularisation of Sec. II-F and its mu, delta
+//	schedule, improved value update eq. 11, backtracking line search with
+//	the expected reduction of eq. 12-13), and
+//
+//	Y. Tassa, N. Mansard, E. Todorov, "Control-limited differential dynamic
+//	programming", ICRA 2014 (box-constrained QP on Q_uu for the feedforward
+//	term by projected Newton, feedback gains zeroed on clamped dimensions).
+
+package control
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/mbrl/mbrl/envs"
+)
+
+// Model is a deterministic discrete-time transition x' = f(x, u) with its
+// Jacobians. envs.Dynamics satisfies it; so can a learned model.
+type Model interface {
+	StateDim() int
+	ActionDim() int
+	// Next writes f(x, u) into dst (len StateDim).
+	Next(dst, x, u []float64)
+	// Jacobians writes df/dx [n, n] into fx and df/du [n, m] into fu,
+	// row-major.
+	Jacobians(fx, fu, x, u []float64)
+}
+
+// Cost is a per-step cost c(x, u) with first and second derivatives.
+// envs.Dynamics satisfies it.
+type Cost interface {
+	Cost(x, u []float64) float64
+	// CostDerivs fills d with c and its derivatives at (x, u).
+	CostDerivs(d *envs.CostDerivs, x, u []float64)
+}
+
+// ExtraCost is a caller-supplied, time-indexed cost term added to the
+// per-step cost of steps t = 0..H-1 (not to the terminal cost). Add adds its
+// value into d.L and its derivatives into d.Lx, d.Lu, d.Lxx, d.Luu, d.Lux.
+// Guided policy search adds lambda_t'(pi(x) - u) + rho_t |pi(x) - u|^2 this
+// way, PLATO a KL pull towards a learner.
+type ExtraCost interface {
+	Add(t int, x, u []float64, d *envs.CostDerivs)
+}
+
+// ILQRSettings configures iLQR. The zero value of every field means its
+// default.
+type ILQRSettings struct {
+	// MaxIter bounds the iterations of Solve (default 100).
+	MaxIter int
+	// RelTol stops when an accepted step changes the cost by less than
+	// RelTol times its magnitude (default 1e-7).
+	RelTol float64
+	// GradTol stops when the mean over t of max_i |k_t,i| / (|u_t,i| + 1)
+	// falls below it while mu < 1e-5 (default 1e-4; Tassa et al. 2012).
+	GradTol float64
+	// Mu0 is the initial regularisation mu (default 0: none until needed).
+	Mu0 float64
+	// MuMin (default 1e-6) and MuMax (default 1e10) bound mu; Delta0
+	// (default 2) is the factor of the mu schedule.
+	MuMin, MuMax, Delta0 float64
+	// Alphas are the line-search step sizes tried in order (default
+	// 10^linspace(0, -3, 11)).
+	Alphas []float64
+	// Low and High bound the controls (len m); nil means unbounded. With
+	// bounds the backward pass solves a box QP (Tassa et al. 2014).
+	Low, High []float64
+	// NoTerminalCost drops the terminal cost. By default the cost of a
+	// trajectory is sum_{t<H} [c(x_t, u_t) + extra_t] + c(x_H, 0), i.e. the
+	// per-step cost at the final state with zero action (its x-derivatives
+	// only).
+	NoTerminalCost bool
+	// Extra is an optional extra time-indexed cost (nil for none).
+	Extra ExtraCost
+}
+
+// IterStat records one iLQR iteration.
+type IterStat struct {
+	Iter     int     // 1-based iteration number
+	Cost     float64 // cost of the trajectory after the iteration
+	Mu       float64 // regularisation used by the backward pass
+	Alpha    float64 // accepted step size (0 if the step was rejected)
+	Expected float64 // expected reduction -dV(alpha) of the accepted step
+	Accepted bool
+}
+
+// Solution is an iLQR result: the trajectory x_0..x_H ([H+1][n]) and
+// u_0..u_{H-1} ([H][m]), the gains of the last backward pass (K[t] [m*n]
+// row-major feedback and Kff[t] [m] feed-forward on deviations, Tassa's K
+// and k), the trajectory cost and per-iteration statistics.
+type Solution struct {
+	X, U      [][]float64
+	K, Kff    [][]float64
+	Cost      float64
+	Iters     []IterStat
+	Converged bool // a stopping test was met (not just MaxIter)
+}
+
+// Controller returns the time-varying linear controller of the solution,
+// u_t = U[t] + K[t] (x - X[t]), i.e. Offset[t] = U[t] - K[t] X[t], with zero
+// covariance. It does not clip to control bounds (environments do).
+func (s *Solution) Controller() *LinearGaussianController {
+	H := len(s.U)
+	m := len(s.U[0])
+	n := len(s.X[0])
+	c := NewLinearGaussianController(n, m, H)
+	for t := range H {
+		copy(c.K[t], s.K[t])
+		for i := range m {
+			v := s.U[t][i]
+			for j := range n {
+				v -= s.K[t][i*n+j] * s.X[t][j]
+			}
+			c.Offset[t][i] = v
+		}
+	}
+	return c
+}
+
+// Clone returns a deep copy of s.
+func (s *Solution) Clone() *Solution {
+	cp := func(a [][]float64) [][]float64 {
+		b := make([][]float64, len(a))
+		for i := range a {
+			b[i] = append([]float64(nil), a[i]...)
+		}
+		return b
+	}
+	return &Solution{
+		X: cp(s.X), U: cp(s.U), K: cp(s.K), Kff: cp(s.Kff),
+		Cost: s.Cost, Iters: append([]IterStat(nil), s.Iters...), Converged: s.Converged,
+	}
+}
+
+// ErrNonFinite is returned (wrapped) when the cost of the initial
+// trajectory is NaN or infinite.
+var ErrNonFinite = errors.New("control: non-finite cost")
+
+// ILQR is an iterative LQR solver over a fixed horizon with all work memory
+// preallocated: after NewILQR, Solve and Iterate do not allocate (unless the
+// Model, Cost or ExtraCost do). It is not safe for concurrent use; make one
+// per goroutine.
+type ILQR struct {
+	model   Model
+	cost    Cost
+	s       ILQRSettings
+	H, n, m int
+
+	sol     Solution
+	x0      []float64
+	xn, un  [][]float64 // candidate trajectory of the line search
+	fx, fu  [][]float64 // [H][n*n], [H][n*m]
+	d       []*envs.CostDerivs
+	scratch *envs.CostDerivs // value of the extra cost in rollouts
+	zeroU   []float64
+	uEval   []float64 // controls at which derivatives are taken
+
+	mu, delta float64
+	dV1, dV2  float64 // expected reduction terms of the last backward pass
+	fresh     bool    // derivatives are valid for sol.X, sol.U
+	done      bool
+
+	// backward-pass work memory
+	vx, vxn, vxx, vxxn      []float64
+	qx, qu, qxx, quu, qux   []float64
+	quur, quxr, vfx, vfu    []float64
+	tk                      []float64
+	qp                      boxQP
+	lower, upper, kfree, kt []float64
+}
+
+// NewILQR returns a solver for horizon H >= 1 with the given settings (nil
+// for defaults).
+func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, error) {
+	n, m := model.StateDim(), model.ActionDim()
+	if H < 1 || n < 1 || m < 1 {
+		return nil, fmt.Errorf("control: iLQR needs H, n, m >= 1, got %d, %d, %d", H, n, m)
+	}
+	var s ILQRSettings
+	if settings != nil {
+		s = *settings
+	}
+	if s.MaxIter <= 0 {
+		s.MaxIter = 100
+	}
+	if s.RelTol <= 0 {
+		s.RelTol = 1e-7
+	}
+	if s.GradTol <= 0 {
+		s.GradTol = 1e-4
+	}
+	if s.MuMin <= 0 {
+		s.MuMin = 1e-6
+	}
+	if s.MuMax <= 0 {
+		s.MuMax = 1e10
+	}
+	if s.Delta0 <= 1 {
+		s.Delta0 = 2
+	}
+	if len(s.Alphas) == 0 {
+		s.Alphas = make([]float64, 11)
+		for i := range s.Alphas {
+			s.Alphas[i] = math.Pow(10, -3*float64(i)/10)
+		}
+	} else {
+		s.Alphas = append([]float64(nil), s.Alphas...)
+	}
+	if (s.Low == nil) != (s.High == nil) {
+		return nil, errors.New("control: iLQR needs both Low and High bounds or neither")
+	}
+	if s.Low != nil {
+		if len(s.Low) != m || len(s.High) != m {
+			return nil, fmt.Errorf("control: iLQR bounds have %d and %d values, want %d", len(s.Low), len(s.High), m)
+		}
+		for i := range m {
+			if !(s.Low[i] <= s.High[i]) {
+				return nil, fmt.Errorf("control: iLQR bound %d: low %g > high %g", i, s.Low[i], s.High[i])
+			}
+		}
+		s.Low = append([]float64(nil), s.Low...)
+		s.High = append([]float64(nil), s.High...)
+	}
+	p := &ILQR{model: model, cost: cost, s: s, H: H, n: n, m: m}
+	mat := func(rows, cols int) [][]float64 {
+		back := make([]float64, rows*cols)
+		a := make([][]float64, rows)
+		for i := range a {
+			a[i] = back[i*cols : (i+1)*cols : (i+1)*cols]
+		}
+		return a
+	}
+	p.sol = Solution{
+		X: mat(H+1, n), U: mat(H, m), K: mat(H, m*n), Kff: mat(H, m),
+		Iters: make([]IterStat, 0, s.MaxIter+1),
+	}
+	p.x0 = make([]float64, n)
+	p.xn, p.un = mat(H+1, n), mat(H, m)
+	p.fx, p.fu = mat(H, n*n), mat(H, n*m)
+	p.d = make([]*envs.CostDerivs, H+1)
+	for t := range p.d {
+		p.d[t] = newDerivs(n, m)
+	}
+	p.scratch = newDerivs(n, m)
+	p.zeroU = make([]float64, m)
+	p.uEval = make([]float64, m)
+	v := func(k int) []float64 { return make([]float64, k) }
+	p.vx, p.vxn, p.vxx, p.vxxn = v(n), v(n), v(n*n), v(n*n)
+	p.qx, p.qu, p.qxx, p.quu, p.qux = v(n), v(m), v(n*n), v(m*m), v(m*n)
+	p.quur, p.quxr, p.vfx, p.vfu = v(m*m), v(m*n), v(n*n), v(n*m)
+	p.tk = v(m)
+	p.lower, p.upper, p.kfree, p.kt = v(m), v(m), v(m), v(m)
+	p.qp = newBoxQP(m)
+	return p, nil
+}
+
+// newDerivs allocates cost-derivative buffers for n states and m actions.
+func newDerivs(n, m int) *envs.CostDerivs { return envs.NewCostDerivs(n, m) }
+
+func zeroDerivs(d *envs.CostDerivs) {
+	d.L = 0
+	clear(d.Lx)
+	clear(d.Lu)
+	clear(d.Lxx)
+	clear(d.Luu)
+	clear(d.Lux)
+}
+
+// Horizon returns H.
+func (p *ILQR) Horizon() int { return p.H }
+
+// SetExtra replaces the extra cost term (nil for none). Call Init (or
+// Solve) afterwards so that the trajectory cost includes it.
+func (p *ILQR) SetExtra(e ExtraCost) { p.s.Extra = e }
+
+// Settings returns the effective settings (defaults filled in).
+func (p *ILQR) Settings() ILQRSettings { return p.s }
+
+// Solution returns the current solution. It is the solver's own and is
+// overwritten by the next Init, Iterate or Solve; Clone it to keep it.
+func (p *ILQR) Solution() *Solution { return &p.sol }
+
+// Solve runs iLQR from x0 [n] with initial controls u ([H][m], clipped to
+// the bounds; nil means zeros) until convergence or MaxIter iterations, and
+// returns the solver's solution (see Solution for its lifetime).
+func (p *ILQR) Solve(x0 []float64, u [][]float64) (*Solution, error) {
+	if err := p.Init(x0, u); err != nil {
+		return nil, err
+	}
+	for range p.s.MaxIter {
+		done, err := p.Iterate()
+		if err != nil {
+			return &p.sol, err
+		}
+		if done {
+			break
+		}
+	}
+	return &p.sol, nil
+}
+
+// Init sets the initial state and controls (as Solve) and rolls out the
+// initial trajectory, resetting mu and the statistics.
+func (p *ILQR) Init(x0 []float64, u [][]float64) error {
+	if len(x0) != p.n {
+		return fmt.Errorf("control: iLQR x0 has %d values, want %d", len(x0), p.n)
+	}
+	if u != nil && len(u) != p.H {
+		return fmt.Errorf("control: iLQR initial controls have %d steps, want %d", len(u), p.H)
+	}
+	copy(p.x0, x0)
+	for t := range p.H {
+		if u == nil {
+			clear(p.sol.U[t])
+		} else {
+			copy(p.sol.U[t], u[t])
+		}
+		p.clip(p.sol.U[t])
+		clear(p.sol.K[t])
+		clear(p.sol.Kff[t])
+	}
+	p.mu, p.delta = p.s.Mu0, 1
+	p.sol.Iters = p.sol.Iters[:0]
+	p.sol.Converged = false
+	p.fresh, p.done = false, false
+	p.sol.Cost = p.rollout(p.sol.X, p.sol.U, p.sol.U, 0, true)
+	if !isFinite(p.sol.Cost) {
+		return fmt.Errorf("%w of the initial trajectory: %g", ErrNonFinite, p.sol.Cost)
+	}
+	return nil
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+func (p *ILQR) clip(u []float64) {
+	if p.s.Low == nil {
+		return
+	}
+	for i, v := range u {
+		u[i] = math.Min(math.Max(v, p.s.Low[i]), p.s.High[i])
+	}
+}
+
+// rollout simulates from x0. With open = true it applies the controls in
+// uDst as they are (uRef is unused); otherwise it applies the
+// line-search policy u = clip(uRef_t + alpha k_t + K_t (x - X_t)) about the
+// current solution. It writes the states to xDst and returns the cost.
+func (p *ILQR) rollout(xDst, uDst, uRef [][]float64, alpha float64, open bool) float64 {
+	n, m := p.n, p.m
+	copy(xDst[0], p.x0)
+	var J float64
+	for t := range p.H {
+		x, u := xDst[t], uDst[t]
+		if !open {
+			K, k, xr := p.sol.K[t], p.sol.Kff[t], p.sol.X[t]
+			for i := range m {
+				v := uRef[t][i] + alpha*k[i]
+				for j := range n {
+					v += K[i*n+j] * (x[j] - xr[j])
+				}
+				u[i] = v
+			}
+			p.clip(u)
+		}
+		J += p.cost.Cost(x, u)
+		if p.s.Extra != nil {
+			zeroDerivs(p.scratch)
+			p.s.Extra.Add(t, x, u, p.scratch)
+			J += p.scratch.L
+		}
+		p.model.Next(xDst[t+1], x, u)
+	}
+	if !p.s.NoTerminalCost {
+		J += p.cost.Cost(xDst[p.H], p.zeroU)
+	}
+	return J
+}
+
+// interior returns u, or with bounds a copy of u moved inside the box by a
+// relative 1e-9 on the dimensions at a finite bound. Derivatives at a bound
+// are so taken from the side of the feasible controls: models that clip
+// their input (as the envs do) report zero sensitivity exactly at the
+// bound, which would make Q_uu singular for a clamped control.
+func (p *ILQR) interior(u []float64) []float64 {
+	if p.s.Low == nil {
+		return u
+	}
+	v := p.uEval
+	for i, ui := range u {
+		lo, hi := p.s.Low[i], p.s.High[i]
+		eps := 1e-9 * math.Max(1, math.Abs(ui))
+		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
+			eps = math.Min(eps, (hi-lo)/4)
+		}
+		switch {
+		case ui <= lo && ui+eps < hi:
+			ui = lo + eps
+		case ui >= hi && ui-eps > lo:
+			ui = hi - eps
+		}
+		v[i] = ui
+	}
+	return v
+}
+
+// derivatives evaluates the Jacobians and cost derivatives along the
+// current trajectory.
+func (p *ILQR) derivatives() {
+	for t := range p.H {
+		x, u := p.sol.X[t], p.interior(p.sol.U[t])
+		p.model.Jacobians(p.fx[t], p.fu[t], x, u)
+		d := p.d[t]
+		zeroDerivs(d)
+		p.cost.CostDerivs(d, x, u)
+		if p.s.Extra != nil {
+			p.s.Extra.Add(t, x, u, d)
+		}
+	}
+	d := p.d[p.H]
+	zeroDerivs(d)
+	if !p.s.NoTerminalCost {
+		p.cost.CostDerivs(d, p.sol.X[p.H], p.zeroU)
+		clear(d.Lu)
+		clear(d.Luu)
+		clear(d.Lux)
+	}
+	p.fresh = true
+}
+
+// backward runs the regularised backward pass at the current mu and
+// reports false if some Q_uu (regularised) is not positive definite.
+func (p *ILQR) backward() bool {
+	n, m, mu := p.n, p.m, p.mu
+	dT := p.d[p.H]
+	copy(p.vx, dT.Lx)
+	copy(p.vxx, dT.Lxx)
+	p.dV1, p.dV2 = 0, 0
+	bounded := p.s.Low != nil
+	for t := p.H - 1; t >= 0; t-- {
+		fx, fu, d := p.fx[t], p.fu[t], p.d[t]
+		vx, vxx := p.vx, p.vxx
+		// vfx = Vxx fx [n, n], vfu = Vxx fu [n, m].
+		for i := range n {
+			for j := range n {
+				var s float64
+				for k := range n {
+					s += vxx[i*n+k] * fx[k*n+j]
+				}
+				p.vfx[i*n+j] = s
+			}
+			for j := range m {
+				var s float64
+				for k := range n {
+					s += vxx[i*n+k] * fu[k*m+j]
+				}
+				p.vfu[i*m+j] = s
+			}
+		}
+		// Qx = lx + fx'Vx, Qu = lu + fu'Vx.
+		for j := range n {
+			s := d.Lx[j]
+			for k := range n {
+				s += fx[k*n+j] * vx[k]
+			}
+			p.qx[j] = s
+		}
+		for j := range m {
+			s := d.Lu[j]
+			for k := range n {
+				s += fu[k*m+j] * vx[k]
+			}
+			p.qu[j] = s
+		}
+		// Qxx = lxx + fx' Vxx fx.
+		for i := range n {
+			for j := range n {
+				s := d.Lxx[i*n+j]
+				for k := range n {
+					s += fx[k*n+i] * p.vfx[k*n+j]
+				}
+				p.qxx[i*n+j] = s
+			}
+		}
+		// Quu = luu + fu' Vxx fu, Qux = lux + fu' Vxx fx, and their
+		// regularised versions with Vxx + mu I (Tassa et al. 2012 eq. 10).
+		for i := range m {
+			for j := range m {
+				s := d.Luu[i*m+j]
+				var r float64
+				for k := range n {
+					s += fu[k*m+i] * p.vfu[k*m+j]
+					r += fu[k*m+i] * fu[k*m+j]
+				}
+				p.quu[i*m+j] = s
+				p.quur[i*m+j] = s + mu*r
+			}
+			for j := range n {
+				s := d.Lux[i*n+j]
+				var r float64
+				for k := range n {
+					s += fu[k*m+i] * p.vfx[k*n+j]
+					r += fu[k*m+i] * fx[k*n+j]
+				}
+				p.qux[i*n+j] = s
+				p.quxr[i*n+j] = s + mu*r
+			}
+		}
+		K, k := p.sol.K[t], p.sol.Kff[t]
+		if bounded {
+			for i := range m {
+				p.lower[i] = p.s.Low[i] - p.sol.U[t][i]
+				p.upper[i] = p.s.High[i] - p.sol.U[t][i]
+			}
+			// Warm start from the previous k_t (Tassa et al. 2014).
+			if !p.qp.solve(p.quur, p.qu, p.lower, p.upper, k) {
+				return false
+			}
+			clear(K)
+			// K on the free dimensions: -H_ff^{-1} Qux_f; zero elsewhere.
+			nf := p.qp.nfree
+			if nf > 0 {
+				for j := range n {
+					for a := range nf {
+						p.kfree[a] = p.quxr[p.qp.freeIdx[a]*n+j]
+					}
+					cholSolve(p.qp.lf, nf, p.kfree[:nf])
+					for a := range nf {
+						K[p.qp.freeIdx[a]*n+j] = -p.kfree[a]
+					}
+				}
+			}
+		} else {
+			L := p.qp.l
+			copy(L, p.quur)
+			if !cholesky(L, m) {
+				return false
+			}
+			copy(k, p.qu)
+			cholSolve(L, m, k)
+			for i := range m {
+				k[i] = -k[i]
+			}
+			for j := range n {
+				for i := range m {
+					p.tk[i] = p.quxr[i*n+j]
+				}
+				cholSolve(L, m, p.tk)
+				for i := range m {
+					K[i*n+j] = -p.tk[i]
+				}
+			}
+		}
+		// Expected reduction: dV = alpha k'Qu + alpha^2/2 k'Quu k.
+		for i := range m {
+			p.dV1 += k[i] * p.qu[i]
+			var s float64
+			for j := range m {
+				s += p.quu[i*m+j] * k[j]
+			}
+			p.tk[i] = s // Quu k
+			p.dV2 += 0.5 * k[i] * s
+		}
+		// Improved value update (eq. 11) with the unregularised Q terms:
+		// Vx = Qx + K'Quu k + K'Qu + Qux'k,
+		// Vxx = Qxx + K'Quu K + K'Qux + Qux'K.
+		for j := range n {
+			s := p.qx[j]
+			for i := range m {
+				s += K[i*n+j]*(p.tk[i]+p.qu[i]) + p.qux[i*n+j]*k[i]
+			}
+			p.vxn[j] = s
+		}
+		for a := range n {
+			for b := a; b < n; b++ {
+				s := p.qxx[a*n+b]
+				for i := range m {
+					var kq float64 // (Quu K)_{i,b}
+					for j := range m {
+						kq += p.quu[i*m+j] * K[j*n+b]
+					}
+					s += K[i*n+a]*kq + K[i*n+a]*p.qux[i*n+b] + p.qux[i*n+a]*K[i*n+b]
+				}
+				p.vxxn[a*n+b] = s
+				p.vxxn[b*n+a] = s
+			}
+		}
+		p.vx, p.vxn = p.vxn, p.vx
+		p.vxx, p.vxxn = p.vxxn, p.vxx
+		if !isFinite(p.dV1) || !isFinite(p.dV2) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *ILQR) increaseMu() {
+	p.delta = math.Max(p.s.Delta0, p.delta*p.s.Delta0)
+	p.mu = math.Max(p.s.MuMin, p.mu*p.delta)
+}
+
+func (p *ILQR) decreaseMu() {
+	p.delta = math.Min(1/p.s.Delta0, p.delta/p.s.Delta0)
+	if p.mu*p.delta > p.s.MuMin {
+		p.mu *= p.delta
+	} else {
+		p.mu = 0
+	}
+}
+
+// Iterate performs one iLQR iteration on the current solution: derivatives,
+// a backward pass (raising mu until Q_uu is positive definite) and a
+// line-search forward pass; it reports whether a stopping test is met. An
+// error (wrapping ErrNotPositiveDefinite) is returned if Q_uu stays
+// indefinite up to MuMax.
+func (p *ILQR) Iterate() (done bool, err error) {
+	if p.done {
+		return true, nil
+	}
+	if !p.fresh {
+		p.derivatives()
+	}
+	for !p.backward() {
+		p.increaseMu()
+		if p.mu > p.s.MuMax {
+			p.done = true
+			return true, fmt.Errorf("%w: Q_uu at mu = %g > MuMax", ErrNotPositiveDefinite, p.mu)
+		}
+	}
+	stat := IterStat{Iter: len(p.sol.Iters) + 1, Mu: p.mu, Cost: p.sol.Cost}
+	// Gradient test (Tassa's code): small feed-forward relative to u.
+	var g float64
+	for t := range p.H {
+		var mx float64
+		for i, k := range p.sol.Kff[t] {
+			mx = math.Max(mx, math.Abs(k)/(math.Abs(p.sol.U[t][i])+1))
+		}
+		g += mx
+	}
+	g /= float64(p.H)
+	if g < p.s.GradTol && p.mu < 1e-5 {
+		p.decreaseMu()
+		p.sol.Converged, p.done = true, true
+		p.sol.Iters = append(p.sol.Iters, stat)
+		return true, nil
+	}
+	// Backtracking line search: accept the first alpha that reduces the
+	// cost (z > 0 in Tassa et al. 2012).
+	for _, a := range p.s.Alphas {
+		J := p.rollout(p.xn, p.un, p.sol.U, a, false)
+		if isFinite(J) && J < p.sol.Cost {
+			stat.Alpha, stat.Accepted = a, true
+			stat.Expected = -(a*p.dV1 + a*a*p.dV2)
+			rel := (p.sol.Cost - J) / math.Max(math.Abs(J), 1e-300)
+			p.sol.X, p.xn = p.xn, p.sol.X
+			p.sol.U, p.un = p.un, p.sol.U
+			p.sol.Cost, stat.Cost = J, J
+			p.fresh = false
+			p.decreaseMu()
+			if rel < p.s.RelTol {
+				p.sol.Converged, p.done = true, true
+			}
+			break
+		}
+	}
+	if !stat.Accepted {
+		p.increaseMu()
+		if p.mu > p.s.MuMax {
+			// No improvement even at maximal regularisation: a (local)
+			// optimum to the precision the line search can see.
+			p.sol.Converged, p.done = true, true
+		}
+	}
+	p.sol.Iters = append(p.sol.Iters, stat)
+	return p.done, nil
+}

@@ -40,6 +40,9 @@ func (s Space) String() string {
 	if s.Discrete {
 		return fmt.Sprintf("discrete(%d)", s.N)
 	}
+	if len(s.Low) == 0 || len(s.High) != len(s.Low) {
+		return fmt.Sprintf("box(%d)", len(s.Low))
+	}
 	lo, hi := s.Low[0], s.High[0]
 	same := true
 	for i := range s.Low {
@@ -191,6 +194,22 @@ type Known interface {
 	Dynamics() Dynamics
 }
 
+// ActionMapper is implemented by environments with known dynamics whose Step
+// action is not the action of their Dynamics: CartPole maps its discrete push
+// to a force. DynamicsAction writes into dst (len Dynamics().ActionDim()) the
+// dynamics action that Step applies for action.
+type ActionMapper interface {
+	DynamicsAction(dst, action []float64)
+}
+
+// CostReward is implemented by environments with known dynamics that report
+// whether Step's reward is exactly -Dynamics().Cost(x, u) of the state before
+// the step (true for pendulum and linear; false for the cart-poles, whose
+// Dynamics cost is a control cost and whose reward is 1 per step alive).
+type CostReward interface {
+	RewardIsNegCost() bool
+}
+
 // DynamicsOf returns the known dynamics of env, or false if it has none.
 func DynamicsOf(env Env) (Dynamics, bool) {
 	k, ok := env.(Known)
@@ -204,11 +223,11 @@ func DynamicsOf(env Env) (Dynamics, bool) {
 // in mutable package state.
 func registry() map[string]func() Env {
 	return map[string]func() Env{
-		"pendulum": func() Env { return NewPendulum() },
-		// "cartpole":            func() Env { return NewCartPole() },
-		// "cartpole-continuous": func() Env { return NewCartPoleContinuous() },
-		"linear": func() Env { return NewLinear(DefaultLinearConfig()) },
-		"maze":   func() Env { return NewMaze() },
+		"pendulum":            func() Env { return NewPendulum() },
+		"cartpole":            func() Env { return NewCartPole() },
+		"cartpole-continuous": func() Env { return NewCartPoleContinuous() },
+		"linear":              func() Env { return NewLinear(DefaultLinearConfig()) },
+		"maze":                func() Env { return NewMaze() },
 	}
 }
 

@@ -241,3 +241,12 @@ func checkStateFromObs(t *testing.T, d Dynamics, x []float64, norm func([]float6
 	}
 	checkSlice(t, "StateFromObs(Obs(x))", back, want, 1e-12)
 }
+
+// testGraph makes input nodes for shape checks.
+type testGraph struct{ g *G.ExprGraph }
+
+func newTestGraph() testGraph { return testGraph{G.NewGraph()} }
+
+func (tg testGraph) matrix(shape ...int) *G.Node {
+	return G.NewTensor(tg.g, G.Float64, len(shape), G.WithShape(shape...))
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/mbrl/mbrl/envs"
+)
+
+// envsCommand lists the registered environments.
+func envsCommand() command {
+	return command{
+		name:    "envs",
+		summary: "list environments: observation dims, action space, episode limit, known dynamics",
+		usage:   "envs [--json]",
+		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+			asJSON := fs.Bool("json", false, "print the list as one JSON line")
+			return func(_ context.Context, args []string) error {
+				if len(args) > 0 {
+					return usagef("mbrl envs: unexpected argument %q", args[0])
+				}
+				return a.listEnvs(*asJSON)
+			}
+		},
+	}
+}
+
+type envInfo struct {
+	Name        string     `json:"name"`
+	ObsDim      int        `json:"obs_dim"`
+	StateDim    int        `json:"state_dim"`
+	Observation envs.Space `json:"observation_space"`
+	Action      envs.Space `json:"action_space"`
+	MaxSteps    int        `json:"max_steps"`
+	Known       bool       `json:"known_dynamics"`
+}
+
+func (a *app) listEnvs(asJSON bool) error {
+	var infos []envInfo
+	for _, name := range envs.Names() {
+		e, err := envs.Make(name)
+		if err != nil {
+			return err
+		}
+		_, known := envs.DynamicsOf(e)
+		infos = append(infos, envInfo{
+			Name: name, ObsDim: e.ObservationSpace().Dim(), StateDim: e.StateDim(),
+			Observation: e.ObservationSpace(), Action: e.ActionSpace(),
+			MaxSteps: e.MaxSteps(), Known: known,
+		})
+	}
+	if asJSON {
+		return a.writeJSON(true, map[string]any{"command": "envs", "envs": infos})
+	}
+	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tOBS\tSTATE\tACTIONS\tLIMIT\tKNOWN DYNAMICS")
+	for _, in := range infos {
+		limit := "none"
+		if in.MaxSteps > 0 {
+			limit = fmt.Sprint(in.MaxSteps)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\n", in.Name, in.Observation, in.StateDim, in.Action, limit, in.Known)
+	}
+	return tw.Flush()
+}

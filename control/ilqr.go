@@ -161,10 +161,11 @@ type ILQR struct {
 	zeroU   []float64
 	uEval   []float64 // controls at which derivatives are taken
 
-	mu, delta float64
-	dV1, dV2  float64 // expected reduction terms of the last backward pass
-	fresh     bool    // derivatives are valid for sol.X, sol.U
-	done      bool
+	mu, delta   float64
+	generalOnly bool    // tests: use the general backward pass for m = 1
+	dV1, dV2    float64 // expected reduction terms of the last backward pass
+	fresh       bool    // derivatives are valid for sol.X, sol.U
+	done        bool
 
 	// backward-pass work memory
 	vx, vxn, vxx, vxxn      []float64
@@ -436,11 +437,14 @@ func (p *ILQR) derivatives() {
 // backward runs the regularised backward pass at the current mu and
 // reports false if some Q_uu (regularised) is not positive definite.
 func (p *ILQR) backward() bool {
-	n, m, mu := p.n, p.m, p.mu
 	dT := p.d[p.H]
 	copy(p.vx, dT.Lx)
 	copy(p.vxx, dT.Lxx)
 	p.dV1, p.dV2 = 0, 0
+	if p.m == 1 && !p.generalOnly {
+		return p.backward1()
+	}
+	n, m, mu := p.n, p.m, p.mu
 	bounded := p.s.Low != nil
 	for t := p.H - 1; t >= 0; t-- {
 		fx, fu, d := p.fx[t], p.fu[t], p.d[t]
@@ -597,6 +601,120 @@ func (p *ILQR) backward() bool {
 		}
 	}
 	return true
+}
+
+// backward1 is the backward pass for a single control (m = 1), the same
+// algebra as the general pass with scalars for Q_uu, Q_u and rows for Q_ux
+// and K; for the box QP it is the clamped Newton step.
+func (p *ILQR) backward1() bool {
+	n, mu := p.n, p.mu
+	bounded := p.s.Low != nil
+	var lo, hi float64
+	if bounded {
+		lo, hi = p.s.Low[0], p.s.High[0]
+	}
+	for t := p.H - 1; t >= 0; t-- {
+		fx, fu, d := p.fx[t][:n*n], p.fu[t][:n], p.d[t]
+		vx, vxx := p.vx[:n], p.vxx[:n*n]
+		vfx, vfu := p.vfx[:n*n], p.vfu[:n]
+		qx, qux, quxr, qxx := p.qx[:n], p.qux[:n], p.quxr[:n], p.qxx[:n*n]
+		lx, lxx, lux := d.Lx[:n], d.Lxx[:n*n], d.Lux[:n]
+		// vfx = Vxx fx, vfu = Vxx fu.
+		for i := range n {
+			row := vxx[i*n : i*n+n]
+			out := vfx[i*n : i*n+n]
+			var su float64
+			for j := range out {
+				out[j] = 0
+			}
+			for k, v := range row {
+				frow := fx[k*n : k*n+n]
+				for j, f := range frow {
+					out[j] += v * f
+				}
+				su += v * fu[k]
+			}
+			vfu[i] = su
+		}
+		quu, qu, r := d.Luu[0], d.Lu[0], 0.0
+		for k, f := range fu {
+			quu += f * vfu[k]
+			qu += f * vx[k]
+			r += f * f
+		}
+		for j := range n {
+			qx[j], qux[j], quxr[j] = lx[j], lux[j], 0
+		}
+		for k := range n {
+			frow := fx[k*n : k*n+n]
+			vk, fk, wk := vx[k], fu[k], vfu[k]
+			for j, f := range frow {
+				qx[j] += f * vk
+				qux[j] += wk * f // (fu' Vxx fx)_j with Vxx symmetric
+				quxr[j] += fk * f
+			}
+		}
+		for j := range n {
+			quxr[j] = qux[j] + mu*quxr[j]
+		}
+		// Qxx = lxx + fx' vfx (symmetric: upper triangle, mirrored).
+		for i := range n {
+			for j := i; j < n; j++ {
+				s := lxx[i*n+j]
+				for k := range n {
+					s += fx[k*n+i] * vfx[k*n+j]
+				}
+				qxx[i*n+j] = s
+				qxx[j*n+i] = s
+			}
+		}
+		quur := quu + mu*r
+		if !(quur > 0) || math.IsInf(quur, 0) {
+			return false
+		}
+		K, kp := p.sol.K[t][:n], p.sol.Kff[t]
+		k := -qu / quur
+		free := true
+		if bounded {
+			u := p.sol.U[t][0]
+			if k <= lo-u {
+				k, free = lo-u, false
+			} else if k >= hi-u {
+				k, free = hi-u, false
+			}
+			// Clamped only if the gradient pushes outwards (Tassa 2014);
+			// at the unconstrained minimum on the bound it stays free.
+			if !free && (qu+quur*k == 0) {
+				free = true
+			}
+		}
+		kp[0] = k
+		for j := range n {
+			if free {
+				K[j] = -quxr[j] / quur
+			} else {
+				K[j] = 0
+			}
+		}
+		quuk := quu * k
+		p.dV1 += k * qu
+		p.dV2 += 0.5 * k * quuk
+		vxn, vxxn := p.vxn[:n], p.vxxn[:n*n]
+		for j := range n {
+			vxn[j] = qx[j] + K[j]*(quuk+qu) + qux[j]*k
+		}
+		for a := range n {
+			ka, qa := K[a], qux[a]
+			for b := a; b < n; b++ {
+				s := qxx[a*n+b] + quu*ka*K[b] + ka*qux[b] + qa*K[b]
+				vxxn[a*n+b] = s
+				vxxn[b*n+a] = s
+			}
+		}
+		p.vx, p.vxn = p.vxn, p.vx
+		p.vxx, p.vxxn = p.vxxn, p.vxx
+	}
+	return isFinite(p.dV1) && isFinite(p.dV2)
 }
 
 func (p *ILQR) increaseMu() {

@@ -82,7 +82,7 @@ func TestMPCPendulumExperiment(t *testing.T) {
 		s    MPCSettings
 	}{
 		{"P1", MPCSettings{}},
-		{"P16", MPCSettings{Plans: 16, Fresh: []Generator{ZeroPlan{}, RandomPlan{Hold: 5}, BangBang{}, PendulumSwingUp()}}},
+		{"P16", MPCSettings{Plans: 16, Fresh: pendulumFresh()}},
 	} {
 		start := time.Now()
 		r := runPendulum(t, pendulumMPC(t, tc.s), 100, 2, 7)
@@ -91,10 +91,40 @@ func TestMPCPendulumExperiment(t *testing.T) {
 	}
 }
 
+// pendulumFresh are the fresh candidates of population MPC on pendulum.
+func pendulumFresh() []Generator {
+	return []Generator{ZeroPlan{}, RandomPlan{Hold: 5}, BangBang{}, PendulumSwingUp()}
+}
+
 func minOf(v []float64) float64 {
 	m := math.Inf(1)
 	for _, x := range v {
 		m = math.Min(m, x)
 	}
 	return m
+}
+
+// benchMPC times one MPC action along pendulum episodes (a new episode
+// every 200 actions, so warm starts are as in evaluation).
+func benchMPC(b *testing.B, s MPCSettings) {
+	pol := pendulumMPC(b, s)
+	env := envs.NewPendulum()
+	rng := rand.New(rand.NewPCG(3, 4))
+	obs := env.Reset(rng)
+	act := make([]float64, 1)
+	for b.Loop() {
+		pol.Act(act, obs)
+		var trunc bool
+		obs, _, _, trunc = env.Step(act)
+		if trunc {
+			obs = env.Reset(rng)
+			pol.Reset(nil)
+		}
+	}
+}
+
+func BenchmarkMPCActP1(b *testing.B) { benchMPC(b, MPCSettings{}) }
+
+func BenchmarkMPCActPopulation16(b *testing.B) {
+	benchMPC(b, MPCSettings{Plans: 16, Fresh: pendulumFresh()})
 }

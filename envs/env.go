@@ -165,7 +165,9 @@ type Dynamics interface {
 	Obs(dst, x []float64)
 	// StateFromObs writes the state whose observation is obs into dst.
 	StateFromObs(dst, obs []float64)
-	// GraphNext builds f for a batch: x [B, n], u [B, m] -> [B, n].
+	// GraphNext builds f for a batch: x [B, n], u [B, m] -> [B, n]. Nodes
+	// are float64 matrices; any B >= 1 works. The Graph methods use only ops
+	// with symbolic derivatives (G.Grad), clamps and angle wraps included.
 	GraphNext(x, u *G.Node) (*G.Node, error)
 	// GraphCost builds the per-row cost for a batch: x [B, n], u [B, m] -> [B].
 	GraphCost(x, u *G.Node) (*G.Node, error)

@@ -108,14 +108,21 @@ func (o offsetDynamics) Next(dst, x, u []float64) {
 }
 
 func TestCheckEnvFindsProblems(t *testing.T) {
-	for _, how := range []string{"reset not deterministic", "truncates late", "short observation", "reward not -cost", "dynamics differ"} {
-		t.Run(how, func(t *testing.T) {
-			err := CheckEnv(&brokenEnv{Env: NewPendulum(), how: how}, newRNG(43))
+	tests := []struct{ how, want string }{
+		{"reset not deterministic", "Reset with the same seed"},
+		{"truncates late", "step 200: truncated = false"},
+		{"short observation", "observation has 2 values, want 3"},
+		{"reward not -cost", "-Cost ="},
+		{"dynamics differ", "Dynamics Next"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.how, func(t *testing.T) {
+			err := CheckEnv(&brokenEnv{Env: NewPendulum(), how: tc.how}, newRNG(43))
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if !strings.HasPrefix(err.Error(), `envs: check "pendulum": `) {
-				t.Errorf("error %q lacks the prefix", err)
+			if msg := err.Error(); !strings.HasPrefix(msg, `envs: check "pendulum": `) || !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q, want the prefix and %q", msg, tc.want)
 			}
 		})
 	}

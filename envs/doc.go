@@ -21,15 +21,17 @@
 //	if err != nil { ... }
 //	rng := rand.New(rand.NewPCG(seed, 0))
 //	obs := env.Reset(rng)
-//	for {
-//		a := make([]float64, env.ActionSpace().Dim())
-//		env.ActionSpace().Sample(a, rng)
+//	a := make([]float64, env.ActionSpace().Dim())
+//	for done := false; !done; {
+//		env.ActionSpace().Sample(a, rng) // or a policy of obs
 //		var r float64
 //		var term, trunc bool
 //		obs, r, term, trunc = env.Step(a)
-//		if term || trunc { break }
+//		done = term || trunc
 //	}
-//	if dyn, ok := envs.DynamicsOf(env); ok { ... dyn.Jacobians(fx, fu, x, u) ... }
+//	if dyn, ok := envs.DynamicsOf(env); ok {
+//		dyn.Jacobians(fx, fu, x, u) // fx [n, n], fu [n, m], row-major
+//	}
 //
 // Environments are not safe for concurrent use: make one per goroutine. All
 // randomness comes from the *rand.Rand passed to Reset. CheckEnv checks an

@@ -44,6 +44,7 @@ type MLP struct {
 	name   string
 	sizes  []int
 	hidden Activation
+	act    actKind
 	params []*Param // l0.weight, l0.bias, l1.weight, ...
 
 	h          [][]float64 // h[l] = output of layer l, len sizes[l+1]
@@ -77,6 +78,7 @@ func NewMLP(name string, sizes []int, hidden Activation, rng *rand.Rand) *MLP {
 }
 
 func (m *MLP) initScratch() {
+	m.act = m.hidden.kind()
 	m.wd, m.bd = nil, nil
 	for l := range m.layers() {
 		m.wd = append(m.wd, m.params[2*l].Data())
@@ -154,7 +156,7 @@ func (m *MLP) forward(x []float64) {
 		// out += W^T in, with W stored [in, out] row-major.
 		impl.Dgemv(blas.Trans, m.sizes[l], m.sizes[l+1], 1, m.w(l), m.sizes[l+1], in, 1, 1, out, 1)
 		if l+1 < m.layers() {
-			m.hidden.apply(out)
+			m.act.apply(out)
 		}
 		in = out
 	}
@@ -184,7 +186,7 @@ func (m *MLP) ForwardBatch(dst, x []float64, n int) {
 		}
 		impl.Dgemm(blas.NoTrans, blas.NoTrans, n, w, k, 1, in, k, m.w(l), w, 1, out, w)
 		if l+1 < m.layers() {
-			m.hidden.apply(out)
+			m.act.apply(out)
 		}
 		in = out
 	}
@@ -229,12 +231,8 @@ func (m *MLP) backward(dst, seed []float64, k int) {
 		// next = R W_l^T: [k, w] x [w, kin].
 		impl.Dgemm(blas.NoTrans, blas.Trans, k, kin, w, 1, r, w, m.w(l), w, 0, next, kin)
 		if l > 0 {
-			h := m.h[l-1]
 			for i := range k {
-				row := next[i*kin : (i+1)*kin]
-				for j, hj := range h {
-					row[j] *= m.hidden.deriv(hj)
-				}
+				m.act.scaleByDeriv(next[i*kin:(i+1)*kin], m.h[l-1])
 			}
 		}
 		r = next

@@ -86,14 +86,34 @@ func (a Activation) Valid() error {
 	return fmt.Errorf("nn: unknown activation %q (want %q, %q or %q)", string(a), Tanh, ReLU, Identity)
 }
 
-// apply applies the activation in place.
-func (a Activation) apply(h []float64) {
+// actKind is an Activation resolved once, so the per-element loops of
+// the fast path do not compare strings.
+type actKind uint8
+
+const (
+	actIdentity actKind = iota
+	actTanh
+	actReLU
+)
+
+func (a Activation) kind() actKind {
 	switch a {
 	case Tanh:
+		return actTanh
+	case ReLU:
+		return actReLU
+	}
+	return actIdentity
+}
+
+// apply applies the activation to h in place.
+func (k actKind) apply(h []float64) {
+	switch k {
+	case actTanh:
 		for i, v := range h {
 			h[i] = math.Tanh(v)
 		}
-	case ReLU:
+	case actReLU:
 		for i, v := range h {
 			if v < 0 {
 				h[i] = 0
@@ -102,18 +122,22 @@ func (a Activation) apply(h []float64) {
 	}
 }
 
-// deriv returns the derivative of the activation given its output h.
-func (a Activation) deriv(h float64) float64 {
-	switch a {
-	case Tanh:
-		return 1 - h*h
-	case ReLU:
-		if h > 0 {
-			return 1
+// scaleByDeriv multiplies row elementwise by the activation's derivative,
+// expressed through the activation's output h (tanh' = 1 - h², relu' =
+// [h > 0]).
+func (k actKind) scaleByDeriv(row, h []float64) {
+	switch k {
+	case actTanh:
+		for j, hj := range h {
+			row[j] *= 1 - hj*hj
 		}
-		return 0
+	case actReLU:
+		for j, hj := range h {
+			if !(hj > 0) {
+				row[j] = 0
+			}
+		}
 	}
-	return 1
 }
 
 // node applies the activation to a graph node.

@@ -418,3 +418,46 @@ func BenchmarkDynamicsJacobians(b *testing.B) {
 		d.Jacobians(fx, fu, obs, act)
 	}
 }
+
+// TestFastPathsAllocationFree checks every single-row fast path.
+func TestFastPathsAllocationFree(t *testing.T) {
+	gp, err := NewGaussianPolicy("policy", GaussianPolicyArch{PolicyArch: policyCases[1].arch}, newRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn := newFittedDynamics(t, 2)
+	q, err := NewQNetwork("q", QArch{ObsDim: 3, NumActions: 4, Hidden: []int{8}, Activation: ReLU, ObsNorm: true}, newRNG(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rew, err := NewRewardModel("reward", RewardArch{ObsDim: 3, ActDim: 1, Hidden: []int{8}, Activation: Tanh}, newRNG(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mlp := NewMLP("mlp", []int{3, 16, 16, 2}, Tanh, newRNG(5))
+	obs4, obs3, act1 := []float64{0.1, 0.2, 0.3, 0.4}, []float64{0.1, 0.2, 0.3}, []float64{0.5}
+	u2, x3, v4, y2 := make([]float64, 2), make([]float64, 3), make([]float64, 4), make([]float64, 2)
+	fx, fu, jac := make([]float64, 9), make([]float64, 3), make([]float64, 6)
+	rng := newRNG(6)
+	cases := []struct {
+		name string
+		f    func()
+	}{
+		{"MLP.Forward", func() { mlp.Forward(y2, obs3) }},
+		{"MLP.Jacobian", func() { mlp.Jacobian(jac, obs3) }},
+		{"MLP.VJP", func() { mlp.VJP(x3, obs3, y2) }},
+		{"GaussianPolicy.Mean", func() { gp.Mean(u2, obs4) }},
+		{"GaussianPolicy.Sample", func() { gp.Sample(u2, obs4, rng) }},
+		{"GaussianPolicy.LogProbRow", func() { _ = gp.LogProbRow(obs4, u2) }},
+		{"DynamicsModel.Predict", func() { dyn.Predict(x3, obs3, act1) }},
+		{"DynamicsModel.Jacobians", func() { dyn.Jacobians(fx, fu, obs3, act1) }},
+		{"QNetwork.Values", func() { q.Values(v4, obs3) }},
+		{"QNetwork.Greedy", func() { _ = q.Greedy(obs3) }},
+		{"RewardModel.Predict", func() { _ = rew.Predict(obs3, act1) }},
+	}
+	for _, tc := range cases {
+		if a := testing.AllocsPerRun(20, tc.f); a != 0 {
+			t.Errorf("%s allocates %v times per call", tc.name, a)
+		}
+	}
+}

@@ -157,6 +157,11 @@ func (r *Regressor) Batch() int { return r.bs }
 // Optimizer returns the Adam optimiser (for State/SetState).
 func (r *Regressor) Optimizer() *Adam { return r.adam }
 
+// Gradients returns the gradients of the last successful Step (after
+// clipping), one slice per Optimizer().Params() entry. The slices are
+// reused by the next step: copy them to keep them.
+func (r *Regressor) Gradients() [][]float64 { return r.grads }
+
 // Close releases the machines' resources.
 func (r *Regressor) Close() {
 	r.vm.Close()

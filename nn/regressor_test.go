@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/mbrl/mbrl/autodiff"
 )
 
 func sinData(n int, seed uint64) (x, y []float64) {
@@ -245,4 +247,40 @@ func BenchmarkRegressorStep(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(bs)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// TestRegressorGradient checks the training graph's gradient of the
+// weighted MSE (as used by Step) against central differences.
+func TestRegressorGradient(t *testing.T) {
+	const bs = 6
+	rng := newRNG(12)
+	m := NewMLP("net", []int{4, 8, 8, 3}, Tanh, newRNG(13))
+	x, y, w := randSlice(rng, bs*4, 1), randSlice(rng, bs*3, 1), []float64{1, 0.5, 2, 0, 1, 3}
+	r, err := NewRegressor(m, 4, 3, RegressorConfig{Batch: bs, Weighted: true, Adam: Adam{LR: 1e-12}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before := m.Clone()
+	if _, err := r.StepWeighted(x, y, w); err != nil {
+		t.Fatal(err)
+	}
+	pred := make([]float64, bs*3)
+	loss := func([]float64) float64 {
+		before.ForwardBatch(pred, x, bs)
+		var s float64
+		for i := range pred {
+			d := pred[i] - y[i]
+			s += w[i/3] * d * d
+		}
+		return s / (bs * 3)
+	}
+	for k, p := range before.Params() {
+		if r.Optimizer().Params()[k].Name != p.Name {
+			t.Fatalf("optimiser parameter %d is %s, want %s", k, r.Optimizer().Params()[k].Name, p.Name)
+		}
+		if e := autodiff.CheckGradient(loss, r.Gradients()[k], p.Data(), 1e-6); e > fdTol {
+			t.Errorf("%s: relative error %g", p.Name, e)
+		}
+	}
 }

@@ -17,7 +17,9 @@ type method struct {
 }
 
 func methods() []method {
-	return []method{}
+	return []method{
+		bpttMethod(),
+	}
 }
 
 func findMethod(name string) (method, bool) {

@@ -1,0 +1,251 @@
+package bptt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mbrl/mbrl/autodiff"
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/nn"
+	"github.com/mbrl/mbrl/trainers/common"
+)
+
+// Stage is one step of a horizon curriculum: from iteration From (0-based)
+// on, roll out Horizon steps.
+type Stage struct {
+	From    int `json:"from"`
+	Horizon int `json:"horizon"`
+}
+
+// ParseSchedule parses a horizon curriculum "ITER:H,ITER:H,...": from
+// iteration ITER (0-based) on, the horizon is H; before the first ITER the
+// configured Horizon applies. Example: "100:100,300:200" trains with
+// Horizon until iteration 99, with H=100 until 299 and with H=200 after.
+// An empty string is no curriculum.
+func ParseSchedule(s string) ([]Stage, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var out []Stage
+	for _, part := range strings.Split(s, ",") {
+		it, h, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok {
+			return nil, fmt.Errorf("bptt: horizon schedule entry %q is not ITER:H", part)
+		}
+		from, err1 := strconv.Atoi(strings.TrimSpace(it))
+		hor, err2 := strconv.Atoi(strings.TrimSpace(h))
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("bptt: horizon schedule entry %q is not ITER:H with integers", part)
+		}
+		out = append(out, Stage{From: from, Horizon: hor})
+	}
+	return out, validateSchedule(out)
+}
+
+func validateSchedule(st []Stage) error {
+	for i, s := range st {
+		if s.From < 0 || s.Horizon <= 0 {
+			return fmt.Errorf("bptt: horizon schedule entry %d:%d needs ITER >= 0 and H >= 1", s.From, s.Horizon)
+		}
+		if i > 0 && s.From <= st[i-1].From {
+			return fmt.Errorf("bptt: horizon schedule iterations must increase (%d after %d)", s.From, st[i-1].From)
+		}
+	}
+	return nil
+}
+
+// Config configures a Trainer. Zero fields mean the documented defaults.
+type Config struct {
+	// Horizon H of the rollout (default 50).
+	Horizon int
+	// Schedule optionally changes the horizon with the iteration (see
+	// ParseSchedule); the step graph is the same for every horizon.
+	Schedule []Stage
+	// Batch is the number of start states per iteration, drawn from the
+	// env's reset distribution (default 64).
+	Batch int
+	// Adam configures the policy's optimiser (default LR 1e-3).
+	Adam nn.Adam
+	// ClipNorm > 0 rescales the gradient to at most this global norm
+	// (Pascanu et al. 2013); 0 does not clip.
+	ClipNorm float64
+	// Truncate > 0 stops the gradient every Truncate steps (truncated
+	// BPTT; see Engine.Backward); 0 backpropagates through all H steps.
+	Truncate int
+	// Seed selects the start states: they are drawn from
+	// rand.NewPCG(Seed, StartStream).
+	Seed uint64
+}
+
+// StartStream is the PCG stream of the start-state draws.
+const StartStream = 7
+
+func (c *Config) defaults() error {
+	if c.Horizon == 0 {
+		c.Horizon = 50
+	}
+	if c.Batch == 0 {
+		c.Batch = 64
+	}
+	if c.Horizon < 1 || c.Batch < 1 || c.Truncate < 0 || c.ClipNorm < 0 {
+		return fmt.Errorf("bptt: invalid config: horizon %d, batch %d, truncate %d, clip %g", c.Horizon, c.Batch, c.Truncate, c.ClipNorm)
+	}
+	if !(c.Adam.LR >= 0) {
+		return fmt.Errorf("bptt: invalid learning rate %g", c.Adam.LR)
+	}
+	return validateSchedule(c.Schedule)
+}
+
+// Trainer trains a policy by backpropagating the H-step cost of rollouts
+// from a batch of start states through the policy and the (true or
+// learned, frozen) dynamics into the policy's parameters (PILCO's analytic
+// policy gradient, Deisenroth & Rasmussen 2011, with deterministic
+// rollouts and a neural or known model instead of a GP). Each iteration:
+//
+//  1. draw Batch start states from the env's reset distribution;
+//  2. roll the policy out H steps (forward sweep of the step graph);
+//  3. backpropagate J = mean_b Σ_t c(x_t, u_t) through time (Engine);
+//  4. clip the gradient's global norm (optional) and take an Adam step.
+//
+// It implements common.Trainer: metrics are loss (J, the mean total cost),
+// cost_per_step (J/H), grad_norm (before clipping) and horizon.
+type Trainer struct {
+	cfg   Config
+	env   envs.Env
+	sys   System
+	pol   Policy
+	eng   *Engine
+	adam  *nn.Adam
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	grads [][]float64
+	x0    []float64
+}
+
+var _ common.Trainer = (*Trainer)(nil)
+
+// New returns a Trainer of pol on sys; env supplies the start states (its
+// Reset with the trainer's rng) and must not be used elsewhere meanwhile.
+// The step graph is built here, once.
+func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	if env == nil || sys == nil || pol == nil {
+		return nil, fmt.Errorf("bptt: New needs an env, a system and a policy")
+	}
+	eng, err := NewEngine(sys, pol, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	pcg := rand.NewPCG(cfg.Seed, StartStream)
+	t := &Trainer{
+		cfg: cfg, env: env, sys: sys, pol: pol, eng: eng,
+		adam:  nn.NewAdam(cfg.Adam, pol.Params()),
+		pcg:   pcg,
+		rng:   rand.New(pcg),
+		grads: NewGrads(pol),
+		x0:    make([]float64, cfg.Batch*sys.StateDim()),
+	}
+	return t, nil
+}
+
+// Close releases the step graph's machines.
+func (t *Trainer) Close() { t.eng.Close() }
+
+// Policy returns the trained policy.
+func (t *Trainer) Policy() Policy { return t.pol }
+
+// HorizonAt returns the horizon of iteration iter under the schedule.
+func (t *Trainer) HorizonAt(iter int) int {
+	h := t.cfg.Horizon
+	i := sort.Search(len(t.cfg.Schedule), func(i int) bool { return t.cfg.Schedule[i].From > iter })
+	if i > 0 {
+		h = t.cfg.Schedule[i-1].Horizon
+	}
+	return h
+}
+
+// Iterate runs one BPTT iteration.
+func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	h := t.HorizonAt(iter)
+	n := t.sys.StateDim()
+	for b := range t.cfg.Batch {
+		obs := t.env.Reset(t.rng)
+		t.sys.Start(t.x0[b*n:(b+1)*n], t.env, obs)
+	}
+	j, _, err := t.eng.Forward(ctx, t.x0, h, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.eng.Backward(ctx, t.grads, t.cfg.Truncate, nil); err != nil {
+		return nil, err
+	}
+	inv := 1 / float64(t.cfg.Batch)
+	for _, g := range t.grads {
+		for i := range g {
+			g[i] *= inv
+		}
+	}
+	pre := autodiff.ClipByGlobalNorm(t.grads, t.cfg.ClipNorm)
+	loss := j * inv
+	ms := []common.Metric{
+		{Name: "loss", Value: loss},
+		{Name: "cost_per_step", Value: loss / float64(max(h, 1))},
+		{Name: "grad_norm", Value: pre},
+		{Name: "horizon", Value: float64(h)},
+	}
+	if err := checkFinite(pre, loss); err != nil {
+		return ms, err
+	}
+	t.adam.Step(t.grads)
+	return ms, nil
+}
+
+// ErrNonFinite is returned by Iterate when the loss or the gradient is NaN
+// or infinite (the weights are then not updated).
+var ErrNonFinite = fmt.Errorf("bptt: non-finite loss or gradient (try --clip or a shorter horizon)")
+
+func checkFinite(vs ...float64) error {
+	for _, v := range vs {
+		if v-v != 0 {
+			return ErrNonFinite
+		}
+	}
+	return nil
+}
+
+// Models returns the policy.
+func (t *Trainer) Models() []nn.Model { return []nn.Model{t.pol} }
+
+type state struct {
+	Adam nn.AdamState `json:"adam"`
+	PCG  []byte       `json:"pcg"`
+}
+
+// State returns the optimiser state and the start-state rng.
+func (t *Trainer) State() (json.RawMessage, error) {
+	b, err := t.pcg.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("bptt: rng state: %w", err)
+	}
+	return json.Marshal(state{Adam: t.adam.State(), PCG: b})
+}
+
+// Restore sets the state State returned.
+func (t *Trainer) Restore(raw json.RawMessage) error {
+	var s state
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("bptt: trainer state: %w", err)
+	}
+	if err := t.pcg.UnmarshalBinary(s.PCG); err != nil {
+		return fmt.Errorf("bptt: rng state: %w", err)
+	}
+	return t.adam.SetState(s.Adam)
+}

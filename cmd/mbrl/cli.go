@@ -86,6 +86,7 @@ func commands() []command {
 		envsCommand(),
 		rolloutCommand(),
 		trainCommand(),
+		evalCommand(),
 		inspectCommand(),
 	}
 }

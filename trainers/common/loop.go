@@ -201,35 +201,8 @@ func Resume(path string, tr Trainer) (*checkpoints.Checkpoint, error) {
 	return c, nil
 }
 
-// LoadWeights copies the tensors of model m's parameters from c, checking
-// every name and shape first so that nothing is half-loaded.
+// LoadWeights copies the weights and normaliser statistics of model m from
+// c, checking every name and shape first so that nothing is half-loaded.
 func LoadWeights(c *checkpoints.Checkpoint, m nn.Model) error {
-	ps := m.Params()
-	src := make([]*checkpoints.Tensor, len(ps))
-	for i, p := range ps {
-		t, ok := c.Tensor(p.Name)
-		if !ok {
-			return fmt.Errorf("checkpoint has no tensor %s (was it written for another model or method?)", p.Name)
-		}
-		if len(t.Data) != len(p.Data()) || !equalInts(t.Shape, p.Shape()) {
-			return fmt.Errorf("tensor %s has shape %v, the model needs %v", p.Name, t.Shape, p.Shape())
-		}
-		src[i] = t
-	}
-	for i, p := range ps {
-		copy(p.Data(), src[i].Data)
-	}
-	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return nn.LoadInto(c, m)
 }

@@ -88,6 +88,7 @@ func commands() []command {
 		trainCommand(),
 		evalCommand(),
 		inspectCommand(),
+		gradnormCommand(),
 	}
 }
 

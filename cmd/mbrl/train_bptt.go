@@ -42,7 +42,7 @@ func (o *bpttOptions) addFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Clip, "clip", 1, "clip the gradient to this global norm (0: no clipping)")
 	fs.IntVar(&o.Truncate, "truncate", 0, "truncated BPTT: stop the gradient every K steps (0: through the whole horizon)")
 	fs.IntVar(&o.Batch, "batch", 64, "start states per iteration, drawn from the env's reset distribution")
-	fs.Float64Var(&o.LR, "lr", 3e-3, "Adam learning rate")
+	fs.Float64Var(&o.LR, "lr", 1e-2, "Adam learning rate")
 	fs.StringVar(&o.Hidden, "hidden", "64,64", "policy hidden layer sizes (tanh)")
 	fs.IntVar(&o.Iters, "iters", 400, "iterations (one batch of rollouts and one Adam step each)")
 	fs.IntVar(&o.EvalEvery, "eval-every", 50, "evaluate in the real env every N iterations (0: only at the end)")

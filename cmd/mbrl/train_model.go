@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/model"
+)
+
+// modelOptions are the flags of "mbrl train model".
+type modelOptions struct {
+	commonOptions
+	Env           string
+	Policy        string
+	Samples       int
+	ValFrac       float64
+	Ensemble      int
+	Hidden        string
+	Batch         int
+	LR            float64
+	Iters         int
+	EpochsPerIter int
+}
+
+func (o *modelOptions) addFlags(fs *flag.FlagSet) {
+	o.commonOptions.addFlags(fs, true)
+	fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs'); required")
+	fs.StringVar(&o.Policy, "policy", "random", "policy that collects the data: random, zero, a controller or a checkpoint path")
+	fs.IntVar(&o.Samples, "samples", 0, "env steps to collect (0: 100 episodes, 20000 for pendulum)")
+	fs.Float64Var(&o.ValFrac, "val-frac", 0.1, "fraction of the collected episodes held out for validation")
+	fs.IntVar(&o.Ensemble, "ensemble", 1, "ensemble members E: 1 fits one dynamics model, E >= 2 an ensemble (own init and bootstrap per member)")
+	fs.StringVar(&o.Hidden, "hidden", "64,64", "hidden layer sizes of the MLP (tanh)")
+	fs.IntVar(&o.Batch, "batch", 256, "minibatch size")
+	fs.Float64Var(&o.LR, "lr", 1e-3, "Adam learning rate")
+	fs.IntVar(&o.Iters, "iters", 20, "iterations (each --epochs-per-iter epochs of fitting, then validation)")
+	fs.IntVar(&o.EpochsPerIter, "epochs-per-iter", 5, "epochs over the training data per iteration")
+}
+
+func modelMethod() method {
+	return method{
+		name:    "model",
+		summary: "fit a neural dynamics model (or ensemble) to transitions collected in the env; reports one-step and open-loop errors",
+		flags: func(a *app, fs *flag.FlagSet) func(context.Context) error {
+			o := &modelOptions{}
+			o.addFlags(fs)
+			return func(ctx context.Context) error { return a.runTrainModel(ctx, o, fs) }
+		},
+	}
+}
+
+// modelHiddenSizes parses a --hidden list of positive sizes.
+func modelHiddenSizes(cmd, s string) ([]int, error) {
+	h, err := parseInts(s)
+	if err != nil {
+		return nil, usagef("mbrl %s: --hidden: %v", cmd, err)
+	}
+	if len(h) == 0 {
+		return nil, usagef("mbrl %s: --hidden needs at least one layer size", cmd)
+	}
+	for _, v := range h {
+		if v <= 0 {
+			return nil, usagef("mbrl %s: --hidden sizes must be positive, got %q", cmd, s)
+		}
+	}
+	return h, nil
+}
+
+// fixRunDir decides the run folder the way runTraining does (--out, the
+// folder of --resume, or a new runs/METHOD-ENV-SEED-TIMESTAMP) and pins it
+// in o.Out, so that the method can write its own files there.
+func (a *app) fixRunDir(o *commonOptions, method, env string) (string, error) {
+	if o.Out == "" && o.Resume != "" {
+		o.Out = filepath.Dir(o.Resume)
+	}
+	if o.Out == "" {
+		dir, err := a.runDir(o, method, env)
+		if err != nil {
+			return "", err
+		}
+		o.Out = dir
+	}
+	return o.Out, nil
+}
+
+// modelErrorHorizon is the longest horizon of model_error.png.
+const modelErrorHorizon = 50
+
+// saveModelErrorPlot draws the open-loop RMSE against the horizon for the
+// model (the ensemble mean) and, for an ensemble, its first member.
+func saveModelErrorPlot(path, title string, ensemble int, mean, member []float64) error {
+	xs := make([]float64, len(mean))
+	for i := range xs {
+		xs[i] = float64(i + 1)
+	}
+	ss := []series{{Name: "model", X: xs, Y: mean}}
+	if ensemble > 1 {
+		ss[0].Name = fmt.Sprintf("ensemble mean (E=%d)", ensemble)
+		ss = append(ss, series{Name: "member 0", X: xs, Y: member})
+	}
+	return savePlot(path, plotOptions{Title: title, XLabel: "prediction horizon (steps)", YLabel: "open-loop RMSE (obs units)"}, ss...)
+}
+
+// roundTo rounds v to a few significant digits for the JSON summary.
+func roundTo(v float64) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	p := math.Pow(10, 4-math.Ceil(math.Log10(math.Abs(v))))
+	return math.Round(v*p) / p
+}
+
+func roundAll(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = roundTo(x)
+	}
+	return out
+}
+
+func (a *app) runTrainModel(ctx context.Context, o *modelOptions, fs *flag.FlagSet) error {
+	const cmd = "train model"
+	switch {
+	case o.Env == "":
+		return usagef("mbrl %s: --env is required (see 'mbrl envs')", cmd)
+	case o.Samples < 0:
+		return usagef("mbrl %s: --samples must be >= 0, got %d", cmd, o.Samples)
+	case !(o.ValFrac > 0 && o.ValFrac < 1):
+		return usagef("mbrl %s: --val-frac must be in (0, 1), got %v", cmd, o.ValFrac)
+	case o.Ensemble < 1:
+		return usagef("mbrl %s: --ensemble must be at least 1, got %d", cmd, o.Ensemble)
+	case o.Batch < 1:
+		return usagef("mbrl %s: --batch must be at least 1, got %d", cmd, o.Batch)
+	case !(o.LR > 0):
+		return usagef("mbrl %s: --lr must be positive, got %v", cmd, o.LR)
+	case o.Iters < 1 || o.EpochsPerIter < 1:
+		return usagef("mbrl %s: --iters and --epochs-per-iter must be at least 1", cmd)
+	}
+	hidden, err := modelHiddenSizes(cmd, o.Hidden)
+	if err != nil {
+		return err
+	}
+	env, err := envs.Make(o.Env)
+	if err != nil {
+		return asUsage(err)
+	}
+	samples := o.Samples
+	if samples == 0 {
+		samples = 100 * model.EpisodeCap(env, 0)
+	}
+	pol, err := a.makePolicy(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 3)))
+	if err != nil {
+		return err
+	}
+	tr, err := model.New(model.Config{
+		Samples: samples, ValFrac: o.ValFrac, EpochsPerIter: o.EpochsPerIter, Seed: o.Seed,
+		Fit: model.FitConfig{Hidden: hidden, Ensemble: o.Ensemble, Batch: o.Batch, LR: o.LR},
+	}, env, pol)
+	if err != nil {
+		return asUsage(fmt.Errorf("mbrl %s: %w", cmd, err))
+	}
+	defer tr.Close()
+	data, train, val := tr.Data()
+	dir, err := a.fixRunDir(&o.commonOptions, "model", o.Env)
+	if err != nil {
+		return err
+	}
+	return a.runTraining(ctx, &trainingRun{
+		method: "model", env: o.Env, opts: &o.commonOptions, fs: fs,
+		trainer: tr, iters: o.Iters,
+		makeEnv: func() (envs.Env, error) { return envs.Make(o.Env) },
+		plot:    []string{"loss", "val_mse"},
+		extra: func() map[string]any {
+			last := map[string]float64{}
+			for _, m := range tr.Validate() {
+				last[m.Name] = m.Value
+			}
+			curve, member := tr.ErrorCurve(modelErrorHorizon)
+			out := map[string]any{
+				"samples": data.Len(), "train_episodes": len(train), "val_episodes": len(val),
+				"ensemble": o.Ensemble, "hidden": hidden, "batch": o.Batch, "lr": o.LR, "policy": o.Policy,
+				"val_mse": roundTo(last["val_mse"]), "rmse_10": roundTo(last["rmse_10"]), "rmse_50": roundTo(last["rmse_50"]),
+				"rmse_by_horizon": roundAll(curve),
+			}
+			if o.Ensemble > 1 {
+				out["rmse_by_horizon_member0"] = roundAll(member)
+			}
+			p := filepath.Join(dir, "model_error.png")
+			if err := saveModelErrorPlot(p, "open-loop model error on "+o.Env, o.Ensemble, curve, member); err != nil {
+				fmt.Fprintf(a.stderr, "warning: %v\n", err)
+			} else {
+				out["model_error_plot"] = p
+			}
+			return out
+		},
+	})
+}

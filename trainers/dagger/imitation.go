@@ -1,0 +1,341 @@
+package dagger
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/mbrl/mbrl/nn"
+)
+
+// Dataset is an aggregated set of labelled observations: Obs [n, ObsDim]
+// and the expert's actions Label [n, ActDim], row-major, in the order they
+// were added. It only grows.
+type Dataset struct {
+	ObsDim, ActDim int
+	Obs, Label     []float64
+}
+
+// NewDataset returns an empty dataset.
+func NewDataset(obsDim, actDim int) *Dataset { return &Dataset{ObsDim: obsDim, ActDim: actDim} }
+
+// Len is the number of labelled observations.
+func (d *Dataset) Len() int {
+	if d.ObsDim == 0 {
+		return 0
+	}
+	return len(d.Obs) / d.ObsDim
+}
+
+// Append adds rows: obs [k, ObsDim] and labels [k, ActDim] (copied).
+func (d *Dataset) Append(obs, label []float64) {
+	d.Obs = append(d.Obs, obs...)
+	d.Label = append(d.Label, label...)
+}
+
+// datasetJSON is the serialised form of a Dataset: the float64 bits,
+// little-endian, so that a restore is bit-exact (and base64 in JSON).
+type datasetJSON struct {
+	ObsDim int    `json:"obs_dim"`
+	ActDim int    `json:"act_dim"`
+	Obs    []byte `json:"obs"`
+	Label  []byte `json:"label"`
+}
+
+// MarshalJSON encodes the dataset bit-exactly.
+func (d *Dataset) MarshalJSON() ([]byte, error) {
+	return json.Marshal(datasetJSON{ObsDim: d.ObsDim, ActDim: d.ActDim, Obs: f64Bytes(d.Obs), Label: f64Bytes(d.Label)})
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote.
+func (d *Dataset) UnmarshalJSON(b []byte) error {
+	var j datasetJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	obs, err1 := bytesF64(j.Obs)
+	lab, err2 := bytesF64(j.Label)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("dagger: dataset: %w", err)
+	}
+	if j.ObsDim <= 0 || j.ActDim <= 0 || len(obs)%j.ObsDim != 0 || len(lab) != len(obs)/j.ObsDim*j.ActDim {
+		return fmt.Errorf("dagger: dataset: %d observation and %d label values do not fit dims %d and %d", len(obs), len(lab), j.ObsDim, j.ActDim)
+	}
+	*d = Dataset{ObsDim: j.ObsDim, ActDim: j.ActDim, Obs: obs, Label: lab}
+	return nil
+}
+
+func f64Bytes(v []float64) []byte {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
+	}
+	return b
+}
+
+func bytesF64(b []byte) ([]float64, error) {
+	if len(b)%8 != 0 {
+		return nil, fmt.Errorf("%d bytes is not a whole number of float64 values", len(b))
+	}
+	v := make([]float64, len(b)/8)
+	for i := range v {
+		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return v, nil
+}
+
+// Stream numbers the random stream of one episode: kind (which collection:
+// DAgger data, BC comparison data, ...; < 256), iteration (< 2^12) and
+// episode index (< 2^20). Streams stay below 1<<40, clear of the
+// evaluation streams of common.Evaluate.
+func Stream(kind, iter, episode int) uint64 {
+	return uint64(kind&0xff)<<32 | uint64(iter&0xfff)<<20 | uint64(episode&0xfffff)
+}
+
+// RunParallel runs job(w, i) for i = 0..n-1 on up to workers goroutines
+// (0: GOMAXPROCS), each with its own worker value from newWorker (one
+// expert, env and learner copy per goroutine). Jobs must store their
+// results by index i and draw randomness only from streams derived from i,
+// so the results do not depend on the number of workers. It returns the
+// error of the lowest failing job (or of newWorker), or ctx.Err() if ctx
+// was cancelled before every job ran.
+func RunParallel[W any](ctx context.Context, n, workers int, newWorker func() (W, error), job func(w W, i int) error) error {
+	if n <= 0 {
+		return nil
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	errs := make([]error, n)
+	var werr error
+	var mu sync.Mutex
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := newWorker()
+			if err != nil {
+				mu.Lock()
+				if werr == nil {
+					werr = err
+				}
+				mu.Unlock()
+				for range jobs {
+				}
+				return
+			}
+			for i := range jobs {
+				errs[i] = job(w, i)
+			}
+		}()
+	}
+	sent := 0
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+		sent++
+	}
+	close(jobs)
+	wg.Wait()
+	if werr != nil {
+		return werr
+	}
+	for _, err := range errs[:sent] {
+		if err != nil {
+			return err
+		}
+	}
+	if sent < n {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// FitConfig configures a Learner's supervised regression. Zero fields mean
+// the documented defaults.
+type FitConfig struct {
+	// Epochs bounds the epochs of each retraining (default 50).
+	Epochs int
+	// Patience stops a retraining early after this many epochs without a
+	// better held-out loss (default 5); the best epoch's weights are kept.
+	Patience int
+	// ValFrac is the held-out fraction of the dataset, drawn afresh at
+	// every retraining (default 0.1; negative: no split, no early stop).
+	ValFrac float64
+	// Batch is the minibatch size (default 256).
+	Batch int
+	// LR is Adam's learning rate (default 1e-3).
+	LR float64
+}
+
+func (c FitConfig) withDefaults() FitConfig {
+	if c.Epochs <= 0 {
+		c.Epochs = 50
+	}
+	if c.Patience <= 0 {
+		c.Patience = 5
+	}
+	switch {
+	case c.ValFrac == 0:
+		c.ValFrac = 0.1
+	case c.ValFrac < 0:
+		c.ValFrac = 0
+	}
+	if c.Batch <= 0 {
+		c.Batch = 256
+	}
+	if c.LR <= 0 {
+		c.LR = 1e-3
+	}
+	return c
+}
+
+func (c FitConfig) validate() error {
+	if c.ValFrac >= 1 || math.IsNaN(c.ValFrac) || math.IsNaN(c.LR) || math.IsInf(c.LR, 0) {
+		return fmt.Errorf("dagger: fit: need ValFrac < 1 and a finite LR, got %v and %v", c.ValFrac, c.LR)
+	}
+	return nil
+}
+
+// Learner fits a policy network to a Dataset by mean-squared regression of
+// the labels on the observations (nn.Regressor: Adam, held-out split, early
+// stopping), warm-starting from the current weights at every retraining.
+// The observation normaliser (if any) is fitted to the first dataset it is
+// trained on and then kept fixed.
+type Learner struct {
+	model      nn.GraphModel
+	norm       *nn.Normaliser
+	reg        *nn.Regressor
+	cfg        FitConfig
+	pcg        *rand.PCG
+	rng        *rand.Rand
+	normFitted bool
+	obsDim     int
+	actDim     int
+}
+
+// NewLearner builds the training graph for model (a policy mapping
+// [B, obsDim] to [B, actDim], e.g. *nn.DeterministicPolicy or the mean of
+// *nn.GaussianPolicy) with norm its observation normaliser (nil for none).
+// Minibatches and held-out splits are drawn from pcg.
+func NewLearner(model nn.GraphModel, norm *nn.Normaliser, obsDim, actDim int, cfg FitConfig, pcg *rand.PCG) (*Learner, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	reg, err := nn.NewRegressor(model, obsDim, actDim, nn.RegressorConfig{Batch: cfg.Batch, Adam: nn.Adam{LR: cfg.LR}})
+	if err != nil {
+		return nil, fmt.Errorf("dagger: learner: %w", err)
+	}
+	return &Learner{model: model, norm: norm, reg: reg, cfg: cfg, pcg: pcg, rng: rand.New(pcg), obsDim: obsDim, actDim: actDim}, nil
+}
+
+// Config returns the effective fit settings.
+func (l *Learner) Config() FitConfig { return l.cfg }
+
+// Fit retrains on the first n rows of d (n <= d.Len(); n <= 0 means all).
+func (l *Learner) Fit(d *Dataset, n int) (nn.FitResult, error) {
+	if n <= 0 || n > d.Len() {
+		n = d.Len()
+	}
+	if n < 2 {
+		return nn.FitResult{}, fmt.Errorf("dagger: learner: %d labelled observations are too few to fit (collect more episodes)", n)
+	}
+	if d.ObsDim != l.obsDim || d.ActDim != l.actDim {
+		return nn.FitResult{}, fmt.Errorf("dagger: learner: dataset dims %d, %d; the policy needs %d, %d", d.ObsDim, d.ActDim, l.obsDim, l.actDim)
+	}
+	if l.norm != nil && !l.normFitted {
+		l.norm.Fit(d.Obs[:n*d.ObsDim], n, d.ObsDim)
+		l.normFitted = true
+	}
+	res, err := l.reg.Fit(d.Obs[:n*d.ObsDim], d.Label[:n*d.ActDim], n, l.cfg.Epochs, l.rng, l.cfg.ValFrac, l.cfg.Patience)
+	if err != nil {
+		return res, fmt.Errorf("dagger: learner: %w", err)
+	}
+	return res, nil
+}
+
+// MeanSquaredResidual writes, for each action dimension j, the mean over
+// the first n rows of d of (prediction_j - label_j)^2 into dst [ActDim]:
+// the maximum-likelihood variance of a state-independent Gaussian around
+// the fitted mean.
+func (l *Learner) MeanSquaredResidual(dst []float64, d *Dataset, n int) error {
+	if n <= 0 || n > d.Len() {
+		n = d.Len()
+	}
+	if n == 0 {
+		return errors.New("dagger: learner: residual of an empty dataset")
+	}
+	pred := make([]float64, n*d.ActDim)
+	if err := l.reg.Predict(pred, d.Obs[:n*d.ObsDim], n); err != nil {
+		return fmt.Errorf("dagger: learner: %w", err)
+	}
+	clear(dst)
+	for i, p := range pred {
+		r := p - d.Label[i]
+		dst[i%d.ActDim] += r * r
+	}
+	for j := range dst {
+		dst[j] /= float64(n)
+	}
+	return nil
+}
+
+// Close releases the training graph.
+func (l *Learner) Close() { l.reg.Close() }
+
+// LearnerState is what a bit-exact resume of a Learner needs beyond the
+// weights: Adam's moments, the random stream and the normaliser.
+type LearnerState struct {
+	Adam       nn.AdamState `json:"adam"`
+	PCG        []byte       `json:"pcg"`
+	NormFitted bool         `json:"norm_fitted"`
+	NormMean   []byte       `json:"norm_mean,omitempty"`
+	NormStd    []byte       `json:"norm_std,omitempty"`
+}
+
+// State returns the learner's non-weight state.
+func (l *Learner) State() (LearnerState, error) {
+	b, err := l.pcg.MarshalBinary()
+	if err != nil {
+		return LearnerState{}, err
+	}
+	s := LearnerState{Adam: l.reg.Optimizer().State(), PCG: b, NormFitted: l.normFitted}
+	if l.norm != nil {
+		s.NormMean, s.NormStd = f64Bytes(l.norm.Mean), f64Bytes(l.norm.Std)
+	}
+	return s, nil
+}
+
+// Restore sets the state returned by State (the normaliser in place, so
+// bound graphs see it).
+func (l *Learner) Restore(s LearnerState) error {
+	if err := l.pcg.UnmarshalBinary(s.PCG); err != nil {
+		return fmt.Errorf("dagger: learner rng: %w", err)
+	}
+	if err := l.reg.Optimizer().SetState(s.Adam); err != nil {
+		return fmt.Errorf("dagger: learner optimiser: %w", err)
+	}
+	l.normFitted = s.NormFitted
+	if l.norm != nil && s.NormMean != nil {
+		mean, err1 := bytesF64(s.NormMean)
+		std, err2 := bytesF64(s.NormStd)
+		if err := errors.Join(err1, err2); err != nil || len(mean) != len(l.norm.Mean) || len(std) != len(l.norm.Std) {
+			return fmt.Errorf("dagger: learner normaliser does not match the policy's %d observations", len(l.norm.Mean))
+		}
+		copy(l.norm.Mean, mean)
+		copy(l.norm.Std, std)
+	}
+	return nil
+}

@@ -20,6 +20,7 @@ func methods() []method {
 	return []method{
 		bpttMethod(),
 		modelMethod(),
+		dynaqMethod(), dynaMethod(),
 	}
 }
 

@@ -19,6 +19,7 @@ type method struct {
 func methods() []method {
 	return []method{
 		bpttMethod(),
+		bcMethod(), daggerMethod(), platoMethod(),
 		modelMethod(),
 		dynaqMethod(), dynaMethod(),
 	}

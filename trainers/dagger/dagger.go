@@ -80,11 +80,17 @@ type Config struct {
 	EvalExpert bool
 }
 
-// Kinds of episode streams (see Stream).
+// KindTraining is the stream kind (see Stream) of the training episodes:
+// episode e of iteration i resets from Stream(KindTraining, i, e), so
+// DAgger, behaviour cloning and PLATO runs with the same seed start their
+// iteration-i episodes from the same states (paired comparisons of
+// train_return).
+const KindTraining = 1
+
+// Other kinds of streams of this package.
 const (
-	kindDAgger = 1
-	kindBC     = 2
-	kindInit   = 3
+	kindBC   = 2
+	kindInit = 3
 )
 
 func (c Config) withDefaults() Config {
@@ -253,7 +259,7 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 
 	// 1-2. Run the mixture policy and label every visited state.
 	beta := t.Beta(iter)
-	eps, err := t.collect(ctx, kindDAgger, iter, 0, t.cfg.EpisodesPerIter, beta, t.policy)
+	eps, err := t.collect(ctx, KindTraining, iter, 0, t.cfg.EpisodesPerIter, beta, t.policy)
 	if err != nil {
 		return nil, err
 	}

@@ -103,11 +103,10 @@ type Config struct {
 	EvalSeed          uint64
 }
 
-// Kinds of random streams (dagger.Stream).
-const (
-	kindPLATO = 11
-	kindInit  = 13
-)
+// kindInit is the kind of this package's own streams (dagger.Stream); the
+// training episodes use dagger.KindTraining, so that PLATO's iteration-i
+// episodes start where DAgger's do for the same seed.
+const kindInit = 13
 
 func (c Config) withDefaults(halfRange float64) Config {
 	switch {
@@ -393,7 +392,7 @@ func (t *Trainer) collect(ctx context.Context, iter int, lambda float64) ([]epis
 	job := func(a *actor, i int) error {
 		e := &eps[i]
 		a.ep = e
-		rng := rand.New(rand.NewPCG(t.cfg.Seed, dagger.Stream(kindPLATO, iter, i)))
+		rng := rand.New(rand.NewPCG(t.cfg.Seed, dagger.Stream(dagger.KindTraining, iter, i)))
 		ep, err := common.Rollout(a.env, a, rng, common.RolloutConfig{
 			MaxSteps: t.cfg.MaxSteps,
 			OnStep: func(_ int, tr *common.Transition) {

@@ -11,7 +11,7 @@ import (
 // holds 1000 random-policy transitions and whose model is fitted once.
 func benchTrainer(b *testing.B) *Trainer {
 	b.Helper()
-	tr, err := New(Config{PlanningSteps: 10, ModelHidden: []int{64, 64}, StepsPerIter: 1000, LearningStarts: 100000, EvalEpisodes: 1, Seed: 1},
+	tr, err := New(Config{PlanningSteps: 10, StepsPerIter: 1000, LearningStarts: 100000, EvalEpisodes: 1, Seed: 1},
 		func() (envs.Env, error) { return envs.Make("cartpole") })
 	if err != nil {
 		b.Fatal(err)
@@ -65,13 +65,14 @@ func BenchmarkPlanningStep(b *testing.B) {
 	}
 }
 
-// BenchmarkModelFit is one refit of the default model: 200 Adam steps of
-// the dynamics and 200 of the reward model on minibatches of 256.
+// BenchmarkModelFit is one refit of the default model (64x64 tanh MLPs):
+// ModelSteps = 100 Adam steps of the dynamics and 100 of the reward model
+// on minibatches of 256, done every 250 real steps.
 func BenchmarkModelFit(b *testing.B) {
 	tr := benchTrainer(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := tr.lm.fit(tr.real, 200, tr.fitRng); err != nil {
+		if _, _, err := tr.lm.fit(tr.real, tr.cfg.ModelSteps, tr.fitRng); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -68,11 +68,11 @@ type Config struct {
 	ActionBins int
 
 	// The learned model: dynamics and reward MLPs with ModelHidden layers
-	// (default [128, 128]) of ModelActivation (default tanh); Ensemble > 1
+	// (default [64, 64]) of ModelActivation (default tanh); Ensemble > 1
 	// dynamics members, one drawn at random per simulated transition
 	// (default 1, a single model). Every ModelEvery real steps (default
 	// 250; first at LearningStarts) the models are refitted on the real
-	// buffer with ModelSteps Adam steps (default 200) on minibatches of
+	// buffer with ModelSteps Adam steps (default 100) on minibatches of
 	// ModelBatch (default 256), learning rate ModelLR (default 1e-3),
 	// continuing from the current weights.
 	ModelHidden     []int
@@ -142,14 +142,14 @@ func (c Config) withDefaults() (Config, error) {
 	setI(&c.EpsilonSteps, 10000)
 	setI(&c.ActionBins, 5)
 	if c.ModelHidden == nil {
-		c.ModelHidden = []int{128, 128}
+		c.ModelHidden = []int{64, 64}
 	}
 	if c.ModelActivation == "" {
 		c.ModelActivation = nn.Tanh
 	}
 	setI(&c.Ensemble, 1)
 	setI(&c.ModelEvery, 250)
-	setI(&c.ModelSteps, 200)
+	setI(&c.ModelSteps, 100)
 	setI(&c.ModelBatch, 256)
 	setF(&c.ModelLR, 1e-3)
 	setI(&c.ModelBufferSize, 20000)

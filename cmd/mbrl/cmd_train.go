@@ -20,6 +20,7 @@ func methods() []method {
 	return []method{
 		bpttMethod(),
 		bcMethod(), daggerMethod(), platoMethod(),
+		gpsMethod(),
 		modelMethod(),
 		dynaqMethod(), dynaMethod(),
 	}

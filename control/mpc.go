@@ -21,9 +21,11 @@ type MPCSettings struct {
 	// Iters is the number of iLQR iterations per plan and step (default 2
 	// for P = 1, 3 for P > 1).
 	Iters int
-	// Fresh are the fresh-candidate generators of population MPC (default
-	// ZeroPlan, RandomPlan and two BangBang plans). Plans missing from the
-	// population (at the first step) are filled with RandomPlan draws.
+	// Fresh are the fresh-candidate generators of population MPC, fewer
+	// than Plans (default ZeroPlan, RandomPlan{Hold: 5} and two BangBang
+	// plans, as many as fit). At the first step, RandomPlan draws fill the
+	// population up to P; afterwards plans that failed or duplicate a
+	// cheaper plan are dropped, so the population holds at most P plans.
 	Fresh []Generator
 	// Low and High bound the controls (nil: unbounded).
 	Low, High []float64
@@ -82,6 +84,7 @@ func NewMPC(model Model, cost Cost, settings *MPCSettings) (*MPC, error) {
 	}
 	if s.Plans > 1 && len(s.Fresh) == 0 {
 		s.Fresh = []Generator{ZeroPlan{}, RandomPlan{Hold: 5}, BangBang{}, BangBang{}}
+		s.Fresh = s.Fresh[:min(len(s.Fresh), s.Plans-1)]
 	}
 	if len(s.Fresh) >= s.Plans && s.Plans > 1 {
 		return nil, fmt.Errorf("control: MPC with %d plans needs fewer than %d fresh generators", s.Plans, len(s.Fresh))
@@ -219,9 +222,10 @@ func (c *MPC) stepSingle(dst, x []float64) error {
 
 func (c *MPC) stepPopulation(dst, x []float64) error {
 	P, nf := c.s.Plans, len(c.s.Fresh)
-	// Candidates: shifted previous plans (cheapest first), fresh plans, and
-	// random plans for any remaining slots.
+	// Candidates: shifted previous plans (cheapest first), then fresh plans;
+	// at the first step random plans fill the population up to P.
 	k := 0
+	first := len(c.plans) == 0
 	for i := 0; i < len(c.plans) && k < P-nf; i++ {
 		cu, pu := c.cand[k].u, c.plans[i].u
 		for t := range cu {
@@ -234,44 +238,64 @@ func (c *MPC) stepPopulation(dst, x []float64) error {
 		g.Generate(c.cand[k].u, x, &c.ctx)
 		k++
 	}
-	for ; k < P; k++ {
+	for ; first && k < P; k++ {
 		RandomPlan{Hold: 5}.Generate(c.cand[k].u, x, &c.ctx)
 	}
+	cand := c.cand[:k]
 	var firstErr error
-	nok := 0
-	for i := range c.cand {
-		if err := c.improve(&c.cand[i], x); err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			if math.IsInf(c.cand[i].cost, 1) {
-				continue
-			}
-		}
-		nok++
-	}
-	// Sort candidates by cost (insertion sort of the P plan headers).
-	for i := 1; i < len(c.cand); i++ {
-		for j := i; j > 0 && c.cand[j].cost < c.cand[j-1].cost; j-- {
-			c.cand[j], c.cand[j-1] = c.cand[j-1], c.cand[j]
+	for i := range cand {
+		if err := c.improve(&cand[i], x); err != nil && firstErr == nil {
+			firstErr = err
 		}
 	}
-	// The sorted candidates become the population; the old plans become
-	// the next step's candidate buffers.
+	// Sort by cost (insertion sort of the plan headers), then drop failed
+	// plans and duplicates (plans that converged to the same trajectory),
+	// so that work is not repeated on them.
+	for i := 1; i < len(cand); i++ {
+		for j := i; j > 0 && cand[j].cost < cand[j-1].cost; j-- {
+			cand[j], cand[j-1] = cand[j-1], cand[j]
+		}
+	}
+	kept := 0
+	for i := range cand {
+		if math.IsInf(cand[i].cost, 0) || math.IsNaN(cand[i].cost) {
+			break
+		}
+		if kept > 0 && samePlan(&cand[kept-1], &cand[i]) {
+			continue
+		}
+		cand[kept], cand[i] = cand[i], cand[kept]
+		kept++
+	}
+	// The kept candidates become the population; the old plan buffers
+	// become the next step's candidates.
 	c.plans = c.plans[:P]
 	c.plans, c.cand = c.cand, c.plans
-	if nok == 0 {
-		c.plans = c.plans[:0]
+	c.plans = c.plans[:kept]
+	if kept == 0 {
 		clear(dst)
 		c.ilqr.clip(dst)
 		return fmt.Errorf("control: MPC: every plan failed: %w", firstErr)
 	}
 	copy(dst, c.plans[0].u[0])
 	c.ilqr.clip(dst)
-	if nok < P {
-		return firstErr
+	return firstErr
+}
+
+// samePlan reports whether two plans are the same to within 1e-9 relative
+// cost and 1e-6 in every control.
+func samePlan(a, b *plan) bool {
+	if math.Abs(a.cost-b.cost) > 1e-9*math.Max(1, math.Abs(a.cost)) {
+		return false
 	}
-	return nil
+	for t := range a.u {
+		for i, v := range a.u[t] {
+			if math.Abs(v-b.u[t][i]) > 1e-6 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // StateDecoder maps an observation to the model's state;

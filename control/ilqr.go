@@ -168,12 +168,12 @@ type ILQR struct {
 	done        bool
 
 	// backward-pass work memory
-	vx, vxn, vxx, vxxn      []float64
-	qx, qu, qxx, quu, qux   []float64
-	quur, quxr, vfx, vfu    []float64
-	tk                      []float64
-	qp                      boxQP
-	lower, upper, kfree, kt []float64
+	vx, vxn, vxx, vxxn    []float64
+	qx, qu, qxx, quu, qux []float64
+	quur, quxr, vfx, vfu  []float64
+	tk                    []float64
+	qp                    boxQP
+	lower, upper, kfree   []float64
 }
 
 // NewILQR returns a solver for horizon H >= 1 with the given settings (nil
@@ -256,7 +256,7 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 	p.qx, p.qu, p.qxx, p.quu, p.qux = v(n), v(m), v(n*n), v(m*m), v(m*n)
 	p.quur, p.quxr, p.vfx, p.vfu = v(m*m), v(m*n), v(n*n), v(n*m)
 	p.tk = v(m)
-	p.lower, p.upper, p.kfree, p.kt = v(m), v(m), v(m), v(m)
+	p.lower, p.upper, p.kfree = v(m), v(m), v(m)
 	p.qp = newBoxQP(m)
 	return p, nil
 }

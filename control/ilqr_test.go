@@ -520,3 +520,23 @@ func TestBackwardSingleControlMatchesGeneral(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkILQRBackwardPendulum50 times one backward pass alone (plain
+// loops, m = 1 path); compare BenchmarkLQRSolveFinite, the same-size
+// Riccati recursion with gonum/mat.
+func BenchmarkILQRBackwardPendulum50(b *testing.B) {
+	p := pendulumSolver(b, 50, nil)
+	u := make([][]float64, 50)
+	for k := range u {
+		u[k] = []float64{1}
+	}
+	if err := p.Init([]float64{2.5, 0.3}, u); err != nil {
+		b.Fatal(err)
+	}
+	p.derivatives()
+	for b.Loop() {
+		if !p.backward() {
+			b.Fatal("backward pass failed")
+		}
+	}
+}

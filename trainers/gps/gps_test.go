@@ -4,12 +4,15 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
+	"gonum.org/v1/gonum/mat"
 )
 
 // linearSetup returns the linear env, its system, a linear policy u = W'x + b
@@ -164,37 +167,280 @@ func TestLagrangianDerivatives(t *testing.T) {
 
 func TestLinearConvergesToLQRGain(t *testing.T) {
 	// On x' = Ax + Bu with cost x'Qx + u'Ru, GPS with the linear policy
-	// u = Kx + b must find the infinite-horizon LQR gain. With the
-	// constraint met, the trajectories are the policy's closed-loop
-	// rollouts, so GPS's optimum is the best stationary gain for the
-	// T-step cost from the conditions. The finite-horizon optimum u_t =
-	// K_t x_t has K_t equal to the DARE gain K_inf up to rho_cl^(2(T-t))
-	// (the Riccati recursion converges geometrically), and the last steps,
-	// where K_t differs, see states shrunk by rho_cl^t: with T = 100 the
-	// best stationary gain is K_inf to far below 1e-3 (and K_0 = K_inf to
-	// machine precision).
-	env, sys, pol, kLQR := linearSetup(t, 1)
-	tr, err := New(Config{Conditions: 4, Batch: 400, PolicyEpochs: 50, Adam: nn.Adam{LR: 3e-2}, Seed: 1}, env, sys, pol)
+	// u = Kx + b must find the LQR gain. With the constraint met, the
+	// trajectories are the policy's closed-loop rollouts, so GPS's optimum
+	// is the best stationary gain for the T-step cost from the conditions.
+	// The finite-horizon optimum u_t = K_t x_t (T = 100, no terminal cost,
+	// as GPS's c(tau)) has K_t equal to the DARE gain K_inf up to terms
+	// that decay geometrically with T - t, and the last steps, where K_t
+	// differs, see states shrunk geometrically by the closed loop: the best
+	// stationary gain is K_inf (= K_0) to far below 1e-3. The penalty is
+	// held at rho = 1 (the constant-penalty ADMM form); the adaptive
+	// default also gets within ~1e-3 but wanders at the fit's noise floor.
+	env, sys, pol, kInf := linearSetup(t, 1)
+	dyn, _ := envs.DynamicsOf(env)
+	lqr := control.Linearize(dyn, dyn, make([]float64, 2), make([]float64, 1))
+	lqr.Qf = mat.NewDense(2, 2, nil)
+	fin, err := lqr.SolveFinite(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k0 := fin.K[0].RawMatrix().Data
+	if e := relErr(k0, kInf); e > 1e-9 {
+		t.Fatalf("finite-horizon K_0 %v differs from K_inf %v by %.1e", k0, kInf, e)
+	}
+	tr, err := New(Config{
+		Conditions: 4, Batch: 400, PolicyEpochs: 50, Adam: nn.Adam{LR: 3e-2}, LRFloor: 1e-3,
+		RhoSchedule: []RhoStage{{From: 0, Rho: 1}}, Seed: 1,
+	}, env, sys, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
 	hist := run(t, tr, 50)
 	first, last := hist[0], hist[len(hist)-1]
-	e := relErr(gain(pol), kLQR)
+	e := relErr(gain(pol), kInf)
 	b := pol.Params()[1].Data()[0]
 	t.Logf("K = %v, LQR %v: relative error %.2e, bias %.1e; RMS violation %.2e -> %.2e",
-		gain(pol), kLQR, e, b, metric(first, "violation_rms"), metric(last, "violation_rms"))
+		gain(pol), kInf, e, b, metric(first, "violation_rms"), metric(last, "violation_rms"))
 	if e > 1e-3 {
-		t.Errorf("gain %v is %.2e from the LQR gain %v (want < 1e-3)", gain(pol), e, kLQR)
+		t.Errorf("gain %v is %.2e from the LQR gain %v (want < 1e-3)", gain(pol), e, kInf)
 	}
 	if math.Abs(b) > 1e-3 {
 		t.Errorf("bias %g, want ~0 (the LQR law has none)", b)
 	}
-	if v := metric(last, "violation_rms"); v > 1e-3 || v > metric(first, "violation_rms")/10 {
+	if v := metric(last, "violation_rms"); v > 1e-3 || v > metric(first, "violation_rms")/100 {
 		t.Errorf("RMS violation %.2e after %d iterations (first %.2e), want ~0", v, len(hist), metric(first, "violation_rms"))
 	}
-	if math.Abs(metric(last, "policy_cost")-metric(last, "traj_cost")) > 1e-4*metric(last, "traj_cost") {
+	if math.Abs(metric(last, "policy_cost")-metric(last, "traj_cost")) > 1e-5*metric(last, "traj_cost") {
 		t.Errorf("policy alone costs %g, the trajectories %g", metric(last, "policy_cost"), metric(last, "traj_cost"))
+	}
+}
+
+// smallPendulum is a cheap pendulum trainer for the behavioural tests.
+func smallPendulum(t testing.TB, cfg Config) (*Trainer, *nn.DeterministicPolicy) {
+	t.Helper()
+	env, sys, pol := pendulumSetup(t, []int{16}, cfg.Seed)
+	if cfg.Conditions == 0 {
+		cfg.Conditions = 3
+	}
+	if cfg.Horizon == 0 {
+		cfg.Horizon = 60
+	}
+	if cfg.PolicyEpochs == 0 {
+		cfg.PolicyEpochs = 10
+	}
+	if cfg.Adam.LR == 0 {
+		cfg.Adam.LR = 1e-2
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 64
+	}
+	cfg.Init = []control.Generator{control.ZeroPlan{}, control.PendulumSwingUp()}
+	tr, err := New(cfg, env, sys, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.Close)
+	return tr, pol
+}
+
+func TestViolationDecreasesAndLambdaFollowsIt(t *testing.T) {
+	cases := []struct {
+		name     string
+		dualStep float64 // 0: 2 rho
+	}{
+		{"method of multipliers", 0},
+		{"fixed dual step", 0.5},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr, _ := smallPendulum(t, Config{DualStep: c.dualStep, Seed: 2})
+			var viol []float64
+			for it := range 8 {
+				before := make([][][]float64, tr.K)
+				rho := make([][]float64, tr.K)
+				for k := range tr.K {
+					before[k], rho[k] = tr.Lambda(k), tr.Rho(k)
+				}
+				ms, err := tr.Iterate(context.Background(), it)
+				if err != nil {
+					t.Fatal(err)
+				}
+				viol = append(viol, metric(ms, "violation"))
+				for k := range tr.K {
+					after, g := tr.Lambda(k), tr.Violation(k)
+					for s := range after {
+						alpha := c.dualStep
+						if alpha == 0 {
+							alpha = 2 * rho[k][s]
+						}
+						d, want := after[s][0]-before[k][s][0], alpha*g[s][0]
+						if math.Abs(d-want) > 1e-12*math.Max(1, math.Abs(before[k][s][0])) || d*g[s][0] < 0 {
+							t.Fatalf("iteration %d, condition %d, step %d: lambda moved by %g, violation %g (want alpha g = %g)", it, k, s, d, g[s][0], want)
+						}
+					}
+				}
+			}
+			t.Logf("mean violation per iteration: %.3g", viol)
+			if last := viol[len(viol)-1]; !(last < viol[0]/4) {
+				t.Errorf("violation %.3g after %d iterations, first %.3g: want a 4x decrease", last, len(viol), viol[0])
+			}
+		})
+	}
+}
+
+func weights(p Policy) [][]float64 {
+	var out [][]float64
+	for _, q := range p.Params() {
+		out = append(out, append([]float64(nil), q.Data()...))
+	}
+	return out
+}
+
+func sameWeights(t *testing.T, what string, a, b [][]float64) {
+	t.Helper()
+	for i := range a {
+		for j := range a[i] {
+			if math.Float64bits(a[i][j]) != math.Float64bits(b[i][j]) {
+				t.Fatalf("%s: weight %d[%d] differs: %v vs %v", what, i, j, a[i][j], b[i][j])
+			}
+		}
+	}
+}
+
+func TestSameSeedSameWeights(t *testing.T) {
+	// Same seed, any number of workers: bit-identical weights and metrics.
+	var ref [][]float64
+	var refMetrics []common.Metric
+	for _, workers := range []int{1, 3, 2} {
+		tr, pol := smallPendulum(t, Config{Workers: workers, Seed: 5})
+		hist := run(t, tr, 3)
+		w := weights(pol)
+		if ref == nil {
+			ref, refMetrics = w, hist[2]
+			continue
+		}
+		sameWeights(t, "workers "+strconv.Itoa(workers), ref, w)
+		for i, m := range hist[2] {
+			if math.Float64bits(m.Value) != math.Float64bits(refMetrics[i].Value) {
+				t.Fatalf("workers %d: metric %s = %v, with 1 worker %v", workers, m.Name, m.Value, refMetrics[i].Value)
+			}
+		}
+	}
+	other, pol := smallPendulum(t, Config{Seed: 6})
+	run(t, other, 3)
+	if w := weights(pol); w[0][0] == ref[0][0] {
+		t.Errorf("seeds 5 and 6 gave the same first weight %v", w[0][0])
+	}
+}
+
+func TestResumeIsBitExact(t *testing.T) {
+	// Three iterations straight equal two, State, a fresh trainer with the
+	// weights and Restore, and a third.
+	straight, polA := smallPendulum(t, Config{Seed: 7})
+	run(t, straight, 3)
+
+	first, polB := smallPendulum(t, Config{Seed: 7})
+	run(t, first, 2)
+	st, err := first.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed, polC := smallPendulum(t, Config{Seed: 7})
+	for i, p := range polC.Params() {
+		copy(p.Data(), polB.Params()[i].Data())
+	}
+	if err := resumed.Restore(st); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := resumed.Iterate(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	sameWeights(t, "resumed", weights(polA), weights(polC))
+	for k := range straight.K {
+		a, b := straight.Lambda(k), resumed.Lambda(k)
+		for s := range a {
+			if a[s][0] != b[s][0] {
+				t.Fatalf("lambda of condition %d step %d: %v straight, %v resumed", k, s, a[s][0], b[s][0])
+			}
+		}
+	}
+	// A state of another shape is refused.
+	bigger, _ := smallPendulum(t, Config{Seed: 7, Conditions: 4})
+	if err := bigger.Restore(st); err == nil || !strings.Contains(err.Error(), "conditions") {
+		t.Errorf("restoring 3 conditions into 4: error %v", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	env, sys, pol := pendulumSetup(t, []int{4}, 1)
+	_, lsys, _, _ := linearSetup(t, 1)
+	maze, _ := envs.Make("maze")
+	cases := []struct {
+		name string
+		cfg  Config
+		env  envs.Env
+		sys  System
+		want string
+	}{
+		{"negative conditions", Config{Conditions: -1}, env, sys, "conditions"},
+		{"negative horizon", Config{Horizon: -5}, env, sys, "horizon"},
+		{"negative rho", Config{Rho: -1}, env, sys, "rho"},
+		{"rho max below rho", Config{Rho: 10, RhoMax: 5}, env, sys, "rho max"},
+		{"shrinking growth", Config{RhoGrowth: 0.5}, env, sys, "growth"},
+		{"negative dual step", Config{DualStep: -1}, env, sys, "dual step"},
+		{"NaN learning rate", Config{Adam: nn.Adam{LR: math.NaN()}}, env, sys, "learning rate"},
+		{"LR floor above 1", Config{LRFloor: 2}, env, sys, "floor"},
+		{"bad schedule", Config{RhoSchedule: []RhoStage{{From: 3, Rho: 1}, {From: 2, Rho: 2}}}, env, sys, "increase"},
+		{"discrete env", Config{}, maze, sys, "discrete"},
+		{"policy of another system", Config{}, env, lsys, "maps 3 -> 1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr, err := New(c.cfg, c.env, c.sys, pol)
+			if err == nil {
+				tr.Close()
+				t.Fatalf("no error")
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "gps: ") {
+				t.Fatalf("error %q does not start with gps: and mention %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseRhoSchedule(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []RhoStage
+		err  bool
+	}{
+		{"", nil, false},
+		{"adaptive", nil, false},
+		{"0:1", []RhoStage{{0, 1}}, false},
+		{" 5:10, 10:1e2 ", []RhoStage{{5, 10}, {10, 100}}, false},
+		{"5", nil, true},
+		{"a:1", nil, true},
+		{"1:x", nil, true},
+		{"1:0", nil, true},
+		{"-1:2", nil, true},
+		{"4:1,4:2", nil, true},
+	}
+	for _, c := range cases {
+		got, err := ParseRhoSchedule(c.in)
+		if (err != nil) != c.err {
+			t.Errorf("%q: error %v, want error %v", c.in, err, c.err)
+			continue
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%q: %v, want %v", c.in, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%q: %v, want %v", c.in, got, c.want)
+			}
+		}
 	}
 }

@@ -284,7 +284,7 @@ func (o *dynaOptions) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.LearningStarts, "learning-starts", 1000, "random-policy steps before Q and model learning start")
 	fs.Float64Var(&o.EpsStart, "epsilon-start", 1, "initial exploration rate")
 	fs.Float64Var(&o.EpsEnd, "epsilon-end", 0.05, "final exploration rate")
-	fs.IntVar(&o.EpsSteps, "epsilon-steps", 10000, "real steps over which epsilon anneals linearly")
+	fs.IntVar(&o.EpsSteps, "epsilon-steps", 3000, "real steps over which epsilon anneals linearly")
 	fs.StringVar(&o.ModelHidden, "model-hidden", "64,64", "hidden layer sizes of the dynamics and reward models (tanh)")
 	fs.IntVar(&o.Ensemble, "ensemble", 1, "dynamics ensemble members (one drawn at random per simulated transition)")
 	fs.IntVar(&o.ModelEvery, "model-every", 250, "refit the models every N real steps")

@@ -59,7 +59,7 @@ type Config struct {
 	TrainEvery     int
 	// Epsilon-greedy exploration, annealed linearly from EpsilonStart
 	// (default 1) to EpsilonEnd (default 0.05) over the first EpsilonSteps
-	// real steps (default 10000). Simulated rollouts use the same epsilon.
+	// real steps (default 3000). Simulated rollouts use the same epsilon.
 	EpsilonStart, EpsilonEnd float64
 	EpsilonSteps             int
 
@@ -139,7 +139,7 @@ func (c Config) withDefaults() (Config, error) {
 	setI(&c.TrainEvery, 1)
 	setF(&c.EpsilonStart, 1)
 	setF(&c.EpsilonEnd, 0.05)
-	setI(&c.EpsilonSteps, 10000)
+	setI(&c.EpsilonSteps, 3000)
 	setI(&c.ActionBins, 5)
 	if c.ModelHidden == nil {
 		c.ModelHidden = []int{64, 64}

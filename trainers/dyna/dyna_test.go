@@ -400,11 +400,10 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 
 // TestDQNLearnsCartPole: plain DQN (K = 0) with the default settings lifts
 // the greedy policy's mean return on CartPole-v1 from about 10 to above 150
-// within 4000 real steps (seed 1 gives about 320; seeds 2 and 3 about 75
-// and 185 at this point, so the bound holds for this seed, not every seed).
+// within 3000 real steps (seeds 1, 2, 3 give 243, 161 and 164 there).
 func TestDQNLearnsCartPole(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains for about 10 s")
+		t.Skip("trains for about 5 s")
 	}
 	tr, err := New(Config{Seed: 1}, makeEnv("cartpole"))
 	if err != nil {
@@ -412,7 +411,7 @@ func TestDQNLearnsCartPole(t *testing.T) {
 	}
 	defer tr.Close()
 	var first, last float64
-	for it := range 4 {
+	for it := range 3 {
 		if _, err := tr.Iterate(context.Background(), it); err != nil {
 			t.Fatal(err)
 		}
@@ -421,9 +420,9 @@ func TestDQNLearnsCartPole(t *testing.T) {
 		}
 		last = tr.LastEval().Mean
 	}
-	t.Logf("greedy return %.1f after 1000 steps, %.1f after 4000", first, last)
+	t.Logf("greedy return %.1f after 1000 steps, %.1f after 3000", first, last)
 	if first > 60 || last < 150 {
-		t.Fatalf("greedy return %.1f after 1000 steps and %.1f after 4000: want <= 60 then >= 150", first, last)
+		t.Fatalf("greedy return %.1f after 1000 steps and %.1f after 3000: want <= 60 then >= 150", first, last)
 	}
 }
 

@@ -230,6 +230,7 @@ type dynaOptions struct {
 	PlanningSteps    int
 	RolloutLength    int
 	PlanningUpdates  int
+	DirectUpdates    int
 	Steps            int
 	StepsPerIter     int
 	ActionBins       int
@@ -267,6 +268,7 @@ func (o *dynaOptions) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.PlanningSteps, "planning-steps", 10, "K: simulated transitions from the learned model after each real step (0: plain DQN, no model)")
 	fs.IntVar(&o.RolloutLength, "rollout-length", 1, "h: length of the model rollouts, each from an observation of the real buffer")
 	fs.IntVar(&o.PlanningUpdates, "planning-updates", 0, "Q updates on simulated minibatches after each real step (0: K)")
+	fs.IntVar(&o.DirectUpdates, "direct-updates", 1, "Q updates on real minibatches after each real step (more than 1 with K = 0 is the replay-ratio control for Dyna)")
 	fs.IntVar(&o.Steps, "steps", 50000, "real environment steps (rounded up to whole iterations)")
 	fs.IntVar(&o.StepsPerIter, "steps-per-iter", 1000, "real steps per iteration; the greedy policy is evaluated after each")
 	fs.IntVar(&o.ActionBins, "action-bins", 5, "values per action dimension when discretising continuous actions (pendulum: 5 torques in [-2, 2])")
@@ -354,6 +356,8 @@ func (a *app) runTrainDyna(ctx context.Context, o *dynaOptions, fs *flag.FlagSet
 		return usagef("mbrl %s: --planning-steps must be >= 0, got %d", cmd, o.PlanningSteps)
 	case o.RolloutLength < 1:
 		return usagef("mbrl %s: --rollout-length must be at least 1, got %d", cmd, o.RolloutLength)
+	case o.DirectUpdates < 1:
+		return usagef("mbrl %s: --direct-updates must be at least 1, got %d", cmd, o.DirectUpdates)
 	case o.PlanningUpdates < 0:
 		return usagef("mbrl %s: --planning-updates must be >= 0, got %d", cmd, o.PlanningUpdates)
 	case o.Steps < 1 || o.StepsPerIter < 1:
@@ -415,7 +419,7 @@ func (a *app) runTrainDyna(ctx context.Context, o *dynaOptions, fs *flag.FlagSet
 		clip = -1 // Config: negative disables
 	}
 	cfg := dyna.Config{
-		PlanningSteps: o.PlanningSteps, RolloutLength: o.RolloutLength, PlanningUpdates: o.PlanningUpdates,
+		PlanningSteps: o.PlanningSteps, RolloutLength: o.RolloutLength, PlanningUpdates: o.PlanningUpdates, DirectUpdates: o.DirectUpdates,
 		StepsPerIter: o.StepsPerIter, Hidden: hidden, Activation: act, NormaliseObs: o.NormObs,
 		Batch: o.Batch, Gamma: o.Gamma, Adam: nn.Adam{LR: o.LR}, ClipNorm: clip, Double: o.Double,
 		Tau: o.Tau, TargetEvery: o.TargetEvery, BufferSize: o.Buffer, LearningStarts: o.LearningStarts,

@@ -53,10 +53,13 @@ type Config struct {
 	// BufferSize is the capacity of the real replay buffer (default
 	// 100000). Q learning (and model learning) starts after LearningStarts
 	// real steps (default 1000) taken with epsilon = EpsilonStart; then one
-	// Q update on real data every TrainEvery real steps (default 1).
+	// Q update on real data every TrainEvery real steps (default 1), or
+	// DirectUpdates of them (default 1; more is the "replay ratio" control
+	// for Dyna: as many updates per real step, all on real data).
 	BufferSize     int
 	LearningStarts int
 	TrainEvery     int
+	DirectUpdates  int
 	// Epsilon-greedy exploration, annealed linearly from EpsilonStart
 	// (default 1) to EpsilonEnd (default 0.05) over the first EpsilonSteps
 	// real steps (default 3000). Simulated rollouts use the same epsilon.
@@ -137,6 +140,7 @@ func (c Config) withDefaults() (Config, error) {
 	setI(&c.BufferSize, 100000)
 	setI(&c.LearningStarts, 1000)
 	setI(&c.TrainEvery, 1)
+	setI(&c.DirectUpdates, 1)
 	setF(&c.EpsilonStart, 1)
 	setF(&c.EpsilonEnd, 0.05)
 	setI(&c.EpsilonSteps, 3000)
@@ -187,6 +191,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, bad("LearningStarts", c.LearningStarts)
 	case c.TrainEvery < 1:
 		return c, bad("TrainEvery", c.TrainEvery)
+	case c.DirectUpdates < 1:
+		return c, bad("DirectUpdates", c.DirectUpdates)
 	case !(c.EpsilonStart >= 0 && c.EpsilonStart <= 1):
 		return c, bad("EpsilonStart", c.EpsilonStart)
 	case !(c.EpsilonEnd >= 0 && c.EpsilonEnd <= 1):

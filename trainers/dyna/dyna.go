@@ -295,15 +295,18 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 			t.fitQNormaliser()
 		}
 
-		// (d) Direct RL: a DQN update on real transitions.
+		// (d) Direct RL: DQN updates on real transitions.
 		if t.envSteps%t.cfg.TrainEvery == 0 {
-			l, err := t.qUpdate(t.real)
-			if err != nil {
-				return nil, err
+			for range t.cfg.DirectUpdates {
+				l, err := t.qUpdate(t.real)
+				if err != nil {
+					return nil, err
+				}
+				qLoss += l
+				qUpdates++
 			}
-			qLoss += l
-			qUpdates++
 		}
+
 		// (e) Model learning.
 		if t.lm != nil && (t.envSteps-t.cfg.LearningStarts)%t.cfg.ModelEvery == 0 {
 			dl, rl, err := t.lm.fit(t.real, t.cfg.ModelSteps, t.fitRng)

@@ -36,6 +36,7 @@ func TestGpsUsageErrors(t *testing.T) {
 		{"both dynamics", []string{"--true-dynamics", "--model", "m.safetensors"}, "not both"},
 		{"no dynamics at all", []string{"--true-dynamics=false"}, "--model"},
 		{"unknown flag", []string{"--epochs", "3"}, "not defined"},
+		{"missing model", []string{"--model", "none.safetensors"}, "--model"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -141,5 +142,25 @@ func TestGpsLinearPolicyCLI(t *testing.T) {
 	spec, ok := c.Model("policy")
 	if !ok || spec.Kind != "mlp" || len(spec.Tensors) != 2 {
 		t.Errorf("policy spec %+v, want a one-layer mlp", spec)
+	}
+}
+
+// TestGpsLearnedModelCLI optimises the trajectories on a learned model
+// (an untrained one: this checks the wiring, not the result).
+func TestGpsLearnedModelCLI(t *testing.T) {
+	dir := t.TempDir()
+	model := writeDynamicsCheckpoint(t, dir)
+	stdout, stderr, code := runCLI(t, "train", "gps", "--env", "pendulum", "--model", model, "--conditions", "2",
+		"--horizon", "20", "--iters", "2", "--policy-epochs", "2", "--hidden", "8", "--final-episodes", "2",
+		"--out", filepath.Join(dir, "run"), "--quiet", "--json")
+	if code != 0 {
+		t.Fatalf("train gps --model: exit %d: %s", code, stderr)
+	}
+	if d := lastJSON(t, stdout)["dynamics"]; d != model {
+		t.Errorf("dynamics %v, want %s", d, model)
+	}
+	_, stderr, code = runCLI(t, "train", "gps", "--env", "cartpole-continuous", "--model", model, "--out", filepath.Join(dir, "bad"))
+	if code != exitUsage || !strings.Contains(stderr, "trained on") {
+		t.Errorf("a pendulum model on cartpole-continuous: exit %d, %q", code, stderr)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
@@ -137,11 +138,16 @@ func (a *app) runTrainGPS(ctx context.Context, o *gpsOptions, fs *flag.FlagSet) 
 	}
 	trueSet := false
 	fs.Visit(func(f *flag.Flag) { trueSet = trueSet || f.Name == "true-dynamics" })
+	var sys gps.System = gps.NewTrueSystem(dyn)
+	dynName := "true"
 	switch {
 	case o.Model != "" && trueSet && o.TrueDynamics:
 		return usagef("mbrl %s: give either --true-dynamics or --model CKPT, not both", cmd)
 	case o.Model != "":
-		return usagef("mbrl %s: --model (trajectories on a learned model) is not implemented yet; use --true-dynamics", cmd)
+		if sys, err = gpsModelSystem(cmd, o.Model, o.Env, dyn); err != nil {
+			return err
+		}
+		dynName = o.Model
 	case !o.TrueDynamics:
 		return usagef("mbrl %s: --true-dynamics=false needs --model CKPT", cmd)
 	}
@@ -152,13 +158,17 @@ func (a *app) runTrainGPS(ctx context.Context, o *gpsOptions, fs *flag.FlagSet) 
 	init := []control.Generator{control.ZeroPlan{}}
 	if o.Env == "pendulum" {
 		// iLQR swing-ups from zero controls end in poor local optima.
-		init = append(init, control.PendulumSwingUp())
+		swing := control.PendulumSwingUp()
+		if o.Model != "" {
+			swing = gps.ObsPlan(swing, dyn)
+		}
+		init = append(init, swing)
 	}
 	tr, err := gps.New(gps.Config{
 		Conditions: o.Conditions, Horizon: o.Horizon, Rho: o.Rho, RhoSchedule: sched,
 		DualStep: o.DualStep, PolicyEpochs: o.PolicyEpochs, Batch: o.Batch, Adam: nn.Adam{LR: o.LR},
 		ILQRIters: o.ILQRIters, Init: init, Seed: o.Seed,
-	}, env, gps.NewTrueSystem(dyn), pol)
+	}, env, sys, pol)
 	if err != nil {
 		return asUsage(err)
 	}
@@ -187,7 +197,7 @@ func (a *app) runTrainGPS(ctx context.Context, o *gpsOptions, fs *flag.FlagSet) 
 		plot:          []string{"traj_cost", "policy_cost", "eval_return"},
 		extra: func() map[string]any {
 			return map[string]any{
-				"dynamics": "true", "conditions": o.Conditions, "horizon": tr.Horizon(),
+				"dynamics": dynName, "conditions": o.Conditions, "horizon": tr.Horizon(),
 				"rho": o.Rho, "rho_schedule": o.RhoSchedule, "dual_step": o.DualStep,
 				"policy_epochs": o.PolicyEpochs, "batch": o.Batch, "lr": o.LR, "hidden": o.Hidden,
 				"traj_cost": tap.last["traj_cost"], "policy_cost": tap.last["policy_cost"],
@@ -196,6 +206,27 @@ func (a *app) runTrainGPS(ctx context.Context, o *gpsOptions, fs *flag.FlagSet) 
 			}
 		},
 	})
+}
+
+// gpsModelSystem loads the learned model "dynamics" of the checkpoint at
+// path (a dynamics model or an ensemble, used by its mean) for env.
+func gpsModelSystem(cmd, path, envName string, dyn envs.Dynamics) (gps.System, error) {
+	c, err := checkpoints.Load(path)
+	if err != nil {
+		return nil, usagef("mbrl %s: --model: %v", cmd, err)
+	}
+	if c.Meta.Env != "" && c.Meta.Env != envName {
+		return nil, usagef("mbrl %s: --model %s was trained on %q, not %q", cmd, path, c.Meta.Env, envName)
+	}
+	m, err := nn.LoadModel(c, "dynamics")
+	if err != nil {
+		return nil, usagef("mbrl %s: --model %s: %v (train one with 'mbrl train model')", cmd, path, err)
+	}
+	sys, err := gps.NewModelSystem(m, dyn)
+	if err != nil {
+		return nil, usagef("mbrl %s: --model %s: %v", cmd, path, err)
+	}
+	return sys, nil
 }
 
 // newGPSPolicy returns a fresh policy for env: tanh-squashed into the

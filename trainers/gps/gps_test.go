@@ -444,3 +444,47 @@ func TestParseRhoSchedule(t *testing.T) {
 		}
 	}
 }
+
+func TestLearnedModelSystem(t *testing.T) {
+	// GPS on a learned pendulum model (untrained: the test is about the
+	// wiring): the state is the observation, the policy's input is the
+	// state, the iterations run and the violation falls.
+	env, _, pol := pendulumSetup(t, []int{8}, 4)
+	dyn, _ := envs.DynamicsOf(env)
+	dm, err := nn.NewDynamicsModel("dynamics", nn.DynamicsArch{ObsDim: 3, ActDim: 1, Hidden: []int{8}, Activation: nn.Tanh}, rand.New(rand.NewPCG(4, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := NewModelSystem(dm, dyn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys.StateDim() != 3 || sys.ObsDim() != 3 {
+		t.Fatalf("state %d, obs %d, want 3 and 3", sys.StateDim(), sys.ObsDim())
+	}
+	x := []float64{0.6, 0.8, -1.5}
+	c := sys.Cost(x, []float64{0.5})
+	if want := dyn.Cost([]float64{math.Atan2(0.8, 0.6), -1.5}, []float64{0.5}); math.Abs(c-want) > 1e-12 {
+		t.Errorf("cost of the observation %g, the env's %g", c, want)
+	}
+	tr, err := New(Config{Conditions: 2, Horizon: 30, PolicyEpochs: 5, Batch: 32, Adam: nn.Adam{LR: 1e-2}, Seed: 4,
+		Init: []control.Generator{control.ZeroPlan{}, ObsPlan(control.PendulumSwingUp(), dyn)}}, env, sys, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for k, x0 := range tr.Conditions() {
+		if r := math.Hypot(x0[0], x0[1]); math.Abs(r-1) > 1e-12 {
+			t.Fatalf("condition %d = %v is not a pendulum observation", k, x0)
+		}
+	}
+	hist := run(t, tr, 5)
+	v0, v1 := metric(hist[0], "violation"), metric(hist[4], "violation")
+	t.Logf("violation %.3g -> %.3g", v0, v1)
+	if !(v1 < v0/2) {
+		t.Errorf("violation %.3g -> %.3g, want at least halved", v0, v1)
+	}
+	if _, err := NewModelSystem(dm, envs.NewLinear(envs.DefaultLinearConfig()).Dynamics()); err == nil {
+		t.Errorf("a pendulum model accepted for the linear env")
+	}
+}

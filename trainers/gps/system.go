@@ -69,15 +69,7 @@ func (s *TrueSystem) Start(dst []float64, env envs.Env, _ []float64) { copy(dst,
 
 // ActionBounds returns the dynamics' bounds, or nil, nil if every bound is
 // infinite.
-func (s *TrueSystem) ActionBounds() (low, high []float64) {
-	low, high = s.Dynamics.ActionBounds()
-	for i := range low {
-		if !math.IsInf(low[i], 0) || !math.IsInf(high[i], 0) {
-			return low, high
-		}
-	}
-	return nil, nil
-}
+func (s *TrueSystem) ActionBounds() (low, high []float64) { return boundsOf(s.Dynamics) }
 
 // Clone returns s: envs.Dynamics are stateless.
 func (s *TrueSystem) Clone() System { return s }

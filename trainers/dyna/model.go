@@ -30,14 +30,13 @@ type learnedModel struct {
 	dynRegs []*nn.Regressor
 	rewReg  *nn.Regressor
 	batch   int
-	fitted  bool
 
 	// scratch
-	act                 []float64 // [ModelDim]
-	idx                 []int     // [batch]
-	obsB, actB, nextB   []float64 // [batch, ...] gathered transitions
-	x, y, ry, rx, delta []float64
-	aIdx                []float64 // [batch] gathered action indices
+	act               []float64 // [ModelDim]
+	idx               []int     // [batch]
+	obsB, actB, nextB []float64 // [batch, ...] gathered transitions
+	x, y, ry          []float64
+	aIdx              []float64 // [batch] gathered action indices
 }
 
 func newLearnedModel(actions *Actions, obsDim int, cfg *Config, rng *rand.Rand) (*learnedModel, error) {
@@ -83,7 +82,7 @@ func newLearnedModel(actions *Actions, obsDim int, cfg *Config, rng *rand.Rand) 
 	m.idx = make([]int, b)
 	m.obsB, m.nextB, m.actB = make([]float64, b*obsDim), make([]float64, b*obsDim), make([]float64, b*ad)
 	m.aIdx = make([]float64, b)
-	m.x, m.y, m.ry, m.delta = make([]float64, b*(obsDim+ad)), make([]float64, b*obsDim), make([]float64, b), make([]float64, obsDim)
+	m.x, m.y, m.ry = make([]float64, b*(obsDim+ad)), make([]float64, b*obsDim), make([]float64, b)
 	return m, nil
 }
 
@@ -133,7 +132,6 @@ func (m *learnedModel) fit(buf *common.Buffer, steps int, rng *rand.Rand) (dynLo
 		}
 		rewLoss += l
 	}
-	m.fitted = true
 	return dynLoss / float64(steps*len(m.dynRegs)), rewLoss / float64(steps), nil
 }
 

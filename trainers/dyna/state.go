@@ -270,8 +270,5 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	t.dynLoss, t.rewLoss, t.modelFitted = s.DynLoss, s.RewLoss, s.ModelFitted
 	t.stepsToTarget, t.done = s.StepsToTarget, s.Done
 	t.learn.updates, t.learn.targetCalls = s.QUpdates, s.TargetCalls
-	if t.lm != nil {
-		t.lm.fitted = s.ModelFitted
-	}
 	return nil
 }

@@ -15,6 +15,13 @@
 // and (3) moves lambda along the constraint violation, raising rho where
 // the violation stalls, as augmented-Lagrangian methods do.
 //
+// Trajectories live on a System: an env's known dynamics (TrueSystem: the
+// state is the env's state, the policy sees its observation) or a learned
+// model of observations (ModelSystem, from 'mbrl train model'). Policies
+// are *nn.DeterministicPolicy (bounded actions) or MLPPolicy (unbounded;
+// with no hidden layer the linear policy that recovers the LQR gain on the
+// linear env).
+//
 // References:
 //
 //	S. Levine, V. Koltun, "Learning complex neural network policies with

@@ -231,9 +231,16 @@ type ConditionStat struct {
 //	policy_cost    mean over conditions of the policy-alone cost
 //	violation      mean over conditions and steps of |pi(x_t) - u_t|
 //	violation_rms  sqrt of the mean of |pi(x_t) - u_t|^2
-//	loss           mean augmented Lagrangian L(tau, theta, lambda)
-//	policy_loss    last epoch's weighted regression loss
-//	rho, lambda_rms, ilqr_iters, ilqr_failures
+//	loss           mean augmented Lagrangian L(tau, theta, lambda) before
+//	               the dual update
+//	policy_loss    last epoch's mean weighted regression loss
+//	rho            mean penalty; lambda_rms: RMS of the dual variables
+//	dual_residual  mean over conditions of 2 rho RMS|pi_new - pi_old|
+//	ilqr_iters     mean iLQR iterations per condition
+//	ilqr_failures  conditions whose iLQR stopped on an indefinite Q_uu
+//	               (their last accepted trajectory is kept)
+//
+// and ConditionStats has each condition's numbers.
 type Trainer struct {
 	cfg     Config
 	sys     System

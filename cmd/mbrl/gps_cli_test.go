@@ -121,6 +121,36 @@ func TestGpsTrainCLI(t *testing.T) {
 	if n := len(strings.Split(strings.TrimSpace(string(b)), "\n")); n != 1+3*2 {
 		t.Errorf("conditions.csv has %d lines after the resume, want 7:\n%s", n, b)
 	}
+	// The resumed run ends with the weights of a straight 3-iteration run.
+	straight := filepath.Join(dir, "straight")
+	sargs := append([]string(nil), args...)
+	for i, a := range sargs {
+		if a == run {
+			sargs[i] = straight
+		}
+	}
+	if _, stderr, code := runCLI(t, append(sargs, "--iters", "3")...); code != 0 {
+		t.Fatalf("straight run: exit %d: %s", code, stderr)
+	}
+	a, err := checkpoints.Load(filepath.Join(run, "final.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3, err := checkpoints.Load(filepath.Join(straight, "final.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range c3.Tensors {
+		ta, ok := a.Tensor(tn.Name)
+		if !ok {
+			t.Fatalf("resumed checkpoint lacks %s", tn.Name)
+		}
+		for i := range tn.Data {
+			if ta.Data[i] != tn.Data[i] {
+				t.Fatalf("%s[%d]: resumed %v, straight %v", tn.Name, i, ta.Data[i], tn.Data[i])
+			}
+		}
+	}
 }
 
 // TestGpsLinearPolicyCLI trains the linear policy (--hidden "") on the

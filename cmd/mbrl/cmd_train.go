@@ -21,7 +21,7 @@ func methods() []method {
 		bpttMethod(),
 		bcMethod(), daggerMethod(), platoMethod(),
 		gpsMethod(),
-		modelMethod(),
+		modelMethod(), mpcMethod(),
 		dynaqMethod(), dynaMethod(),
 	}
 }

@@ -97,3 +97,58 @@ func TestTrainModelUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTrainMPCCLI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	out, stderr, code := runCLI(t, "train", "mpc", "--env", "pendulum", "--random-steps", "200", "--iters", "2",
+		"--ensemble", "2", "--init-fit-steps", "30", "--fit-steps", "10", "--hidden", "16", "--horizon", "5",
+		"--final-episodes", "2", "--out", dir, "--quiet", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := lastJSON(t, out)
+	if m["env_steps"].(float64) != 600 || len(m["return_by_iter"].([]any)) != 2 || m["planner"] != "ilqr" {
+		t.Fatalf("summary %v", m)
+	}
+	if len(m["rmse_by_horizon"].([]any)) != 50 || len(m["rmse_by_horizon_member0"].([]any)) != 50 {
+		t.Fatalf("summary lacks the error curves: %v", m)
+	}
+	if ev, ok := m["eval"].(map[string]any); !ok || ev["episodes"].(float64) != 2 {
+		t.Fatalf("summary lacks the final evaluation: %v", m)
+	}
+	for _, f := range []string{"metrics.csv", "final.safetensors", "model_error.png", "learning_curve.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("run folder lacks %s: %v", f, err)
+		}
+	}
+	c, err := checkpoints.Load(filepath.Join(dir, "final.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mdl, err := nn.LoadModel(c, "dynamics"); err != nil || mdl.Kind() != nn.KindEnsemble {
+		t.Fatalf("final checkpoint: %v, %v", mdl, err)
+	}
+}
+
+func TestTrainMPCUsageErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no env", []string{"train", "mpc"}, "--env is required"},
+		{"bad planner", []string{"train", "mpc", "--env", "pendulum", "--planner", "magic"}, "--planner"},
+		{"no cost", []string{"train", "mpc", "--env", "cartpole-continuous"}, "reward"},
+		{"discrete", []string{"train", "mpc", "--env", "maze"}, "mpc"},
+		{"elites", []string{"train", "mpc", "--env", "pendulum", "--planner", "cem", "--elites", "100"}, "--elites"},
+		{"ensemble", []string{"train", "mpc", "--env", "pendulum", "--ensemble", "0"}, "--ensemble"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, c.args...)
+			if code != exitUsage || !strings.Contains(stderr, c.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 mentioning %q", code, stderr, c.want)
+			}
+		})
+	}
+}

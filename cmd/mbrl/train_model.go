@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/model"
+	"github.com/mbrl/mbrl/trainers/mpc"
 )
 
 // modelOptions are the flags of "mbrl train model".
@@ -102,7 +104,7 @@ func saveModelErrorPlot(path, title string, ensemble int, mean, member []float64
 		ss[0].Name = fmt.Sprintf("ensemble mean (E=%d)", ensemble)
 		ss = append(ss, series{Name: "member 0", X: xs, Y: member})
 	}
-	return savePlot(path, plotOptions{Title: title, XLabel: "prediction horizon (steps)", YLabel: "open-loop RMSE (obs units)"}, ss...)
+	return savePlot(path, plotOptions{Title: title, XLabel: "prediction horizon (steps)", YLabel: "open-loop RMSE (obs units)", LogY: true}, ss...)
 }
 
 // roundTo rounds v to a few significant digits for the JSON summary.
@@ -194,6 +196,173 @@ func (a *app) runTrainModel(ctx context.Context, o *modelOptions, fs *flag.FlagS
 				fmt.Fprintf(a.stderr, "warning: %v\n", err)
 			} else {
 				out["model_error_plot"] = p
+			}
+			return out
+		},
+	})
+}
+
+// mpcOptions are the flags of "mbrl train mpc".
+type mpcOptions struct {
+	commonOptions
+	Env             string
+	Iters           int
+	EpisodesPerIter int
+	RandomSteps     int
+	Ensemble        int
+	Planner         string
+	Horizon         int
+	PlanIters       int
+	Plans           int
+	Samples         int
+	Elites          int
+	Mean            bool
+	Hidden          string
+	Batch           int
+	LR              float64
+	FitSteps        int
+	InitFitSteps    int
+	EvalEvery       int
+	EvalEpisodes    int
+	FinalEpisodes   int
+}
+
+func (o *mpcOptions) addFlags(fs *flag.FlagSet) {
+	o.commonOptions.addFlags(fs, true)
+	fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs'); it needs a known cost (pendulum, linear); required")
+	fs.IntVar(&o.Iters, "iters", 15, "iterations: refit the model, run --episodes-per-iter MPC episodes, aggregate")
+	fs.IntVar(&o.EpisodesPerIter, "episodes-per-iter", 1, "real MPC episodes per iteration")
+	fs.IntVar(&o.RandomSteps, "random-steps", 1000, "random-action env steps collected before the first fit")
+	fs.IntVar(&o.Ensemble, "ensemble", 5, "ensemble members E (1: a single model); members have their own init and bootstrap")
+	fs.StringVar(&o.Planner, "planner", "ilqr", "planner through the model: ilqr (receding-horizon iLQR on the model's Jacobians) or cem (cross-entropy method)")
+	fs.IntVar(&o.Horizon, "horizon", 0, "planning horizon (0: 20 for ilqr, 15 for cem)")
+	fs.IntVar(&o.PlanIters, "plan-iters", 0, "planner iterations per step (0: 2 for ilqr, 3 for cem)")
+	fs.IntVar(&o.Plans, "plans", 1, "ilqr: candidate plans (1: one warm-started plan)")
+	fs.IntVar(&o.Samples, "samples", 60, "cem: sampled plans per iteration")
+	fs.IntVar(&o.Elites, "elites", 6, "cem: elite plans the sampling distribution is refitted to")
+	fs.BoolVar(&o.Mean, "mean", false, "plan through the ensemble's mean prediction instead of scoring plans by the members' mean cost")
+	fs.StringVar(&o.Hidden, "hidden", "64,64", "hidden layer sizes of the dynamics MLP (tanh)")
+	fs.IntVar(&o.Batch, "batch", 256, "minibatch size")
+	fs.Float64Var(&o.LR, "lr", 1e-3, "Adam learning rate")
+	fs.IntVar(&o.InitFitSteps, "init-fit-steps", 2000, "Adam steps per member of the first fit (on the random data)")
+	fs.IntVar(&o.FitSteps, "fit-steps", 400, "Adam steps per member of each later refit (warm start)")
+	fs.IntVar(&o.EvalEvery, "eval-every", 0, "evaluate MPC through the model every N iterations (0: only at the end)")
+	fs.IntVar(&o.EvalEpisodes, "eval-episodes", 10, "episodes per periodic evaluation")
+	fs.IntVar(&o.FinalEpisodes, "final-episodes", 100, "episodes of the final evaluation (random starts, in parallel)")
+}
+
+func mpcMethod() method {
+	return method{
+		name:    "mpc",
+		summary: "learn a dynamics model (or ensemble) and act by MPC through it (iLQR or CEM), aggregating data and refitting each iteration (PETS-style)",
+		flags: func(a *app, fs *flag.FlagSet) func(context.Context) error {
+			o := &mpcOptions{}
+			o.addFlags(fs)
+			return func(ctx context.Context) error { return a.runTrainMPC(ctx, o, fs) }
+		},
+	}
+}
+
+// historyTap records every iteration's metrics for the JSON summary.
+type historyTap struct {
+	*mpc.Trainer
+	rows []map[string]float64
+}
+
+func (h *historyTap) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	ms, err := h.Trainer.Iterate(ctx, iter)
+	if err == nil {
+		row := map[string]float64{}
+		for _, m := range ms {
+			row[m.Name] = m.Value
+		}
+		h.rows = append(h.rows, row)
+	}
+	return ms, err
+}
+
+func (a *app) runTrainMPC(ctx context.Context, o *mpcOptions, fs *flag.FlagSet) error {
+	const cmd = "train mpc"
+	switch {
+	case o.Env == "":
+		return usagef("mbrl %s: --env is required (see 'mbrl envs')", cmd)
+	case o.Iters < 1 || o.EpisodesPerIter < 1 || o.RandomSteps < 1:
+		return usagef("mbrl %s: --iters, --episodes-per-iter and --random-steps must be at least 1", cmd)
+	case o.Ensemble < 1:
+		return usagef("mbrl %s: --ensemble must be at least 1, got %d", cmd, o.Ensemble)
+	case o.Planner != mpc.PlannerILQR && o.Planner != mpc.PlannerCEM:
+		return usagef("mbrl %s: --planner must be ilqr or cem, got %q", cmd, o.Planner)
+	case o.Horizon < 0 || o.PlanIters < 0 || o.Plans < 1 || o.Samples < 2 || o.Elites < 1 || o.Elites > o.Samples:
+		return usagef("mbrl %s: --horizon, --plan-iters >= 0, --plans >= 1 and 1 <= --elites <= --samples (>= 2) are required", cmd)
+	case o.Batch < 1 || !(o.LR > 0) || o.FitSteps < 1 || o.InitFitSteps < 1:
+		return usagef("mbrl %s: --batch, --fit-steps, --init-fit-steps and --lr must be positive", cmd)
+	case o.EvalEvery < 0 || o.EvalEpisodes < 1 || o.FinalEpisodes < 1:
+		return usagef("mbrl %s: --eval-every must be >= 0 and --eval-episodes, --final-episodes >= 1", cmd)
+	}
+	hidden, err := modelHiddenSizes(cmd, o.Hidden)
+	if err != nil {
+		return err
+	}
+	makeEnv := func() (envs.Env, error) { return envs.Make(o.Env) }
+	if _, err := makeEnv(); err != nil {
+		return asUsage(err)
+	}
+	pcfg := mpc.PlannerConfig{Planner: o.Planner, Horizon: o.Horizon, Iters: o.PlanIters, Plans: o.Plans,
+		Samples: o.Samples, Elites: o.Elites, Mean: o.Mean}
+	tr, err := mpc.New(mpc.Config{
+		RandomSteps: o.RandomSteps, EpisodesPerIter: o.EpisodesPerIter, FitSteps: o.FitSteps, InitFitSteps: o.InitFitSteps,
+		Fit:     model.FitConfig{Hidden: hidden, Ensemble: o.Ensemble, Batch: o.Batch, LR: o.LR},
+		Planner: pcfg, Seed: o.Seed,
+	}, makeEnv)
+	if err != nil {
+		return asUsage(fmt.Errorf("mbrl %s: %w", cmd, err))
+	}
+	defer tr.Close()
+	dir, err := a.fixRunDir(&o.commonOptions, "mpc", o.Env)
+	if err != nil {
+		return err
+	}
+	tap := &historyTap{Trainer: tr}
+	return a.runTraining(ctx, &trainingRun{
+		method: "mpc", env: o.Env, opts: &o.commonOptions, fs: fs,
+		trainer: tap, iters: o.Iters, makeEnv: makeEnv,
+		evalPolicy: func() (common.Policy, error) {
+			env, err := makeEnv()
+			if err != nil {
+				return nil, err
+			}
+			return mpc.NewPlannerPolicy(tr.Model(), env, pcfg)
+		},
+		evalEvery: o.EvalEvery, evalEpisodes: o.EvalEpisodes, finalEpisodes: o.FinalEpisodes,
+		plot: []string{"return", "eval_return"}, plotX: "env_steps",
+		extra: func() map[string]any {
+			var rets, steps []float64
+			for _, r := range tap.rows {
+				rets = append(rets, roundTo(r["return"]))
+				steps = append(steps, r["env_steps"])
+			}
+			cfg := tr.Config()
+			out := map[string]any{
+				"random_steps": o.RandomSteps, "episodes_per_iter": o.EpisodesPerIter, "ensemble": o.Ensemble,
+				"planner": cfg.Planner.Planner, "horizon": cfg.Planner.Horizon, "plan_iters": cfg.Planner.Iters,
+				"env_steps": tr.Data().Len(), "return_by_iter": rets, "env_steps_by_iter": steps,
+			}
+			if n := len(tap.rows); n > 0 {
+				last := tap.rows[n-1]
+				out["val_mse"], out["rmse_10"], out["rmse_50"] = roundTo(last["val_mse"]), roundTo(last["rmse_10"]), roundTo(last["rmse_50"])
+			}
+			curve, member := tr.ErrorCurve(modelErrorHorizon)
+			if curve != nil {
+				out["rmse_by_horizon"] = roundAll(curve)
+				if o.Ensemble > 1 {
+					out["rmse_by_horizon_member0"] = roundAll(member)
+				}
+				p := filepath.Join(dir, "model_error.png")
+				if err := saveModelErrorPlot(p, "open-loop model error on the last episodes ("+o.Env+")", o.Ensemble, curve, member); err != nil {
+					fmt.Fprintf(a.stderr, "warning: %v\n", err)
+				} else {
+					out["model_error_plot"] = p
+				}
 			}
 			return out
 		},

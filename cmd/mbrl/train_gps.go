@@ -44,7 +44,7 @@ type gpsOptions struct {
 func (o *gpsOptions) addFlags(fs *flag.FlagSet) {
 	o.commonOptions.addFlags(fs, true)
 	fs.StringVar(&o.Env, "env", "pendulum", "environment name (see 'mbrl envs'); it needs known dynamics and continuous actions")
-	fs.IntVar(&o.Conditions, "conditions", 32, "initial conditions K, drawn once from the env's reset distribution with the seed; one trajectory each")
+	fs.IntVar(&o.Conditions, "conditions", 64, "initial conditions K, drawn once from the env's reset distribution with the seed; one trajectory each")
 	fs.IntVar(&o.Iters, "iters", 30, "GPS iterations (trajectories, policy, dual variables)")
 	fs.IntVar(&o.Horizon, "horizon", 0, "trajectory length T (0: the env's episode length, 200 for pendulum)")
 	fs.Float64Var(&o.Rho, "rho", 1, "initial penalty rho of the augmented Lagrangian")

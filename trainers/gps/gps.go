@@ -70,7 +70,7 @@ func validateSchedule(st []RhoStage) error {
 type Config struct {
 	// Conditions is the number K of initial conditions, drawn once from the
 	// env's reset distribution with rand.NewPCG(Seed, ConditionStream)
-	// (default 16).
+	// (default 64; the first K' of K conditions are those of a run with K').
 	Conditions int
 	// Horizon is the length T of every trajectory (default: the env's
 	// episode length MaxSteps, so that c(tau) is minus an episode's return;
@@ -146,7 +146,7 @@ const (
 
 func (c *Config) defaults(env envs.Env) error {
 	if c.Conditions == 0 {
-		c.Conditions = 16
+		c.Conditions = 64
 	}
 	if c.Horizon == 0 {
 		c.Horizon = env.MaxSteps()

@@ -83,7 +83,7 @@ func TestGpsTrainCLI(t *testing.T) {
 	}
 	final := filepath.Join(run, "final.safetensors")
 	for _, f := range []string{final, filepath.Join(run, "latest.safetensors"), filepath.Join(run, "metrics.csv"),
-		filepath.Join(run, "config.yaml"), filepath.Join(run, "learning_curve.png"), filepath.Join(run, "violation.png")} {
+		filepath.Join(run, "config.yaml"), filepath.Join(run, "learning_curve.png"), filepath.Join(run, "violation.png"), filepath.Join(run, "cost.png")} {
 		if _, err := os.Stat(f); err != nil {
 			t.Errorf("missing %s", f)
 		}

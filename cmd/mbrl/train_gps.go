@@ -252,7 +252,8 @@ func newGPSPolicy(env envs.Env, hidden []int, rng *rand.Rand) (gps.Policy, error
 }
 
 // gpsTap writes each iteration's per-condition results to
-// conditions.csv and the violation curve to violation.png, and remembers
+// conditions.csv and the violation and cost curves (log scale) to
+// violation.png and cost.png, and remembers
 // the first and last metrics for the JSON summary.
 type gpsTap struct {
 	*gps.Trainer
@@ -282,6 +283,10 @@ func (g *gpsTap) Iterate(ctx context.Context, iter int) ([]common.Metric, error)
 	}
 	if err := plotHistoryLog(filepath.Join(g.dir, "violation.png"), "gps constraint violation |pi(x)-u|", "iter",
 		[]string{"violation", "violation_rms"}, g.history); err != nil {
+		return ms, err
+	}
+	if err := plotHistoryLog(filepath.Join(g.dir, "cost.png"), "gps cost from the K conditions", "iter",
+		[]string{"traj_cost", "policy_cost"}, g.history); err != nil {
 		return ms, err
 	}
 	return ms, nil

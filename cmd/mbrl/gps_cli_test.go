@@ -32,6 +32,8 @@ func TestGpsUsageErrors(t *testing.T) {
 		{"bad hidden", []string{"--hidden", "8,x"}, "--hidden"},
 		{"negative hidden", []string{"--hidden", "-8"}, "--hidden"},
 		{"zero ilqr iters", []string{"--ilqr-iters", "0"}, "--ilqr-iters"},
+		{"negative feedback samples", []string{"--feedback-samples", "-1"}, "--feedback-samples"},
+		{"zero feedback noise", []string{"--feedback-noise", "0"}, "--feedback-noise"},
 		{"bad eval", []string{"--eval-episodes", "0"}, "--eval-episodes"},
 		{"both dynamics", []string{"--true-dynamics", "--model", "m.safetensors"}, "not both"},
 		{"no dynamics at all", []string{"--true-dynamics=false"}, "--model"},

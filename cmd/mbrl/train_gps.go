@@ -34,6 +34,8 @@ type gpsOptions struct {
 	LR            float64
 	Hidden        string
 	ILQRIters     int
+	FbSamples     int
+	FbNoise       float64
 	TrueDynamics  bool
 	Model         string
 	EvalEvery     int
@@ -55,6 +57,8 @@ func (o *gpsOptions) addFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.LR, "lr", 1e-3, "Adam learning rate of the policy")
 	fs.StringVar(&o.Hidden, "hidden", "64,64", "policy hidden layer sizes (tanh); \"\" for none (a linear policy on envs with unbounded actions)")
 	fs.IntVar(&o.ILQRIters, "ilqr-iters", 100, "iLQR iterations per condition and GPS iteration at most")
+	fs.IntVar(&o.FbSamples, "feedback-samples", 0, "extra policy-regression rows per trajectory step at perturbed states, with the trajectory's feedback controller's action as target (0: the plain method)")
+	fs.Float64Var(&o.FbNoise, "feedback-noise", 0.01, "standard deviation of the state perturbations of --feedback-samples")
 	fs.BoolVar(&o.TrueDynamics, "true-dynamics", true, "optimise trajectories on the env's known dynamics")
 	fs.StringVar(&o.Model, "model", "", "optimise trajectories on the learned model \"dynamics\" of this checkpoint (from 'mbrl train model') instead")
 	fs.IntVar(&o.EvalEvery, "eval-every", 10, "evaluate the policy from random starts in the real env every N iterations (0: only at the end)")
@@ -99,6 +103,8 @@ func checkGPSOptions(o *gpsOptions) error {
 		return usagef("mbrl %s: --lr must be positive, got %v", cmd, o.LR)
 	case o.ILQRIters < 1:
 		return usagef("mbrl %s: --ilqr-iters must be at least 1, got %d", cmd, o.ILQRIters)
+	case o.FbSamples < 0 || !(o.FbNoise > 0) || bad(o.FbNoise):
+		return usagef("mbrl %s: --feedback-samples must be >= 0 and --feedback-noise positive", cmd)
 	case o.EvalEvery < 0 || o.EvalEpisodes < 1 || o.FinalEpisodes < 1:
 		return usagef("mbrl %s: --eval-every must be >= 0 and --eval-episodes, --final-episodes >= 1", cmd)
 	}
@@ -167,7 +173,7 @@ func (a *app) runTrainGPS(ctx context.Context, o *gpsOptions, fs *flag.FlagSet) 
 	tr, err := gps.New(gps.Config{
 		Conditions: o.Conditions, Horizon: o.Horizon, Rho: o.Rho, RhoSchedule: sched,
 		DualStep: o.DualStep, PolicyEpochs: o.PolicyEpochs, Batch: o.Batch, Adam: nn.Adam{LR: o.LR},
-		ILQRIters: o.ILQRIters, Init: init, Seed: o.Seed,
+		ILQRIters: o.ILQRIters, FeedbackSamples: o.FbSamples, FeedbackNoise: o.FbNoise, Init: init, Seed: o.Seed,
 	}, env, sys, pol)
 	if err != nil {
 		return asUsage(err)
@@ -199,7 +205,7 @@ func (a *app) runTrainGPS(ctx context.Context, o *gpsOptions, fs *flag.FlagSet) 
 			return map[string]any{
 				"dynamics": dynName, "conditions": o.Conditions, "horizon": tr.Horizon(),
 				"rho": o.Rho, "rho_schedule": o.RhoSchedule, "dual_step": o.DualStep,
-				"policy_epochs": o.PolicyEpochs, "batch": o.Batch, "lr": o.LR, "hidden": o.Hidden,
+				"policy_epochs": o.PolicyEpochs, "batch": o.Batch, "feedback_samples": o.FbSamples, "feedback_noise": o.FbNoise, "lr": o.LR, "hidden": o.Hidden,
 				"traj_cost": tap.last["traj_cost"], "policy_cost": tap.last["policy_cost"],
 				"violation_first": tap.first["violation"], "violation": tap.last["violation"],
 				"violation_rms_first": tap.first["violation_rms"], "violation_rms": tap.last["violation_rms"],

@@ -121,6 +121,18 @@ type Config struct {
 	// minimiser instead of at Adam's noise floor, which otherwise sets the
 	// floor of the constraint violation.
 	LRFloor float64
+	// FeedbackSamples > 0 adds, for every trajectory step, that many rows
+	// to the policy regression at perturbed states x_t + delta, delta ~
+	// N(0, FeedbackNoise^2 I) in the system's state (default noise 0.01),
+	// with the targets of the trajectory's local feedback controller
+	// u_t + K_t delta (K_t: iLQR's gains, clipped into the action bounds)
+	// minus lambda_t/(2 rho_t), and the weight rho_t. The pointwise
+	// constraint says nothing about the policy's slope, and a policy that
+	// matches the trajectories but not their feedback can be unstable run
+	// alone (Mordatch & Todorov 2014 train on such perturbed states). 0,
+	// the default, is the plain method.
+	FeedbackSamples int
+	FeedbackNoise   float64
 	// ILQRIters bounds the iLQR iterations per condition and iteration
 	// (default 100, iLQR's own default).
 	ILQRIters int
@@ -181,6 +193,9 @@ func (c *Config) defaults(env envs.Env) error {
 	if c.LRFloor == 0 {
 		c.LRFloor = 0.01
 	}
+	if c.FeedbackNoise == 0 {
+		c.FeedbackNoise = 0.01
+	}
 	if c.ILQRIters == 0 {
 		c.ILQRIters = 100
 	}
@@ -194,6 +209,8 @@ func (c *Config) defaults(env envs.Env) error {
 	case c.Conditions < 1 || c.Horizon < 1 || c.PolicyEpochs < 1 || c.Batch < 1 || c.ILQRIters < 1:
 		return fmt.Errorf("gps: conditions %d, horizon %d, policy epochs %d, batch %d and iLQR iterations %d must be at least 1",
 			c.Conditions, c.Horizon, c.PolicyEpochs, c.Batch, c.ILQRIters)
+	case c.FeedbackSamples < 0 || !(c.FeedbackNoise > 0) || math.IsInf(c.FeedbackNoise, 0):
+		return fmt.Errorf("gps: feedback samples %d must be >= 0 and feedback noise %g positive", c.FeedbackSamples, c.FeedbackNoise)
 	case !(c.Rho > 0) || math.IsInf(c.Rho, 0):
 		return fmt.Errorf("gps: rho must be positive and finite, got %g", c.Rho)
 	case !(c.RhoGrowth >= 1) || !(c.RhoStall > 0) || !(c.RhoBalance >= 0) || !(c.RhoShrink >= 0) || !(c.RhoTol >= 0) || !(c.RhoMax >= c.Rho) || math.IsInf(c.RhoMax, 0):
@@ -255,6 +272,7 @@ type Trainer struct {
 	x0            [][]float64   // [K][n] initial conditions
 	X             [][][]float64 // [K][T+1][n] trajectories
 	U             [][][]float64 // [K][T][m]
+	gains         [][][]float64 // [K][T][m*n] iLQR feedback gains of the trajectories
 	lambda        [][][]float64 // [K][T][m] dual variables
 	rho           [][]float64   // [K][T] penalties
 	g             [][][]float64 // [K][T][m] violation pi(x_t) - u_t after the last policy step
@@ -264,7 +282,8 @@ type Trainer struct {
 	stats         []ConditionStat
 	failures      []bool
 
-	xs, ys, ws []float64 // regression data [K*T, p], [K*T, m], [K*T]
+	xs, ys, ws []float64 // regression data [rows, p], [rows, m], [rows]
+	xp         []float64 // a perturbed state
 	order      []int     // row order of the current epoch
 	xb, yb, wb []float64 // one minibatch
 	lr         float64   // Adam.LR with its default filled in
@@ -310,16 +329,17 @@ func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
 		return nil, fmt.Errorf("gps: policy regression: %w", err)
 	}
 	K, T := cfg.Conditions, cfg.Horizon
+	rows := K * T * (1 + cfg.FeedbackSamples)
 	pcg := rand.NewPCG(cfg.Seed, MinibatchStream)
 	t := &Trainer{
 		cfg: cfg, sys: sys, pol: pol, reg: reg, pcg: pcg, rng: rand.New(pcg),
 		K: K, T: T, n: n, m: m, p: p,
-		x0: mat2(K, n), X: make([][][]float64, K), U: make([][][]float64, K),
+		x0: mat2(K, n), X: make([][][]float64, K), U: make([][][]float64, K), gains: make([][][]float64, K),
 		lambda: make([][][]float64, K), rho: mat2(K, T), g: make([][][]float64, K), piOld: make([][][]float64, K),
 		prevViol: make([]float64, K), stats: make([]ConditionStat, K), failures: make([]bool, K),
-		xs: make([]float64, K*T*p), ys: make([]float64, K*T*m), ws: make([]float64, K*T),
-		order: make([]int, K*T),
-		xb:    make([]float64, cfg.Batch*p), yb: make([]float64, cfg.Batch*m), wb: make([]float64, cfg.Batch),
+		xs: make([]float64, rows*p), ys: make([]float64, rows*m), ws: make([]float64, rows),
+		order: make([]int, rows), xp: make([]float64, n),
+		xb: make([]float64, cfg.Batch*p), yb: make([]float64, cfg.Batch*m), wb: make([]float64, cfg.Batch),
 	}
 	t.lr = reg.Optimizer().LR
 	t.low, t.high = sys.ActionBounds()
@@ -327,7 +347,7 @@ func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
 	for k := range K {
 		obs := env.Reset(crng)
 		sys.Start(t.x0[k], env, obs)
-		t.X[k], t.U[k] = mat2(T+1, n), mat2(T, m)
+		t.X[k], t.U[k], t.gains[k] = mat2(T+1, n), mat2(T, m), mat2(T, m*n)
 		t.lambda[k], t.g[k], t.piOld[k] = mat2(T, m), mat2(T, m), mat2(T, m)
 		for s := range T {
 			t.rho[k][s] = cfg.Rho
@@ -490,6 +510,7 @@ func (t *Trainer) keep(k int, sol *control.Solution) {
 	}
 	for s := range sol.U {
 		copy(t.U[k][s], sol.U[s])
+		copy(t.gains[k][s], sol.K[s])
 	}
 	var c float64
 	for s := range t.T {
@@ -516,15 +537,34 @@ func (t *Trainer) policyStep() (float64, error) {
 	}
 	scale := float64(t.K*t.T) / rhoSum
 	row := 0
+	n, sigma := t.n, t.cfg.FeedbackNoise
 	for k := range t.K {
 		for s := range t.T {
-			t.sys.Obs(t.xs[row*t.p:(row+1)*t.p], t.X[k][s])
 			r := t.rho[k][s]
-			for i := range t.m {
-				t.ys[row*t.m+i] = t.U[k][s][i] - t.lambda[k][s][i]/(2*r)
+			for j := range t.cfg.FeedbackSamples + 1 {
+				copy(t.xp, t.X[k][s])
+				y := t.ys[row*t.m : (row+1)*t.m]
+				copy(y, t.U[k][s])
+				if j > 0 { // a perturbed state with the local controller's action
+					for c := range n {
+						t.xp[c] += sigma * t.rng.NormFloat64()
+					}
+					for i := range t.m {
+						for c := range n {
+							y[i] += t.gains[k][s][i*n+c] * (t.xp[c] - t.X[k][s][c])
+						}
+						if t.low != nil {
+							y[i] = math.Min(math.Max(y[i], t.low[i]), t.high[i])
+						}
+					}
+				}
+				t.sys.Obs(t.xs[row*t.p:(row+1)*t.p], t.xp)
+				for i := range t.m {
+					y[i] -= t.lambda[k][s][i] / (2 * r)
+				}
+				t.ws[row] = r * scale
+				row++
 			}
-			t.ws[row] = r * scale
-			row++
 		}
 	}
 	n, B, p, m := row, t.cfg.Batch, t.p, t.m

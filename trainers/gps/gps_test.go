@@ -392,6 +392,7 @@ func TestConfigErrors(t *testing.T) {
 		{"negative dual step", Config{DualStep: -1}, env, sys, "dual step"},
 		{"NaN learning rate", Config{Adam: nn.Adam{LR: math.NaN()}}, env, sys, "learning rate"},
 		{"LR floor above 1", Config{LRFloor: 2}, env, sys, "floor"},
+		{"negative feedback samples", Config{FeedbackSamples: -1}, env, sys, "feedback"},
 		{"bad schedule", Config{RhoSchedule: []RhoStage{{From: 3, Rho: 1}, {From: 2, Rho: 2}}}, env, sys, "increase"},
 		{"discrete env", Config{}, maze, sys, "discrete"},
 		{"policy of another system", Config{}, env, lsys, "maps 3 -> 1"},
@@ -486,5 +487,55 @@ func TestLearnedModelSystem(t *testing.T) {
 	}
 	if _, err := NewModelSystem(dm, envs.NewLinear(envs.DefaultLinearConfig()).Dynamics()); err == nil {
 		t.Errorf("a pendulum model accepted for the linear env")
+	}
+}
+
+func TestFeedbackSamplesFollowTheLocalController(t *testing.T) {
+	// With FeedbackSamples = 2, each trajectory step gives the regression
+	// its own row and two rows at perturbed states x_t + delta with the
+	// target u_t + K_t delta - lambda_t/(2 rho_t), K_t the iLQR gains.
+	env, sys, pol, _ := linearSetup(t, 8)
+	tr, err := New(Config{Conditions: 2, Horizon: 20, FeedbackSamples: 2, FeedbackNoise: 0.1, Seed: 8}, env, sys, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	run(t, tr, 2)
+	// One more policy step, so that its rows use the current lambda.
+	if _, err := tr.policyStep(); err != nil {
+		t.Fatal(err)
+	}
+	n, row, perturbed := 2, 0, 0
+	for k := range tr.K {
+		for s := range tr.T {
+			lam, rho := tr.lambda[k][s][0], tr.rho[k][s]
+			for j := range 3 {
+				x := tr.xs[row*n : (row+1)*n]
+				var want float64
+				d := []float64{x[0] - tr.X[k][s][0], x[1] - tr.X[k][s][1]}
+				if j == 0 {
+					if d[0] != 0 || d[1] != 0 {
+						t.Fatalf("condition %d step %d: first row at %v, not the trajectory's %v", k, s, x, tr.X[k][s])
+					}
+				} else {
+					perturbed++
+				}
+				want = tr.U[k][s][0] + tr.gains[k][s][0]*d[0] + tr.gains[k][s][1]*d[1] - lam/(2*rho)
+				if got := tr.ys[row]; math.Abs(got-want) > 1e-12 {
+					t.Fatalf("condition %d step %d row %d: target %g, want %g", k, s, j, got, want)
+				}
+				row++
+			}
+		}
+	}
+	if row != len(tr.ws) || perturbed != 2*tr.K*tr.T {
+		t.Fatalf("%d rows, %d perturbed; want %d and %d", row, perturbed, len(tr.ws), 2*tr.K*tr.T)
+	}
+	var nonzero bool
+	for _, g := range tr.gains[0] {
+		nonzero = nonzero || g[0] != 0
+	}
+	if !nonzero {
+		t.Fatalf("the iLQR gains are all zero")
 	}
 }

@@ -20,7 +20,9 @@
 // model of observations (ModelSystem, from 'mbrl train model'). Policies
 // are *nn.DeterministicPolicy (bounded actions) or MLPPolicy (unbounded;
 // with no hidden layer the linear policy that recovers the LQR gain on the
-// linear env).
+// linear env). Config.FeedbackSamples optionally also trains the policy
+// at perturbed states on the trajectories' iLQR feedback, which makes the
+// policy run alone more robust with few conditions.
 //
 // References:
 //

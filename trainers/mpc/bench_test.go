@@ -27,7 +27,7 @@ func cpuTime() time.Duration {
 // BenchmarkPlannerAct times one action of MPC through a learned pendulum
 // model (2x64 tanh MLP; fitted briefly to random data) along episodes (a
 // new episode every 200 actions, so warm starts are as in evaluation),
-// for iLQR (H = 20, 2 iterations) and CEM (H = 15, 3 iterations of 60
+// for iLQR (H = 20, 2 iterations) and CEM (H = 25, 3 iterations of 60
 // samples), with one model and with an ensemble of 5 whose members each
 // roll every plan out.
 func BenchmarkPlannerAct(b *testing.B) {

@@ -22,12 +22,13 @@
 //	c, _ := checkpoints.Load("runs/mpc-pendulum-1-.../final.safetensors")
 //	m, _ := nn.LoadModel(c, "dynamics")
 //	env, _ := envs.Make("pendulum")
-//	pol, err := mpc.NewPlannerPolicy(m, env, mpc.PlannerConfig{}) // iLQR, H = 20; one per goroutine
+//	cfg, _ := mpc.SavedPlannerConfig(c) // the planner it was trained with; zero value: iLQR, H = 20
+//	pol, err := mpc.NewPlannerPolicy(m, env, cfg) // one per goroutine
 //	pol.Act(action, obs)
 //
 // Trainer is the loop as a common.Trainer ("mbrl train mpc"):
 //
-//	tr, err := mpc.New(mpc.Config{RandomSteps: 1000, Fit: model.FitConfig{Ensemble: 5}, Seed: 1},
+//	tr, err := mpc.New(mpc.Config{RandomSteps: 200, Fit: model.FitConfig{Ensemble: 5}, Seed: 1},
 //		func() (envs.Env, error) { return envs.Make("pendulum") })
 //	for i := range 15 {
 //		ms, err := tr.Iterate(ctx, i) // return, env_steps, val_mse, rmse_10, ...

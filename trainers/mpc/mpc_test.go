@@ -217,8 +217,12 @@ func TestResumeIsBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pc, ok := SavedPlannerConfig(fc)
+	if !ok || pc != resumed.Config().Planner || pc.Horizon != 5 || pc.Planner != PlannerILQR {
+		t.Fatalf("saved planner config %+v (%v), trained with %+v", pc, ok, resumed.Config().Planner)
+	}
 	env, _ := makePendulum()
-	p1, err := NewPlannerPolicy(m, env, PlannerConfig{Horizon: 5})
+	p1, err := NewPlannerPolicy(m, env, pc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,25 +22,26 @@ const (
 type PlannerConfig struct {
 	// Planner is "ilqr" (default: receding-horizon iLQR, control.MPC) or
 	// "cem" (control.CEM).
-	Planner string
-	// Horizon is the planning horizon H (default 20 for iLQR, 15 for CEM).
-	Horizon int
+	Planner string `json:"planner"`
+	// Horizon is the planning horizon H (default 20 for iLQR, 25 for CEM).
+	Horizon int `json:"horizon"`
 	// Iters is the number of iLQR iterations per step (default 2) or of
 	// CEM iterations per step (default 3).
-	Iters int
+	Iters int `json:"iters"`
 	// Plans is the number of iLQR candidate plans (default 1: a single
 	// warm-started plan; see control.MPCSettings.Plans).
-	Plans int
+	Plans int `json:"plans"`
 	// Samples and Elites are CEM's N and K per iteration (defaults 60 and
 	// 6).
-	Samples, Elites int
+	Samples int `json:"samples"`
+	Elites  int `json:"elites"`
 	// Mean plans an ensemble through the members' mean prediction; by
 	// default every member rolls the plan out and the plan's cost is the
 	// members' mean cost (PETS trajectory sampling).
-	Mean bool
+	Mean bool `json:"mean"`
 	// ExactHessian uses the exact Hessian of the pendulum's observation
 	// cost instead of its Gauss-Newton part (see control.PendulumObsCost).
-	ExactHessian bool
+	ExactHessian bool `json:"exact_hessian"`
 }
 
 func (c *PlannerConfig) defaults() error {
@@ -60,7 +61,7 @@ func (c *PlannerConfig) defaults() error {
 		}
 	case PlannerCEM:
 		if c.Horizon <= 0 {
-			c.Horizon = 15
+			c.Horizon = 25
 		}
 		if c.Iters <= 0 {
 			c.Iters = 3

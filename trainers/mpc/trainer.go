@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -18,7 +19,7 @@ import (
 // Config configures a Trainer; zero fields mean the defaults.
 type Config struct {
 	// RandomSteps is R, the random-action env steps collected before the
-	// first fit (default 1000).
+	// first fit (default 200: one pendulum episode).
 	RandomSteps int
 	// EpisodesPerIter is M, the MPC episodes run in the real env per
 	// iteration (default 1).
@@ -47,7 +48,7 @@ type Config struct {
 
 func (c *Config) defaults() error {
 	if c.RandomSteps <= 0 {
-		c.RandomSteps = 1000
+		c.RandomSteps = 200
 	}
 	if c.EpisodesPerIter <= 0 {
 		c.EpisodesPerIter = 1
@@ -325,6 +326,27 @@ type trainerState struct {
 	Norms    [][2]normState    `json:"normalisers"` // per member: input, delta
 	Random   []byte            `json:"random_pcg"`
 	Episode  []byte            `json:"episode_pcg"`
+	// Planner is the effective planner configuration, for replaying the
+	// model with the planner it was trained with (SavedPlannerConfig);
+	// Restore does not use it.
+	Planner *PlannerConfig `json:"planner,omitempty"`
+}
+
+// SavedPlannerConfig returns the planner configuration a checkpoint
+// written by a Trainer (method "mpc") was trained with, or false for other
+// checkpoints (e.g. from "mbrl train model"; use the zero PlannerConfig,
+// the defaults, then).
+func SavedPlannerConfig(c *checkpoints.Checkpoint) (PlannerConfig, bool) {
+	if c == nil || c.Meta.Method != "mpc" || len(c.Meta.Optimizer) == 0 {
+		return PlannerConfig{}, false
+	}
+	var s struct {
+		Planner *PlannerConfig `json:"planner"`
+	}
+	if err := json.Unmarshal(c.Meta.Optimizer, &s); err != nil || s.Planner == nil {
+		return PlannerConfig{}, false
+	}
+	return *s.Planner, true
 }
 
 // State encodes the data, the normalisers, the optimisers and the
@@ -336,6 +358,8 @@ func (t *Trainer) State() (json.RawMessage, error) {
 		return nil, err
 	}
 	s.Newest, s.Episodes = t.newest, t.episodes
+	pc := t.cfg.Planner
+	s.Planner = &pc
 	if s.Fit, err = t.fit.State(); err != nil {
 		return nil, err
 	}

@@ -88,6 +88,8 @@ func (m *metricsCSV) Append(row []metric) error {
 			m.columns = append(m.columns, r.Name)
 		}
 		buf.WriteString(strings.Join(m.columns, ",") + "\n")
+	} else if err := m.widen(row); err != nil {
+		return err
 	}
 	vals := make(map[string]float64, len(row))
 	for _, r := range row {
@@ -114,6 +116,40 @@ func (m *metricsCSV) Append(row []metric) error {
 		return fmt.Errorf("mbrl: metrics: %w", err)
 	}
 	return nil
+}
+
+// widen adds the columns of row that the header lacks (e.g. eval_return,
+// which appears only on evaluation iterations) by rewriting the file with the
+// wider header; earlier rows leave the new columns empty.
+func (m *metricsCSV) widen(row []metric) error {
+	have := make(map[string]bool, len(m.columns))
+	for _, c := range m.columns {
+		have[c] = true
+	}
+	var added []string
+	for _, r := range row {
+		if !have[r.Name] {
+			added = append(added, r.Name)
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	old, err := os.ReadFile(m.path)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("mbrl: metrics: %w", err)
+	}
+	m.columns = append(m.columns, added...)
+	pad := strings.Repeat(",", len(added))
+	var buf bytes.Buffer
+	buf.WriteString(strings.Join(m.columns, ",") + "\n")
+	lines := strings.Split(strings.TrimRight(string(old), "\n"), "\n")
+	for _, l := range lines[min(1, len(lines)):] {
+		if l != "" {
+			buf.WriteString(l + pad + "\n")
+		}
+	}
+	return writeFileAtomic(m.path, buf.Bytes())
 }
 
 // series is one named curve of a plot. NaN y values are skipped.

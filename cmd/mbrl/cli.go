@@ -2,22 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mbrl/mbrl/trainers/run"
 	"gopkg.in/yaml.v3"
 )
 
-// Exit statuses of the mbrl binary (DESIGN.md).
+// Exit statuses of the mbrl binary.
 const (
 	exitOK    = 0
 	exitOther = 1
@@ -38,23 +37,26 @@ func usagef(format string, args ...any) error {
 
 // asUsage marks err as caused by user input.
 func asUsage(err error) error {
-	if err == nil {
-		return nil
-	}
-	var u *usageError
-	if errors.As(err, &u) {
+	if err == nil || isUsage(err) {
 		return err
 	}
 	return &usageError{err}
 }
 
+// isUsage reports whether err was caused by user input: a usage error or
+// a run's input error.
+func isUsage(err error) bool {
+	var u *usageError
+	var in *run.InputError
+	return errors.As(err, &u) || errors.As(err, &in)
+}
+
 // exitCode maps an error to the process exit status.
 func exitCode(err error) int {
-	if err == nil {
+	switch {
+	case err == nil:
 		return exitOK
-	}
-	var u *usageError
-	if errors.As(err, &u) {
+	case isUsage(err):
 		return exitUsage
 	}
 	return exitOther
@@ -82,14 +84,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
-		envsCommand(),
-		rolloutCommand(),
-		trainCommand(),
-		evalCommand(),
-		inspectCommand(),
-		gradnormCommand(),
-	}
+	return []command{envsCommand(), rolloutCommand(), trainCommand(), evalCommand(), inspectCommand(), gradnormCommand()}
 }
 
 func findCommand(name string) (command, bool) {
@@ -101,28 +96,6 @@ func findCommand(name string) (command, bool) {
 	return command{}, false
 }
 
-// run executes the command line args (without the program name) and returns
-// the error to report.
-func (a *app) run(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		a.printOverview(a.stderr)
-		return usagef("mbrl: no command given (try 'mbrl help')")
-	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "--help", "-help":
-		return a.help(args[1:])
-	}
-	if name == "train" {
-		return a.runTrain(ctx, args[1:])
-	}
-	c, ok := findCommand(name)
-	if !ok {
-		return usagef("mbrl: unknown command %q (valid: %s)", name, strings.Join(commandNames(), ", "))
-	}
-	return a.runCommand(ctx, c, args[1:])
-}
-
 func commandNames() []string {
 	var names []string
 	for _, c := range commands() {
@@ -131,24 +104,60 @@ func commandNames() []string {
 	return append(names, "help")
 }
 
-// runCommand parses the command's flags (interleaved with positional
-// arguments), applies --config, and runs it.
-func (a *app) runCommand(ctx context.Context, c command, args []string) error {
-	fs := flag.NewFlagSet("mbrl "+c.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	runFn := c.flags(a, fs)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			a.commandHelp(a.stdout, c, fs)
-			return nil
-		}
-		return usagef("mbrl %s: %v (see 'mbrl help %s')", c.name, err, c.name)
+// run executes the command line args (without the program name) and returns
+// the error to report.
+func (a *app) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		a.printOverview(a.stderr)
+		return usagef("mbrl: no command given (try 'mbrl help')")
 	}
-	if err := applyConfigFile(fs); err != nil {
-		return err
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		return a.help(args[1:])
+	case "train":
+		return a.runTrain(ctx, args[1:])
+	}
+	c, ok := findCommand(args[0])
+	if !ok {
+		return usagef("mbrl: unknown command %q (valid: %s)", args[0], strings.Join(commandNames(), ", "))
+	}
+	fs := newFlagSet("mbrl " + c.name)
+	runFn := c.flags(a, fs)
+	pos, err := parseFlags(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		a.printHelp("mbrl "+c.usage, c.summary, fs)
+		return nil
+	}
+	if err != nil {
+		return flagError("mbrl "+c.name, c.name, err)
 	}
 	return runFn(ctx, pos)
+}
+
+// flagError reports a bad command line of cmd as a usage error that
+// points to 'mbrl help NAME'.
+func flagError(cmd, name string, err error) error {
+	if isUsage(err) {
+		return err
+	}
+	return usagef("%s: %v (see 'mbrl help %s')", cmd, err, name)
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses flags that may appear before, between or after
+// positional arguments ("--" ends them), then applies --config.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		// The flag package names flags with one dash; the CLI documents two.
+		return nil, errors.New(strings.ReplaceAll(err.Error(), "flag -", "flag --"))
+	}
+	return pos, applyConfigFile(fs)
 }
 
 // parseInterleaved parses flags that may appear before, between or after
@@ -209,10 +218,10 @@ func applyConfigFile(fs *flag.FlagSet) error {
 			continue
 		}
 		v, err := configValue(m[k])
-		if err != nil {
-			return usagef("mbrl: --config %s: key %q: %v", path, k, err)
+		if err == nil {
+			err = fs.Set(name, v)
 		}
-		if err := fs.Set(name, v); err != nil {
+		if err != nil {
 			return usagef("mbrl: --config %s: key %q: %v", path, k, err)
 		}
 	}
@@ -241,25 +250,21 @@ func configValue(v any) (string, error) {
 			parts[i] = s
 		}
 		return strings.Join(parts, ","), nil
-	default:
-		return "", fmt.Errorf("unsupported value %v", v)
 	}
+	return "", fmt.Errorf("unsupported value %v", v)
 }
 
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
-// help implements "mbrl help [CMD [METHOD]]".
+// help implements "mbrl help [CMD | METHOD | train METHOD]".
 func (a *app) help(args []string) error {
 	if len(args) == 0 {
 		a.printOverview(a.stdout)
 		return nil
 	}
-	if args[0] == "train" {
-		if len(args) > 1 {
-			return a.methodHelp(args[1])
-		}
+	if args[0] == "train" && len(args) == 1 {
 		fmt.Fprintln(a.stdout, "mbrl train METHOD --env E [flags]\n\nMethods:")
 		for _, m := range methods() {
 			fmt.Fprintf(a.stdout, "  %-8s %s\n", m.name, m.summary)
@@ -267,16 +272,20 @@ func (a *app) help(args []string) error {
 		fmt.Fprintln(a.stdout, "\n'mbrl help METHOD' lists a method's flags with their defaults.")
 		return nil
 	}
+	if args[0] == "train" {
+		args = args[1:]
+	}
 	if m, ok := findMethod(args[0]); ok {
-		return a.methodHelp(m.name)
+		a.methodHelp(m)
+		return nil
 	}
 	c, ok := findCommand(args[0])
 	if !ok {
-		return usagef("mbrl help: unknown command %q (valid: %s)", args[0], strings.Join(commandNames(), ", "))
+		return usagef("mbrl help: unknown command %q (valid: %s; methods: %s)", args[0], strings.Join(commandNames(), ", "), strings.Join(methodNames(), ", "))
 	}
-	fs := flag.NewFlagSet("mbrl "+c.name, flag.ContinueOnError)
+	fs := newFlagSet("mbrl " + c.name)
 	c.flags(a, fs)
-	a.commandHelp(a.stdout, c, fs)
+	a.printHelp("mbrl "+c.usage, c.summary, fs)
 	return nil
 }
 
@@ -290,98 +299,15 @@ func (a *app) printOverview(w io.Writer) {
 	fmt.Fprintln(w, "\nExit status: 0 success, 2 usage or input error, 1 anything else.")
 }
 
-func (a *app) commandHelp(w io.Writer, c command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "mbrl %s\n\n%s\n\nFlags:\n", c.usage, c.summary)
-	printFlags(w, fs)
-}
-
-// printFlags lists every flag with its usage and default.
-func printFlags(w io.Writer, fs *flag.FlagSet) {
+// printHelp prints a synopsis, a summary and every flag with its usage and
+// default.
+func (a *app) printHelp(synopsis, summary string, fs *flag.FlagSet) {
+	fmt.Fprintf(a.stdout, "%s\n\n%s\n\nFlags:\n", synopsis, summary)
 	fs.VisitAll(func(f *flag.Flag) {
 		def := f.DefValue
 		if def == "" {
 			def = `""`
 		}
-		fmt.Fprintf(w, "  --%-20s %s (default %s)\n", f.Name, f.Usage, def)
+		fmt.Fprintf(a.stdout, "  --%-20s %s (default %s)\n", f.Name, f.Usage, def)
 	})
-}
-
-// commonOptions are the flags every training-like command shares.
-type commonOptions struct {
-	Seed   uint64
-	Out    string
-	Config string
-	Resume string
-	Quiet  bool
-	JSON   bool
-}
-
-func (o *commonOptions) addFlags(fs *flag.FlagSet, withRun bool) {
-	fs.Uint64Var(&o.Seed, "seed", 1, "random seed; the same seed gives the same result bit for bit")
-	fs.StringVar(&o.Config, "config", "", "YAML or JSON file of flag values (flag names as keys); command-line flags win")
-	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
-	fs.BoolVar(&o.JSON, "json", false, "print a one-line JSON summary as the last line of stdout")
-	if withRun {
-		fs.StringVar(&o.Out, "out", "", "run folder (default runs/METHOD-ENV-SEED-TIMESTAMP)")
-		fs.StringVar(&o.Resume, "resume", "", "checkpoint to resume training from (e.g. RUN/latest.safetensors)")
-	}
-}
-
-// runDir returns the run folder to use and creates it.
-func (a *app) runDir(o *commonOptions, method, env string) (string, error) {
-	dir := o.Out
-	if dir == "" {
-		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%d-%s", method, env, o.Seed, a.now().Format("20060102-150405")))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("mbrl: create run folder: %w", err)
-	}
-	return dir, nil
-}
-
-// writeJSON prints v as one JSON line on stdout when enabled.
-func (a *app) writeJSON(enabled bool, v any) error {
-	if !enabled {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("mbrl: encode JSON summary: %w", err)
-	}
-	_, err = fmt.Fprintln(a.stdout, string(b))
-	return err
-}
-
-// parseFloats parses a comma-separated list of numbers.
-func parseFloats(s string) ([]float64, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	parts := strings.Split(s, ",")
-	out := make([]float64, len(parts))
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", strings.TrimSpace(p))
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-// parseInts parses a comma-separated list of integers.
-func parseInts(s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	parts := strings.Split(s, ",")
-	out := make([]int, len(parts))
-	for i, p := range parts {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an integer", strings.TrimSpace(p))
-		}
-		out[i] = v
-	}
-	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 )
@@ -18,7 +19,7 @@ type evalOptions struct {
 	Controller string
 	Episodes   int
 	Workers    int
-	ctl        controllerOptions
+	ctl        control.ExpertSettings
 }
 
 func evalCommand() command {
@@ -27,49 +28,46 @@ func evalCommand() command {
 		summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
 		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc) [--episodes N]",
 		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			o := &evalOptions{}
+			o := &evalOptions{Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
 			o.commonOptions.addFlags(fs, false)
-			fs.StringVar(&o.Env, "env", "", "environment name (default: the checkpoint's env)")
-			fs.StringVar(&o.Checkpoint, "checkpoint", "", "policy checkpoint (.safetensors) to evaluate")
-			fs.StringVar(&o.Controller, "controller", "", "controller on the env's true dynamics: lqr | ilqr | mpc")
-			fs.IntVar(&o.Episodes, "episodes", 100, "episodes from random starts (episode i's start depends only on --seed and i)")
-			fs.IntVar(&o.Workers, "workers", 0, "parallel episodes (0: one per CPU); results do not depend on it")
-			o.ctl.addFlags(fs, 16)
+			bindFlags(fs, o, []flagRow{
+				{"env", "Env", "environment name (see 'mbrl envs')"},
+				{"checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"},
+				{"controller", "Controller", "controller on the env's true dynamics: lqr | ilqr | mpc"},
+				{"episodes", "Episodes", "episodes from random starts (episode i's start depends only on --seed and i)"},
+				{"workers", "Workers", "parallel episodes (0: one per CPU); results do not depend on it"},
+			})
+			addExpertFlags(fs, &o.ctl)
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
 					return usagef("mbrl eval: unexpected argument %q", args[0])
 				}
-				return a.runEval(ctx, o)
+				return a.runEval(o)
 			}
 		},
 	}
 }
 
-func (a *app) runEval(_ context.Context, o *evalOptions) error {
-	if (o.Checkpoint == "") == (o.Controller == "") {
+func (a *app) runEval(o *evalOptions) error {
+	switch {
+	case (o.Checkpoint == "") == (o.Controller == ""):
 		return usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
-	}
-	if o.Episodes <= 0 {
+	case o.Episodes <= 0:
 		return usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
-	}
-	if o.Env == "" {
+	case o.Env == "":
 		return usagef("mbrl eval: --env is required (see 'mbrl envs')")
 	}
 	env, err := envs.Make(o.Env)
 	if err != nil {
 		return asUsage(err)
 	}
+	label := o.Checkpoint + o.Controller
 	var mk func() (common.Policy, error)
-	label := o.Checkpoint
-	switch {
-	case o.Checkpoint != "":
-		mk, err = checkpointPolicy(o.Checkpoint, env)
-	default:
-		if !isController(o.Controller) {
-			return usagef("mbrl eval: unknown controller %q (valid: lqr, ilqr, mpc)", o.Controller)
-		}
-		mk, err = a.controllerFactory(o.Controller, env, o.ctl)
-		label = o.Controller
+	if o.Checkpoint != "" {
+		mk, err = common.LoadPolicy(o.Checkpoint, env)
+		err = asUsage(err)
+	} else {
+		mk, err = policyFactory("controller", o.Controller, env, o.ctl)
 	}
 	if err != nil {
 		return err

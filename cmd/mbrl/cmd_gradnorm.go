@@ -25,7 +25,7 @@ type gradnormOptions struct {
 	Policy       string
 	Horizons     string
 	Starts       int
-	Hidden       string
+	Hidden       []int
 	CSV          string
 	Plot         string
 }
@@ -38,7 +38,8 @@ func (o *gradnormOptions) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Policy, "policy", "", "checkpoint holding the policy \"policy\" (default: a fresh policy initialised from --seed)")
 	fs.StringVar(&o.Horizons, "horizons", "1,2,5,10,20,50,100,200", "comma-separated horizons H")
 	fs.IntVar(&o.Starts, "starts", 100, "start states drawn from the env's reset distribution (per-start gradient norms)")
-	fs.StringVar(&o.Hidden, "hidden", "64,64", "hidden sizes of the fresh policy (without --policy)")
+	o.Hidden = []int{64, 64}
+	fs.Var((*sizesValue)(&o.Hidden), "hidden", "hidden sizes of the fresh policy (without --policy)")
 	fs.StringVar(&o.CSV, "csv", "", "write one row per horizon to this CSV file, and the per-step norms of the longest horizon to FILE_steps.csv")
 	fs.StringVar(&o.Plot, "plot", "", "write a log-log PNG of the norms against the horizon (and FILE_steps.png of the per-step norms)")
 }
@@ -85,36 +86,6 @@ func parseHorizons(s string) ([]int, error) {
 	return hs, nil
 }
 
-// loadPolicy reads the model "policy" of a checkpoint as a bptt.Policy.
-func loadPolicy(cmd, path string, obsDim, actDim int) (bptt.Policy, error) {
-	c, err := checkpoints.Load(path)
-	if err != nil {
-		return nil, usagef("mbrl %s: --policy: %v", cmd, err)
-	}
-	m, err := nn.LoadModel(c, "policy")
-	if err != nil {
-		return nil, usagef("mbrl %s: --policy %s: %v", cmd, path, err)
-	}
-	var p bptt.Policy
-	switch q := m.(type) {
-	case *nn.DeterministicPolicy:
-		if q.ObsDim() != obsDim || q.ActDim() != actDim {
-			return nil, usagef("mbrl %s: --policy %s maps %d observations to %d actions, the env has %d and %d", cmd, path, q.ObsDim(), q.ActDim(), obsDim, actDim)
-		}
-		p = q
-	case *nn.MLP:
-		if q.In() != obsDim || q.Out() != actDim {
-			return nil, usagef("mbrl %s: --policy %s maps %d inputs to %d outputs, the env has %d and %d", cmd, path, q.In(), q.Out(), obsDim, actDim)
-		}
-		p = bptt.MLPPolicy{MLP: q}
-	case *nn.GaussianPolicy:
-		p = q.MeanPolicy()
-	default:
-		return nil, usagef("mbrl %s: --policy %s: model \"policy\" is a %s; need a deterministic, Gaussian (mean) or MLP policy", cmd, path, m.Kind())
-	}
-	return p, nil
-}
-
 func (a *app) runGradnorm(ctx context.Context, o *gradnormOptions) error {
 	const cmd = "gradnorm"
 	start := time.Now()
@@ -125,42 +96,42 @@ func (a *app) runGradnorm(ctx context.Context, o *gradnormOptions) error {
 	if o.Starts < 1 {
 		return usagef("mbrl %s: --starts must be at least 1, got %d", cmd, o.Starts)
 	}
-	setup, err := makeBPTTSystem(cmd, o.Env, o.TrueDynamics, o.Model)
+	env, sys, dynName, err := bpttSystem(cmd, o.Env, o.TrueDynamics, o.Model)
 	if err != nil {
 		return err
 	}
 	var pol bptt.Policy
 	if o.Policy != "" {
-		pol, err = loadPolicy(cmd, o.Policy, setup.env.ObservationSpace().Dim(), setup.env.ActionSpace().Dim())
-	} else {
-		var hidden []int
-		if hidden, err = parseHidden(cmd, o.Hidden); err == nil {
-			pol, err = newBPTTPolicy(setup.env, hidden, rand.New(rand.NewPCG(o.Seed, 0)))
+		var m nn.Model
+		if m, err = common.LoadModel(o.Policy, "policy", ""); err == nil {
+			pol, err = bptt.PolicyOf(m, env.ObservationSpace().Dim(), env.ActionSpace().Dim())
 		}
-	}
-	if err != nil {
+		if err != nil {
+			return usagef("mbrl %s: --policy: %v", cmd, err)
+		}
+	} else if pol, err = bptt.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(o.Seed, 0))); err != nil {
 		return asUsage(err)
 	}
-	x0 := bptt.DrawStarts(setup.env, setup.sys, o.Starts, rand.New(rand.NewPCG(o.Seed, bptt.StartStream)))
-	res, err := bptt.Study(ctx, setup.sys, pol, x0, hs)
+	x0 := bptt.DrawStarts(env, sys, o.Starts, rand.New(rand.NewPCG(o.Seed, bptt.StartStream)))
+	res, err := bptt.Study(ctx, sys, pol, x0, hs)
 	if err != nil {
 		return fmt.Errorf("mbrl %s: %w", cmd, err)
 	}
 	if !o.JSON {
-		printStudy(a, o, setup.dynName, res)
+		printStudy(a, o, dynName, res)
 	}
 	if o.CSV != "" {
-		if err := writeStudyCSV(o.CSV, res); err != nil {
+		if err := bptt.WriteStudyCSV(o.CSV, res); err != nil {
 			return err
 		}
 	}
 	if o.Plot != "" {
-		if err := plotStudy(o.Plot, o.Env, res); err != nil {
+		if err := bptt.PlotStudy(o.Plot, o.Env, res); err != nil {
 			return err
 		}
 	}
 	return a.writeJSON(o.JSON, map[string]any{
-		"command": "gradnorm", "env": o.Env, "dynamics": setup.dynName, "policy": o.Policy, "seed": o.Seed,
+		"command": "gradnorm", "env": o.Env, "dynamics": dynName, "policy": o.Policy, "seed": o.Seed,
 		"starts": res.Starts, "params": res.Params, "horizons": res.Horizons,
 		"cost":          finiteOrNull(res.Cost),
 		"grad_norm":     finiteOrNull(res.GradNorm),
@@ -216,59 +187,4 @@ func stepSamples(h int) []int {
 		}
 	}
 	return ts
-}
-
-func fmtF(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
-
-func writeStudyCSV(path string, r *bptt.StudyResult) error {
-	var sb strings.Builder
-	w := csv.NewWriter(&sb)
-	_ = w.Write([]string{"horizon", "cost", "grad_norm", "grad_norm_p10", "grad_norm_p90", "grad_norm_max", "batch_grad_norm", "predicted_growth", "predicted_growth_log10"})
-	for i, h := range r.Horizons {
-		_ = w.Write([]string{strconv.Itoa(h), fmtF(r.Cost[i]), fmtF(r.GradNorm[i]), fmtF(r.P10[i]), fmtF(r.P90[i]), fmtF(r.Max[i]), fmtF(r.BatchNorm[i]), fmtF(r.Predicted[i]), fmtF(r.PredictedLog10[i])})
-	}
-	w.Flush()
-	if err := writeFileAtomic(path, []byte(sb.String())); err != nil {
-		return err
-	}
-	sb.Reset()
-	w = csv.NewWriter(&sb)
-	_ = w.Write([]string{"t", "state_grad_norm", "state_predicted_growth"})
-	for t := range r.StateGradNorm {
-		_ = w.Write([]string{strconv.Itoa(t), fmtF(r.StateGradNorm[t]), fmtF(r.StatePredicted[t])})
-	}
-	w.Flush()
-	return writeFileAtomic(withSuffix(path, "_steps"), []byte(sb.String()))
-}
-
-// withSuffix inserts suffix before path's extension: a.csv -> a_steps.csv.
-func withSuffix(path, suffix string) string {
-	if i := strings.LastIndex(path, "."); i > strings.LastIndex(path, "/") {
-		return path[:i] + suffix + path[i:]
-	}
-	return path + suffix
-}
-
-func plotStudy(path, env string, r *bptt.StudyResult) error {
-	x := make([]float64, len(r.Horizons))
-	for i, h := range r.Horizons {
-		x[i] = float64(h)
-	}
-	err := savePlot(path, plotOptions{Title: "gradient norm vs horizon on " + env, XLabel: "horizon H", YLabel: "norm", LogX: true, LogY: true},
-		series{Name: "|dJ/dθ| mean over starts", X: x, Y: r.GradNorm},
-		series{Name: "p10", X: x, Y: r.P10},
-		series{Name: "p90", X: x, Y: r.P90},
-		series{Name: "σmax(Π closed-loop Jacobians)", X: x, Y: r.Predicted},
-	)
-	if err != nil {
-		return err
-	}
-	ts := make([]float64, len(r.StateGradNorm))
-	for t := range ts {
-		ts[t] = float64(t)
-	}
-	return savePlot(withSuffix(path, "_steps"), plotOptions{Title: fmt.Sprintf("|dJ/dx_t| along H=%d on %s", len(ts), env), XLabel: "t", YLabel: "norm", LogY: true},
-		series{Name: "|dJ/dx_t|", X: ts, Y: r.StateGradNorm},
-		series{Name: "σmax(M_{H-1}···M_t)", X: ts, Y: r.StatePredicted},
-	)
 }

@@ -9,10 +9,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 )
@@ -31,7 +32,7 @@ type rolloutOptions struct {
 func (o *rolloutOptions) addFlags(fs *flag.FlagSet) {
 	o.commonOptions.addFlags(fs, false)
 	fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
-	fs.StringVar(&o.Policy, "policy", "random", "random | zero | "+strings.Join(extraPolicyNames(), " | ")+" | path to a policy checkpoint")
+	fs.StringVar(&o.Policy, "policy", "random", "random | zero | "+strings.Join(control.ExpertNames, " | ")+" | path to a policy checkpoint")
 	fs.StringVar(&o.Init, "init", "", "initial internal state as comma-separated values (default: the env's reset distribution)")
 	fs.StringVar(&o.Actions, "actions", "", "CSV file of actions to replay, one step per line (overrides --policy)")
 	fs.StringVar(&o.CSV, "csv", "", "write the trajectory to this CSV file ('-' for stdout)")
@@ -92,7 +93,7 @@ func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
 		pol = &replayPolicy{actions: acts}
 		label = "replay:" + o.Actions
 	} else {
-		pol, err = a.makePolicy(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 1)))
+		pol, err = makePolicy(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 1)))
 		if err != nil {
 			return err
 		}
@@ -218,34 +219,5 @@ func writeTrajectoryCSV(path string, a *app, rows []trajectoryRow) error {
 		_, err := fmt.Fprint(a.stdout, sb.String())
 		return err
 	}
-	return writeFileAtomic(path, []byte(sb.String()))
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it into place, so a crash never leaves a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("mbrl: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("mbrl: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("mbrl: write %s: %w", path, err)
-	}
-	return nil
+	return checkpoints.WriteFileAtomic(path, []byte(sb.String()))
 }

@@ -2,18 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
-	"fmt"
-	"io"
 	"strings"
+
+	"github.com/mbrl/mbrl/config"
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/run"
 )
 
 // method is one training method of "mbrl train METHOD".
 type method struct {
 	name    string
 	summary string
-	// flags registers the method's flags and returns its run function.
-	flags func(a *app, fs *flag.FlagSet) func(ctx context.Context) error
+	// noResume: the method has no iterations to resume (no --resume).
+	noResume bool
+	// flags binds the method's flags and returns its run function.
+	flags func(a *app, b *binder) func(ctx context.Context) error
 }
 
 func methods() []method {
@@ -48,7 +53,7 @@ func trainCommand() command {
 		name:    "train",
 		summary: "train with a method: " + strings.Join(methodNames(), ", ") + " ('mbrl help METHOD' lists its flags)",
 		usage:   "train METHOD --env E [flags]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+		flags: func(*app, *flag.FlagSet) func(context.Context, []string) error {
 			return nil // handled by runTrain: each method has its own flag set
 		},
 	}
@@ -63,33 +68,105 @@ func (a *app) runTrain(ctx context.Context, args []string) error {
 	if !ok {
 		return usagef("mbrl train: unknown method %q (valid: %s)", args[0], strings.Join(methodNames(), ", "))
 	}
-	fs := flag.NewFlagSet("mbrl train "+m.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	runFn := m.flags(a, fs)
-	pos, err := parseInterleaved(fs, args[1:])
+	b := newBinder(m)
+	runFn := m.flags(a, b)
+	pos, err := parseFlags(b.fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		a.methodHelp(m)
+		return nil
+	}
 	if err != nil {
-		if err == flag.ErrHelp {
-			return a.methodHelp(m.name)
-		}
-		return usagef("mbrl train %s: %v (see 'mbrl help %s')", m.name, err, m.name)
+		return flagError("mbrl train "+m.name, m.name, err)
 	}
 	if len(pos) > 0 {
 		return usagef("mbrl train %s: unexpected argument %q", m.name, pos[0])
 	}
-	if err := applyConfigFile(fs); err != nil {
-		return err
-	}
 	return runFn(ctx)
 }
 
-func (a *app) methodHelp(name string) error {
-	m, ok := findMethod(name)
-	if !ok {
-		return usagef("mbrl help: unknown method %q (valid: %s)", name, strings.Join(methodNames(), ", "))
+func (a *app) methodHelp(m method) {
+	b := newBinder(m)
+	m.flags(a, b)
+	a.printHelp("mbrl train "+m.name, m.summary, b.fs)
+}
+
+// binder binds a method's flags to the fields of its library
+// configuration and maps the library's configuration errors back to the
+// flags.
+type binder struct {
+	cmd    string // "train METHOD"
+	fs     *flag.FlagSet
+	common commonOptions
+	flags  map[string]string // "pkg.Field" -> flag name
+}
+
+func newBinder(m method) *binder {
+	b := &binder{cmd: "train " + m.name, fs: newFlagSet("mbrl train " + m.name), flags: map[string]string{}}
+	b.common.addFlags(b.fs, !m.noResume)
+	if m.noResume {
+		b.fs.StringVar(&b.common.Out, "out", "", "run folder (default runs/"+m.name+"-ENV-SEED-TIMESTAMP)")
 	}
-	fs := flag.NewFlagSet("mbrl train "+m.name, flag.ContinueOnError)
-	m.flags(a, fs)
-	fmt.Fprintf(a.stdout, "mbrl train %s\n\n%s\n\nFlags:\n", m.name, m.summary)
-	printFlags(a.stdout, fs)
+	return b
+}
+
+// bind binds rows to the fields of cfg, whose Validate errors carry pkg
+// (run.Training: "run"; cmd's own options: "").
+func (b *binder) bind(pkg string, cfg any, rows ...flagRow) {
+	bindFlags(b.fs, cfg, rows)
+	for _, r := range rows {
+		b.flags[pkg+"."+r.path] = r.name
+	}
+}
+
+// check returns the first error of errs as a usage error; a
+// configuration error of a bound field names its flag.
+func (b *binder) check(errs ...error) error {
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			if name, ok := b.flags[ce.Pkg+"."+ce.Field]; ok {
+				return usagef("mbrl %s: --%s %s", b.cmd, name, ce.Msg)
+			}
+		}
+		return usagef("mbrl %s: %v", b.cmd, err)
+	}
 	return nil
+}
+
+// bindTraining binds the run's schedule: iters (unless itersHelp is
+// empty: the method binds it itself), eval-every, eval-episodes and
+// final-episodes.
+func (b *binder) bindTraining(t *run.Training, itersHelp string) {
+	if itersHelp != "" {
+		b.bind("run", t, flagRow{"iters", "Iters", itersHelp})
+	}
+	b.bind("run", t,
+		flagRow{"eval-every", "EvalEvery", "evaluate in the real env every N iterations (0: only at the end)"},
+		flagRow{"eval-episodes", "EvalEpisodes", "episodes per periodic evaluation"},
+		flagRow{"final-episodes", "FinalEpisodes", "episodes of the final evaluation (random starts, in parallel)"})
+}
+
+// makeEnv returns the constructor of the named env after checking that
+// it can be made.
+func (b *binder) makeEnv(name string) (envs.Env, func() (envs.Env, error), error) {
+	if name == "" {
+		return nil, nil, usagef("mbrl %s: --env is required (see 'mbrl envs')", b.cmd)
+	}
+	env, err := envs.Make(name)
+	if err != nil {
+		return nil, nil, asUsage(err)
+	}
+	return env, func() (envs.Env, error) { return envs.Make(name) }, nil
+}
+
+// modelError reports an error of setting up a method's dynamics as a
+// usage error, naming --model when one was given.
+func (b *binder) modelError(model string, err error) error {
+	if model != "" {
+		return usagef("mbrl %s: --model: %v", b.cmd, err)
+	}
+	return usagef("mbrl %s: %v", b.cmd, err)
 }

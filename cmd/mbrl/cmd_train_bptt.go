@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/bptt"
+	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/run"
+)
+
+// bpttFlags are the flags of "mbrl train bptt" beyond bptt.Config.
+type bpttFlags struct {
+	Env, Schedule, Model string
+	TrueDynamics         bool
+	Hidden               []int
+}
+
+func bpttMethod() method {
+	return method{
+		name:    "bptt",
+		summary: "backpropagation through time of the H-step cost through the true or a learned model into the policy (PILCO-style)",
+		flags: func(a *app, b *binder) func(context.Context) error {
+			cfg, o := bptt.DefaultConfig(), &bpttFlags{Env: "pendulum", Hidden: []int{64, 64}}
+			t := &run.Training{Iters: 400, EvalEvery: 50, EvalEpisodes: 20, FinalEpisodes: 100}
+			b.bind("", o,
+				flagRow{"env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics"},
+				flagRow{"horizon-schedule", "Schedule", "horizon curriculum ITER:H,...: from iteration ITER (0-based) on use horizon H (e.g. \"100:100,300:200\"; --horizon before the first)"},
+				flagRow{"true-dynamics", "TrueDynamics", "backpropagate through the env's known dynamics (state rollout)"},
+				flagRow{"model", "Model", "backpropagate through the learned dynamics model \"dynamics\" of this checkpoint (from 'mbrl train model'; observation rollout)"},
+				flagRow{"hidden", "Hidden", "policy hidden layer sizes (tanh)"})
+			b.bind("bptt", &cfg,
+				flagRow{"horizon", "Horizon", "rollout horizon H: the policy is trained on the H-step cost"},
+				flagRow{"clip", "ClipNorm", "clip the gradient to this global norm (0: no clipping)"},
+				flagRow{"truncate", "Truncate", "truncated BPTT: stop the gradient every K steps (0: through the whole horizon)"},
+				flagRow{"batch", "Batch", "start states per iteration, drawn from the env's reset distribution"},
+				flagRow{"lr", "Adam.LR", "Adam learning rate"})
+			b.bindTraining(t, "iterations (one batch of rollouts and one Adam step each)")
+			return func(ctx context.Context) error { return a.runTrainBPTT(ctx, b, cfg, o, t) }
+		},
+	}
+}
+
+// bpttSystem resolves --env, --true-dynamics and --model of "train bptt"
+// and "gradnorm": the env, the system to differentiate through and its
+// name ("true" or the model checkpoint).
+func bpttSystem(cmd, envName string, trueDyn bool, model string) (envs.Env, bptt.System, string, error) {
+	if envName == "" {
+		return nil, nil, "", usagef("mbrl %s: --env is required (see 'mbrl envs')", cmd)
+	}
+	env, err := envs.Make(envName)
+	if err != nil {
+		return nil, nil, "", asUsage(err)
+	}
+	if trueDyn == (model != "") {
+		return nil, nil, "", usagef("mbrl %s: give exactly one of --true-dynamics and --model CKPT", cmd)
+	}
+	sys, err := bptt.SystemFor(env, model)
+	if err != nil {
+		return nil, nil, "", (&binder{cmd: cmd}).modelError(model, err)
+	}
+	if model == "" {
+		model = "true"
+	}
+	return env, sys, model, nil
+}
+
+func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *bpttFlags, t *run.Training) error {
+	sched, err := bptt.ParseSchedule(o.Schedule)
+	if err != nil {
+		return usagef("mbrl %s: --horizon-schedule: %v", b.cmd, err)
+	}
+	cfg.Schedule, cfg.Seed = sched, b.common.Seed
+	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+		return err
+	}
+	env, sys, dynName, err := bpttSystem(b.cmd, o.Env, o.TrueDynamics, o.Model)
+	if err != nil {
+		return err
+	}
+	pol, err := bptt.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.common.Seed, 0)))
+	if err != nil {
+		return b.check(err)
+	}
+	tr, err := bptt.New(cfg, env, sys, pol)
+	if err != nil {
+		return b.check(err)
+	}
+	defer tr.Close()
+	r, err := a.openRun(&b.common, "bptt", o.Env, b.fs)
+	if err != nil {
+		return err
+	}
+	t.MakeEnv = func() (envs.Env, error) { return envs.Make(o.Env) }
+	t.EvalPolicy = func() (common.Policy, error) { return bptt.ClonePolicy(pol), nil }
+	t.Plot = []string{"loss", "grad_norm", "eval_return"}
+	t.Summarize = func(r *run.Run, sum run.Summary) error {
+		grad, _ := r.History.Latest("grad_norm")
+		for k, v := range map[string]any{
+			"horizon": cfg.Horizon, "horizon_schedule": o.Schedule, "dynamics": dynName,
+			"clip": cfg.ClipNorm, "truncate": cfg.Truncate, "batch": cfg.Batch, "lr": cfg.Adam.LR, "grad_norm": grad,
+		} {
+			sum[k] = v
+		}
+		return nil
+	}
+	return a.train(ctx, &b.common, r, tr, *t)
+}

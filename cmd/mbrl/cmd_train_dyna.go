@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/mbrl/mbrl/trainers/dyna"
+	"github.com/mbrl/mbrl/trainers/run"
+)
+
+// dynaFlags are the flags of "mbrl train dyna" beyond dyna.Config.
+type dynaFlags struct {
+	Env, TargetReturn string
+	Steps             int
+	KnownTermination  bool
+}
+
+func dynaMethod() method {
+	return method{
+		name:    "dyna",
+		summary: "Dyna with a learned neural model: DQN on real transitions and on K simulated ones per real step from short model rollouts (Sutton 1990; MBPO-style rollouts)",
+		flags: func(a *app, b *binder) func(context.Context) error {
+			cfg, o := dyna.DefaultConfig(), &dynaFlags{Env: "cartpole", TargetReturn: "auto", Steps: 50000, KnownTermination: true}
+			t := &run.Training{EvalEpisodes: 1, FinalEpisodes: 100}
+			b.bind("", o,
+				flagRow{"env", "Env", "environment name (see 'mbrl envs'); continuous actions are discretised (--action-bins)"},
+				flagRow{"steps", "Steps", "real environment steps (rounded up to whole iterations)"},
+				flagRow{"known-termination", "KnownTermination", "end simulated transitions with the env's known termination rule, as MBPO does (cartpole: |x| > 2.4 or |theta| > 12 degrees; pendulum never terminates); false: simulated transitions never terminate"},
+				flagRow{"target-return", "TargetReturn", "record the real steps at which the evaluation mean first reaches this return (steps_to_threshold); auto: 475 on cartpole, none elsewhere; none: off"})
+			b.bind("run", t, flagRow{"final-episodes", "FinalEpisodes", "greedy evaluation episodes at the end (the summary's eval)"})
+			b.bind("dyna", &cfg,
+				flagRow{"planning-steps", "PlanningSteps", "K: simulated transitions from the learned model after each real step (0: plain DQN, no model)"},
+				flagRow{"rollout-length", "RolloutLength", "h: length of the model rollouts, each from an observation of the real buffer"},
+				flagRow{"planning-updates", "PlanningUpdates", "Q updates on simulated minibatches after each real step (0: K)"},
+				flagRow{"direct-updates", "DirectUpdates", "Q updates on real minibatches after each real step (more than 1 with K = 0 is the replay-ratio control for Dyna)"},
+				flagRow{"steps-per-iter", "StepsPerIter", "real steps per iteration; the greedy policy is evaluated after each"},
+				flagRow{"action-bins", "ActionBins", "values per action dimension when discretising continuous actions (pendulum: 5 torques in [-2, 2])"},
+				flagRow{"hidden", "Hidden", "Q-network hidden layer sizes"},
+				flagRow{"activation", "Activation", "Q-network activation: relu | tanh"},
+				flagRow{"normalise-obs", "NormaliseObs", "normalise the Q-network's observations with statistics of the first --learning-starts steps"},
+				flagRow{"lr", "Adam.LR", "Adam learning rate of the Q-network"},
+				flagRow{"batch", "Batch", "Q-update minibatch size"},
+				flagRow{"gamma", "Gamma", "discount factor"},
+				flagRow{"double", "Double", "double-DQN targets (van Hasselt et al. 2016)"},
+				flagRow{"tau", "Tau", "Polyak rate of the target network after every real step"},
+				flagRow{"target-every", "TargetEvery", "copy the target network every N real steps instead of Polyak averaging (0: use --tau)"},
+				flagRow{"clip", "ClipNorm", "clip the Q gradient to this global norm (0: no clipping)"},
+				flagRow{"buffer", "BufferSize", "real replay buffer capacity"},
+				flagRow{"learning-starts", "LearningStarts", "random-policy steps before Q and model learning start"},
+				flagRow{"epsilon-start", "EpsilonStart", "initial exploration rate"},
+				flagRow{"epsilon-end", "EpsilonEnd", "final exploration rate"},
+				flagRow{"epsilon-steps", "EpsilonSteps", "real steps over which epsilon anneals linearly"},
+				flagRow{"model-hidden", "ModelHidden", "hidden layer sizes of the dynamics and reward models (tanh)"},
+				flagRow{"ensemble", "Ensemble", "dynamics ensemble members (one drawn at random per simulated transition)"},
+				flagRow{"model-every", "ModelEvery", "refit the models every N real steps"},
+				flagRow{"model-steps", "ModelSteps", "Adam steps per model refit (warm start from the current weights)"},
+				flagRow{"model-batch", "ModelBatch", "model-fitting minibatch size"},
+				flagRow{"model-lr", "ModelLR", "Adam learning rate of the models"},
+				flagRow{"model-buffer", "ModelBufferSize", "capacity of the buffer of simulated transitions"},
+				flagRow{"eval-episodes", "EvalEpisodes", "greedy evaluation episodes after every iteration"},
+				flagRow{"stop-at-target", "StopAtTarget", "skip the remaining iterations once --target-return is reached (they appear as empty rows in metrics.csv)"})
+			return func(ctx context.Context) error { return a.runTrainDyna(ctx, b, cfg, o, t) }
+		},
+	}
+}
+
+func (a *app) runTrainDyna(ctx context.Context, b *binder, cfg dyna.Config, o *dynaFlags, t *run.Training) error {
+	switch s := strings.TrimSpace(o.TargetReturn); s {
+	case "none", "":
+	case "auto":
+		if o.Env == "cartpole" {
+			v := 475.0
+			cfg.TargetReturn = &v
+		}
+	default:
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return usagef("mbrl %s: --target-return must be a number, auto or none, got %q", b.cmd, o.TargetReturn)
+		}
+		cfg.TargetReturn = &v
+	}
+	cfg.IgnoreTermination, cfg.Seed = !o.KnownTermination, b.common.Seed
+	if o.Steps < 1 {
+		return usagef("mbrl %s: --steps must be at least 1", b.cmd)
+	}
+	t.Iters = (o.Steps + cfg.StepsPerIter - 1) / max(cfg.StepsPerIter, 1)
+	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+		return err
+	}
+	env, makeEnv, err := b.makeEnv(o.Env)
+	if err != nil {
+		return err
+	}
+	if env.ObservationSpace().Discrete {
+		return usagef("mbrl %s: env %q is tabular; use 'mbrl train dynaq'", b.cmd, o.Env)
+	}
+	tr, err := dyna.New(cfg, makeEnv)
+	if err != nil {
+		return b.check(err)
+	}
+	defer tr.Close()
+	r, err := a.openRun(&b.common, "dyna", o.Env, b.fs)
+	if err != nil {
+		return err
+	}
+	t.MakeEnv, t.Plot, t.PlotX = makeEnv, []string{"eval_return", "train_return"}, "env_steps"
+	t.Summarize = tr.Summarize(t.FinalEpisodes)
+	return a.train(ctx, &b.common, r, tr, *t)
+}

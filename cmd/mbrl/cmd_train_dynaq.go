@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mbrl/mbrl/trainers/dynaq"
+	"github.com/mbrl/mbrl/trainers/run"
+)
+
+// dynaqFlags are the flags of "mbrl train dynaq" beyond dynaq.Config.
+type dynaqFlags struct {
+	Env, PlanningSteps string
+	Runs, Workers      int
+}
+
+func dynaqMethod() method {
+	return method{
+		name:     "dynaq",
+		noResume: true,
+		summary: "tabular Dyna-Q (Sutton 1990; Sutton & Barto 8.2): steps per episode averaged over runs for each n, CSV and the PNG of Figure 8.2",
+		flags: func(a *app, b *binder) func(context.Context) error {
+			cfg, o := dynaq.DefaultConfig(), &dynaqFlags{Env: "maze", PlanningSteps: "0,5,50", Runs: dynaq.DefaultRuns}
+			b.bind("", o,
+				flagRow{"env", "Env", "environment with discrete states and actions (see 'mbrl envs')"},
+				flagRow{"planning-steps", "PlanningSteps", "planning steps n per real step; a comma list runs each value (0,5,50 is Figure 8.2)"},
+				flagRow{"runs", "Runs", "independent runs averaged per value of n"},
+				flagRow{"workers", "Workers", "parallel runs (0: one per CPU; the result does not depend on it)"})
+			b.bind("dynaq", &cfg,
+				flagRow{"episodes", "Episodes", "episodes per run"},
+				flagRow{"alpha", "Alpha", "step size alpha in (0, 1]"},
+				flagRow{"epsilon", "Epsilon", "exploration rate of the epsilon-greedy behaviour policy, in (0, 1]"},
+				flagRow{"gamma", "Gamma", "discount factor in (0, 1]"},
+				flagRow{"max-episode-steps", "MaxStepsPerEpisode", "end an episode after this many steps (0: no cap; the maze needs none)"})
+			return func(ctx context.Context) error { return a.runTrainDynaQ(b, cfg, o) }
+		},
+	}
+}
+
+func (a *app) runTrainDynaQ(b *binder, cfg dynaq.Config, o *dynaqFlags) error {
+	start := time.Now()
+	ns, err := parseInts(o.PlanningSteps)
+	if err != nil {
+		return usagef("mbrl %s: --planning-steps: %v", b.cmd, err)
+	}
+	if err := dynaq.CheckPlanningSteps(ns); err != nil {
+		return usagef("mbrl %s: --planning-steps: %v", b.cmd, err)
+	}
+	if o.Runs < 1 {
+		return usagef("mbrl %s: --runs must be at least 1, got %d", b.cmd, o.Runs)
+	}
+	if err := b.check(cfg.Validate()); err != nil {
+		return err
+	}
+	env, makeEnv, err := b.makeEnv(o.Env)
+	if err != nil {
+		return err
+	}
+	if !env.ObservationSpace().Discrete || !env.ActionSpace().Discrete {
+		return usagef("mbrl %s: env %q is not tabular (observations %s, actions %s); use 'mbrl train dyna' for it", b.cmd, o.Env, env.ObservationSpace(), env.ActionSpace())
+	}
+	r, err := a.openRun(&b.common, "dynaq", o.Env, b.fs)
+	if err != nil {
+		return err
+	}
+	fig, err := dynaq.RunFigure(makeEnv, ns, o.Runs, cfg, b.common.Seed, o.Workers)
+	if err != nil {
+		return fmt.Errorf("mbrl %s: %w", b.cmd, err)
+	}
+	csvPath, pngPath := r.Path("steps_per_episode.csv"), r.Path("steps_per_episode.png")
+	if err := fig.WriteCSV(csvPath); err != nil {
+		return err
+	}
+	if ok, err := fig.Plot(pngPath); err != nil {
+		return err
+	} else if !ok {
+		pngPath = ""
+	}
+	steps, greedy := map[string][]float64{}, map[string]any{}
+	for _, n := range ns {
+		steps[strconv.Itoa(n)], greedy[strconv.Itoa(n)] = fig.Steps[n], fig.Greedy[n]
+	}
+	sum := run.Summary{
+		"command": "train", "method": "dynaq", "env": o.Env, "seed": b.common.Seed,
+		"planning_steps": ns, "episodes": cfg.Episodes, "runs": o.Runs,
+		"alpha": cfg.Alpha, "epsilon": cfg.Epsilon, "gamma": cfg.Gamma,
+		"steps_per_episode": steps, "greedy_path_length": greedy,
+		"csv": csvPath, "plot": pngPath, "run_dir": r.Dir, "wall_seconds": run.Seconds(start),
+	}
+	if !b.common.JSON {
+		fmt.Fprintf(a.stdout, "dynaq on %s: %d runs x %d episodes in %.1fs\n", o.Env, o.Runs, cfg.Episodes, time.Since(start).Seconds())
+		for _, n := range ns {
+			c := fig.Steps[n]
+			last := c[max(0, len(c)-10):]
+			var m float64
+			for _, v := range last {
+				m += v
+			}
+			fmt.Fprintf(a.stdout, "  n=%-3d steps in episode 2: %.1f, mean over the last %d episodes: %.1f, greedy path after run 0: %v\n",
+				n, c[min(1, len(c)-1)], len(last), m/float64(len(last)), fig.Greedy[n])
+		}
+		fmt.Fprintf(a.stdout, "files: %s, %s\n", csvPath, pngPath)
+	}
+	return a.finish(b.common.JSON, r, sum)
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/mbrl/mbrl/trainers/model"
+	"github.com/mbrl/mbrl/trainers/run"
+)
+
+// modelFlags are the flags of "mbrl train model" beyond model.Config.
+type modelFlags struct{ Env, Policy string }
+
+// bindFit binds the flags of a dynamics model fit (model.FitConfig at
+// path prefix, e.g. "Fit.").
+func (b *binder) bindFit(pkg string, cfg any, prefix string) {
+	b.bind(pkg, cfg,
+		flagRow{"hidden", prefix + "Hidden", "hidden layer sizes of the dynamics MLP (tanh)"},
+		flagRow{"batch", prefix + "Batch", "minibatch size"},
+		flagRow{"lr", prefix + "LR", "Adam learning rate"})
+}
+
+func modelMethod() method {
+	return method{
+		name:    "model",
+		summary: "fit a neural dynamics model (or ensemble) to transitions collected in the env; reports one-step and open-loop errors",
+		flags: func(a *app, b *binder) func(context.Context) error {
+			cfg, o := model.DefaultConfig(), &modelFlags{Policy: "random"}
+			t := &run.Training{Iters: 20, EvalEpisodes: 1, FinalEpisodes: 1} // no evaluation
+			b.bind("", o,
+				flagRow{"env", "Env", "environment name (see 'mbrl envs'); required"},
+				flagRow{"policy", "Policy", "policy that collects the data: random, zero, a controller or a checkpoint path"})
+			b.bind("run", t, flagRow{"iters", "Iters", "iterations (each --epochs-per-iter epochs of fitting, then validation)"})
+			b.bind("model", &cfg,
+				flagRow{"samples", "Samples", "env steps to collect (0: 100 episodes, 20000 for pendulum)"},
+				flagRow{"val-frac", "ValFrac", "fraction of the collected episodes held out for validation"},
+				flagRow{"ensemble", "Fit.Ensemble", "ensemble members E: 1 fits one dynamics model, E >= 2 an ensemble (own init and bootstrap per member)"},
+				flagRow{"epochs-per-iter", "EpochsPerIter", "epochs over the training data per iteration"})
+			b.bindFit("model", &cfg, "Fit.")
+			return func(ctx context.Context) error {
+				cfg.Seed = b.common.Seed
+				if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+					return err
+				}
+				env, makeEnv, err := b.makeEnv(o.Env)
+				if err != nil {
+					return err
+				}
+				pol, err := makePolicy(o.Policy, env, rand.New(rand.NewPCG(b.common.Seed, 3)))
+				if err != nil {
+					return err
+				}
+				tr, err := model.New(cfg, env, pol)
+				if err != nil {
+					return b.check(err)
+				}
+				defer tr.Close()
+				r, err := a.openRun(&b.common, "model", o.Env, b.fs)
+				if err != nil {
+					return err
+				}
+				t.MakeEnv, t.Plot = makeEnv, []string{"loss", "val_mse"}
+				t.Summarize = func(r *run.Run, sum run.Summary) error {
+					sum["ensemble"], sum["hidden"], sum["batch"], sum["lr"], sum["policy"] = cfg.Fit.Ensemble, cfg.Fit.Hidden, cfg.Fit.Batch, cfg.Fit.LR, o.Policy
+					return tr.Summarize(r, sum)
+				}
+				return a.train(ctx, &b.common, r, tr, *t)
+			}
+		},
+	}
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+
+	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/run"
+	"github.com/schollz/progressbar/v3"
+)
+
+// progress is a progress bar that draws only on a terminal and never with
+// --quiet. A nil *progress draws nothing.
+type progress struct {
+	bar *progressbar.ProgressBar
+}
+
+// newProgress returns a bar over max steps described by desc. It draws on
+// stderr, so stdout stays clean for --json, and only when stdout is a
+// terminal and quiet is false.
+func (a *app) newProgress(max int, desc string, quiet bool) *progress {
+	if quiet || !a.isTerminal || max <= 0 {
+		return nil
+	}
+	return &progress{bar: progressbar.NewOptions(max,
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100_000_000),
+	)}
+}
+
+// Finish completes and clears the bar.
+func (p *progress) Finish() {
+	if p != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+// progressRecorder draws a run's progress: one step per iteration, with the
+// latest evaluation return or loss beside the bar.
+type progressRecorder struct {
+	a     *app
+	quiet bool
+	bar   *progress
+	desc  string
+}
+
+func (p *progressRecorder) Init(r *run.Run) error {
+	p.desc = r.Method + " " + r.Env
+	p.bar = p.a.newProgress(r.Iters-r.Start, p.desc, p.quiet)
+	return nil
+}
+
+func (p *progressRecorder) Record(_ int, row []common.Metric) error {
+	if p.bar == nil {
+		return nil
+	}
+	_ = p.bar.bar.Add(1)
+	for _, name := range []string{"eval_return", "loss"} {
+		for _, m := range row {
+			if m.Name == name {
+				p.bar.bar.Describe(fmt.Sprintf("%s %s %.4g", p.desc, name, m.Value))
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// openRun opens the run folder of a "mbrl train METHOD" run and records
+// the flags of fs as its configuration.
+func (a *app) openRun(o *commonOptions, method, env string, fs *flag.FlagSet) (*run.Run, error) {
+	return run.Open(run.Config{Method: method, Env: env, Seed: o.Seed, Dir: o.Out, Resume: o.Resume, Settings: settings(fs), Now: a.now})
+}
+
+// train runs tr in the run r with a progress bar and reports the summary
+// (sum is completed by add, if not nil, before it is printed).
+func (a *app) train(ctx context.Context, o *commonOptions, r *run.Run, tr common.Trainer, t run.Training) error {
+	prog := &progressRecorder{a: a, quiet: o.Quiet}
+	t.Recorders = append(t.Recorders, prog)
+	sum, err := r.Train(ctx, tr, t)
+	prog.bar.Finish()
+	if err != nil {
+		if run.IsInterrupted(err) {
+			fmt.Fprintf(a.stderr, "interrupted: the latest checkpoint is %s\n", r.Path("latest.safetensors"))
+		}
+		return fmt.Errorf("mbrl %w", err)
+	}
+	if !o.JSON {
+		fmt.Fprintf(a.stdout, "%s on %s: %d iterations in %.1fs", r.Method, r.Env, sum["iterations"], sum["wall_seconds"])
+		ev, ok := sum["eval"].(*common.EvalResult)
+		if v, isValue := sum["eval"].(common.EvalResult); isValue {
+			ev, ok = &v, true
+		}
+		if ok {
+			fmt.Fprintf(a.stdout, "; return %.1f +- %.1f over %d episodes", ev.Mean, ev.Std, ev.Episodes)
+		}
+		if s, ok := sum["steps_to_threshold"].(int); ok {
+			fmt.Fprintf(a.stdout, "; return %v first reached after %d env steps", sum["target_return"], s)
+		}
+		fmt.Fprintf(a.stdout, "\ncheckpoint: %s\n", sum["checkpoint"])
+	}
+	return a.finish(o.JSON, r, sum)
+}
+
+// finish writes the run's summary.json and, with --json, prints it.
+func (a *app) finish(asJSON bool, r *run.Run, sum run.Summary) error {
+	if err := r.WriteSummary(sum); err != nil {
+		return err
+	}
+	return a.writeJSON(asJSON, sum)
+}
+
+// writeJSON prints v as one JSON line on stdout when enabled.
+func (a *app) writeJSON(enabled bool, v any) error {
+	if !enabled {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("mbrl: encode JSON summary: %w", err)
+	}
+	_, err = fmt.Fprintln(a.stdout, string(b))
+	return err
+}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/bptt"
@@ -193,10 +194,15 @@ func (a *app) runTrainBPTT(ctx context.Context, o *bpttOptions, fs *flag.FlagSet
 	if err != nil {
 		return asUsage(err)
 	}
-	tr, err := bptt.New(bptt.Config{
-		Horizon: o.Horizon, Schedule: sched, Batch: o.Batch, Adam: nn.Adam{LR: o.LR},
-		ClipNorm: o.Clip, Truncate: o.Truncate, Seed: o.Seed,
-	}, setup.env, setup.sys, pol)
+	tr, err := bptt.New(config.With(bptt.DefaultConfig(), func(c *bptt.Config) {
+		c.Horizon = o.Horizon
+		c.Schedule = sched
+		c.Batch = o.Batch
+		c.Adam = nn.Adam{LR: o.LR}
+		c.ClipNorm = o.Clip
+		c.Truncate = o.Truncate
+		c.Seed = o.Seed
+	}), setup.env, setup.sys, pol)
 	if err != nil {
 		return asUsage(err)
 	}

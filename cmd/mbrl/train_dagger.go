@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -106,11 +107,13 @@ func (o *imitationOptions) check(a *app, cmd string) ([]int, envs.Env, func() (c
 }
 
 func (o *imitationOptions) fit() dagger.FitConfig {
-	vf := o.ValFrac
-	if vf == 0 {
-		vf = -1 // FitConfig: negative = no held-out split
-	}
-	return dagger.FitConfig{Epochs: o.Epochs, Patience: o.Patience, ValFrac: vf, Batch: o.Batch, LR: o.LR}
+	return config.With(dagger.DefaultFitConfig(), func(c *dagger.FitConfig) {
+		c.Epochs = o.Epochs
+		c.Patience = o.Patience
+		c.ValFrac = o.ValFrac
+		c.Batch = o.Batch
+		c.LR = o.LR
+	})
 }
 
 // imitationTap records what the JSON summary reports: the last metrics and
@@ -192,12 +195,21 @@ func (a *app) runTrainDAgger(ctx context.Context, method string, o *imitationOpt
 	if err != nil {
 		return err
 	}
-	cfg := dagger.Config{
-		MakeEnv: func() (envs.Env, error) { return envs.Make(o.Env) },
-		Expert:  expert, Hidden: hidden, Iters: o.Iters, EpisodesPerIter: o.EpisodesPerIter,
-		BC: d == nil, Fit: o.fit(), Workers: o.Workers, Seed: o.Seed,
-		EvalEpisodes: o.EvalEpisodes, FinalEvalEpisodes: o.FinalEpisodes, EvalSeed: o.Seed, EvalExpert: o.EvalExpert,
-	}
+	cfg := config.With(dagger.DefaultConfig(), func(c *dagger.Config) {
+		c.MakeEnv = func() (envs.Env, error) { return envs.Make(o.Env) }
+		c.Expert = expert
+		c.Hidden = hidden
+		c.Iters = o.Iters
+		c.EpisodesPerIter = o.EpisodesPerIter
+		c.BC = d == nil
+		c.Fit = o.fit()
+		c.Workers = o.Workers
+		c.Seed = o.Seed
+		c.EvalEpisodes = o.EvalEpisodes
+		c.FinalEvalEpisodes = o.FinalEpisodes
+		c.EvalSeed = o.Seed
+		c.EvalExpert = o.EvalExpert
+	})
 	plot := []string{"eval_return", "expert_return"}
 	if d != nil {
 		if !(d.BetaDecay >= 0 && d.BetaDecay <= 1) {
@@ -281,18 +293,25 @@ func (a *app) runTrainPLATO(ctx context.Context, o *imitationOptions, p *platoOp
 		teacher.Fresh = []control.Generator{control.ZeroPlan{}, control.RandomPlan{Hold: 5},
 			control.BangBang{}, control.BangBang{}, control.PendulumSwingUp()}
 	}
-	klWeight := p.KLWeight
-	if klWeight == 0 {
-		klWeight = -1 // plato.Config: negative is lambda = 0 (zero means the default)
-	}
-	cfg := plato.Config{
-		MakeEnv: func() (envs.Env, error) { return envs.Make(o.Env) },
-		Expert:  expert, Dynamics: dyn, Teacher: teacher,
-		KLWeight: klWeight, Schedule: sched, KLGrowth: p.KLGrowth, MinStd: p.MinStd,
-		Hidden: hidden, Iters: o.Iters, EpisodesPerIter: o.EpisodesPerIter, Fit: o.fit(),
-		Workers: o.Workers, Seed: o.Seed,
-		EvalExpert: o.EvalExpert, FinalEvalEpisodes: o.FinalEpisodes, EvalSeed: o.Seed,
-	}
+	cfg := config.With(plato.DefaultConfig(), func(c *plato.Config) {
+		c.MakeEnv = func() (envs.Env, error) { return envs.Make(o.Env) }
+		c.Expert = expert
+		c.Dynamics = dyn
+		c.Teacher = teacher
+		c.KLWeight = p.KLWeight
+		c.Schedule = sched
+		c.KLGrowth = p.KLGrowth
+		c.MinStd = p.MinStd
+		c.Hidden = hidden
+		c.Iters = o.Iters
+		c.EpisodesPerIter = o.EpisodesPerIter
+		c.Fit = o.fit()
+		c.Workers = o.Workers
+		c.Seed = o.Seed
+		c.EvalExpert = o.EvalExpert
+		c.FinalEvalEpisodes = o.FinalEpisodes
+		c.EvalSeed = o.Seed
+	})
 	tr, err := plato.New(cfg)
 	if err != nil {
 		return asUsage(err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/dyna"
@@ -111,7 +112,13 @@ func (a *app) runTrainDynaQ(_ context.Context, o *dynaqOptions, fs *flag.FlagSet
 	if err := writeEffectiveConfig(dir, fs, "out", "config"); err != nil {
 		return err
 	}
-	cfg := dynaq.Config{Episodes: o.Episodes, Alpha: o.Alpha, Epsilon: o.Epsilon, Gamma: o.Gamma, MaxStepsPerEpisode: o.MaxEpSteps}
+	cfg := config.With(dynaq.DefaultConfig(), func(c *dynaq.Config) {
+		c.Episodes = o.Episodes
+		c.Alpha = o.Alpha
+		c.Epsilon = o.Epsilon
+		c.Gamma = o.Gamma
+		c.MaxStepsPerEpisode = o.MaxEpSteps
+	})
 	curves, err := dynaq.RunMany(makeEnv, ns, o.Runs, cfg, o.Seed, o.Workers)
 	if err != nil {
 		return fmt.Errorf("mbrl %s: %w", cmd, err)
@@ -414,27 +421,41 @@ func (a *app) runTrainDyna(ctx context.Context, o *dynaOptions, fs *flag.FlagSet
 	if env.ObservationSpace().Discrete {
 		return usagef("mbrl %s: env %q is tabular; use 'mbrl train dynaq'", cmd, o.Env)
 	}
-	clip := o.Clip
-	if clip == 0 {
-		clip = -1 // Config: negative disables
-	}
-	cfg := dyna.Config{
-		PlanningSteps: o.PlanningSteps, RolloutLength: o.RolloutLength, PlanningUpdates: o.PlanningUpdates, DirectUpdates: o.DirectUpdates,
-		StepsPerIter: o.StepsPerIter, Hidden: hidden, Activation: act, NormaliseObs: o.NormObs,
-		Batch: o.Batch, Gamma: o.Gamma, Adam: nn.Adam{LR: o.LR}, ClipNorm: clip, Double: o.Double,
-		Tau: o.Tau, TargetEvery: o.TargetEvery, BufferSize: o.Buffer, LearningStarts: o.LearningStarts,
-		EpsilonStart: o.EpsStart, EpsilonEnd: o.EpsEnd, EpsilonSteps: o.EpsSteps, ActionBins: o.ActionBins,
-		ModelHidden: modelHidden, Ensemble: o.Ensemble, ModelEvery: o.ModelEvery, ModelSteps: o.ModelSteps,
-		ModelBatch: o.ModelBatch, ModelLR: o.ModelLR, ModelBufferSize: o.ModelBuffer,
-		IgnoreTermination: !o.KnownTermination, EvalEpisodes: o.EvalEpisodes,
-		TargetReturn: target, StopAtTarget: o.StopAtTarget, Seed: o.Seed,
-	}
-	if o.EpsStart == 0 {
-		cfg.EpsilonStart = 1e-300 // Config: 0 means the default 1; this is as good as 0
-	}
-	if o.EpsEnd == 0 {
-		cfg.EpsilonEnd = 1e-300
-	}
+	cfg := config.With(dyna.DefaultConfig(), func(c *dyna.Config) {
+		c.PlanningSteps = o.PlanningSteps
+		c.RolloutLength = o.RolloutLength
+		c.PlanningUpdates = o.PlanningUpdates
+		c.DirectUpdates = o.DirectUpdates
+		c.StepsPerIter = o.StepsPerIter
+		c.Hidden = hidden
+		c.Activation = act
+		c.NormaliseObs = o.NormObs
+		c.Batch = o.Batch
+		c.Gamma = o.Gamma
+		c.Adam = nn.Adam{LR: o.LR}
+		c.ClipNorm = o.Clip
+		c.Double = o.Double
+		c.Tau = o.Tau
+		c.TargetEvery = o.TargetEvery
+		c.BufferSize = o.Buffer
+		c.LearningStarts = o.LearningStarts
+		c.EpsilonStart = o.EpsStart
+		c.EpsilonEnd = o.EpsEnd
+		c.EpsilonSteps = o.EpsSteps
+		c.ActionBins = o.ActionBins
+		c.ModelHidden = modelHidden
+		c.Ensemble = o.Ensemble
+		c.ModelEvery = o.ModelEvery
+		c.ModelSteps = o.ModelSteps
+		c.ModelBatch = o.ModelBatch
+		c.ModelLR = o.ModelLR
+		c.ModelBufferSize = o.ModelBuffer
+		c.IgnoreTermination = !o.KnownTermination
+		c.EvalEpisodes = o.EvalEpisodes
+		c.TargetReturn = target
+		c.StopAtTarget = o.StopAtTarget
+		c.Seed = o.Seed
+	})
 	tr, err := dyna.New(cfg, makeEnv)
 	if err != nil {
 		return asUsage(err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
@@ -170,11 +171,21 @@ func (a *app) runTrainGPS(ctx context.Context, o *gpsOptions, fs *flag.FlagSet) 
 		}
 		init = append(init, swing)
 	}
-	tr, err := gps.New(gps.Config{
-		Conditions: o.Conditions, Horizon: o.Horizon, Rho: o.Rho, RhoSchedule: sched,
-		DualStep: o.DualStep, PolicyEpochs: o.PolicyEpochs, Batch: o.Batch, Adam: nn.Adam{LR: o.LR},
-		ILQRIters: o.ILQRIters, FeedbackSamples: o.FbSamples, FeedbackNoise: o.FbNoise, Init: init, Seed: o.Seed,
-	}, env, sys, pol)
+	tr, err := gps.New(config.With(gps.DefaultConfig(), func(c *gps.Config) {
+		c.Conditions = o.Conditions
+		c.Horizon = o.Horizon
+		c.Rho = o.Rho
+		c.RhoSchedule = sched
+		c.DualStep = o.DualStep
+		c.PolicyEpochs = o.PolicyEpochs
+		c.Batch = o.Batch
+		c.Adam = nn.Adam{LR: o.LR}
+		c.ILQRIters = o.ILQRIters
+		c.FeedbackSamples = o.FbSamples
+		c.FeedbackNoise = o.FbNoise
+		c.Init = init
+		c.Seed = o.Seed
+	}), env, sys, pol)
 	if err != nil {
 		return asUsage(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/model"
@@ -158,10 +159,18 @@ func (a *app) runTrainModel(ctx context.Context, o *modelOptions, fs *flag.FlagS
 	if err != nil {
 		return err
 	}
-	tr, err := model.New(model.Config{
-		Samples: samples, ValFrac: o.ValFrac, EpochsPerIter: o.EpochsPerIter, Seed: o.Seed,
-		Fit: model.FitConfig{Hidden: hidden, Ensemble: o.Ensemble, Batch: o.Batch, LR: o.LR},
-	}, env, pol)
+	tr, err := model.New(config.With(model.DefaultConfig(), func(cf *model.Config) {
+		cf.Samples = samples
+		cf.ValFrac = o.ValFrac
+		cf.EpochsPerIter = o.EpochsPerIter
+		cf.Seed = o.Seed
+		cf.Fit = config.With(model.DefaultFitConfig(), func(c *model.FitConfig) {
+			c.Hidden = hidden
+			c.Ensemble = o.Ensemble
+			c.Batch = o.Batch
+			c.LR = o.LR
+		})
+	}), env, pol)
 	if err != nil {
 		return asUsage(fmt.Errorf("mbrl %s: %w", cmd, err))
 	}
@@ -307,13 +316,29 @@ func (a *app) runTrainMPC(ctx context.Context, o *mpcOptions, fs *flag.FlagSet) 
 	if _, err := makeEnv(); err != nil {
 		return asUsage(err)
 	}
-	pcfg := mpc.PlannerConfig{Planner: o.Planner, Horizon: o.Horizon, Iters: o.PlanIters, Plans: o.Plans,
-		Samples: o.Samples, Elites: o.Elites, Mean: o.Mean}
-	tr, err := mpc.New(mpc.Config{
-		RandomSteps: o.RandomSteps, EpisodesPerIter: o.EpisodesPerIter, FitSteps: o.FitSteps, InitFitSteps: o.InitFitSteps,
-		Fit:     model.FitConfig{Hidden: hidden, Ensemble: o.Ensemble, Batch: o.Batch, LR: o.LR},
-		Planner: pcfg, Seed: o.Seed,
-	}, makeEnv)
+	pcfg := config.With(mpc.DefaultPlannerConfig(), func(cf *mpc.PlannerConfig) {
+		cf.Planner = o.Planner
+		cf.Horizon = o.Horizon
+		cf.Iters = o.PlanIters
+		cf.Plans = o.Plans
+		cf.Samples = o.Samples
+		cf.Elites = o.Elites
+		cf.Mean = o.Mean
+	})
+	tr, err := mpc.New(config.With(mpc.DefaultConfig(), func(cf *mpc.Config) {
+		cf.RandomSteps = o.RandomSteps
+		cf.EpisodesPerIter = o.EpisodesPerIter
+		cf.FitSteps = o.FitSteps
+		cf.InitFitSteps = o.InitFitSteps
+		cf.Fit = config.With(model.DefaultFitConfig(), func(c *model.FitConfig) {
+			c.Hidden = hidden
+			c.Ensemble = o.Ensemble
+			c.Batch = o.Batch
+			c.LR = o.LR
+		})
+		cf.Planner = pcfg
+		cf.Seed = o.Seed
+	}), makeEnv)
 	if err != nil {
 		return asUsage(fmt.Errorf("mbrl %s: %w", cmd, err))
 	}

@@ -186,22 +186,3 @@ func TestParseInterleaved(t *testing.T) {
 		t.Fatal("flags after flags not parsed")
 	}
 }
-
-func TestMetricsCSVWidensForLateColumns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "metrics.csv")
-	m, err := openMetrics(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Append([]metric{{"iter", 1}, {"loss", 0.5}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Append([]metric{{"iter", 2}, {"loss", 0.25}, {"eval_return", -150}}); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(path)
-	want := "iter,loss,eval_return\n1,0.5,\n2,0.25,-150\n"
-	if string(b) != want {
-		t.Fatalf("metrics.csv =\n%s\nwant\n%s", b, want)
-	}
-}

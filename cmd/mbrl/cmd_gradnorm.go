@@ -2,18 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/bptt"
+	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // gradnormOptions are the flags of "mbrl gradnorm".

@@ -20,7 +20,7 @@ func dynaqMethod() method {
 	return method{
 		name:     "dynaq",
 		noResume: true,
-		summary: "tabular Dyna-Q (Sutton 1990; Sutton & Barto 8.2): steps per episode averaged over runs for each n, CSV and the PNG of Figure 8.2",
+		summary:  "tabular Dyna-Q (Sutton 1990; Sutton & Barto 8.2): steps per episode averaged over runs for each n, CSV and the PNG of Figure 8.2",
 		flags: func(a *app, b *binder) func(context.Context) error {
 			cfg, o := dynaq.DefaultConfig(), &dynaqFlags{Env: "maze", PlanningSteps: "0,5,50", Runs: dynaq.DefaultRuns}
 			b.bind("", o,

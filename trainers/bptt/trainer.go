@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/autodiff"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -60,7 +61,7 @@ func validateSchedule(st []Stage) error {
 	return nil
 }
 
-// Config configures a Trainer. Zero fields mean the documented defaults.
+// Config configures a Trainer; DefaultConfig gives the defaults.
 type Config struct {
 	// Horizon H of the rollout (default 50).
 	Horizon int
@@ -70,13 +71,14 @@ type Config struct {
 	// Batch is the number of start states per iteration, drawn from the
 	// env's reset distribution (default 64).
 	Batch int
-	// Adam configures the policy's optimiser (default LR 1e-3).
+	// Adam configures the policy's optimiser (default LR 1e-2).
 	Adam nn.Adam
 	// ClipNorm > 0 rescales the gradient to at most this global norm
-	// (Pascanu et al. 2013); 0 does not clip.
+	// (Pascanu et al. 2013; default 1); 0 does not clip.
 	ClipNorm float64
 	// Truncate > 0 stops the gradient every Truncate steps (truncated
-	// BPTT; see Engine.Backward); 0 backpropagates through all H steps.
+	// BPTT; see Engine.Backward); 0 (the default) backpropagates through
+	// all H steps.
 	Truncate int
 	// Seed selects the start states: they are drawn from
 	// rand.NewPCG(Seed, StartStream).
@@ -86,20 +88,22 @@ type Config struct {
 // StartStream is the PCG stream of the start-state draws.
 const StartStream = 7
 
-func (c *Config) defaults() error {
-	if c.Horizon == 0 {
-		c.Horizon = 50
-	}
-	if c.Batch == 0 {
-		c.Batch = 64
-	}
-	if c.Horizon < 1 || c.Batch < 1 || c.Truncate < 0 || c.ClipNorm < 0 {
-		return fmt.Errorf("bptt: invalid config: horizon %d, batch %d, truncate %d, clip %g", c.Horizon, c.Batch, c.Truncate, c.ClipNorm)
-	}
-	if !(c.Adam.LR >= 0) {
-		return fmt.Errorf("bptt: invalid learning rate %g", c.Adam.LR)
-	}
-	return validateSchedule(c.Schedule)
+// DefaultConfig returns the default Config: H = 50, 64 start states,
+// Adam with LR 1e-2, gradients clipped to norm 1.
+func DefaultConfig() Config {
+	return Config{Horizon: 50, Batch: 64, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 1}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "bptt"}
+	v.AtLeast("Horizon", c.Horizon, 1)
+	v.Nested("Schedule", validateSchedule(c.Schedule))
+	v.AtLeast("Batch", c.Batch, 1)
+	v.Positive("Adam.LR", c.Adam.LR)
+	v.NonNegative("ClipNorm", c.ClipNorm)
+	v.AtLeast("Truncate", c.Truncate, 0)
+	return v.Err()
 }
 
 // Trainer trains a policy by backpropagating the H-step cost of rollouts
@@ -134,7 +138,7 @@ var _ common.Trainer = (*Trainer)(nil)
 // Reset with the trainer's rng) and must not be used elsewhere meanwhile.
 // The step graph is built here, once.
 func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
-	if err := cfg.defaults(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if env == nil || sys == nil || pol == nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -23,7 +24,10 @@ func TestParseSchedule(t *testing.T) {
 			t.Errorf("%q: no error", bad)
 		}
 	}
-	tr := &Trainer{cfg: Config{Horizon: 5, Schedule: st}}
+	tr := &Trainer{cfg: config.With(DefaultConfig(), func(c *Config) {
+		c.Horizon = 5
+		c.Schedule = st
+	})}
 	for iter, want := range map[int]int{0: 5, 9: 5, 10: 50, 29: 50, 30: 100, 1000: 100} {
 		if got := tr.HorizonAt(iter); got != want {
 			t.Errorf("HorizonAt(%d) = %d, want %d", iter, got, want)
@@ -64,7 +68,12 @@ func TestTrainingLearns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning test skipped in -short mode")
 	}
-	tr := newPendulumTrainer(t, Config{Horizon: 50, Batch: 16, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 1}, 1)
+	tr := newPendulumTrainer(t, config.With(DefaultConfig(), func(c *Config) {
+		c.Horizon = 50
+		c.Batch = 16
+		c.Adam = nn.Adam{LR: 1e-2}
+		c.ClipNorm = 1
+	}), 1)
 	pol := tr.Policy().(*nn.DeterministicPolicy)
 	before := evalReturn(t, pol, 20)
 	var first, last float64
@@ -98,8 +107,14 @@ func weightsOf(m nn.Model) []float64 {
 // trainer of another seed and N/2 more (Adam moments and the start-state
 // rng are restored).
 func TestTrainingDeterministicAndResumable(t *testing.T) {
-	cfg := Config{Horizon: 8, Batch: 4, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 1, Truncate: 3,
-		Schedule: []Stage{{From: 2, Horizon: 12}}}
+	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.Horizon = 8
+		c.Batch = 4
+		c.Adam = nn.Adam{LR: 1e-2}
+		c.ClipNorm = 1
+		c.Truncate = 3
+		c.Schedule = []Stage{{From: 2, Horizon: 12}}
+	})
 	meta := checkpoints.Metadata{Method: "bptt", Env: "pendulum", Seed: 3}
 	run := func(dir string, iters, start int, tr *Trainer) {
 		if _, err := common.Loop(context.Background(), tr, common.LoopConfig{Iters: iters, Start: start, Dir: dir, Meta: meta}); err != nil {
@@ -141,7 +156,13 @@ func TestTrainingLearnsLinear(t *testing.T) {
 	d, _ := envs.DynamicsOf(env)
 	mlp := nn.NewMLP("policy", []int{2, 16, 1}, nn.Tanh, rand.New(rand.NewPCG(1, 0)))
 	pol := MLPPolicy{mlp}
-	tr, err := New(Config{Horizon: 30, Batch: 16, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 10, Seed: 1}, env, TrueSystem{Dyn: d}, pol)
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Horizon = 30
+		c.Batch = 16
+		c.Adam = nn.Adam{LR: 1e-2}
+		c.ClipNorm = 10
+		c.Seed = 1
+	}), env, TrueSystem{Dyn: d}, pol)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 )
@@ -39,7 +40,15 @@ func BenchmarkExpertLabel(b *testing.B) {
 // worth of data at the default 20 episodes per iteration; an epoch on the
 // aggregate of iteration i costs i times as much.
 func BenchmarkRetrainEpoch(b *testing.B) {
-	tr, err := New(Config{MakeEnv: makePendulum, Expert: pdExpert, EpisodesPerIter: 20, Fit: FitConfig{Epochs: 1}, Seed: 1})
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.MakeEnv = makePendulum
+		c.Expert = pdExpert
+		c.EpisodesPerIter = 20
+		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+			c.Epochs = 1
+		})
+		c.Seed = 1
+	}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,13 +8,14 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 
-// Config configures a Trainer. Zero fields mean the documented defaults;
-// MakeEnv and Expert are required.
+// Config configures a Trainer; DefaultConfig (DAgger) and DefaultBCConfig
+// (behaviour cloning) give the defaults. MakeEnv and Expert are required.
 type Config struct {
 	// MakeEnv builds one environment per worker goroutine. Its actions
 	// must be continuous and bounded (the policy is squashed into them).
@@ -34,17 +35,17 @@ type Config struct {
 	// observation/action widths must match the env's).
 	Policy *nn.DeterministicPolicy
 
-	// Iters is the planned number of iterations N (default 10); it only
-	// decides which iteration gets FinalEvalEpisodes.
+	// Iters is the planned number of iterations N (default 10; BC 1); it
+	// only decides which iteration gets FinalEvalEpisodes.
 	Iters int
 	// EpisodesPerIter is M, the episodes run and labelled per iteration
-	// (default 20).
+	// (default 20; BC 200).
 	EpisodesPerIter int
 	// BetaDecay is p in beta_i = p^(i-1) (iteration i = 1..N): the
 	// probability that the expert, not the learner, acts at a step of
-	// iteration i. beta_1 = 1 always; the zero value p = 0 is the
-	// schedule beta_i = [i = 1] that Ross et al. (2011) found best in
-	// practice. Must be in [0, 1].
+	// iteration i (default 0.5). beta_1 = 1 always; p = 0 is the schedule
+	// beta_i = [i = 1] that Ross et al. (2011) found best in practice.
+	// Must be in [0, 1].
 	BetaDecay float64
 	// BC makes the trainer behaviour cloning: beta_i = 1 for every
 	// iteration, so the dataset holds expert demonstrations only.
@@ -55,12 +56,12 @@ type Config struct {
 	// every iteration, and reports its return (bc_return) beside DAgger's.
 	CompareBC bool
 
-	// Fit configures the supervised retraining.
+	// Fit configures the supervised retraining (DefaultFitConfig).
 	Fit FitConfig
 	// MaxSteps caps episodes of envs without a step limit (default 1000).
 	MaxSteps int
-	// Workers is the number of goroutines for episodes and evaluation
-	// (default GOMAXPROCS); results do not depend on it.
+	// Workers is the number of goroutines for episodes and evaluation; 0
+	// (the default) means GOMAXPROCS. Results do not depend on it.
 	Workers int
 	// Seed seeds the policy initialisation, the training episodes (reset,
 	// mixture coin flips, expert resets) and the minibatches.
@@ -76,7 +77,8 @@ type Config struct {
 	FinalEvalEpisodes int
 	EvalSeed          uint64
 	// EvalExpert evaluates the expert once (at the first iteration) and
-	// reports its mean return as expert_return in every iteration.
+	// reports its mean return as expert_return in every iteration
+	// (default true).
 	EvalExpert bool
 }
 
@@ -93,29 +95,41 @@ const (
 	kindInit = 3
 )
 
-func (c Config) withDefaults() Config {
-	if len(c.Hidden) == 0 {
-		c.Hidden = []int{64, 64}
+// DefaultConfig returns the default DAgger Config: a [64, 64] tanh
+// policy, N = 10 iterations of M = 20 episodes, beta decay 0.5, the
+// default fit, expert evaluated; MakeEnv and Expert are left to set.
+func DefaultConfig() Config {
+	return Config{
+		Hidden: []int{64, 64}, Activation: nn.Tanh, Iters: 10, EpisodesPerIter: 20, BetaDecay: 0.5,
+		Fit: DefaultFitConfig(), MaxSteps: 1000, EvalEpisodes: 10, FinalEvalEpisodes: 100, EvalExpert: true,
 	}
-	if c.Activation == "" {
-		c.Activation = nn.Tanh
-	}
-	if c.Iters <= 0 {
-		c.Iters = 10
-	}
-	if c.EpisodesPerIter <= 0 {
-		c.EpisodesPerIter = 20
-	}
-	if c.MaxSteps <= 0 {
-		c.MaxSteps = 1000
-	}
-	if c.EvalEpisodes <= 0 {
-		c.EvalEpisodes = 10
-	}
-	if c.FinalEvalEpisodes <= 0 {
-		c.FinalEvalEpisodes = 100
-	}
+}
+
+// DefaultBCConfig returns the default behaviour-cloning Config: as
+// DefaultConfig with BC set and one iteration of 200 expert episodes.
+func DefaultBCConfig() Config {
+	c := DefaultConfig()
+	c.BC, c.Iters, c.EpisodesPerIter = true, 1, 200
 	return c
+}
+
+// Validate returns a *config.Error naming the first invalid field (the
+// required MakeEnv and Expert are checked by New).
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "dagger"}
+	v.Check(len(c.Hidden) > 0, "Hidden", "needs at least one layer size")
+	v.Sizes("Hidden", c.Hidden)
+	v.Check(c.Activation.Valid() == nil, "Activation", "must be tanh, relu or identity, got %q", c.Activation)
+	v.AtLeast("Iters", c.Iters, 1)
+	v.AtLeast("EpisodesPerIter", c.EpisodesPerIter, 1)
+	v.In("BetaDecay", c.BetaDecay, 0, 1)
+	v.Check(!(c.BC && c.CompareBC), "CompareBC", "compares DAgger with behaviour cloning; it cannot be combined with BC")
+	v.Nested("Fit", c.Fit.Validate())
+	v.AtLeast("MaxSteps", c.MaxSteps, 1)
+	v.AtLeast("Workers", c.Workers, 0)
+	v.AtLeast("EvalEpisodes", c.EvalEpisodes, 1)
+	v.AtLeast("FinalEvalEpisodes", c.FinalEvalEpisodes, 1)
+	return v.Err()
 }
 
 // Trainer is DAgger (or behaviour cloning) as a common.Trainer: each
@@ -145,13 +159,9 @@ func New(cfg Config) (*Trainer, error) {
 	if cfg.MakeEnv == nil || cfg.Expert == nil {
 		return nil, errors.New("dagger: Config needs MakeEnv and Expert")
 	}
-	if !(cfg.BetaDecay >= 0 && cfg.BetaDecay <= 1) {
-		return nil, fmt.Errorf("dagger: BetaDecay must be in [0, 1], got %v", cfg.BetaDecay)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.BC && cfg.CompareBC {
-		return nil, errors.New("dagger: CompareBC compares DAgger with behaviour cloning; it cannot be combined with BC")
-	}
-	cfg = cfg.withDefaults()
 	env, err := cfg.MakeEnv()
 	if err != nil {
 		return nil, fmt.Errorf("dagger: %w", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -17,7 +18,10 @@ import (
 
 // quickFit keeps bookkeeping tests fast: a few epochs are enough to move
 // the weights.
-var quickFit = FitConfig{Epochs: 2, Batch: 64}
+var quickFit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+	c.Epochs = 2
+	c.Batch = 64
+})
 
 func TestConfigErrors(t *testing.T) {
 	cases := []struct {
@@ -25,12 +29,36 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no expert", Config{MakeEnv: makePendulum}, "needs MakeEnv and Expert"},
-		{"beta decay above 1", Config{MakeEnv: makePendulum, Expert: pdExpert, BetaDecay: 1.5}, "BetaDecay"},
-		{"beta decay NaN", Config{MakeEnv: makePendulum, Expert: pdExpert, BetaDecay: math.NaN()}, "BetaDecay"},
-		{"BC and CompareBC", Config{MakeEnv: makePendulum, Expert: pdExpert, BC: true, CompareBC: true}, "CompareBC"},
-		{"discrete actions", Config{MakeEnv: func() (envs.Env, error) { return envs.Make("cartpole") }, Expert: pdExpert}, "discrete actions"},
-		{"val fraction 1", Config{MakeEnv: makePendulum, Expert: pdExpert, Fit: FitConfig{ValFrac: 1}}, "ValFrac"},
+		{"no expert", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+		}), "needs MakeEnv and Expert"},
+		{"beta decay above 1", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = pdExpert
+			c.BetaDecay = 1.5
+		}), "BetaDecay"},
+		{"beta decay NaN", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = pdExpert
+			c.BetaDecay = math.NaN()
+		}), "BetaDecay"},
+		{"BC and CompareBC", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = pdExpert
+			c.BC = true
+			c.CompareBC = true
+		}), "CompareBC"},
+		{"discrete actions", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = func() (envs.Env, error) { return envs.Make("cartpole") }
+			c.Expert = pdExpert
+		}), "discrete actions"},
+		{"val fraction 1", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = pdExpert
+			c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+				c.ValFrac = 1
+			})
+		}), "ValFrac"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,8 +92,15 @@ func TestAggregation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr, err := New(Config{MakeEnv: makePendulum, Expert: pdExpert, BC: c.bc, BetaDecay: c.p,
-				EpisodesPerIter: M, Fit: quickFit, Seed: 3})
+			tr, err := New(config.With(DefaultConfig(), func(cf *Config) {
+				cf.MakeEnv = makePendulum
+				cf.Expert = pdExpert
+				cf.BC = c.bc
+				cf.BetaDecay = c.p
+				cf.EpisodesPerIter = M
+				cf.Fit = quickFit
+				cf.Seed = 3
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,9 +147,20 @@ func TestDAggerBeatsBC(t *testing.T) {
 		t.Skip("trains two policies with an MPC expert")
 	}
 	const iters = 4
-	tr, err := New(Config{MakeEnv: makePendulum, Expert: mpcExpert(t, control.MPCSettings{}), Iters: iters,
-		EpisodesPerIter: 2, BetaDecay: 0.5, CompareBC: true, Fit: FitConfig{Epochs: 30},
-		EvalEpisodes: 10, FinalEvalEpisodes: 20, Seed: 1})
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.MakeEnv = makePendulum
+		c.Expert = mpcExpert(t, control.MPCSettings{})
+		c.Iters = iters
+		c.EpisodesPerIter = 2
+		c.BetaDecay = 0.5
+		c.CompareBC = true
+		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+			c.Epochs = 30
+		})
+		c.EvalEpisodes = 10
+		c.FinalEvalEpisodes = 20
+		c.Seed = 1
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +190,17 @@ func TestDAggerBeatsBC(t *testing.T) {
 // the trainer.
 func run(t *testing.T, workers int, seed uint64, iters int) *Trainer {
 	t.Helper()
-	tr, err := New(Config{MakeEnv: makePendulum, Expert: pdExpert, EpisodesPerIter: 3, BetaDecay: 0.5,
-		CompareBC: true, Fit: quickFit, EvalEpisodes: 2, Workers: workers, Seed: seed})
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.MakeEnv = makePendulum
+		c.Expert = pdExpert
+		c.EpisodesPerIter = 3
+		c.BetaDecay = 0.5
+		c.CompareBC = true
+		c.Fit = quickFit
+		c.EvalEpisodes = 2
+		c.Workers = workers
+		c.Seed = seed
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +242,16 @@ func TestDeterminism(t *testing.T) {
 // resume into a fresh trainer and the third.
 func TestResumeIsBitExact(t *testing.T) {
 	straight := run(t, 2, 5, 3)
-	cfg := Config{MakeEnv: makePendulum, Expert: pdExpert, EpisodesPerIter: 3, BetaDecay: 0.5,
-		CompareBC: true, Fit: quickFit, EvalEpisodes: 2, Seed: 5}
+	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.MakeEnv = makePendulum
+		c.Expert = pdExpert
+		c.EpisodesPerIter = 3
+		c.BetaDecay = 0.5
+		c.CompareBC = true
+		c.Fit = quickFit
+		c.EvalEpisodes = 2
+		c.Seed = 5
+	})
 	first, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

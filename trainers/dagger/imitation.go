@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
 )
 
@@ -162,8 +163,8 @@ func RunParallel[W any](ctx context.Context, n, workers int, newWorker func() (W
 	return nil
 }
 
-// FitConfig configures a Learner's supervised regression. Zero fields mean
-// the documented defaults.
+// FitConfig configures a Learner's supervised regression;
+// DefaultFitConfig gives the defaults.
 type FitConfig struct {
 	// Epochs bounds the epochs of each retraining (default 50).
 	Epochs int
@@ -171,7 +172,8 @@ type FitConfig struct {
 	// better held-out loss (default 5); the best epoch's weights are kept.
 	Patience int
 	// ValFrac is the held-out fraction of the dataset, drawn afresh at
-	// every retraining (default 0.1; negative: no split, no early stop).
+	// every retraining, in [0, 1) (default 0.1; 0: no split, no early
+	// stop).
 	ValFrac float64
 	// Batch is the minibatch size (default 256).
 	Batch int
@@ -179,33 +181,22 @@ type FitConfig struct {
 	LR float64
 }
 
-func (c FitConfig) withDefaults() FitConfig {
-	if c.Epochs <= 0 {
-		c.Epochs = 50
-	}
-	if c.Patience <= 0 {
-		c.Patience = 5
-	}
-	switch {
-	case c.ValFrac == 0:
-		c.ValFrac = 0.1
-	case c.ValFrac < 0:
-		c.ValFrac = 0
-	}
-	if c.Batch <= 0 {
-		c.Batch = 256
-	}
-	if c.LR <= 0 {
-		c.LR = 1e-3
-	}
-	return c
+// DefaultFitConfig returns the default FitConfig: at most 50 epochs with
+// patience 5 on a 10% held-out split, minibatches of 256, Adam with LR
+// 1e-3.
+func DefaultFitConfig() FitConfig {
+	return FitConfig{Epochs: 50, Patience: 5, ValFrac: 0.1, Batch: 256, LR: 1e-3}
 }
 
-func (c FitConfig) validate() error {
-	if c.ValFrac >= 1 || math.IsNaN(c.ValFrac) || math.IsNaN(c.LR) || math.IsInf(c.LR, 0) {
-		return fmt.Errorf("dagger: fit: need ValFrac < 1 and a finite LR, got %v and %v", c.ValFrac, c.LR)
-	}
-	return nil
+// Validate returns a *config.Error naming the first invalid field.
+func (c FitConfig) Validate() error {
+	v := config.Checker{Pkg: "dagger"}
+	v.AtLeast("Epochs", c.Epochs, 1)
+	v.AtLeast("Patience", c.Patience, 1)
+	v.Check(c.ValFrac >= 0 && c.ValFrac < 1, "ValFrac", "must be in [0, 1), got %v", c.ValFrac)
+	v.AtLeast("Batch", c.Batch, 1)
+	v.Positive("LR", c.LR)
+	return v.Err()
 }
 
 // Learner fits a policy network to a Dataset by mean-squared regression of
@@ -230,10 +221,9 @@ type Learner struct {
 // *nn.GaussianPolicy) with norm its observation normaliser (nil for none).
 // Minibatches and held-out splits are drawn from pcg.
 func NewLearner(model nn.GraphModel, norm *nn.Normaliser, obsDim, actDim int, cfg FitConfig, pcg *rand.PCG) (*Learner, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
 	reg, err := nn.NewRegressor(model, obsDim, actDim, nn.RegressorConfig{Batch: cfg.Batch, Adam: nn.Adam{LR: cfg.LR}})
 	if err != nil {
 		return nil, fmt.Errorf("dagger: learner: %w", err)

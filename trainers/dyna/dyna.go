@@ -102,7 +102,7 @@ var _ common.Trainer = (*Trainer)(nil)
 // steps and one per evaluation worker. The Q training graph and the
 // model-fitting graphs are built here, once.
 func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
-	cfg, err := cfg.withDefaults()
+	cfg, err := cfg.resolved()
 	if err != nil {
 		return nil, err
 	}

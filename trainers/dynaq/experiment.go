@@ -45,7 +45,7 @@ func RunMany(makeEnv func() (envs.Env, error), planningSteps []int, runs int, cf
 		seen[n] = true
 		c := cfg
 		c.PlanningSteps = n
-		if _, err := c.withDefaults(); err != nil {
+		if err := c.Validate(); err != nil {
 			return nil, err
 		}
 	}

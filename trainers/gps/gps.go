@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
@@ -65,16 +66,15 @@ func validateSchedule(st []RhoStage) error {
 	return nil
 }
 
-// Config configures a Trainer. The zero value of every field means its
-// documented default.
+// Config configures a Trainer; DefaultConfig gives the defaults.
 type Config struct {
 	// Conditions is the number K of initial conditions, drawn once from the
 	// env's reset distribution with rand.NewPCG(Seed, ConditionStream)
 	// (default 64; the first K' of K conditions are those of a run with K').
 	Conditions int
-	// Horizon is the length T of every trajectory (default: the env's
-	// episode length MaxSteps, so that c(tau) is minus an episode's return;
-	// 100 for an env without a limit).
+	// Horizon is the length T of every trajectory; 0 (the default) means
+	// the env's episode length MaxSteps, so that c(tau) is minus an
+	// episode's return (100 for an env without a limit).
 	Horizon int
 	// Rho is the initial penalty rho_t of every condition and step
 	// (default 1).
@@ -138,12 +138,12 @@ type Config struct {
 	ILQRIters int
 	// Init are the candidate initial plans of the first iteration: each is
 	// optimised by iLQR on c alone (no policy exists yet to constrain to)
-	// and the cheapest kept. Default: [control.ZeroPlan{}]. Swing-up tasks
+	// and the cheapest kept (at least one). Default: [control.ZeroPlan{}]. Swing-up tasks
 	// need a better guess (control.PendulumSwingUp for pendulum): iLQR from
 	// zeros ends in poor local optima there.
 	Init []control.Generator
-	// Workers optimise the conditions in parallel (default GOMAXPROCS);
-	// results do not depend on it.
+	// Workers optimise the conditions in parallel; 0 (the default) means
+	// GOMAXPROCS. Results do not depend on it.
 	Workers int
 	// Seed selects the conditions and the policy regression's minibatches.
 	Seed uint64
@@ -156,9 +156,49 @@ const (
 	InitStream      = 1 << 32 // + k: condition k's initial plan generators
 )
 
-func (c *Config) defaults(env envs.Env) error {
-	if c.Conditions == 0 {
-		c.Conditions = 64
+// DefaultConfig returns the default Config: K = 64 conditions of the
+// env's episode length, rho = 1 adapted by residual balancing, 20 policy
+// epochs of minibatches of 256 with Adam (LR 1e-3, cosine floor 0.01), at
+// most 100 iLQR iterations, trajectories initialised from zero controls.
+func DefaultConfig() Config {
+	return Config{
+		Conditions: 64, Rho: 1, RhoGrowth: 2, RhoStall: 0.75, RhoBalance: 1, RhoMax: 1000, RhoTol: 1e-3,
+		PolicyEpochs: 20, Batch: 256, Adam: nn.Adam{LR: 1e-3}, LRFloor: 0.01, FeedbackNoise: 0.01,
+		ILQRIters: 100, Init: []control.Generator{control.ZeroPlan{}},
+	}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "gps"}
+	v.AtLeast("Conditions", c.Conditions, 1)
+	v.AtLeast("Horizon", c.Horizon, 0)
+	v.Positive("Rho", c.Rho)
+	v.Nested("RhoSchedule", validateSchedule(c.RhoSchedule))
+	v.Check(c.RhoGrowth >= 1 && !math.IsInf(c.RhoGrowth, 0), "RhoGrowth", "must be >= 1 and finite, got %v", c.RhoGrowth)
+	v.Positive("RhoStall", c.RhoStall)
+	v.NonNegative("RhoBalance", c.RhoBalance)
+	v.Check(c.RhoMax >= c.Rho && !math.IsInf(c.RhoMax, 0), "RhoMax", "must be finite and >= Rho (%v), got %v", c.Rho, c.RhoMax)
+	v.NonNegative("RhoShrink", c.RhoShrink)
+	v.NonNegative("RhoTol", c.RhoTol)
+	v.NonNegative("DualStep", c.DualStep)
+	v.AtLeast("PolicyEpochs", c.PolicyEpochs, 1)
+	v.AtLeast("Batch", c.Batch, 1)
+	v.Positive("Adam.LR", c.Adam.LR)
+	v.Check(c.LRFloor > 0 && c.LRFloor <= 1, "LRFloor", "must be in (0, 1], got %v", c.LRFloor)
+	v.AtLeast("FeedbackSamples", c.FeedbackSamples, 0)
+	v.Positive("FeedbackNoise", c.FeedbackNoise)
+	v.AtLeast("ILQRIters", c.ILQRIters, 1)
+	v.Check(len(c.Init) > 0, "Init", "needs at least one initial plan generator (e.g. control.ZeroPlan{})")
+	v.AtLeast("Workers", c.Workers, 0)
+	return v.Err()
+}
+
+// resolved validates c and replaces the zero Horizon and Workers by env's
+// episode length and GOMAXPROCS.
+func (c Config) resolved(env envs.Env) (Config, error) {
+	if err := c.Validate(); err != nil {
+		return c, err
 	}
 	if c.Horizon == 0 {
 		c.Horizon = env.MaxSteps()
@@ -166,62 +206,10 @@ func (c *Config) defaults(env envs.Env) error {
 			c.Horizon = 100
 		}
 	}
-	if c.Rho == 0 {
-		c.Rho = 1
-	}
-	if c.RhoGrowth == 0 {
-		c.RhoGrowth = 2
-	}
-	if c.RhoStall == 0 {
-		c.RhoStall = 0.75
-	}
-	if c.RhoBalance == 0 {
-		c.RhoBalance = 1
-	}
-	if c.RhoTol == 0 {
-		c.RhoTol = 1e-3
-	}
-	if c.RhoMax == 0 {
-		c.RhoMax = 1000
-	}
-	if c.PolicyEpochs == 0 {
-		c.PolicyEpochs = 20
-	}
-	if c.Batch == 0 {
-		c.Batch = 256
-	}
-	if c.LRFloor == 0 {
-		c.LRFloor = 0.01
-	}
-	if c.FeedbackNoise == 0 {
-		c.FeedbackNoise = 0.01
-	}
-	if c.ILQRIters == 0 {
-		c.ILQRIters = 100
-	}
-	if len(c.Init) == 0 {
-		c.Init = []control.Generator{control.ZeroPlan{}}
-	}
-	if c.Workers <= 0 {
+	if c.Workers == 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
-	switch {
-	case c.Conditions < 1 || c.Horizon < 1 || c.PolicyEpochs < 1 || c.Batch < 1 || c.ILQRIters < 1:
-		return fmt.Errorf("gps: conditions %d, horizon %d, policy epochs %d, batch %d and iLQR iterations %d must be at least 1",
-			c.Conditions, c.Horizon, c.PolicyEpochs, c.Batch, c.ILQRIters)
-	case c.FeedbackSamples < 0 || !(c.FeedbackNoise > 0) || math.IsInf(c.FeedbackNoise, 0):
-		return fmt.Errorf("gps: feedback samples %d must be >= 0 and feedback noise %g positive", c.FeedbackSamples, c.FeedbackNoise)
-	case !(c.Rho > 0) || math.IsInf(c.Rho, 0):
-		return fmt.Errorf("gps: rho must be positive and finite, got %g", c.Rho)
-	case !(c.RhoGrowth >= 1) || !(c.RhoStall > 0) || !(c.RhoBalance >= 0) || !(c.RhoShrink >= 0) || !(c.RhoTol >= 0) || !(c.RhoMax >= c.Rho) || math.IsInf(c.RhoMax, 0):
-		return fmt.Errorf("gps: rho growth %g must be >= 1, rho stall %g > 0, rho balance %g >= 0, rho shrink %g >= 0, rho tol %g >= 0 and rho max %g finite and >= rho %g",
-			c.RhoGrowth, c.RhoStall, c.RhoBalance, c.RhoShrink, c.RhoTol, c.RhoMax, c.Rho)
-	case !(c.DualStep >= 0) || math.IsInf(c.DualStep, 0):
-		return fmt.Errorf("gps: dual step must be >= 0 and finite, got %g", c.DualStep)
-	case !(c.Adam.LR >= 0) || !(c.LRFloor > 0 && c.LRFloor <= 1):
-		return fmt.Errorf("gps: invalid learning rate %g or floor %g (want LR >= 0, 0 < floor <= 1)", c.Adam.LR, c.LRFloor)
-	}
-	return validateSchedule(c.RhoSchedule)
+	return c, nil
 }
 
 // ConditionStat is one condition's result of the last iteration.
@@ -314,7 +302,8 @@ func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
 	if env.ActionSpace().Discrete {
 		return nil, fmt.Errorf("gps: env %q has discrete actions; GPS needs continuous ones", env.Name())
 	}
-	if err := cfg.defaults(env); err != nil {
+	cfg, err := cfg.resolved(env)
+	if err != nil {
 		return nil, err
 	}
 	n, m, p := sys.StateDim(), sys.ActionDim(), sys.ObsDim()

@@ -5,10 +5,10 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/trainers/common"
-	"github.com/mbrl/mbrl/trainers/run"
+	runs "github.com/mbrl/mbrl/trainers/run"
 )
 
-// Recorder is the run.Recorder of a GPS run: after every iteration it
+// Recorder is the runs.Recorder of a GPS run: after every iteration it
 // appends one row per condition to conditions.csv (iter, condition,
 // traj_cost, policy_cost, violation, rho, dual_residual, ilqr_iters) and
 // redraws violation.png (the constraint violation, log scale) and cost.png
@@ -16,20 +16,20 @@ import (
 // first and last violations to the summary.
 type Recorder struct {
 	tr      *Trainer
-	run     *run.Run
+	run     *runs.Run
 	started bool // conditions.csv has been started by this process
 }
 
 var (
-	_ run.Recorder   = (*Recorder)(nil)
-	_ run.Summarizer = (*Recorder)(nil)
+	_ runs.Recorder   = (*Recorder)(nil)
+	_ runs.Summarizer = (*Recorder)(nil)
 )
 
 // NewRecorder returns the recorder of tr's run.
 func NewRecorder(tr *Trainer) *Recorder { return &Recorder{tr: tr} }
 
 // Init remembers the run.
-func (g *Recorder) Init(r *run.Run) error {
+func (g *Recorder) Init(r *runs.Run) error {
 	g.run = r
 	return nil
 }
@@ -42,27 +42,27 @@ func (g *Recorder) Record(iter int, _ []common.Metric) error {
 	if fresh {
 		b.WriteString("iter,condition,traj_cost,policy_cost,violation,rho,dual_residual,ilqr_iters\n")
 	}
-	f := run.FormatFloat
+	f := runs.FormatFloat
 	for k, st := range g.tr.ConditionStats() {
 		fmt.Fprintf(&b, "%d,%d,%s,%s,%s,%s,%s,%d\n", iter+1, k, f(st.TrajCost), f(st.PolicyCost),
 			f(st.Violation), f(st.Rho), f(st.DualResidual), st.ILQRIters)
 	}
-	if err := run.AppendFile(g.run.Path("conditions.csv"), []byte(b.String()), fresh); err != nil {
+	if err := runs.AppendFile(g.run.Path("conditions.csv"), []byte(b.String()), fresh); err != nil {
 		return fmt.Errorf("gps: conditions.csv: %w", err)
 	}
 	h := g.run.History
-	if err := run.PlotHistory(g.run.Path("violation.png"), run.PlotOptions{Title: "gps constraint violation |pi(x)-u|", XLabel: "iter", LogY: true},
+	if err := runs.PlotHistory(g.run.Path("violation.png"), runs.PlotOptions{Title: "gps constraint violation |pi(x)-u|", XLabel: "iter", LogY: true},
 		[]string{"violation", "violation_rms"}, h); err != nil {
 		return err
 	}
-	return run.PlotHistory(g.run.Path("cost.png"), run.PlotOptions{Title: "gps cost from the K conditions", XLabel: "iter", LogY: true},
+	return runs.PlotHistory(g.run.Path("cost.png"), runs.PlotOptions{Title: "gps cost from the K conditions", XLabel: "iter", LogY: true},
 		[]string{"traj_cost", "policy_cost"}, h)
 }
 
 // Summarize adds traj_cost, policy_cost, violation and violation_rms of
 // the last iteration and violation_first, violation_rms_first of the
 // first this process ran.
-func (g *Recorder) Summarize(r *run.Run, sum run.Summary) error {
+func (g *Recorder) Summarize(r *runs.Run, sum runs.Summary) error {
 	first, last := r.History.First(), r.History.Last()
 	sum["traj_cost"], sum["policy_cost"] = last["traj_cost"], last["policy_cost"]
 	sum["violation_first"], sum["violation"] = first["violation"], last["violation"]

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
@@ -18,21 +19,22 @@ const (
 )
 
 // PlannerConfig configures the planner that acts through a learned model;
-// zero fields mean the defaults.
+// DefaultPlannerConfig gives the defaults.
 type PlannerConfig struct {
 	// Planner is "ilqr" (default: receding-horizon iLQR, control.MPC) or
 	// "cem" (control.CEM).
 	Planner string `json:"planner"`
-	// Horizon is the planning horizon H (default 20 for iLQR, 25 for CEM).
+	// Horizon is the planning horizon H; 0 (the default) means the
+	// planner's own: 20 for iLQR, 25 for CEM.
 	Horizon int `json:"horizon"`
-	// Iters is the number of iLQR iterations per step (default 2) or of
-	// CEM iterations per step (default 3).
+	// Iters is the number of planner iterations per step; 0 (the default)
+	// means the planner's own: 2 for iLQR, 3 for CEM.
 	Iters int `json:"iters"`
 	// Plans is the number of iLQR candidate plans (default 1: a single
 	// warm-started plan; see control.MPCSettings.Plans).
 	Plans int `json:"plans"`
 	// Samples and Elites are CEM's N and K per iteration (defaults 60 and
-	// 6).
+	// 6), 1 <= K <= N, N >= 2.
 	Samples int `json:"samples"`
 	Elites  int `json:"elites"`
 	// Mean plans an ensemble through the members' mean prediction; by
@@ -44,38 +46,46 @@ type PlannerConfig struct {
 	ExactHessian bool `json:"exact_hessian"`
 }
 
-func (c *PlannerConfig) defaults() error {
-	if c.Planner == "" {
-		c.Planner = PlannerILQR
+// DefaultPlannerConfig returns the default PlannerConfig: iLQR with its
+// own horizon and iterations, one plan (and, for CEM, 60 samples with 6
+// elites).
+func DefaultPlannerConfig() PlannerConfig {
+	return PlannerConfig{Planner: PlannerILQR, Plans: 1, Samples: 60, Elites: 6}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c PlannerConfig) Validate() error {
+	v := config.Checker{Pkg: "mpc"}
+	c.check(&v)
+	return v.Err()
+}
+
+func (c PlannerConfig) check(v *config.Checker) {
+	v.Check(c.Planner == PlannerILQR || c.Planner == PlannerCEM, "Planner", "must be %s or %s, got %q", PlannerILQR, PlannerCEM, c.Planner)
+	v.AtLeast("Horizon", c.Horizon, 0)
+	v.AtLeast("Iters", c.Iters, 0)
+	v.AtLeast("Plans", c.Plans, 1)
+	v.AtLeast("Samples", c.Samples, 2)
+	v.Check(c.Elites >= 1 && c.Elites <= c.Samples, "Elites", "must be in [1, Samples=%d], got %d", c.Samples, c.Elites)
+}
+
+// resolved validates c and replaces the zero Horizon and Iters by the
+// planner's own.
+func (c PlannerConfig) resolved() (PlannerConfig, error) {
+	if err := c.Validate(); err != nil {
+		return c, err
 	}
-	switch c.Planner {
-	case PlannerILQR:
-		if c.Horizon <= 0 {
-			c.Horizon = 20
-		}
-		if c.Iters <= 0 {
-			c.Iters = 2
-		}
-		if c.Plans <= 0 {
-			c.Plans = 1
-		}
-	case PlannerCEM:
-		if c.Horizon <= 0 {
-			c.Horizon = 25
-		}
-		if c.Iters <= 0 {
-			c.Iters = 3
-		}
-		if c.Samples <= 0 {
-			c.Samples = 60
-		}
-		if c.Elites <= 0 {
-			c.Elites = max(c.Samples/10, 2)
-		}
-	default:
-		return fmt.Errorf("mpc: unknown planner %q (valid: %s, %s)", c.Planner, PlannerILQR, PlannerCEM)
+	h, it := 20, 2
+	if c.Planner == PlannerCEM {
+		h, it = 25, 3
 	}
-	return nil
+	if c.Horizon == 0 {
+		c.Horizon = h
+	}
+	if c.Iters == 0 {
+		c.Iters = it
+	}
+	return c, nil
 }
 
 // ObsCost returns the cost on observations that planning in env
@@ -131,7 +141,8 @@ func NewPlannerPolicy(model nn.Model, env envs.Env, cfg PlannerConfig) (common.P
 }
 
 func newPlannerPolicy(model nn.Model, env envs.Env, cfg PlannerConfig) (*PlannerPolicy, error) {
-	if err := cfg.defaults(); err != nil {
+	cfg, err := cfg.resolved()
+	if err != nil {
 		return nil, err
 	}
 	as := env.ActionSpace()

@@ -10,13 +10,14 @@ import (
 	"sync"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/model"
 )
 
-// Config configures a Trainer; zero fields mean the defaults.
+// Config configures a Trainer; DefaultConfig gives the defaults.
 type Config struct {
 	// RandomSteps is R, the random-action env steps collected before the
 	// first fit (default 200: one pendulum episode).
@@ -24,7 +25,8 @@ type Config struct {
 	// EpisodesPerIter is M, the MPC episodes run in the real env per
 	// iteration (default 1).
 	EpisodesPerIter int
-	// EpisodeSteps caps episodes (default: the env's MaxSteps, or 200).
+	// EpisodeSteps caps episodes; 0 (the default) means the env's
+	// MaxSteps, or 200 (model.EpisodeCap).
 	EpisodeSteps int
 	// InitFitSteps is the number of Adam steps per member of the first
 	// fit, from scratch (default 2000); FitSteps those of every later,
@@ -32,37 +34,38 @@ type Config struct {
 	// data: round(steps / steps-per-epoch) of them, at least one.
 	InitFitSteps, FitSteps int
 	// Fit configures the model (Ensemble: the number of members E) and
-	// its optimiser.
+	// its optimiser (model.DefaultFitConfig).
 	Fit model.FitConfig
-	// Planner configures MPC through the model.
+	// Planner configures MPC through the model (DefaultPlannerConfig).
 	Planner PlannerConfig
 	// Seed selects the random streams: rand.NewPCG(Seed, 0) initialises
 	// the model, (Seed, 1) drives the random-action episodes, (Seed, 3)
 	// seeds the MPC episodes (resets and planners), and (Seed, 100+i)
 	// member i's bootstrap and minibatches.
 	Seed uint64
-	// Workers runs the episodes of an iteration in parallel (default
-	// GOMAXPROCS); results do not depend on it.
+	// Workers runs the episodes of an iteration in parallel; 0 (the
+	// default) means GOMAXPROCS. Results do not depend on it.
 	Workers int
 }
 
-func (c *Config) defaults() error {
-	if c.RandomSteps <= 0 {
-		c.RandomSteps = 200
-	}
-	if c.EpisodesPerIter <= 0 {
-		c.EpisodesPerIter = 1
-	}
-	if c.InitFitSteps <= 0 {
-		c.InitFitSteps = 2000
-	}
-	if c.FitSteps <= 0 {
-		c.FitSteps = 400
-	}
-	if c.Workers <= 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
-	}
-	return c.Planner.defaults()
+// DefaultConfig returns the default Config.
+func DefaultConfig() Config {
+	return Config{RandomSteps: 200, EpisodesPerIter: 1, InitFitSteps: 2000, FitSteps: 400,
+		Fit: model.DefaultFitConfig(), Planner: DefaultPlannerConfig()}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "mpc"}
+	v.AtLeast("RandomSteps", c.RandomSteps, 1)
+	v.AtLeast("EpisodesPerIter", c.EpisodesPerIter, 1)
+	v.AtLeast("EpisodeSteps", c.EpisodeSteps, 0)
+	v.AtLeast("InitFitSteps", c.InitFitSteps, 1)
+	v.AtLeast("FitSteps", c.FitSteps, 1)
+	v.Nested("Fit", c.Fit.Validate())
+	v.Nested("Planner", c.Planner.Validate())
+	v.AtLeast("Workers", c.Workers, 0)
+	return v.Err()
 }
 
 // Trainer is the iterative model-based RL loop with MPC as a
@@ -108,8 +111,15 @@ var _ common.Trainer = (*Trainer)(nil)
 // New returns a trainer for the env built by makeEnv (called once here
 // and once per worker for the episodes).
 func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
-	if err := cfg.defaults(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var err error
+	if cfg.Planner, err = cfg.Planner.resolved(); err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	env, err := makeEnv()
 	if err != nil {
@@ -334,8 +344,8 @@ type trainerState struct {
 
 // SavedPlannerConfig returns the planner configuration a checkpoint
 // written by a Trainer (method "mpc") was trained with, or false for other
-// checkpoints (e.g. from "mbrl train model"; use the zero PlannerConfig,
-// the defaults, then).
+// checkpoints (e.g. from "mbrl train model"; use DefaultPlannerConfig
+// then).
 func SavedPlannerConfig(c *checkpoints.Checkpoint) (PlannerConfig, bool) {
 	if c == nil || c.Meta.Method != "mpc" || len(c.Meta.Optimizer) == 0 {
 		return PlannerConfig{}, false

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
@@ -40,8 +41,8 @@ func ParseSchedule(s string) (Schedule, error) {
 	return "", fmt.Errorf("plato: unknown KL schedule %q (valid: constant, linear, exp)", s)
 }
 
-// Config configures a Trainer. Zero fields mean the documented defaults;
-// MakeEnv, Expert and Dynamics are required.
+// Config configures a Trainer; DefaultConfig gives the defaults. MakeEnv,
+// Expert and Dynamics are required.
 type Config struct {
 	// MakeEnv builds one environment per worker goroutine (continuous,
 	// bounded actions; its State() is the state of Dynamics).
@@ -58,8 +59,8 @@ type Config struct {
 	Teacher control.MPCSettings
 
 	// KLWeight is lambda, the weight of KL(teacher || learner) in the
-	// teacher's objective (default 0.01; negative: lambda = 0, the teacher
-	// is the plain expert); its Schedule (default Constant) and the growth
+	// teacher's objective, >= 0 (default 0.01; 0: the teacher is the plain
+	// expert); its Schedule (default Constant) and the growth
 	// factor of Exp (default 2). lambda is relative to the env's cost: on
 	// pendulum Q_uu of the plain MPC is about 0.03, so the pull
 	// lambda/std^2 dominates it from lambda ~ 0.01 on for a learner with
@@ -73,23 +74,26 @@ type Config struct {
 	// an observation normaliser fitted to the first iteration's data.
 	Hidden     []int
 	Activation nn.Activation
-	// InitStd is the learner's standard deviation before its first fit
-	// (default: half the action range, a learner that knows nothing).
+	// InitStd is the learner's standard deviation before its first fit;
+	// 0 (the default) means half the action range, a learner that knows
+	// nothing.
 	InitStd float64
-	// MinStd floors the fitted standard deviation (default 0.05 of half
-	// the action range), bounding the learner's precision in the KL pull.
+	// MinStd floors the fitted standard deviation, bounding the learner's
+	// precision in the KL pull; 0 (the default) means 0.05 of half the
+	// action range.
 	MinStd float64
 
 	// Iters is the planned number of iterations N (default 10; used by
 	// the Linear schedule). EpisodesPerIter is M (default 20).
 	Iters           int
 	EpisodesPerIter int
-	// Fit configures the supervised retraining (dagger.FitConfig).
+	// Fit configures the supervised retraining
+	// (dagger.DefaultFitConfig).
 	Fit dagger.FitConfig
 	// MaxSteps caps episodes of envs without a step limit (default 1000).
 	MaxSteps int
-	// Workers is the number of goroutines (default GOMAXPROCS); results do
-	// not depend on it.
+	// Workers is the number of goroutines; 0 (the default) means
+	// GOMAXPROCS. Results do not depend on it.
 	Workers int
 	// Seed seeds the learner initialisation, the episodes (reset, teacher
 	// noise, expert resets) and the minibatches.
@@ -97,7 +101,7 @@ type Config struct {
 
 	// EvalExpert evaluates the expert once (FinalEvalEpisodes episodes,
 	// default 100, with common.Evaluate and EvalSeed) and reports
-	// expert_return in every iteration.
+	// expert_return in every iteration (default true).
 	EvalExpert        bool
 	FinalEvalEpisodes int
 	EvalSeed          uint64
@@ -108,44 +112,38 @@ type Config struct {
 // episodes start where DAgger's do for the same seed.
 const kindInit = 13
 
-func (c Config) withDefaults(halfRange float64) Config {
-	switch {
-	case c.KLWeight == 0:
-		c.KLWeight = 0.01
-	case c.KLWeight < 0:
-		c.KLWeight = 0
+// DefaultConfig returns the default Config: lambda = 0.01 constant, a
+// [64, 64] tanh Gaussian learner, N = 10 iterations of M = 20 episodes,
+// the default fit, expert evaluated; MakeEnv, Expert and Dynamics are left
+// to set.
+func DefaultConfig() Config {
+	return Config{
+		KLWeight: 0.01, Schedule: Constant, KLGrowth: 2, Hidden: []int{64, 64}, Activation: nn.Tanh,
+		Iters: 10, EpisodesPerIter: 20, Fit: dagger.DefaultFitConfig(), MaxSteps: 1000,
+		EvalExpert: true, FinalEvalEpisodes: 100,
 	}
-	if c.Schedule == "" {
-		c.Schedule = Constant
-	}
-	if c.KLGrowth == 0 {
-		c.KLGrowth = 2
-	}
-	if len(c.Hidden) == 0 {
-		c.Hidden = []int{64, 64}
-	}
-	if c.Activation == "" {
-		c.Activation = nn.Tanh
-	}
-	if c.InitStd == 0 {
-		c.InitStd = halfRange
-	}
-	if c.MinStd == 0 {
-		c.MinStd = 0.05 * halfRange
-	}
-	if c.Iters <= 0 {
-		c.Iters = 10
-	}
-	if c.EpisodesPerIter <= 0 {
-		c.EpisodesPerIter = 20
-	}
-	if c.MaxSteps <= 0 {
-		c.MaxSteps = 1000
-	}
-	if c.FinalEvalEpisodes <= 0 {
-		c.FinalEvalEpisodes = 100
-	}
-	return c
+}
+
+// Validate returns a *config.Error naming the first invalid field (the
+// required MakeEnv, Expert and Dynamics are checked by New).
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "plato"}
+	v.NonNegative("KLWeight", c.KLWeight)
+	_, err := ParseSchedule(string(c.Schedule))
+	v.Nested("Schedule", err)
+	v.Positive("KLGrowth", c.KLGrowth)
+	v.Check(len(c.Hidden) > 0, "Hidden", "needs at least one layer size")
+	v.Sizes("Hidden", c.Hidden)
+	v.Check(c.Activation.Valid() == nil, "Activation", "must be tanh, relu or identity, got %q", c.Activation)
+	v.NonNegative("InitStd", c.InitStd)
+	v.NonNegative("MinStd", c.MinStd)
+	v.AtLeast("Iters", c.Iters, 1)
+	v.AtLeast("EpisodesPerIter", c.EpisodesPerIter, 1)
+	v.Nested("Fit", c.Fit.Validate())
+	v.AtLeast("MaxSteps", c.MaxSteps, 1)
+	v.AtLeast("Workers", c.Workers, 0)
+	v.AtLeast("FinalEvalEpisodes", c.FinalEvalEpisodes, 1)
+	return v.Err()
 }
 
 // Trainer is PLATO as a common.Trainer: each Iterate is one iteration of
@@ -169,16 +167,8 @@ func New(cfg Config) (*Trainer, error) {
 	if cfg.MakeEnv == nil || cfg.Expert == nil || cfg.Dynamics == nil {
 		return nil, errors.New("plato: Config needs MakeEnv, Expert and Dynamics")
 	}
-	if _, err := ParseSchedule(string(cfg.Schedule)); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	for _, v := range []float64{cfg.KLGrowth, cfg.InitStd, cfg.MinStd} {
-		if !(v >= 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("plato: KLGrowth, InitStd and MinStd must be finite and >= 0, got %v, %v, %v", cfg.KLGrowth, cfg.InitStd, cfg.MinStd)
-		}
-	}
-	if math.IsNaN(cfg.KLWeight) || math.IsInf(cfg.KLWeight, 0) {
-		return nil, fmt.Errorf("plato: KLWeight must be finite, got %v", cfg.KLWeight)
 	}
 	env, err := cfg.MakeEnv()
 	if err != nil {
@@ -196,7 +186,12 @@ func New(cfg Config) (*Trainer, error) {
 	for i := range as.Low {
 		half = math.Min(half, (as.High[i]-as.Low[i])/2)
 	}
-	cfg = cfg.withDefaults(half)
+	if cfg.InitStd == 0 {
+		cfg.InitStd = half
+	}
+	if cfg.MinStd == 0 {
+		cfg.MinStd = 0.05 * half
+	}
 	t := &Trainer{cfg: cfg, obsDim: env.ObservationSpace().Dim(), actDim: as.Dim(), expertReturn: math.NaN()}
 	arch := nn.GaussianPolicyArch{
 		PolicyArch: nn.PolicyArch{

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 )
@@ -269,3 +270,14 @@ func (r *Run) WriteSummary(sum Summary) error {
 
 // IsInterrupted reports whether err ended a run on a cancelled context.
 func IsInterrupted(err error) bool { return errors.Is(err, common.ErrInterrupted) }
+
+// Validate returns a *config.Error naming the first invalid field of t:
+// Iters >= 1, EvalEvery >= 0, EvalEpisodes and FinalEpisodes >= 1.
+func (t Training) Validate() error {
+	v := config.Checker{Pkg: "run"}
+	v.AtLeast("Iters", t.Iters, 1)
+	v.AtLeast("EvalEvery", t.EvalEvery, 0)
+	v.AtLeast("EvalEpisodes", t.EvalEpisodes, 1)
+	v.AtLeast("FinalEpisodes", t.FinalEpisodes, 1)
+	return v.Err()
+}

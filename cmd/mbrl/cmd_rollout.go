@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"strings"
 
 	"github.com/mbrl/mbrl/checkpoints"
@@ -57,13 +52,6 @@ func rolloutCommand() command {
 	}
 }
 
-// trajectoryRow is one line of the rollout CSV.
-type trajectoryRow struct {
-	obs, action []float64
-	reward      float64
-	term, trunc bool
-}
-
 func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
 	if o.Env == "" {
 		return usagef("mbrl rollout: --env is required (see 'mbrl envs')")
@@ -86,11 +74,11 @@ func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
 	var pol common.Policy
 	label := o.Policy
 	if o.Actions != "" {
-		acts, err := readActions(o.Actions, space)
+		acts, err := common.ReadActions(o.Actions, space)
 		if err != nil {
-			return asUsage(err)
+			return usagef("mbrl rollout: --actions: %v", err)
 		}
-		pol = &replayPolicy{actions: acts}
+		pol = &common.ReplayPolicy{Actions: acts}
 		label = "replay:" + o.Actions
 	} else {
 		pol, err = makePolicy(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 1)))
@@ -99,31 +87,20 @@ func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
 		}
 	}
 	maxSteps := o.Steps
-	if rp, ok := pol.(*replayPolicy); ok && (maxSteps == 0 || maxSteps > len(rp.actions)) {
-		maxSteps = len(rp.actions)
+	if rp, ok := pol.(*common.ReplayPolicy); ok && (maxSteps == 0 || maxSteps > len(rp.Actions)) {
+		maxSteps = len(rp.Actions)
 	}
 	if maxSteps == 0 && env.MaxSteps() == 0 {
 		maxSteps = 10000
 	}
-	var rows []trajectoryRow
-	rng := rand.New(rand.NewPCG(o.Seed, 0))
-	ep, err := common.Rollout(env, pol, rng, common.RolloutConfig{
-		Init:     init,
-		MaxSteps: maxSteps,
-		OnStep: func(t int, tr *common.Transition) {
-			rows = append(rows, trajectoryRow{
-				obs: append([]float64(nil), tr.Obs...), action: append([]float64(nil), tr.Action...),
-				reward: tr.Reward, term: tr.Terminated, trunc: tr.Truncated,
-			})
-		},
-	})
+	var steps []common.Transition
+	ep, err := common.Rollout(env, pol, rand.New(rand.NewPCG(o.Seed, 0)),
+		common.RolloutConfig{Init: init, MaxSteps: maxSteps, OnStep: common.Recorder(&steps)})
 	if err != nil {
 		return asUsage(fmt.Errorf("mbrl rollout: %w", err))
 	}
-	if o.CSV != "" {
-		if err := writeTrajectoryCSV(o.CSV, a, rows); err != nil {
-			return err
-		}
+	if err := a.writeTrajectory(o.CSV, steps); err != nil {
+		return err
 	}
 	if !o.JSON && o.CSV != "-" {
 		fmt.Fprintf(a.stdout, "%s  policy %s  steps %d  return %.4f  terminated %v  truncated %v\n",
@@ -136,85 +113,13 @@ func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
 	})
 }
 
-// replayPolicy plays back a fixed action sequence.
-type replayPolicy struct {
-	actions [][]float64
-	t       int
-}
-
-func (p *replayPolicy) Act(dst, _ []float64) {
-	copy(dst, p.actions[min(p.t, len(p.actions)-1)])
-	p.t++
-}
-
-// readActions reads one action per line (comma-separated values); blank
-// lines and lines starting with '#' are skipped, and a first line that is not
-// numeric is taken as a header. Every action is validated against space.
-func readActions(path string, space envs.Space) ([][]float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("mbrl rollout: --actions: %w", err)
-	}
-	defer f.Close()
-	var acts [][]float64
-	sc := bufio.NewScanner(f)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		vals, err := parseFloats(s)
-		if err != nil {
-			if len(acts) == 0 && line == 1 {
-				continue // header
-			}
-			return nil, fmt.Errorf("mbrl rollout: %s line %d: %v", path, line, err)
-		}
-		if err := space.Validate(vals); err != nil {
-			return nil, fmt.Errorf("mbrl rollout: %s line %d: %v", path, line, err)
-		}
-		acts = append(acts, vals)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("mbrl rollout: read %s: %w", path, err)
-	}
-	if len(acts) == 0 {
-		return nil, errors.New("mbrl rollout: " + path + " holds no actions")
-	}
-	return acts, nil
-}
-
-// writeTrajectoryCSV writes rows as t, obs_i..., action_j..., reward,
-// terminated, truncated; obs is the observation the action was taken in.
-// Files are written atomically.
-func writeTrajectoryCSV(path string, a *app, rows []trajectoryRow) error {
+// writeTrajectory writes the trajectory CSV to path ('-': stdout; "":
+// nowhere), atomically.
+func (a *app) writeTrajectory(path string, steps []common.Transition) error {
 	var sb strings.Builder
-	w := csv.NewWriter(&sb)
-	header := []string{"t"}
-	if len(rows) > 0 {
-		for i := range rows[0].obs {
-			header = append(header, "obs_"+strconv.Itoa(i))
-		}
-		for j := range rows[0].action {
-			header = append(header, "action_"+strconv.Itoa(j))
-		}
+	if err := common.WriteTrajectoryCSV(&sb, steps); err != nil || path == "" {
+		return err
 	}
-	header = append(header, "reward", "terminated", "truncated")
-	_ = w.Write(header)
-	for t, r := range rows {
-		rec := []string{strconv.Itoa(t)}
-		for _, v := range r.obs {
-			rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		for _, v := range r.action {
-			rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		rec = append(rec, strconv.FormatFloat(r.reward, 'g', -1, 64), strconv.FormatBool(r.term), strconv.FormatBool(r.trunc))
-		_ = w.Write(rec)
-	}
-	w.Flush()
 	if path == "-" {
 		_, err := fmt.Fprint(a.stdout, sb.String())
 		return err

@@ -6,61 +6,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mbrl/mbrl/trainers/run"
-	"gopkg.in/yaml.v3"
+	"github.com/mbrl/mbrl/internal/cli"
 )
 
-// Exit statuses of the mbrl binary.
-const (
-	exitOK    = 0
-	exitOther = 1
-	exitUsage = 2
-)
+// Exit statuses of the mbrl binary: 0 success, 2 usage or input error, 1
+// anything else.
+const exitUsage = cli.ExitUsage
 
-// usageError marks an error the user caused by a bad command line or bad
-// input (unknown env, malformed file, ...): the binary exits with status 2.
-type usageError struct{ err error }
+func exitCode(err error) int { return cli.ExitCode(err) }
 
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// usagef returns a usage error with a formatted one-line message.
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
+// usagef returns a usage error (exit status 2) with a formatted message.
+func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 
 // asUsage marks err as caused by user input.
-func asUsage(err error) error {
-	if err == nil || isUsage(err) {
-		return err
-	}
-	return &usageError{err}
-}
-
-// isUsage reports whether err was caused by user input: a usage error or
-// a run's input error.
-func isUsage(err error) bool {
-	var u *usageError
-	var in *run.InputError
-	return errors.As(err, &u) || errors.As(err, &in)
-}
-
-// exitCode maps an error to the process exit status.
-func exitCode(err error) int {
-	switch {
-	case err == nil:
-		return exitOK
-	case isUsage(err):
-		return exitUsage
-	}
-	return exitOther
-}
+func asUsage(err error) error { return cli.AsUsage(err) }
 
 // app carries the process streams to every command so commands are testable.
 type app struct {
@@ -123,7 +85,7 @@ func (a *app) run(ctx context.Context, args []string) error {
 	}
 	fs := newFlagSet("mbrl " + c.name)
 	runFn := c.flags(a, fs)
-	pos, err := parseFlags(fs, args[1:])
+	pos, err := cli.Parse(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		a.printHelp("mbrl "+c.usage, c.summary, fs)
 		return nil
@@ -137,9 +99,6 @@ func (a *app) run(ctx context.Context, args []string) error {
 // flagError reports a bad command line of cmd as a usage error that
 // points to 'mbrl help NAME'.
 func flagError(cmd, name string, err error) error {
-	if isUsage(err) {
-		return err
-	}
 	return usagef("%s: %v (see 'mbrl help %s')", cmd, err, name)
 }
 
@@ -147,115 +106,6 @@ func newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
-}
-
-// parseFlags parses flags that may appear before, between or after
-// positional arguments ("--" ends them), then applies --config.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		// The flag package names flags with one dash; the CLI documents two.
-		return nil, errors.New(strings.ReplaceAll(err.Error(), "flag -", "flag --"))
-	}
-	return pos, applyConfigFile(fs)
-}
-
-// parseInterleaved parses flags that may appear before, between or after
-// positional arguments; "--" ends flag parsing.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		// fs.Parse stops at the first non-flag or after "--".
-		consumed := len(args) - len(rest)
-		if consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-// applyConfigFile reads the file named by the -config flag, if the command
-// has one and it is set, and sets every flag it names that was not given on
-// the command line. Keys are flag names; lists become comma-separated values.
-func applyConfigFile(fs *flag.FlagSet) error {
-	cf := fs.Lookup("config")
-	if cf == nil || cf.Value.String() == "" {
-		return nil
-	}
-	path := cf.Value.String()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return usagef("mbrl: --config: %v", err)
-	}
-	var m map[string]any
-	if err := yaml.Unmarshal(raw, &m); err != nil {
-		return usagef("mbrl: --config %s: not valid YAML or JSON: %v", path, oneLine(err))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		name := strings.TrimLeft(k, "-")
-		if name == "config" {
-			continue
-		}
-		if fs.Lookup(name) == nil {
-			return usagef("mbrl: --config %s: unknown key %q (keys are flag names; see 'mbrl help')", path, k)
-		}
-		if given[name] {
-			continue
-		}
-		v, err := configValue(m[k])
-		if err == nil {
-			err = fs.Set(name, v)
-		}
-		if err != nil {
-			return usagef("mbrl: --config %s: key %q: %v", path, k, err)
-		}
-	}
-	return nil
-}
-
-func configValue(v any) (string, error) {
-	switch x := v.(type) {
-	case nil:
-		return "", nil
-	case string:
-		return x, nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	case int:
-		return strconv.Itoa(x), nil
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			s, err := configValue(e)
-			if err != nil {
-				return "", err
-			}
-			parts[i] = s
-		}
-		return strings.Join(parts, ","), nil
-	}
-	return "", fmt.Errorf("unsupported value %v", v)
-}
-
-func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
 // help implements "mbrl help [CMD | METHOD | train METHOD]".
@@ -290,8 +140,7 @@ func (a *app) help(args []string) error {
 }
 
 func (a *app) printOverview(w io.Writer) {
-	fmt.Fprintln(w, "mbrl: model-based reinforcement learning and policy learning in Go")
-	fmt.Fprintln(w, "\nUsage:")
+	fmt.Fprintln(w, "mbrl: model-based reinforcement learning and policy learning in Go\n\nUsage:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  mbrl %-60s %s\n", c.usage, c.summary)
 	}
@@ -299,15 +148,8 @@ func (a *app) printOverview(w io.Writer) {
 	fmt.Fprintln(w, "\nExit status: 0 success, 2 usage or input error, 1 anything else.")
 }
 
-// printHelp prints a synopsis, a summary and every flag with its usage and
-// default.
+// printHelp prints a synopsis, a summary and every flag with its default.
 func (a *app) printHelp(synopsis, summary string, fs *flag.FlagSet) {
 	fmt.Fprintf(a.stdout, "%s\n\n%s\n\nFlags:\n", synopsis, summary)
-	fs.VisitAll(func(f *flag.Flag) {
-		def := f.DefValue
-		if def == "" {
-			def = `""`
-		}
-		fmt.Fprintf(a.stdout, "  --%-20s %s (default %s)\n", f.Name, f.Usage, def)
-	})
+	cli.PrintDefaults(a.stdout, fs)
 }

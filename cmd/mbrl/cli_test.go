@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mbrl/mbrl/internal/cli"
 )
 
 // runCLI runs the binary's entry point in-process and returns stdout,
@@ -19,7 +21,7 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	a := &app{stdout: &out, stderr: &errb, now: func() time.Time { return time.Date(2026, 11, 25, 10, 15, 0, 0, time.UTC) }}
 	err := a.run(context.Background(), args)
 	if err != nil {
-		errb.WriteString("error: " + oneLine(err) + "\n")
+		errb.WriteString("error: " + cli.OneLine(err) + "\n")
 	}
 	return out.String(), errb.String(), exitCode(err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/mbrl/mbrl/internal/cli"
 	"time"
 
 	"github.com/mbrl/mbrl/control"
@@ -30,13 +31,13 @@ func evalCommand() command {
 		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			o := &evalOptions{Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
 			o.commonOptions.addFlags(fs, false)
-			bindFlags(fs, o, []flagRow{
-				{"env", "Env", "environment name (see 'mbrl envs')"},
-				{"checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"},
-				{"controller", "Controller", "controller on the env's true dynamics: lqr | ilqr | mpc"},
-				{"episodes", "Episodes", "episodes from random starts (episode i's start depends only on --seed and i)"},
-				{"workers", "Workers", "parallel episodes (0: one per CPU); results do not depend on it"},
-			})
+			cli.NewBinder(fs).Bind("", o, []cli.Row{
+				row("env", "Env", "environment name (see 'mbrl envs')"),
+				row("checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"),
+				row("controller", "Controller", "controller on the env's true dynamics: lqr | ilqr | mpc"),
+				row("episodes", "Episodes", "episodes from random starts (episode i's start depends only on --seed and i)"),
+				row("workers", "Workers", "parallel episodes (0: one per CPU); results do not depend on it"),
+			}...)
 			addExpertFlags(fs, &o.ctl)
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/mbrl/mbrl/internal/cli"
 	"math/rand/v2"
 	"time"
 
@@ -36,7 +37,7 @@ func (o *gradnormOptions) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Horizons, "horizons", "1,2,5,10,20,50,100,200", "comma-separated horizons H")
 	fs.IntVar(&o.Starts, "starts", 100, "start states drawn from the env's reset distribution (per-start gradient norms)")
 	o.Hidden = []int{64, 64}
-	fs.Var((*sizesValue)(&o.Hidden), "hidden", "hidden sizes of the fresh policy (without --policy)")
+	fs.Var((*cli.Sizes)(&o.Hidden), "hidden", "hidden sizes of the fresh policy (without --policy)")
 	fs.StringVar(&o.CSV, "csv", "", "write one row per horizon to this CSV file, and the per-step norms of the longest horizon to FILE_steps.csv")
 	fs.StringVar(&o.Plot, "plot", "", "write a log-log PNG of the norms against the horizon (and FILE_steps.png of the per-step norms)")
 }
@@ -62,7 +63,7 @@ func gradnormCommand() command {
 func (a *app) runGradnorm(ctx context.Context, o *gradnormOptions) error {
 	const cmd = "gradnorm"
 	start := time.Now()
-	hs, err := parseInts(o.Horizons)
+	hs, err := cli.Ints(o.Horizons)
 	if err == nil {
 		err = bptt.CheckHorizons(hs)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/mbrl/mbrl/internal/cli"
 	"math/rand/v2"
 	"strings"
 
@@ -62,7 +63,7 @@ func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
 	}
 	var init []float64
 	if o.Init != "" {
-		init, err = parseFloats(o.Init)
+		init, err = cli.Floats(o.Init)
 		if err != nil {
 			return usagef("mbrl rollout: --init: %v", err)
 		}

@@ -6,8 +6,8 @@ import (
 	"flag"
 	"strings"
 
-	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
@@ -70,7 +70,7 @@ func (a *app) runTrain(ctx context.Context, args []string) error {
 	}
 	b := newBinder(m)
 	runFn := m.flags(a, b)
-	pos, err := parseFlags(b.fs, args[1:])
+	pos, err := cli.Parse(b.FS, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		a.methodHelp(m)
 		return nil
@@ -87,66 +87,41 @@ func (a *app) runTrain(ctx context.Context, args []string) error {
 func (a *app) methodHelp(m method) {
 	b := newBinder(m)
 	m.flags(a, b)
-	a.printHelp("mbrl train "+m.name, m.summary, b.fs)
+	a.printHelp("mbrl train "+m.name, m.summary, b.FS)
 }
 
 // binder binds a method's flags to the fields of its library
-// configuration and maps the library's configuration errors back to the
-// flags.
+// configuration (cli.Binder) and holds the common options.
 type binder struct {
+	*cli.Binder
 	cmd    string // "train METHOD"
-	fs     *flag.FlagSet
 	common commonOptions
-	flags  map[string]string // "pkg.Field" -> flag name
 }
 
 func newBinder(m method) *binder {
-	b := &binder{cmd: "train " + m.name, fs: newFlagSet("mbrl train " + m.name), flags: map[string]string{}}
-	b.common.addFlags(b.fs, !m.noResume)
+	b := &binder{Binder: cli.NewBinder(newFlagSet("mbrl train " + m.name)), cmd: "train " + m.name}
+	b.common.addFlags(b.FS, !m.noResume)
 	if m.noResume {
-		b.fs.StringVar(&b.common.Out, "out", "", "run folder (default runs/"+m.name+"-ENV-SEED-TIMESTAMP)")
+		b.FS.StringVar(&b.common.Out, "out", "", "run folder (default runs/"+m.name+"-ENV-SEED-TIMESTAMP)")
 	}
 	return b
 }
 
-// bind binds rows to the fields of cfg, whose Validate errors carry pkg
-// (run.Training: "run"; cmd's own options: "").
-func (b *binder) bind(pkg string, cfg any, rows ...flagRow) {
-	bindFlags(b.fs, cfg, rows)
-	for _, r := range rows {
-		b.flags[pkg+"."+r.path] = r.name
-	}
-}
-
-// check returns the first error of errs as a usage error; a
-// configuration error of a bound field names its flag.
-func (b *binder) check(errs ...error) error {
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		var ce *config.Error
-		if errors.As(err, &ce) {
-			if name, ok := b.flags[ce.Pkg+"."+ce.Field]; ok {
-				return usagef("mbrl %s: --%s %s", b.cmd, name, ce.Msg)
-			}
-		}
-		return usagef("mbrl %s: %v", b.cmd, err)
-	}
-	return nil
-}
+// check returns the first error of errs as a usage error of the method;
+// a configuration error of a bound field names its flag.
+func (b *binder) check(errs ...error) error { return b.Check("mbrl "+b.cmd, errs...) }
 
 // bindTraining binds the run's schedule: iters (unless itersHelp is
 // empty: the method binds it itself), eval-every, eval-episodes and
 // final-episodes.
 func (b *binder) bindTraining(t *run.Training, itersHelp string) {
 	if itersHelp != "" {
-		b.bind("run", t, flagRow{"iters", "Iters", itersHelp})
+		b.Bind("run", t, row("iters", "Iters", itersHelp))
 	}
-	b.bind("run", t,
-		flagRow{"eval-every", "EvalEvery", "evaluate in the real env every N iterations (0: only at the end)"},
-		flagRow{"eval-episodes", "EvalEpisodes", "episodes per periodic evaluation"},
-		flagRow{"final-episodes", "FinalEpisodes", "episodes of the final evaluation (random starts, in parallel)"})
+	b.Bind("run", t,
+		row("eval-every", "EvalEvery", "evaluate in the real env every N iterations (0: only at the end)"),
+		row("eval-episodes", "EvalEpisodes", "episodes per periodic evaluation"),
+		row("final-episodes", "FinalEpisodes", "episodes of the final evaluation (random starts, in parallel)"))
 }
 
 // makeEnv returns the constructor of the named env after checking that

@@ -24,18 +24,18 @@ func bpttMethod() method {
 		flags: func(a *app, b *binder) func(context.Context) error {
 			cfg, o := bptt.DefaultConfig(), &bpttFlags{Env: "pendulum", Hidden: []int{64, 64}}
 			t := &run.Training{Iters: 400, EvalEvery: 50, EvalEpisodes: 20, FinalEpisodes: 100}
-			b.bind("", o,
-				flagRow{"env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics"},
-				flagRow{"horizon-schedule", "Schedule", "horizon curriculum ITER:H,...: from iteration ITER (0-based) on use horizon H (e.g. \"100:100,300:200\"; --horizon before the first)"},
-				flagRow{"true-dynamics", "TrueDynamics", "backpropagate through the env's known dynamics (state rollout)"},
-				flagRow{"model", "Model", "backpropagate through the learned dynamics model \"dynamics\" of this checkpoint (from 'mbrl train model'; observation rollout)"},
-				flagRow{"hidden", "Hidden", "policy hidden layer sizes (tanh)"})
-			b.bind("bptt", &cfg,
-				flagRow{"horizon", "Horizon", "rollout horizon H: the policy is trained on the H-step cost"},
-				flagRow{"clip", "ClipNorm", "clip the gradient to this global norm (0: no clipping)"},
-				flagRow{"truncate", "Truncate", "truncated BPTT: stop the gradient every K steps (0: through the whole horizon)"},
-				flagRow{"batch", "Batch", "start states per iteration, drawn from the env's reset distribution"},
-				flagRow{"lr", "Adam.LR", "Adam learning rate"})
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics"),
+				row("horizon-schedule", "Schedule", "horizon curriculum ITER:H,...: from iteration ITER (0-based) on use horizon H (e.g. \"100:100,300:200\"; --horizon before the first)"),
+				row("true-dynamics", "TrueDynamics", "backpropagate through the env's known dynamics (state rollout)"),
+				row("model", "Model", "backpropagate through the learned dynamics model \"dynamics\" of this checkpoint (from 'mbrl train model'; observation rollout)"),
+				row("hidden", "Hidden", "policy hidden layer sizes (tanh)"))
+			b.Bind("bptt", &cfg,
+				row("horizon", "Horizon", "rollout horizon H: the policy is trained on the H-step cost"),
+				row("clip", "ClipNorm", "clip the gradient to this global norm (0: no clipping)"),
+				row("truncate", "Truncate", "truncated BPTT: stop the gradient every K steps (0: through the whole horizon)"),
+				row("batch", "Batch", "start states per iteration, drawn from the env's reset distribution"),
+				row("lr", "Adam.LR", "Adam learning rate"))
 			b.bindTraining(t, "iterations (one batch of rollouts and one Adam step each)")
 			return func(ctx context.Context) error { return a.runTrainBPTT(ctx, b, cfg, o, t) }
 		},
@@ -88,7 +88,7 @@ func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *b
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, "bptt", o.Env, b.fs)
+	r, err := a.openRun(&b.common, "bptt", o.Env, b.FS)
 	if err != nil {
 		return err
 	}

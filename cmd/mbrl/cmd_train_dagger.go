@@ -23,22 +23,22 @@ type imitationFlags struct {
 func (b *binder) bindImitation(pkg string, cfg any, o *imitationFlags, expertHelp string) {
 	o.Env, o.Expert, o.Ctl.Plans = "pendulum", "mpc", 1
 	o.t = run.Training{EvalEvery: 1, EvalEpisodes: 20, FinalEpisodes: 100}
-	b.bind("", o,
-		flagRow{"env", "Env", "environment name (see 'mbrl envs'); continuous actions"},
-		flagRow{"expert", "Expert", expertHelp})
-	addExpertFlags(b.fs, &o.Ctl)
+	b.Bind("", o,
+		row("env", "Env", "environment name (see 'mbrl envs'); continuous actions"),
+		row("expert", "Expert", expertHelp))
+	addExpertFlags(b.FS, &o.Ctl)
 	b.bindTraining(&o.t, "")
-	b.bind(pkg, cfg,
-		flagRow{"iters", "Iters", "iterations (each runs and labels --episodes-per-iter episodes, aggregates and retrains)"},
-		flagRow{"episodes-per-iter", "EpisodesPerIter", "episodes run and labelled by the expert per iteration"},
-		flagRow{"hidden", "Hidden", "policy hidden layer sizes (tanh)"},
-		flagRow{"epochs", "Fit.Epochs", "maximum epochs of each retraining (warm start)"},
-		flagRow{"patience", "Fit.Patience", "stop a retraining after this many epochs without a better held-out loss"},
-		flagRow{"val-frac", "Fit.ValFrac", "held-out fraction of the dataset for early stopping"},
-		flagRow{"batch", "Fit.Batch", "minibatch size"},
-		flagRow{"lr", "Fit.LR", "Adam learning rate"},
-		flagRow{"workers", "Workers", "goroutines for expert labelling (0: all cores); results do not depend on it"},
-		flagRow{"eval-expert", "EvalExpert", "evaluate the expert once (--final-episodes episodes) and log expert_return"})
+	b.Bind(pkg, cfg,
+		row("iters", "Iters", "iterations (each runs and labels --episodes-per-iter episodes, aggregates and retrains)"),
+		row("episodes-per-iter", "EpisodesPerIter", "episodes run and labelled by the expert per iteration"),
+		row("hidden", "Hidden", "policy hidden layer sizes (tanh)"),
+		row("epochs", "Fit.Epochs", "maximum epochs of each retraining (warm start)"),
+		row("patience", "Fit.Patience", "stop a retraining after this many epochs without a better held-out loss"),
+		row("val-frac", "Fit.ValFrac", "held-out fraction of the dataset for early stopping"),
+		row("batch", "Fit.Batch", "minibatch size"),
+		row("lr", "Fit.LR", "Adam learning rate"),
+		row("workers", "Workers", "goroutines for expert labelling (0: all cores); results do not depend on it"),
+		row("eval-expert", "EvalExpert", "evaluate the expert once (--final-episodes episodes) and log expert_return"))
 }
 
 // expert returns the env and the expert of an imitation run.
@@ -95,9 +95,9 @@ func daggerMethod() method {
 		flags: func(a *app, b *binder) func(context.Context) error {
 			cfg, o := dagger.DefaultConfig(), &imitationFlags{}
 			b.bindImitation("dagger", &cfg, o, "expert that labels states: mpc (on the true dynamics), lqr, ilqr, or a policy checkpoint .safetensors")
-			b.bind("dagger", &cfg,
-				flagRow{"beta-decay", "BetaDecay", "p in beta_i = p^(i-1), the probability that the expert acts at a step of iteration i (0: expert only in the first iteration)"},
-				flagRow{"compare-bc", "CompareBC", "also train behaviour cloning on as many expert-only labels at each iteration and log bc_return beside DAgger's"})
+			b.Bind("dagger", &cfg,
+				row("beta-decay", "BetaDecay", "p in beta_i = p^(i-1), the probability that the expert acts at a step of iteration i (0: expert only in the first iteration)"),
+				row("compare-bc", "CompareBC", "also train behaviour cloning on as many expert-only labels at each iteration and log bc_return beside DAgger's"))
 			return func(ctx context.Context) error { return a.runTrainDAgger(ctx, b, "dagger", cfg, o) }
 		},
 	}
@@ -119,7 +119,7 @@ func (a *app) runTrainDAgger(ctx context.Context, b *binder, method string, cfg 
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, method, env.Name(), b.fs)
+	r, err := a.openRun(&b.common, method, env.Name(), b.FS)
 	if err != nil {
 		return err
 	}

@@ -24,43 +24,43 @@ func dynaMethod() method {
 		flags: func(a *app, b *binder) func(context.Context) error {
 			cfg, o := dyna.DefaultConfig(), &dynaFlags{Env: "cartpole", TargetReturn: "auto", Steps: 50000, KnownTermination: true}
 			t := &run.Training{EvalEpisodes: 1, FinalEpisodes: 100}
-			b.bind("", o,
-				flagRow{"env", "Env", "environment name (see 'mbrl envs'); continuous actions are discretised (--action-bins)"},
-				flagRow{"steps", "Steps", "real environment steps (rounded up to whole iterations)"},
-				flagRow{"known-termination", "KnownTermination", "end simulated transitions with the env's known termination rule, as MBPO does (cartpole: |x| > 2.4 or |theta| > 12 degrees; pendulum never terminates); false: simulated transitions never terminate"},
-				flagRow{"target-return", "TargetReturn", "record the real steps at which the evaluation mean first reaches this return (steps_to_threshold); auto: 475 on cartpole, none elsewhere; none: off"})
-			b.bind("run", t, flagRow{"final-episodes", "FinalEpisodes", "greedy evaluation episodes at the end (the summary's eval)"})
-			b.bind("dyna", &cfg,
-				flagRow{"planning-steps", "PlanningSteps", "K: simulated transitions from the learned model after each real step (0: plain DQN, no model)"},
-				flagRow{"rollout-length", "RolloutLength", "h: length of the model rollouts, each from an observation of the real buffer"},
-				flagRow{"planning-updates", "PlanningUpdates", "Q updates on simulated minibatches after each real step (0: K)"},
-				flagRow{"direct-updates", "DirectUpdates", "Q updates on real minibatches after each real step (more than 1 with K = 0 is the replay-ratio control for Dyna)"},
-				flagRow{"steps-per-iter", "StepsPerIter", "real steps per iteration; the greedy policy is evaluated after each"},
-				flagRow{"action-bins", "ActionBins", "values per action dimension when discretising continuous actions (pendulum: 5 torques in [-2, 2])"},
-				flagRow{"hidden", "Hidden", "Q-network hidden layer sizes"},
-				flagRow{"activation", "Activation", "Q-network activation: relu | tanh"},
-				flagRow{"normalise-obs", "NormaliseObs", "normalise the Q-network's observations with statistics of the first --learning-starts steps"},
-				flagRow{"lr", "Adam.LR", "Adam learning rate of the Q-network"},
-				flagRow{"batch", "Batch", "Q-update minibatch size"},
-				flagRow{"gamma", "Gamma", "discount factor"},
-				flagRow{"double", "Double", "double-DQN targets (van Hasselt et al. 2016)"},
-				flagRow{"tau", "Tau", "Polyak rate of the target network after every real step"},
-				flagRow{"target-every", "TargetEvery", "copy the target network every N real steps instead of Polyak averaging (0: use --tau)"},
-				flagRow{"clip", "ClipNorm", "clip the Q gradient to this global norm (0: no clipping)"},
-				flagRow{"buffer", "BufferSize", "real replay buffer capacity"},
-				flagRow{"learning-starts", "LearningStarts", "random-policy steps before Q and model learning start"},
-				flagRow{"epsilon-start", "EpsilonStart", "initial exploration rate"},
-				flagRow{"epsilon-end", "EpsilonEnd", "final exploration rate"},
-				flagRow{"epsilon-steps", "EpsilonSteps", "real steps over which epsilon anneals linearly"},
-				flagRow{"model-hidden", "ModelHidden", "hidden layer sizes of the dynamics and reward models (tanh)"},
-				flagRow{"ensemble", "Ensemble", "dynamics ensemble members (one drawn at random per simulated transition)"},
-				flagRow{"model-every", "ModelEvery", "refit the models every N real steps"},
-				flagRow{"model-steps", "ModelSteps", "Adam steps per model refit (warm start from the current weights)"},
-				flagRow{"model-batch", "ModelBatch", "model-fitting minibatch size"},
-				flagRow{"model-lr", "ModelLR", "Adam learning rate of the models"},
-				flagRow{"model-buffer", "ModelBufferSize", "capacity of the buffer of simulated transitions"},
-				flagRow{"eval-episodes", "EvalEpisodes", "greedy evaluation episodes after every iteration"},
-				flagRow{"stop-at-target", "StopAtTarget", "skip the remaining iterations once --target-return is reached (they appear as empty rows in metrics.csv)"})
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs'); continuous actions are discretised (--action-bins)"),
+				row("steps", "Steps", "real environment steps (rounded up to whole iterations)"),
+				row("known-termination", "KnownTermination", "end simulated transitions with the env's known termination rule, as MBPO does (cartpole: |x| > 2.4 or |theta| > 12 degrees; pendulum never terminates); false: simulated transitions never terminate"),
+				row("target-return", "TargetReturn", "record the real steps at which the evaluation mean first reaches this return (steps_to_threshold); auto: 475 on cartpole, none elsewhere; none: off"))
+			b.Bind("run", t, row("final-episodes", "FinalEpisodes", "greedy evaluation episodes at the end (the summary's eval)"))
+			b.Bind("dyna", &cfg,
+				row("planning-steps", "PlanningSteps", "K: simulated transitions from the learned model after each real step (0: plain DQN, no model)"),
+				row("rollout-length", "RolloutLength", "h: length of the model rollouts, each from an observation of the real buffer"),
+				row("planning-updates", "PlanningUpdates", "Q updates on simulated minibatches after each real step (0: K)"),
+				row("direct-updates", "DirectUpdates", "Q updates on real minibatches after each real step (more than 1 with K = 0 is the replay-ratio control for Dyna)"),
+				row("steps-per-iter", "StepsPerIter", "real steps per iteration; the greedy policy is evaluated after each"),
+				row("action-bins", "ActionBins", "values per action dimension when discretising continuous actions (pendulum: 5 torques in [-2, 2])"),
+				row("hidden", "Hidden", "Q-network hidden layer sizes"),
+				row("activation", "Activation", "Q-network activation: relu | tanh"),
+				row("normalise-obs", "NormaliseObs", "normalise the Q-network's observations with statistics of the first --learning-starts steps"),
+				row("lr", "Adam.LR", "Adam learning rate of the Q-network"),
+				row("batch", "Batch", "Q-update minibatch size"),
+				row("gamma", "Gamma", "discount factor"),
+				row("double", "Double", "double-DQN targets (van Hasselt et al. 2016)"),
+				row("tau", "Tau", "Polyak rate of the target network after every real step"),
+				row("target-every", "TargetEvery", "copy the target network every N real steps instead of Polyak averaging (0: use --tau)"),
+				row("clip", "ClipNorm", "clip the Q gradient to this global norm (0: no clipping)"),
+				row("buffer", "BufferSize", "real replay buffer capacity"),
+				row("learning-starts", "LearningStarts", "random-policy steps before Q and model learning start"),
+				row("epsilon-start", "EpsilonStart", "initial exploration rate"),
+				row("epsilon-end", "EpsilonEnd", "final exploration rate"),
+				row("epsilon-steps", "EpsilonSteps", "real steps over which epsilon anneals linearly"),
+				row("model-hidden", "ModelHidden", "hidden layer sizes of the dynamics and reward models (tanh)"),
+				row("ensemble", "Ensemble", "dynamics ensemble members (one drawn at random per simulated transition)"),
+				row("model-every", "ModelEvery", "refit the models every N real steps"),
+				row("model-steps", "ModelSteps", "Adam steps per model refit (warm start from the current weights)"),
+				row("model-batch", "ModelBatch", "model-fitting minibatch size"),
+				row("model-lr", "ModelLR", "Adam learning rate of the models"),
+				row("model-buffer", "ModelBufferSize", "capacity of the buffer of simulated transitions"),
+				row("eval-episodes", "EvalEpisodes", "greedy evaluation episodes after every iteration"),
+				row("stop-at-target", "StopAtTarget", "skip the remaining iterations once --target-return is reached (they appear as empty rows in metrics.csv)"))
 			return func(ctx context.Context) error { return a.runTrainDyna(ctx, b, cfg, o, t) }
 		},
 	}
@@ -101,7 +101,7 @@ func (a *app) runTrainDyna(ctx context.Context, b *binder, cfg dyna.Config, o *d
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, "dyna", o.Env, b.fs)
+	r, err := a.openRun(&b.common, "dyna", o.Env, b.FS)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/mbrl/mbrl/internal/cli"
 	"strconv"
 	"time"
 
@@ -23,17 +24,17 @@ func dynaqMethod() method {
 		summary:  "tabular Dyna-Q (Sutton 1990; Sutton & Barto 8.2): steps per episode averaged over runs for each n, CSV and the PNG of Figure 8.2",
 		flags: func(a *app, b *binder) func(context.Context) error {
 			cfg, o := dynaq.DefaultConfig(), &dynaqFlags{Env: "maze", PlanningSteps: "0,5,50", Runs: dynaq.DefaultRuns}
-			b.bind("", o,
-				flagRow{"env", "Env", "environment with discrete states and actions (see 'mbrl envs')"},
-				flagRow{"planning-steps", "PlanningSteps", "planning steps n per real step; a comma list runs each value (0,5,50 is Figure 8.2)"},
-				flagRow{"runs", "Runs", "independent runs averaged per value of n"},
-				flagRow{"workers", "Workers", "parallel runs (0: one per CPU; the result does not depend on it)"})
-			b.bind("dynaq", &cfg,
-				flagRow{"episodes", "Episodes", "episodes per run"},
-				flagRow{"alpha", "Alpha", "step size alpha in (0, 1]"},
-				flagRow{"epsilon", "Epsilon", "exploration rate of the epsilon-greedy behaviour policy, in (0, 1]"},
-				flagRow{"gamma", "Gamma", "discount factor in (0, 1]"},
-				flagRow{"max-episode-steps", "MaxStepsPerEpisode", "end an episode after this many steps (0: no cap; the maze needs none)"})
+			b.Bind("", o,
+				row("env", "Env", "environment with discrete states and actions (see 'mbrl envs')"),
+				row("planning-steps", "PlanningSteps", "planning steps n per real step; a comma list runs each value (0,5,50 is Figure 8.2)"),
+				row("runs", "Runs", "independent runs averaged per value of n"),
+				row("workers", "Workers", "parallel runs (0: one per CPU; the result does not depend on it)"))
+			b.Bind("dynaq", &cfg,
+				row("episodes", "Episodes", "episodes per run"),
+				row("alpha", "Alpha", "step size alpha in (0, 1]"),
+				row("epsilon", "Epsilon", "exploration rate of the epsilon-greedy behaviour policy, in (0, 1]"),
+				row("gamma", "Gamma", "discount factor in (0, 1]"),
+				row("max-episode-steps", "MaxStepsPerEpisode", "end an episode after this many steps (0: no cap; the maze needs none)"))
 			return func(ctx context.Context) error { return a.runTrainDynaQ(b, cfg, o) }
 		},
 	}
@@ -41,7 +42,7 @@ func dynaqMethod() method {
 
 func (a *app) runTrainDynaQ(b *binder, cfg dynaq.Config, o *dynaqFlags) error {
 	start := time.Now()
-	ns, err := parseInts(o.PlanningSteps)
+	ns, err := cli.Ints(o.PlanningSteps)
 	if err != nil {
 		return usagef("mbrl %s: --planning-steps: %v", b.cmd, err)
 	}
@@ -61,7 +62,7 @@ func (a *app) runTrainDynaQ(b *binder, cfg dynaq.Config, o *dynaqFlags) error {
 	if !env.ObservationSpace().Discrete || !env.ActionSpace().Discrete {
 		return usagef("mbrl %s: env %q is not tabular (observations %s, actions %s); use 'mbrl train dyna' for it", b.cmd, o.Env, env.ObservationSpace(), env.ActionSpace())
 	}
-	r, err := a.openRun(&b.common, "dynaq", o.Env, b.fs)
+	r, err := a.openRun(&b.common, "dynaq", o.Env, b.FS)
 	if err != nil {
 		return err
 	}

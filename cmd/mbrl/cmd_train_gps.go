@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"math/rand/v2"
 
 	"github.com/mbrl/mbrl/envs"
@@ -26,25 +25,25 @@ func gpsMethod() method {
 			cfg := gps.DefaultConfig()
 			o := &gpsFlags{Env: "pendulum", RhoSchedule: "adaptive", Hidden: []int{64, 64}, TrueDynamics: true}
 			t := &run.Training{Iters: 30, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
-			b.bind("", o, flagRow{"env", "Env", "environment name (see 'mbrl envs'); it needs known dynamics and continuous actions"})
-			b.bind("gps", &cfg,
-				flagRow{"conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed; one trajectory each"})
+			b.Bind("", o, row("env", "Env", "environment name (see 'mbrl envs'); it needs known dynamics and continuous actions"))
+			b.Bind("gps", &cfg,
+				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed; one trajectory each"))
 			b.bindTraining(t, "GPS iterations (trajectories, policy, dual variables)")
-			b.bind("gps", &cfg,
-				flagRow{"horizon", "Horizon", "trajectory length T (0: the env's episode length, 200 for pendulum)"},
-				flagRow{"rho", "Rho", "initial penalty rho of the augmented Lagrangian"},
-				flagRow{"dual-step", "DualStep", "step alpha of lambda += alpha (pi(x) - u) (0: 2 rho, the method of multipliers)"},
-				flagRow{"policy-epochs", "PolicyEpochs", "epochs of the policy regression per iteration"},
-				flagRow{"batch", "Batch", "minibatch size of the policy regression"},
-				flagRow{"lr", "Adam.LR", "Adam learning rate of the policy"},
-				flagRow{"ilqr-iters", "ILQRIters", "iLQR iterations per condition and GPS iteration at most"},
-				flagRow{"feedback-samples", "FeedbackSamples", "extra policy-regression rows per trajectory step at perturbed states, with the trajectory's feedback controller's action as target (0: the plain method)"},
-				flagRow{"feedback-noise", "FeedbackNoise", "standard deviation of the state perturbations of --feedback-samples"})
-			b.bind("", o,
-				flagRow{"rho-schedule", "RhoSchedule", "\"adaptive\" (rho doubles where the violation stalls while it dominates the dual residual) or a fixed schedule ITER:RHO,... (e.g. \"5:10,10:100\")"},
-				flagRow{"hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none (a linear policy on envs with unbounded actions)"},
-				flagRow{"true-dynamics", "TrueDynamics", "optimise trajectories on the env's known dynamics"},
-				flagRow{"model", "Model", "optimise trajectories on the learned model \"dynamics\" of this checkpoint (from 'mbrl train model') instead"})
+			b.Bind("gps", &cfg,
+				row("horizon", "Horizon", "trajectory length T (0: the env's episode length, 200 for pendulum)"),
+				row("rho", "Rho", "initial penalty rho of the augmented Lagrangian"),
+				row("dual-step", "DualStep", "step alpha of lambda += alpha (pi(x) - u) (0: 2 rho, the method of multipliers)"),
+				row("policy-epochs", "PolicyEpochs", "epochs of the policy regression per iteration"),
+				row("batch", "Batch", "minibatch size of the policy regression"),
+				row("lr", "Adam.LR", "Adam learning rate of the policy"),
+				row("ilqr-iters", "ILQRIters", "iLQR iterations per condition and GPS iteration at most"),
+				row("feedback-samples", "FeedbackSamples", "extra policy-regression rows per trajectory step at perturbed states, with the trajectory's feedback controller's action as target (0: the plain method)"),
+				row("feedback-noise", "FeedbackNoise", "standard deviation of the state perturbations of --feedback-samples"))
+			b.Bind("", o,
+				row("rho-schedule", "RhoSchedule", "\"adaptive\" (rho doubles where the violation stalls while it dominates the dual residual) or a fixed schedule ITER:RHO,... (e.g. \"5:10,10:100\")"),
+				row("hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none (a linear policy on envs with unbounded actions)"),
+				row("true-dynamics", "TrueDynamics", "optimise trajectories on the env's known dynamics"),
+				row("model", "Model", "optimise trajectories on the learned model \"dynamics\" of this checkpoint (from 'mbrl train model') instead"))
 			return func(ctx context.Context) error { return a.runTrainGPS(ctx, b, cfg, o, t) }
 		},
 	}
@@ -59,8 +58,7 @@ func (a *app) runTrainGPS(ctx context.Context, b *binder, cfg gps.Config, o *gps
 	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
 		return err
 	}
-	trueSet := false
-	b.fs.Visit(func(f *flag.Flag) { trueSet = trueSet || f.Name == "true-dynamics" })
+	trueSet := b.Given("true-dynamics")
 	switch {
 	case o.Model != "" && trueSet && o.TrueDynamics:
 		return usagef("mbrl %s: give either --true-dynamics or --model CKPT, not both", b.cmd)
@@ -86,7 +84,7 @@ func (a *app) runTrainGPS(ctx context.Context, b *binder, cfg gps.Config, o *gps
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, "gps", o.Env, b.fs)
+	r, err := a.openRun(&b.common, "gps", o.Env, b.FS)
 	if err != nil {
 		return err
 	}
@@ -103,7 +101,7 @@ func (a *app) runTrainGPS(ctx context.Context, b *binder, cfg gps.Config, o *gps
 			"dynamics": dynName, "conditions": cfg.Conditions, "horizon": tr.Horizon(),
 			"rho": cfg.Rho, "rho_schedule": o.RhoSchedule, "dual_step": cfg.DualStep,
 			"policy_epochs": cfg.PolicyEpochs, "batch": cfg.Batch, "feedback_samples": cfg.FeedbackSamples,
-			"feedback_noise": cfg.FeedbackNoise, "lr": cfg.Adam.LR, "hidden": b.fs.Lookup("hidden").Value.String(),
+			"feedback_noise": cfg.FeedbackNoise, "lr": cfg.Adam.LR, "hidden": b.FS.Lookup("hidden").Value.String(),
 		} {
 			sum[k] = v
 		}

@@ -14,10 +14,10 @@ type modelFlags struct{ Env, Policy string }
 // bindFit binds the flags of a dynamics model fit (model.FitConfig at
 // path prefix, e.g. "Fit.").
 func (b *binder) bindFit(pkg string, cfg any, prefix string) {
-	b.bind(pkg, cfg,
-		flagRow{"hidden", prefix + "Hidden", "hidden layer sizes of the dynamics MLP (tanh)"},
-		flagRow{"batch", prefix + "Batch", "minibatch size"},
-		flagRow{"lr", prefix + "LR", "Adam learning rate"})
+	b.Bind(pkg, cfg,
+		row("hidden", prefix+"Hidden", "hidden layer sizes of the dynamics MLP (tanh)"),
+		row("batch", prefix+"Batch", "minibatch size"),
+		row("lr", prefix+"LR", "Adam learning rate"))
 }
 
 func modelMethod() method {
@@ -27,15 +27,15 @@ func modelMethod() method {
 		flags: func(a *app, b *binder) func(context.Context) error {
 			cfg, o := model.DefaultConfig(), &modelFlags{Policy: "random"}
 			t := &run.Training{Iters: 20, EvalEpisodes: 1, FinalEpisodes: 1} // no evaluation
-			b.bind("", o,
-				flagRow{"env", "Env", "environment name (see 'mbrl envs'); required"},
-				flagRow{"policy", "Policy", "policy that collects the data: random, zero, a controller or a checkpoint path"})
-			b.bind("run", t, flagRow{"iters", "Iters", "iterations (each --epochs-per-iter epochs of fitting, then validation)"})
-			b.bind("model", &cfg,
-				flagRow{"samples", "Samples", "env steps to collect (0: 100 episodes, 20000 for pendulum)"},
-				flagRow{"val-frac", "ValFrac", "fraction of the collected episodes held out for validation"},
-				flagRow{"ensemble", "Fit.Ensemble", "ensemble members E: 1 fits one dynamics model, E >= 2 an ensemble (own init and bootstrap per member)"},
-				flagRow{"epochs-per-iter", "EpochsPerIter", "epochs over the training data per iteration"})
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs'); required"),
+				row("policy", "Policy", "policy that collects the data: random, zero, a controller or a checkpoint path"))
+			b.Bind("run", t, row("iters", "Iters", "iterations (each --epochs-per-iter epochs of fitting, then validation)"))
+			b.Bind("model", &cfg,
+				row("samples", "Samples", "env steps to collect (0: 100 episodes, 20000 for pendulum)"),
+				row("val-frac", "ValFrac", "fraction of the collected episodes held out for validation"),
+				row("ensemble", "Fit.Ensemble", "ensemble members E: 1 fits one dynamics model, E >= 2 an ensemble (own init and bootstrap per member)"),
+				row("epochs-per-iter", "EpochsPerIter", "epochs over the training data per iteration"))
 			b.bindFit("model", &cfg, "Fit.")
 			return func(ctx context.Context) error {
 				cfg.Seed = b.common.Seed
@@ -55,7 +55,7 @@ func modelMethod() method {
 					return b.check(err)
 				}
 				defer tr.Close()
-				r, err := a.openRun(&b.common, "model", o.Env, b.fs)
+				r, err := a.openRun(&b.common, "model", o.Env, b.FS)
 				if err != nil {
 					return err
 				}

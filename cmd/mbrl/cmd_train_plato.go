@@ -16,11 +16,11 @@ func platoMethod() method {
 		flags: func(a *app, b *binder) func(context.Context) error {
 			cfg, o := plato.DefaultConfig(), &imitationFlags{}
 			b.bindImitation("plato", &cfg, o, "expert that labels states: mpc (on the true dynamics; the teacher is the same MPC with the KL term)")
-			b.bind("plato", &cfg,
-				flagRow{"kl-weight", "KLWeight", "lambda, the weight of KL(teacher || learner) in the teacher's cost (0: the teacher is the plain expert)"},
-				flagRow{"kl-schedule", "Schedule", "lambda over the iterations: constant, linear (0 at the first, --kl-weight at the last) or exp (--kl-weight * --kl-growth^i)"},
-				flagRow{"kl-growth", "KLGrowth", "growth factor of --kl-schedule exp"},
-				flagRow{"min-std", "MinStd", "floor of the learner's fitted standard deviation (0: 5% of half the action range)"})
+			b.Bind("plato", &cfg,
+				row("kl-weight", "KLWeight", "lambda, the weight of KL(teacher || learner) in the teacher's cost (0: the teacher is the plain expert)"),
+				row("kl-schedule", "Schedule", "lambda over the iterations: constant, linear (0 at the first, --kl-weight at the last) or exp (--kl-weight * --kl-growth^i)"),
+				row("kl-growth", "KLGrowth", "growth factor of --kl-schedule exp"),
+				row("min-std", "MinStd", "floor of the learner's fitted standard deviation (0: 5% of half the action range)"))
 			return func(ctx context.Context) error { return a.runTrainPLATO(ctx, b, cfg, o) }
 		},
 	}
@@ -51,7 +51,7 @@ func (a *app) runTrainPLATO(ctx context.Context, b *binder, cfg plato.Config, o 
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, "plato", env.Name(), b.fs)
+	r, err := a.openRun(&b.common, "plato", env.Name(), b.FS)
 	if err != nil {
 		return err
 	}

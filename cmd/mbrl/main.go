@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mbrl/mbrl/internal/cli"
 	"golang.org/x/term"
 )
 
@@ -25,7 +26,7 @@ func main() {
 	err := a.run(ctx, os.Args[1:])
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", oneLine(err))
+		fmt.Fprintln(os.Stderr, "error:", cli.OneLine(err))
 	}
 	os.Exit(exitCode(err))
 }

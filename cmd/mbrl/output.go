@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/mbrl/mbrl/internal/cli"
 
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/run"
@@ -76,7 +77,7 @@ func (p *progressRecorder) Record(_ int, row []common.Metric) error {
 // openRun opens the run folder of a "mbrl train METHOD" run and records
 // the flags of fs as its configuration.
 func (a *app) openRun(o *commonOptions, method, env string, fs *flag.FlagSet) (*run.Run, error) {
-	return run.Open(run.Config{Method: method, Env: env, Seed: o.Seed, Dir: o.Out, Resume: o.Resume, Settings: settings(fs), Now: a.now})
+	return run.Open(run.Config{Method: method, Env: env, Seed: o.Seed, Dir: o.Out, Resume: o.Resume, Settings: cli.Settings(fs, "out", "resume", "config"), Now: a.now})
 }
 
 // train runs tr in the run r with a progress bar and reports the summary

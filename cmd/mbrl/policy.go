@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"github.com/mbrl/mbrl/internal/cli"
 	"math/rand/v2"
 	"strings"
 
@@ -12,11 +13,11 @@ import (
 
 // addExpertFlags binds the flags of the mpc controller to s.
 func addExpertFlags(fs *flag.FlagSet, s *control.ExpertSettings) {
-	bindFlags(fs, s, []flagRow{
-		{"plans", "Plans", "MPC candidate plans: 1 = a single smooth warm-started plan (fast; the better expert to imitate), >1 = a population (shifted previous plans plus fresh ones), the first action of the cheapest is applied"},
-		{"mpc-horizon", "Horizon", "MPC planning horizon (0: 20 with one plan, 50 with a population)"},
-		{"mpc-iters", "Iters", "iLQR iterations per MPC step (0: 2 with one plan, 3 with a population)"},
-	})
+	cli.NewBinder(fs).Bind("", s, []cli.Row{
+		row("plans", "Plans", "MPC candidate plans: 1 = a single smooth warm-started plan (fast; the better expert to imitate), >1 = a population (shifted previous plans plus fresh ones), the first action of the cheapest is applied"),
+		row("mpc-horizon", "Horizon", "MPC planning horizon (0: 20 with one plan, 50 with a population)"),
+		row("mpc-iters", "Iters", "iLQR iterations per MPC step (0: 2 with one plan, 3 with a population)"),
+	}...)
 }
 
 // policyFactory returns a constructor of the policy named by spec for env,

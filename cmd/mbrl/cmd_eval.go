@@ -4,11 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/mbrl/mbrl/internal/cli"
 	"time"
 
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/mbrl/mbrl/internal/cli"
 	"math/rand/v2"
 	"time"
 
+	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/bptt"
 	"github.com/mbrl/mbrl/trainers/common"

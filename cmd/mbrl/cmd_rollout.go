@@ -4,13 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/mbrl/mbrl/internal/cli"
 	"math/rand/v2"
 	"strings"
 
 	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

@@ -94,12 +94,13 @@ func (a *app) methodHelp(m method) {
 // configuration (cli.Binder) and holds the common options.
 type binder struct {
 	*cli.Binder
+	method string
 	cmd    string // "train METHOD"
 	common commonOptions
 }
 
 func newBinder(m method) *binder {
-	b := &binder{Binder: cli.NewBinder(newFlagSet("mbrl train " + m.name)), cmd: "train " + m.name}
+	b := &binder{Binder: cli.NewBinder(newFlagSet("mbrl train " + m.name)), method: m.name, cmd: "train " + m.name}
 	b.common.addFlags(b.FS, !m.noResume)
 	if m.noResume {
 		b.FS.StringVar(&b.common.Out, "out", "", "run folder (default runs/"+m.name+"-ENV-SEED-TIMESTAMP)")

@@ -88,22 +88,12 @@ func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *b
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, "bptt", o.Env, b.FS)
-	if err != nil {
-		return err
-	}
 	t.MakeEnv = func() (envs.Env, error) { return envs.Make(o.Env) }
 	t.EvalPolicy = func() (common.Policy, error) { return bptt.ClonePolicy(pol), nil }
 	t.Plot = []string{"loss", "grad_norm", "eval_return"}
 	t.Summarize = func(r *run.Run, sum run.Summary) error {
-		grad, _ := r.History.Latest("grad_norm")
-		for k, v := range map[string]any{
-			"horizon": cfg.Horizon, "horizon_schedule": o.Schedule, "dynamics": dynName,
-			"clip": cfg.ClipNorm, "truncate": cfg.Truncate, "batch": cfg.Batch, "lr": cfg.Adam.LR, "grad_norm": grad,
-		} {
-			sum[k] = v
-		}
-		return nil
+		sum["horizon_schedule"], sum["dynamics"] = o.Schedule, dynName
+		return tr.Summarize(r, sum)
 	}
-	return a.train(ctx, &b.common, r, tr, *t)
+	return a.train(ctx, b, o.Env, tr, *t)
 }

@@ -119,10 +119,6 @@ func (a *app) runTrainDAgger(ctx context.Context, b *binder, method string, cfg 
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, method, env.Name(), b.FS)
-	if err != nil {
-		return err
-	}
 	pol := tr.Policy()
 	o.t.MakeEnv, o.t.PlotX = makeEnv, "labels"
 	o.t.EvalPolicy = func() (common.Policy, error) { return pol.Clone(), nil }
@@ -133,5 +129,5 @@ func (a *app) runTrainDAgger(ctx context.Context, b *binder, method string, cfg 
 		more = map[string]any{"beta_decay": cfg.BetaDecay, "compare_bc": cfg.CompareBC}
 	}
 	o.t.Summarize = imitationSummary(o, cfg.EpisodesPerIter, more)
-	return a.train(ctx, &b.common, r, tr, o.t)
+	return a.train(ctx, b, env.Name(), tr, o.t)
 }

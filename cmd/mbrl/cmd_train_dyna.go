@@ -101,11 +101,7 @@ func (a *app) runTrainDyna(ctx context.Context, b *binder, cfg dyna.Config, o *d
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, "dyna", o.Env, b.FS)
-	if err != nil {
-		return err
-	}
 	t.MakeEnv, t.Plot, t.PlotX = makeEnv, []string{"eval_return", "train_return"}, "env_steps"
 	t.Summarize = tr.Summarize(t.FinalEpisodes)
-	return a.train(ctx, &b.common, r, tr, *t)
+	return a.train(ctx, b, o.Env, tr, *t)
 }

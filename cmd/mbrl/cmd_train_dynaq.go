@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/mbrl/mbrl/internal/cli"
 	"strconv"
 	"time"
 
+	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/dynaq"
 	"github.com/mbrl/mbrl/trainers/run"
 )
@@ -62,7 +62,7 @@ func (a *app) runTrainDynaQ(b *binder, cfg dynaq.Config, o *dynaqFlags) error {
 	if !env.ObservationSpace().Discrete || !env.ActionSpace().Discrete {
 		return usagef("mbrl %s: env %q is not tabular (observations %s, actions %s); use 'mbrl train dyna' for it", b.cmd, o.Env, env.ObservationSpace(), env.ActionSpace())
 	}
-	r, err := a.openRun(&b.common, "dynaq", o.Env, b.FS)
+	r, err := a.openRun(b, o.Env)
 	if err != nil {
 		return err
 	}

@@ -84,10 +84,6 @@ func (a *app) runTrainGPS(ctx context.Context, b *binder, cfg gps.Config, o *gps
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, "gps", o.Env, b.FS)
-	if err != nil {
-		return err
-	}
 	t.MakeEnv = makeEnv
 	t.EvalPolicy = func() (common.Policy, error) { return gps.ClonePolicy(pol) }
 	t.Plot = []string{"traj_cost", "policy_cost", "eval_return"}
@@ -97,15 +93,8 @@ func (a *app) runTrainGPS(ctx context.Context, b *binder, cfg gps.Config, o *gps
 		dynName = o.Model
 	}
 	t.Summarize = func(_ *run.Run, sum run.Summary) error {
-		for k, v := range map[string]any{
-			"dynamics": dynName, "conditions": cfg.Conditions, "horizon": tr.Horizon(),
-			"rho": cfg.Rho, "rho_schedule": o.RhoSchedule, "dual_step": cfg.DualStep,
-			"policy_epochs": cfg.PolicyEpochs, "batch": cfg.Batch, "feedback_samples": cfg.FeedbackSamples,
-			"feedback_noise": cfg.FeedbackNoise, "lr": cfg.Adam.LR, "hidden": b.FS.Lookup("hidden").Value.String(),
-		} {
-			sum[k] = v
-		}
+		sum["dynamics"], sum["rho_schedule"], sum["hidden"] = dynName, o.RhoSchedule, b.FS.Lookup("hidden").Value.String()
 		return nil
 	}
-	return a.train(ctx, &b.common, r, tr, *t)
+	return a.train(ctx, b, o.Env, tr, *t)
 }

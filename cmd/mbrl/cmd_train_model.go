@@ -55,16 +55,12 @@ func modelMethod() method {
 					return b.check(err)
 				}
 				defer tr.Close()
-				r, err := a.openRun(&b.common, "model", o.Env, b.FS)
-				if err != nil {
-					return err
-				}
 				t.MakeEnv, t.Plot = makeEnv, []string{"loss", "val_mse"}
 				t.Summarize = func(r *run.Run, sum run.Summary) error {
 					sum["ensemble"], sum["hidden"], sum["batch"], sum["lr"], sum["policy"] = cfg.Fit.Ensemble, cfg.Fit.Hidden, cfg.Fit.Batch, cfg.Fit.LR, o.Policy
 					return tr.Summarize(r, sum)
 				}
-				return a.train(ctx, &b.common, r, tr, *t)
+				return a.train(ctx, b, o.Env, tr, *t)
 			}
 		},
 	}

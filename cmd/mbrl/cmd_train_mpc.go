@@ -45,10 +45,6 @@ func mpcMethod() method {
 					return b.check(err)
 				}
 				defer tr.Close()
-				r, err := a.openRun(&b.common, "mpc", o.Env, b.FS)
-				if err != nil {
-					return err
-				}
 				t.MakeEnv, t.Plot, t.PlotX = makeEnv, []string{"return", "eval_return"}, "env_steps"
 				t.EvalPolicy = func() (common.Policy, error) {
 					env, err := makeEnv()
@@ -61,7 +57,7 @@ func mpcMethod() method {
 					sum["random_steps"], sum["episodes_per_iter"], sum["ensemble"] = cfg.RandomSteps, cfg.EpisodesPerIter, cfg.Fit.Ensemble
 					return tr.Summarize(r, sum)
 				}
-				return a.train(ctx, &b.common, r, tr, *t)
+				return a.train(ctx, b, o.Env, tr, *t)
 			}
 		},
 	}

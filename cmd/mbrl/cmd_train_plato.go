@@ -51,14 +51,10 @@ func (a *app) runTrainPLATO(ctx context.Context, b *binder, cfg plato.Config, o 
 		return b.check(err)
 	}
 	defer tr.Close()
-	r, err := a.openRun(&b.common, "plato", env.Name(), b.FS)
-	if err != nil {
-		return err
-	}
 	pol := tr.Policy()
 	o.t.MakeEnv, o.t.PlotX = makeEnv, "labels"
 	o.t.EvalPolicy = func() (common.Policy, error) { return common.PolicyFunc(pol.Clone().Mean), nil }
 	o.t.Plot = []string{"eval_return", "train_return", "expert_return"}
 	o.t.Summarize = imitationSummary(o, cfg.EpisodesPerIter, map[string]any{"kl_weight": cfg.KLWeight, "kl_schedule": string(sched)})
-	return a.train(ctx, &b.common, r, tr, o.t)
+	return a.train(ctx, b, env.Name(), tr, o.t)
 }

@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"github.com/mbrl/mbrl/internal/cli"
 
+	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/run"
 	"github.com/schollz/progressbar/v3"
@@ -74,15 +73,21 @@ func (p *progressRecorder) Record(_ int, row []common.Metric) error {
 	return nil
 }
 
-// openRun opens the run folder of a "mbrl train METHOD" run and records
-// the flags of fs as its configuration.
-func (a *app) openRun(o *commonOptions, method, env string, fs *flag.FlagSet) (*run.Run, error) {
-	return run.Open(run.Config{Method: method, Env: env, Seed: o.Seed, Dir: o.Out, Resume: o.Resume, Settings: cli.Settings(fs, "out", "resume", "config"), Now: a.now})
+// openRun opens the run folder of the method's run on env and records the
+// flags as its configuration.
+func (a *app) openRun(b *binder, env string) (*run.Run, error) {
+	return run.Open(run.Config{Method: b.method, Env: env, Seed: b.common.Seed, Dir: b.common.Out, Resume: b.common.Resume,
+		Settings: cli.Settings(b.FS, "out", "resume", "config"), Now: a.now})
 }
 
-// train runs tr in the run r with a progress bar and reports the summary
-// (sum is completed by add, if not nil, before it is printed).
-func (a *app) train(ctx context.Context, o *commonOptions, r *run.Run, tr common.Trainer, t run.Training) error {
+// train opens the run of the method on env, runs tr in it with a progress
+// bar and reports the summary.
+func (a *app) train(ctx context.Context, b *binder, env string, tr common.Trainer, t run.Training) error {
+	r, err := a.openRun(b, env)
+	if err != nil {
+		return err
+	}
+	o := &b.common
 	prog := &progressRecorder{a: a, quiet: o.Quiet}
 	t.Recorders = append(t.Recorders, prog)
 	sum, err := r.Train(ctx, tr, t)

@@ -2,12 +2,12 @@ package main
 
 import (
 	"flag"
-	"github.com/mbrl/mbrl/internal/cli"
 	"math/rand/v2"
 	"strings"
 
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

@@ -59,10 +59,15 @@ func (g *Recorder) Record(iter int, _ []common.Metric) error {
 		[]string{"traj_cost", "policy_cost"}, h)
 }
 
-// Summarize adds traj_cost, policy_cost, violation and violation_rms of
-// the last iteration and violation_first, violation_rms_first of the
-// first this process ran.
+// Summarize adds the configuration (conditions, horizon, rho, dual_step,
+// policy_epochs, batch, lr, feedback_samples, feedback_noise), traj_cost,
+// policy_cost, violation and violation_rms of the last iteration and
+// violation_first, violation_rms_first of the first this process ran.
 func (g *Recorder) Summarize(r *runs.Run, sum runs.Summary) error {
+	c := g.tr.cfg
+	sum["conditions"], sum["horizon"], sum["rho"], sum["dual_step"] = c.Conditions, g.tr.Horizon(), c.Rho, c.DualStep
+	sum["policy_epochs"], sum["batch"], sum["lr"] = c.PolicyEpochs, c.Batch, c.Adam.LR
+	sum["feedback_samples"], sum["feedback_noise"] = c.FeedbackSamples, c.FeedbackNoise
 	first, last := r.History.First(), r.History.Last()
 	sum["traj_cost"], sum["policy_cost"] = last["traj_cost"], last["policy_cost"]
 	sum["violation_first"], sum["violation"] = first["violation"], last["violation"]

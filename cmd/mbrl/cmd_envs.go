@@ -27,29 +27,10 @@ func envsCommand() command {
 	}
 }
 
-type envInfo struct {
-	Name        string     `json:"name"`
-	ObsDim      int        `json:"obs_dim"`
-	StateDim    int        `json:"state_dim"`
-	Observation envs.Space `json:"observation_space"`
-	Action      envs.Space `json:"action_space"`
-	MaxSteps    int        `json:"max_steps"`
-	Known       bool       `json:"known_dynamics"`
-}
-
 func (a *app) listEnvs(asJSON bool) error {
-	var infos []envInfo
-	for _, name := range envs.Names() {
-		e, err := envs.Make(name)
-		if err != nil {
-			return err
-		}
-		_, known := envs.DynamicsOf(e)
-		infos = append(infos, envInfo{
-			Name: name, ObsDim: e.ObservationSpace().Dim(), StateDim: e.StateDim(),
-			Observation: e.ObservationSpace(), Action: e.ActionSpace(),
-			MaxSteps: e.MaxSteps(), Known: known,
-		})
+	infos, err := envs.Infos()
+	if err != nil {
+		return err
 	}
 	if asJSON {
 		return a.writeJSON(true, map[string]any{"command": "envs", "envs": infos})

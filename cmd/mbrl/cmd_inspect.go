@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
-	"fmt"
-	"sort"
-	"text/tabwriter"
 
 	"github.com/mbrl/mbrl/checkpoints"
 )
@@ -28,51 +24,16 @@ func inspectCommand() command {
 	}
 }
 
-type tensorRow struct {
-	Name  string `json:"name"`
-	Shape []int  `json:"shape"`
-	Size  int    `json:"size"`
-}
-
 func (a *app) inspect(path string, asJSON bool) error {
 	c, err := checkpoints.Load(path)
 	if err != nil {
 		return asUsage(err)
 	}
-	var rows []tensorRow
-	total := 0
-	for _, t := range c.Tensors {
-		rows = append(rows, tensorRow{t.Name, t.Shape, len(t.Data)})
-		total += len(t.Data)
+	if !asJSON {
+		return c.Describe(a.stdout, path)
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
-	if asJSON {
-		return a.writeJSON(true, map[string]any{
-			"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total,
-		})
-	}
-	m := c.Meta
-	fmt.Fprintf(a.stdout, "checkpoint  %s\nformat      %d\nmethod      %s\nenv         %s\nseed        %d\niteration   %d\n",
-		path, m.FormatVersion, m.Method, m.Env, m.Seed, m.Iteration)
-	if len(m.ObsSpace) > 0 {
-		fmt.Fprintf(a.stdout, "obs space   %s\naction sp.  %s\n", m.ObsSpace, m.ActionSpace)
-	}
-	for _, ms := range m.Models {
-		arch, _ := json.Marshal(ms.Arch)
-		fmt.Fprintf(a.stdout, "model       %s (%s) %s\n", ms.Name, ms.Kind, arch)
-	}
-	for name, n := range m.Normalisers {
-		fmt.Fprintf(a.stdout, "normaliser  %s (dim %d)\n", name, len(n.Mean))
-	}
-	if len(m.Optimizer) > 0 {
-		fmt.Fprintf(a.stdout, "resumable   yes (%d bytes of trainer state)\n", len(m.Optimizer))
-	}
-	fmt.Fprintln(a.stdout)
-	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TENSOR\tSHAPE\tSIZE")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%v\t%d\n", r.Name, r.Shape, r.Size)
-	}
-	fmt.Fprintf(tw, "total\t\t%d parameters\n", total)
-	return tw.Flush()
+	rows, total := c.TensorInfos()
+	return a.writeJSON(true, map[string]any{
+		"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total,
+	})
 }

@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/mbrl/mbrl/internal/cli"
-	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/bptt"
-	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
@@ -79,11 +77,7 @@ func (a *app) runGradnorm(ctx context.Context, o *gradnormOptions) error {
 	}
 	var pol bptt.Policy
 	if o.Policy != "" {
-		var m nn.Model
-		if m, err = common.LoadModel(o.Policy, "policy", ""); err == nil {
-			pol, err = bptt.PolicyOf(m, env.ObservationSpace().Dim(), env.ActionSpace().Dim())
-		}
-		if err != nil {
+		if pol, err = bptt.LoadPolicy(o.Policy, env); err != nil {
 			return usagef("mbrl %s: --policy: %v", cmd, err)
 		}
 	} else if pol, err = bptt.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(o.Seed, 0))); err != nil {

@@ -54,21 +54,12 @@ func (b *binder) expert(o *imitationFlags) (envs.Env, func() (envs.Env, error), 
 	return env, makeEnv, expert, err
 }
 
-// imitationSummary adds the summary fields common to the three methods:
-// the expert, the last iteration's labels and returns, and the mean
-// training-episode return over the iterations run.
+// imitationSummary adds the expert and the fields of dagger.Summarize
+// (and more) to the summary of an imitation run.
 func imitationSummary(o *imitationFlags, episodes int, more map[string]any) func(*run.Run, run.Summary) error {
 	return func(r *run.Run, sum run.Summary) error {
 		sum["expert"], sum["plans"], sum["episodes_per_iter"] = o.Expert, o.Ctl.Plans, episodes
-		last := r.History.Last()
-		for _, k := range []string{"labels", "expert_return", "train_return", "bc_return", "bc_labels"} {
-			if v, ok := last[k]; ok {
-				sum[k] = v
-			}
-		}
-		if m, n := r.History.Mean("train_return"); n > 0 {
-			sum["mean_train_return"] = m
-		}
+		dagger.Summarize(r, sum)
 		for k, v := range more {
 			sum[k] = v
 		}

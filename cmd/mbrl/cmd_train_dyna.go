@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"math"
-	"strconv"
-	"strings"
 
 	"github.com/mbrl/mbrl/trainers/dyna"
 	"github.com/mbrl/mbrl/trainers/run"
@@ -67,20 +64,11 @@ func dynaMethod() method {
 }
 
 func (a *app) runTrainDyna(ctx context.Context, b *binder, cfg dyna.Config, o *dynaFlags, t *run.Training) error {
-	switch s := strings.TrimSpace(o.TargetReturn); s {
-	case "none", "":
-	case "auto":
-		if o.Env == "cartpole" {
-			v := 475.0
-			cfg.TargetReturn = &v
-		}
-	default:
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return usagef("mbrl %s: --target-return must be a number, auto or none, got %q", b.cmd, o.TargetReturn)
-		}
-		cfg.TargetReturn = &v
+	target, err := dyna.ParseTargetReturn(o.TargetReturn, o.Env)
+	if err != nil {
+		return usagef("mbrl %s: --target-return: %v", b.cmd, err)
 	}
+	cfg.TargetReturn = target
 	cfg.IgnoreTermination, cfg.Seed = !o.KnownTermination, b.common.Seed
 	if o.Steps < 1 {
 		return usagef("mbrl %s: --steps must be at least 1", b.cmd)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/mbrl/mbrl/internal/cli"
@@ -79,29 +78,15 @@ func (a *app) runTrainDynaQ(b *binder, cfg dynaq.Config, o *dynaqFlags) error {
 	} else if !ok {
 		pngPath = ""
 	}
-	steps, greedy := map[string][]float64{}, map[string]any{}
-	for _, n := range ns {
-		steps[strconv.Itoa(n)], greedy[strconv.Itoa(n)] = fig.Steps[n], fig.Greedy[n]
-	}
-	sum := run.Summary{
-		"command": "train", "method": "dynaq", "env": o.Env, "seed": b.common.Seed,
-		"planning_steps": ns, "episodes": cfg.Episodes, "runs": o.Runs,
+	sum := fig.Summary()
+	for k, v := range map[string]any{"command": "train", "method": "dynaq", "env": o.Env, "seed": b.common.Seed,
 		"alpha": cfg.Alpha, "epsilon": cfg.Epsilon, "gamma": cfg.Gamma,
-		"steps_per_episode": steps, "greedy_path_length": greedy,
-		"csv": csvPath, "plot": pngPath, "run_dir": r.Dir, "wall_seconds": run.Seconds(start),
+		"csv": csvPath, "plot": pngPath, "run_dir": r.Dir, "wall_seconds": run.Seconds(start)} {
+		sum[k] = v
 	}
 	if !b.common.JSON {
 		fmt.Fprintf(a.stdout, "dynaq on %s: %d runs x %d episodes in %.1fs\n", o.Env, o.Runs, cfg.Episodes, time.Since(start).Seconds())
-		for _, n := range ns {
-			c := fig.Steps[n]
-			last := c[max(0, len(c)-10):]
-			var m float64
-			for _, v := range last {
-				m += v
-			}
-			fmt.Fprintf(a.stdout, "  n=%-3d steps in episode 2: %.1f, mean over the last %d episodes: %.1f, greedy path after run 0: %v\n",
-				n, c[min(1, len(c)-1)], len(last), m/float64(len(last)), fig.Greedy[n])
-		}
+		fig.WriteText(a.stdout)
 		fmt.Fprintf(a.stdout, "files: %s, %s\n", csvPath, pngPath)
 	}
 	return a.finish(b.common.JSON, r, sum)

@@ -82,3 +82,13 @@ func ClonePolicy(p Policy) common.Policy {
 	}
 	return p
 }
+
+// LoadPolicy loads the model "policy" of the checkpoint at path as a
+// Policy for env (PolicyOf).
+func LoadPolicy(path string, env envs.Env) (Policy, error) {
+	m, err := common.LoadModel(path, "policy", "")
+	if err != nil {
+		return nil, err
+	}
+	return PolicyOf(m, env.ObservationSpace().Dim(), env.ActionSpace().Dim())
+}

@@ -1,6 +1,33 @@
 package dyna
 
-import "github.com/mbrl/mbrl/trainers/run"
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/mbrl/mbrl/trainers/run"
+)
+
+// ParseTargetReturn parses a target return for Config.TargetReturn on the
+// named env: a number, "none" or "" (no target), or "auto": 475 on
+// cartpole (CartPole-v1's solved threshold), none elsewhere.
+func ParseTargetReturn(s, env string) (*float64, error) {
+	switch s = strings.TrimSpace(s); s {
+	case "none", "":
+		return nil, nil
+	case "auto":
+		if env != "cartpole" {
+			return nil, nil
+		}
+		s = "475"
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil, fmt.Errorf("dyna: target return must be a number, auto or none, got %q", s)
+	}
+	return &v, nil
+}
 
 // Summarize returns the run.Training.Summarize of a run of t: it
 // evaluates the greedy policy over finalEpisodes episodes (eval, or

@@ -2,6 +2,7 @@ package dynaq
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -116,4 +117,30 @@ func (f *Figure) Plot(path string) (bool, error) {
 	}
 	title := fmt.Sprintf("Dyna-Q on %s: mean of %d runs (Sutton & Barto Figure 8.2)", f.Env, f.Runs)
 	return true, run.SavePlot(path, run.PlotOptions{Title: title, XLabel: "Episodes", YLabel: "Steps per episode"}, ss...)
+}
+
+// Summary returns the figure's fields for a run summary: planning_steps,
+// episodes, runs, steps_per_episode and greedy_path_length (keyed by n).
+func (f *Figure) Summary() map[string]any {
+	steps, greedy := map[string][]float64{}, map[string]any{}
+	for _, n := range f.PlanningSteps {
+		steps[strconv.Itoa(n)], greedy[strconv.Itoa(n)] = f.Steps[n], f.Greedy[n]
+	}
+	return map[string]any{"planning_steps": f.PlanningSteps, "episodes": f.Episodes, "runs": f.Runs,
+		"steps_per_episode": steps, "greedy_path_length": greedy}
+}
+
+// WriteText writes one line per n to w: the steps of episode 2, the mean
+// over the last 10 episodes and the greedy path length after run 0.
+func (f *Figure) WriteText(w io.Writer) {
+	for _, n := range f.PlanningSteps {
+		c := f.Steps[n]
+		last := c[max(0, len(c)-10):]
+		var m float64
+		for _, v := range last {
+			m += v
+		}
+		fmt.Fprintf(w, "  n=%-3d steps in episode 2: %.1f, mean over the last %d episodes: %.1f, greedy path after run 0: %v\n",
+			n, c[min(1, len(c)-1)], len(last), m/float64(len(last)), f.Greedy[n])
+	}
 }

@@ -27,7 +27,7 @@
 //	}
 //
 // Through a learned model the rollout runs on observations, and the cost
-// is evaluated on them: for the pendulum the angle is Atan2(sin, cos), a
-// custom Gorgonia op with its gradient. Nothing in the package prints;
+// is evaluated on them: for the pendulum the angle is
+// autodiff.Atan2(sin, cos), a custom Gorgonia op with its gradient. Nothing in the package prints;
 // trainers report through metrics.
 package bptt

@@ -34,7 +34,7 @@
 // trains a behaviour-cloning learner on the same number of expert-only
 // labels at every iteration and reports its return beside DAgger's.
 //
-// Dataset, Learner and RunParallel are the pieces DAgger shares with PLATO
+// Dataset and Learner are the pieces DAgger shares with PLATO
 // (package trainers/plato): an aggregated dataset of labelled
 // observations, a warm-started supervised learner with a held-out split
 // and early stopping (nn.Regressor), and worker-count-independent parallel

@@ -264,15 +264,6 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 // newDerivs allocates cost-derivative buffers for n states and m actions.
 func newDerivs(n, m int) *envs.CostDerivs { return envs.NewCostDerivs(n, m) }
 
-func zeroDerivs(d *envs.CostDerivs) {
-	d.L = 0
-	clear(d.Lx)
-	clear(d.Lu)
-	clear(d.Lxx)
-	clear(d.Luu)
-	clear(d.Lux)
-}
-
 // Horizon returns H.
 func (p *ILQR) Horizon() int { return p.H }
 
@@ -371,7 +362,7 @@ func (p *ILQR) rollout(xDst, uDst, uRef [][]float64, alpha float64, open bool) f
 		}
 		J += p.cost.Cost(x, u)
 		if p.s.Extra != nil {
-			zeroDerivs(p.scratch)
+			p.scratch.Zero()
 			p.s.Extra.Add(t, x, u, p.scratch)
 			J += p.scratch.L
 		}
@@ -383,32 +374,9 @@ func (p *ILQR) rollout(xDst, uDst, uRef [][]float64, alpha float64, open bool) f
 	return J
 }
 
-// interior returns u, or with bounds a copy of u moved inside the box by a
-// relative 1e-9 on the dimensions at a finite bound. Derivatives at a bound
-// are so taken from the side of the feasible controls: models that clip
-// their input (as the envs do) report zero sensitivity exactly at the
-// bound, which would make Q_uu singular for a clamped control.
-func (p *ILQR) interior(u []float64) []float64 {
-	if p.s.Low == nil {
-		return u
-	}
-	v := p.uEval
-	for i, ui := range u {
-		lo, hi := p.s.Low[i], p.s.High[i]
-		eps := 1e-9 * math.Max(1, math.Abs(ui))
-		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
-			eps = math.Min(eps, (hi-lo)/4)
-		}
-		switch {
-		case ui <= lo && ui+eps < hi:
-			ui = lo + eps
-		case ui >= hi && ui-eps > lo:
-			ui = hi - eps
-		}
-		v[i] = ui
-	}
-	return v
-}
+// interior returns u, or with bounds u moved inside the box (Interior) in
+// p's scratch.
+func (p *ILQR) interior(u []float64) []float64 { return Interior(p.uEval, u, p.s.Low, p.s.High) }
 
 // derivatives evaluates the Jacobians and cost derivatives along the
 // current trajectory.
@@ -417,14 +385,14 @@ func (p *ILQR) derivatives() {
 		x, u := p.sol.X[t], p.interior(p.sol.U[t])
 		p.model.Jacobians(p.fx[t], p.fu[t], x, u)
 		d := p.d[t]
-		zeroDerivs(d)
+		d.Zero()
 		p.cost.CostDerivs(d, x, u)
 		if p.s.Extra != nil {
 			p.s.Extra.Add(t, x, u, d)
 		}
 	}
 	d := p.d[p.H]
-	zeroDerivs(d)
+	d.Zero()
 	if !p.s.NoTerminalCost {
 		p.cost.CostDerivs(d, p.sol.X[p.H], p.zeroU)
 		clear(d.Lu)
@@ -533,7 +501,7 @@ func (p *ILQR) backward() bool {
 					for a := range nf {
 						p.kfree[a] = p.quxr[p.qp.freeIdx[a]*n+j]
 					}
-					cholSolve(p.qp.lf, nf, p.kfree[:nf])
+					CholSolve(p.qp.lf, nf, p.kfree[:nf])
 					for a := range nf {
 						K[p.qp.freeIdx[a]*n+j] = -p.kfree[a]
 					}
@@ -542,11 +510,11 @@ func (p *ILQR) backward() bool {
 		} else {
 			L := p.qp.l
 			copy(L, p.quur)
-			if !cholesky(L, m) {
+			if !Cholesky(L, m) {
 				return false
 			}
 			copy(k, p.qu)
-			cholSolve(L, m, k)
+			CholSolve(L, m, k)
 			for i := range m {
 				k[i] = -k[i]
 			}
@@ -554,7 +522,7 @@ func (p *ILQR) backward() bool {
 				for i := range m {
 					p.tk[i] = p.quxr[i*n+j]
 				}
-				cholSolve(L, m, p.tk)
+				CholSolve(L, m, p.tk)
 				for i := range m {
 					K[i*n+j] = -p.tk[i]
 				}

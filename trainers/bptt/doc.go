@@ -19,14 +19,15 @@
 // closed-loop Jacobians predict.
 //
 //	sys := bptt.TrueSystem{Dyn: envs.PendulumDynamics{}}
-//	tr, err := bptt.New(bptt.Config{Horizon: 50, Batch: 64, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 1, Seed: 1},
-//		envs.NewPendulum(), sys, policy)
+//	cfg := bptt.DefaultConfig() // H = 50, batch 64, Adam LR 1e-2, clip 1
+//	cfg.Seed = 1
+//	tr, err := bptt.New(cfg, envs.NewPendulum(), sys, policy)
 //	for i := 0; i < 400; i++ {
 //		metrics, err := tr.Iterate(ctx, i) // loss, cost_per_step, grad_norm, horizon
 //	}
 //
 // Through a learned model the rollout runs on observations, and the cost
-// is evaluated on them: for the pendulum the angle is Atan2(sin, cos), a
-// custom Gorgonia op with its gradient. Nothing in the package prints;
+// is evaluated on them: for the pendulum the angle is
+// autodiff.Atan2(sin, cos), a custom Gorgonia op with its gradient. Nothing in the package prints;
 // trainers report through metrics.
 package bptt

@@ -3,6 +3,7 @@ package bptt
 import (
 	"fmt"
 
+	"github.com/mbrl/mbrl/autodiff"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	G "gorgonia.org/gorgonia"
@@ -81,7 +82,7 @@ func (s TrueSystem) Start(dst []float64, env envs.Env, _ []float64) { copy(dst, 
 
 // ObsCostGraph builds, for a batch of observations obs [B, ObsDim] of an
 // environment with known dynamics dyn, the state the cost needs: for the
-// pendulum [atan2(sin, cos), thdot] (with Atan2, so that a model's
+// pendulum [atan2(sin, cos), thdot] (with autodiff.Atan2, so that a model's
 // predicted cos and sin need not lie on the unit circle), for envs whose
 // observation is the state (linear) the observation itself. Other dynamics
 // give an error.
@@ -110,7 +111,7 @@ func ObsCostGraph(dyn envs.Dynamics, obs *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		th, err := Atan2(sin, cos)
+		th, err := autodiff.Atan2(sin, cos)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
 // Config configures a Trainer; DefaultConfig (DAgger) and DefaultBCConfig
@@ -402,7 +403,7 @@ func (t *Trainer) collect(ctx context.Context, kind, iter, first, n int, beta fl
 		e.ret, e.steps, e.expertSteps = ep.Return, ep.Steps, w.mix.expertSteps
 		return nil
 	}
-	if err := RunParallel(ctx, n, t.cfg.Workers, newWorker, job); err != nil {
+	if err := parallel.Run(ctx, n, t.cfg.Workers, newWorker, job); err != nil {
 		return nil, err
 	}
 	return eps, nil

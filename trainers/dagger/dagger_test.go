@@ -2,7 +2,6 @@ package dagger
 
 import (
 	"context"
-	"errors"
 	"math"
 	"path/filepath"
 	"slices"
@@ -283,44 +282,5 @@ func TestResumeIsBitExact(t *testing.T) {
 		!slices.Equal(weightsOf(straight.BCPolicy()), weightsOf(second.BCPolicy())) ||
 		!slices.Equal(straight.Dataset().Label, second.Dataset().Label) {
 		t.Fatal("resumed run differs from the straight one")
-	}
-}
-
-func TestRunParallel(t *testing.T) {
-	boom := errors.New("boom")
-	for _, c := range []struct {
-		name    string
-		workers int
-		failAt  int
-	}{{"one worker", 1, -1}, {"four workers", 4, -1}, {"failure", 3, 5}} {
-		t.Run(c.name, func(t *testing.T) {
-			out := make([]int, 20)
-			err := RunParallel(context.Background(), 20, c.workers, func() (int, error) { return 0, nil }, func(_ int, i int) error {
-				if c.failAt >= 0 && (i == c.failAt || i == c.failAt+3) {
-					return boom
-				}
-				out[i] = i * i
-				return nil
-			})
-			if c.failAt >= 0 {
-				if !errors.Is(err, boom) {
-					t.Fatalf("err %v, want boom", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range out {
-				if v != i*i {
-					t.Fatalf("out[%d] = %d", i, v)
-				}
-			}
-		})
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := RunParallel(ctx, 5, 2, func() (int, error) { return 0, nil }, func(int, int) error { return nil }); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled: err %v", err)
 	}
 }

@@ -1,15 +1,12 @@
 package dagger
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
@@ -97,70 +94,6 @@ func bytesF64(b []byte) ([]float64, error) {
 // evaluation streams of common.Evaluate.
 func Stream(kind, iter, episode int) uint64 {
 	return uint64(kind&0xff)<<32 | uint64(iter&0xfff)<<20 | uint64(episode&0xfffff)
-}
-
-// RunParallel runs job(w, i) for i = 0..n-1 on up to workers goroutines
-// (0: GOMAXPROCS), each with its own worker value from newWorker (one
-// expert, env and learner copy per goroutine). Jobs must store their
-// results by index i and draw randomness only from streams derived from i,
-// so the results do not depend on the number of workers. It returns the
-// error of the lowest failing job (or of newWorker), or ctx.Err() if ctx
-// was cancelled before every job ran.
-func RunParallel[W any](ctx context.Context, n, workers int, newWorker func() (W, error), job func(w W, i int) error) error {
-	if n <= 0 {
-		return nil
-	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-	errs := make([]error, n)
-	var werr error
-	var mu sync.Mutex
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w, err := newWorker()
-			if err != nil {
-				mu.Lock()
-				if werr == nil {
-					werr = err
-				}
-				mu.Unlock()
-				for range jobs {
-				}
-				return
-			}
-			for i := range jobs {
-				errs[i] = job(w, i)
-			}
-		}()
-	}
-	sent := 0
-	for i := range n {
-		if ctx.Err() != nil {
-			break
-		}
-		jobs <- i
-		sent++
-	}
-	close(jobs)
-	wg.Wait()
-	if werr != nil {
-		return werr
-	}
-	for _, err := range errs[:sent] {
-		if err != nil {
-			return err
-		}
-	}
-	if sent < n {
-		return ctx.Err()
-	}
-	return nil
 }
 
 // FitConfig configures a Learner's supervised regression;

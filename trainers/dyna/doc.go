@@ -16,8 +16,9 @@
 // termination rule when there is one (TerminalFunc; MBPO does the same).
 // Continuous action spaces are discretised into a grid (Actions).
 //
-//	tr, err := dyna.New(dyna.Config{PlanningSteps: 10, Seed: 1},
-//		func() (envs.Env, error) { return envs.Make("cartpole") })
+//	cfg := dyna.DefaultConfig() // K = 10 planning steps
+//	cfg.Seed = 1
+//	tr, err := dyna.New(cfg, func() (envs.Env, error) { return envs.Make("cartpole") })
 //	if err != nil { ... }
 //	defer tr.Close()
 //	for it := range 30 { // 30 x 1000 real steps, evaluated after each

@@ -42,7 +42,9 @@
 //	env, _ := envs.Make("pendulum")
 //	dyn, _ := envs.DynamicsOf(env)
 //	pol, _ := nn.NewDeterministicPolicy("policy", arch, rand.New(rand.NewPCG(seed, 0)))
-//	tr, err := gps.New(gps.Config{Conditions: 32, Seed: seed}, env, gps.NewTrueSystem(dyn), pol)
+//	cfg := gps.DefaultConfig()
+//	cfg.Conditions, cfg.Seed = 32, seed
+//	tr, err := gps.New(cfg, env, gps.NewTrueSystem(dyn), pol)
 //	if err != nil { ... }
 //	for it := range 30 {
 //		metrics, err := tr.Iterate(ctx, it) // traj_cost, violation, policy_cost, ...

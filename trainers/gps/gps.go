@@ -10,13 +10,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
 // RhoStage is one step of a penalty schedule: from iteration From
@@ -720,36 +720,9 @@ func (t *Trainer) metrics(policyLoss, lag float64) []common.Metric {
 	}
 }
 
-// parallel runs fn for every condition on the workers. Each condition's
-// work depends only on k and shared read-only data, so the results do not
-// depend on the number of workers. The first error in condition order is
-// returned.
+// parallel runs fn for every condition on the workers (parallel.RunOn).
+// Each condition's work depends only on k and shared read-only data, so
+// the results do not depend on the number of workers.
 func (t *Trainer) parallel(ctx context.Context, fn func(w *worker, k int) error) error {
-	errs := make([]error, t.K)
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for _, w := range t.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range jobs {
-				if err := ctx.Err(); err != nil {
-					errs[k] = err
-					continue
-				}
-				errs[k] = fn(w, k)
-			}
-		}()
-	}
-	for k := range t.K {
-		jobs <- k
-	}
-	close(jobs)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return parallel.RunOn(ctx, t.K, t.workers, fn)
 }

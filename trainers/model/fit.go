@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
 // FitConfig configures a Fitter; DefaultFitConfig gives the defaults.
@@ -176,24 +175,19 @@ func (f *Fitter) Epochs(ctx context.Context, k int) (float64, error) {
 		return 0, fmt.Errorf("model: fit before SetData")
 	}
 	losses := make([]float64, len(f.members))
-	errs := make([]error, len(f.members))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, maxWorkers())
-	for i := range f.members {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			losses[i], errs[i] = f.memberEpochs(ctx, i, k)
-		}()
-	}
-	wg.Wait()
-	var mean float64
-	for i, err := range errs {
-		if err != nil {
-			return 0, fmt.Errorf("model: member %d: %w", i, err)
+	err := parallel.For(ctx, len(f.members), 0, func(i int) error {
+		var err error
+		if losses[i], err = f.memberEpochs(ctx, i, k); err != nil {
+			return fmt.Errorf("model: member %d: %w", i, err)
 		}
-		mean += losses[i]
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var mean float64
+	for _, l := range losses {
+		mean += l
 	}
 	return mean / float64(len(f.members)), nil
 }
@@ -285,6 +279,3 @@ func (f *Fitter) SetState(s FitterState) error {
 	}
 	return nil
 }
-
-// maxWorkers is the number of members trained at once.
-func maxWorkers() int { return max(runtime.GOMAXPROCS(0), 1) }

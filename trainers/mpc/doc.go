@@ -28,8 +28,9 @@
 //
 // Trainer is the loop as a common.Trainer ("mbrl train mpc"):
 //
-//	tr, err := mpc.New(mpc.Config{RandomSteps: 200, Fit: model.FitConfig{Ensemble: 5}, Seed: 1},
-//		func() (envs.Env, error) { return envs.Make("pendulum") })
+//	cfg := mpc.DefaultConfig()
+//	cfg.Fit.Ensemble, cfg.Seed = 5, 1
+//	tr, err := mpc.New(cfg, func() (envs.Env, error) { return envs.Make("pendulum") })
 //	for i := range 15 {
 //		ms, err := tr.Iterate(ctx, i) // return, env_steps, val_mse, rmse_10, ...
 //	}

@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 
 	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/config"
@@ -15,6 +14,7 @@ import (
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/model"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
 // Config configures a Trainer; DefaultConfig gives the defaults.
@@ -248,52 +248,38 @@ func (t *Trainer) runEpisodes(ctx context.Context, n int) (*model.Dataset, []flo
 	parts := make([]*model.Dataset, n)
 	returns, disagree := make([]float64, n), make([]float64, n)
 	planErrs := make([]int, n)
-	workers := min(t.cfg.Workers, n)
-	errs := make([]error, workers)
-	jobs := make(chan int)
 	limit := model.EpisodeCap(t.env, t.cfg.EpisodeSteps)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			env, err := t.makeEnv()
-			var pol *PlannerPolicy
-			if err == nil {
-				pol, err = newPlannerPolicy(t.fit.Model(), env, t.cfg.Planner)
-			}
-			for i := range jobs {
-				if err != nil || ctx.Err() != nil {
-					continue
-				}
-				d := model.NewDataset(no, na)
-				d.StartEpisode()
-				ep, e := common.Rollout(env, pol, rand.New(rand.NewPCG(seeds[i][0], seeds[i][1])), common.RolloutConfig{
-					MaxSteps: limit,
-					OnStep:   func(_ int, tr *common.Transition) { d.Buf.AddTransition(tr) },
-				})
-				if e != nil {
-					err = e
-					continue
-				}
-				parts[i], returns[i], disagree[i] = d, ep.Return, pol.Disagreement()
-				planErrs[i], _ = pol.Errors()
-			}
-			errs[w] = err
-		}()
+	type worker struct {
+		env envs.Env
+		pol *PlannerPolicy
 	}
-	for i := range n {
-		jobs <- i
+	newWorker := func() (worker, error) {
+		env, err := t.makeEnv()
+		if err != nil {
+			return worker{}, err
+		}
+		pol, err := newPlannerPolicy(t.fit.Model(), env, t.cfg.Planner)
+		return worker{env, pol}, err
 	}
-	close(jobs)
-	wg.Wait()
+	err := parallel.Run(ctx, n, t.cfg.Workers, newWorker, func(w worker, i int) error {
+		d := model.NewDataset(no, na)
+		d.StartEpisode()
+		ep, err := common.Rollout(w.env, w.pol, rand.New(rand.NewPCG(seeds[i][0], seeds[i][1])), common.RolloutConfig{
+			MaxSteps: limit,
+			OnStep:   func(_ int, tr *common.Transition) { d.Buf.AddTransition(tr) },
+		})
+		if err != nil {
+			return err
+		}
+		parts[i], returns[i], disagree[i] = d, ep.Return, w.pol.Disagreement()
+		planErrs[i], _ = w.pol.Errors()
+		return nil
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, nil, nil, 0, err
 	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, nil, nil, 0, fmt.Errorf("mpc: episode: %w", err)
-		}
+	if err != nil {
+		return nil, nil, nil, 0, fmt.Errorf("mpc: episode: %w", err)
 	}
 	fresh := model.NewDataset(no, na)
 	total := 0

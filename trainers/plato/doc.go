@@ -37,10 +37,9 @@
 // deviation set to the maximum-likelihood value, the root-mean-square
 // residual of the fit (floored at MinStd).
 //
-//	tr, err := plato.New(plato.Config{
-//		MakeEnv: makeEnv, Expert: makeMPC, Dynamics: envs.PendulumDynamics{},
-//		KLWeight: 0.01, Seed: 1,
-//	})
+//	cfg := plato.DefaultConfig() // lambda = 0.01
+//	cfg.MakeEnv, cfg.Expert, cfg.Dynamics = makeEnv, makeMPC, envs.PendulumDynamics{}
+//	tr, err := plato.New(cfg)
 //	for i := range 10 {
 //		metrics, err := tr.Iterate(ctx, i) // train_return, labels, teacher_std, ...
 //	}

@@ -14,6 +14,7 @@ import (
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
 // Schedule names a KL-weight schedule over the iterations i = 0..N-1.
@@ -401,7 +402,7 @@ func (t *Trainer) collect(ctx context.Context, iter int, lambda float64) ([]epis
 		e.ret, e.steps = ep.Return, ep.Steps
 		return nil
 	}
-	if err := dagger.RunParallel(ctx, n, t.cfg.Workers, newWorker, job); err != nil {
+	if err := parallel.Run(ctx, n, t.cfg.Workers, newWorker, job); err != nil {
 		return nil, err
 	}
 	return eps, nil

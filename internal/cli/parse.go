@@ -25,7 +25,8 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				return nil, err
 			}
 			// The flag package names flags with one dash; the CLI documents two.
-			return nil, errors.New(strings.ReplaceAll(err.Error(), "flag -", "flag --"))
+			msg := strings.NewReplacer("flag -", "flag --", "defined: -", "defined: --").Replace(err.Error())
+			return nil, errors.New(msg)
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

@@ -35,23 +35,32 @@ type app struct {
 	now func() time.Time
 }
 
-// command is one subcommand of the binary.
+// command is one subcommand of the binary ("train METHOD" for a method).
 type command struct {
 	name    string
 	summary string
 	usage   string // synopsis after "mbrl "
-	// flags registers the command's flags on fs and returns the function
-	// that runs the command with the remaining positional arguments.
-	flags func(a *app, fs *flag.FlagSet) func(ctx context.Context, args []string) error
+	// args: the command takes positional arguments (others refuse them).
+	args bool
+	// run: the command writes a run folder (--out, and --resume unless
+	// noResume).
+	run, noResume bool
+	// flags binds the command's flags and returns the function that runs
+	// it with the positional arguments.
+	flags func(a *app, b *binder) func(ctx context.Context, args []string) error
 }
 
 func commands() []command {
-	return []command{envsCommand(), rolloutCommand(), trainCommand(), evalCommand(), inspectCommand(), gradnormCommand()}
+	cs := []command{envsCommand(), rolloutCommand(), trainCommand(), evalCommand(), inspectCommand(), gradnormCommand()}
+	for _, m := range methods() {
+		cs = append(cs, m.command())
+	}
+	return cs
 }
 
 func findCommand(name string) (command, bool) {
 	for _, c := range commands() {
-		if c.name == name {
+		if c.name == name || c.name == "train "+name {
 			return c, true
 		}
 	}
@@ -61,7 +70,9 @@ func findCommand(name string) (command, bool) {
 func commandNames() []string {
 	var names []string
 	for _, c := range commands() {
-		names = append(names, c.name)
+		if !strings.HasPrefix(c.name, "train ") {
+			names = append(names, c.name)
+		}
 	}
 	return append(names, "help")
 }
@@ -73,33 +84,35 @@ func (a *app) run(ctx context.Context, args []string) error {
 		a.printOverview(a.stderr)
 		return usagef("mbrl: no command given (try 'mbrl help')")
 	}
-	switch args[0] {
-	case "help", "-h", "--help", "-help":
+	switch {
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
 		return a.help(args[1:])
-	case "train":
-		return a.runTrain(ctx, args[1:])
+	case args[0] == "train" && (len(args) == 1 || strings.HasPrefix(args[1], "-")):
+		return usagef("mbrl train: give a method first (valid: %s)", strings.Join(methodNames(), ", "))
+	case args[0] == "train":
+		if _, ok := findMethod(args[1]); !ok {
+			return usagef("mbrl train: unknown method %q (valid: %s)", args[1], strings.Join(methodNames(), ", "))
+		}
+		args = append([]string{"train " + args[1]}, args[2:]...)
 	}
 	c, ok := findCommand(args[0])
-	if !ok {
+	if !ok || c.name == "train" {
 		return usagef("mbrl: unknown command %q (valid: %s)", args[0], strings.Join(commandNames(), ", "))
 	}
-	fs := newFlagSet("mbrl " + c.name)
-	runFn := c.flags(a, fs)
-	pos, err := cli.Parse(fs, args[1:])
+	b := newBinder(c)
+	runFn := c.flags(a, b)
+	pos, err := cli.Parse(b.FS, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
-		a.printHelp("mbrl "+c.usage, c.summary, fs)
+		a.printHelp(c, b.FS)
 		return nil
 	}
 	if err != nil {
-		return flagError("mbrl "+c.name, c.name, err)
+		return usagef("mbrl %s: %v (see 'mbrl help %s')", c.name, err, c.name)
+	}
+	if len(pos) > 0 && !c.args {
+		return usagef("mbrl %s: unexpected argument %q", c.name, pos[0])
 	}
 	return runFn(ctx, pos)
-}
-
-// flagError reports a bad command line of cmd as a usage error that
-// points to 'mbrl help NAME'.
-func flagError(cmd, name string, err error) error {
-	return usagef("%s: %v (see 'mbrl help %s')", cmd, err, name)
 }
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -122,34 +135,34 @@ func (a *app) help(args []string) error {
 		fmt.Fprintln(a.stdout, "\n'mbrl help METHOD' lists a method's flags with their defaults.")
 		return nil
 	}
-	if args[0] == "train" {
-		args = args[1:]
+	name := strings.Join(args, " ")
+	c, ok := findCommand(name)
+	if !ok || c.name == "train" {
+		return usagef("mbrl help: unknown command %q (valid: %s; methods: %s)", name, strings.Join(commandNames(), ", "), strings.Join(methodNames(), ", "))
 	}
-	if m, ok := findMethod(args[0]); ok {
-		a.methodHelp(m)
-		return nil
-	}
-	c, ok := findCommand(args[0])
-	if !ok {
-		return usagef("mbrl help: unknown command %q (valid: %s; methods: %s)", args[0], strings.Join(commandNames(), ", "), strings.Join(methodNames(), ", "))
-	}
-	fs := newFlagSet("mbrl " + c.name)
-	c.flags(a, fs)
-	a.printHelp("mbrl "+c.usage, c.summary, fs)
+	b := newBinder(c)
+	c.flags(a, b)
+	a.printHelp(c, b.FS)
 	return nil
 }
 
 func (a *app) printOverview(w io.Writer) {
 	fmt.Fprintln(w, "mbrl: model-based reinforcement learning and policy learning in Go\n\nUsage:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  mbrl %-60s %s\n", c.usage, c.summary)
+		if !strings.HasPrefix(c.name, "train ") {
+			fmt.Fprintf(w, "  mbrl %-60s %s\n", c.usage, c.summary)
+		}
 	}
 	fmt.Fprintf(w, "  mbrl %-60s %s\n", "help [COMMAND | METHOD]", "show a command's flags and defaults")
 	fmt.Fprintln(w, "\nExit status: 0 success, 2 usage or input error, 1 anything else.")
 }
 
-// printHelp prints a synopsis, a summary and every flag with its default.
-func (a *app) printHelp(synopsis, summary string, fs *flag.FlagSet) {
-	fmt.Fprintf(a.stdout, "%s\n\n%s\n\nFlags:\n", synopsis, summary)
+// printHelp prints c's synopsis, summary and every flag with its default.
+func (a *app) printHelp(c command, fs *flag.FlagSet) {
+	usage := c.usage
+	if usage == "" {
+		usage = c.name + " [flags]"
+	}
+	fmt.Fprintf(a.stdout, "mbrl %s\n\n%s\n\nFlags:\n", usage, c.summary)
 	cli.PrintDefaults(a.stdout, fs)
 }

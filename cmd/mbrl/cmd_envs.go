@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 
@@ -15,14 +14,8 @@ func envsCommand() command {
 		name:    "envs",
 		summary: "list environments: observation dims, action space, episode limit, known dynamics",
 		usage:   "envs [--json]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			asJSON := fs.Bool("json", false, "print the list as one JSON line")
-			return func(_ context.Context, args []string) error {
-				if len(args) > 0 {
-					return usagef("mbrl envs: unexpected argument %q", args[0])
-				}
-				return a.listEnvs(*asJSON)
-			}
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			return func(context.Context, []string) error { return a.listEnvs(b.common.JSON) }
 		},
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 
 // evalOptions are the flags of "mbrl eval".
 type evalOptions struct {
-	commonOptions
+	*commonOptions
 	Env        string
 	Checkpoint string
 	Controller string
@@ -28,23 +27,16 @@ func evalCommand() command {
 		name:    "eval",
 		summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
 		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc) [--episodes N]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			o := &evalOptions{Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
-			o.commonOptions.addFlags(fs, false)
-			cli.NewBinder(fs).Bind("", o, []cli.Row{
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			o := &evalOptions{commonOptions: &b.common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
+			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs')"),
 				row("checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"),
 				row("controller", "Controller", "controller on the env's true dynamics: lqr | ilqr | mpc"),
 				row("episodes", "Episodes", "episodes from random starts (episode i's start depends only on --seed and i)"),
-				row("workers", "Workers", "parallel episodes (0: one per CPU); results do not depend on it"),
-			}...)
-			addExpertFlags(fs, &o.ctl)
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					return usagef("mbrl eval: unexpected argument %q", args[0])
-				}
-				return a.runEval(o)
-			}
+				row("workers", "Workers", "parallel episodes (0: one per CPU); results do not depend on it"))
+			addExpertFlags(b, &o.ctl)
+			return func(context.Context, []string) error { return a.runEval(o) }
 		},
 	}
 }
@@ -74,7 +66,7 @@ func (a *app) runEval(o *evalOptions) error {
 		return err
 	}
 	t0 := time.Now()
-	bar := a.newProgress(1, "eval "+label, o.Quiet)
+	bar := cli.NewProgress(a.stderr, 1, "eval "+label, a.isTerminal && !o.Quiet)
 	res, err := common.Evaluate(func() (envs.Env, error) { return envs.Make(o.Env) }, mk,
 		common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed, Workers: o.Workers})
 	bar.Finish()

@@ -14,7 +14,7 @@ import (
 
 // gradnormOptions are the flags of "mbrl gradnorm".
 type gradnormOptions struct {
-	commonOptions
+	*commonOptions
 	Env          string
 	TrueDynamics bool
 	Model        string
@@ -27,7 +27,6 @@ type gradnormOptions struct {
 }
 
 func (o *gradnormOptions) addFlags(fs *flag.FlagSet) {
-	o.commonOptions.addFlags(fs, false)
 	fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
 	fs.BoolVar(&o.TrueDynamics, "true-dynamics", false, "differentiate through the env's known dynamics")
 	fs.StringVar(&o.Model, "model", "", "differentiate through the dynamics model \"dynamics\" of this checkpoint")
@@ -45,15 +44,10 @@ func gradnormCommand() command {
 		name:    "gradnorm",
 		summary: "gradient norm of the H-step cost w.r.t. the policy against the horizon, beside the growth the closed-loop Jacobians predict",
 		usage:   "gradnorm --env E (--true-dynamics | --model CKPT) [--policy CKPT] --horizons 1,2,5,.. [--starts N] [--csv F] [--plot F.png]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			o := &gradnormOptions{}
-			o.addFlags(fs)
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					return usagef("mbrl gradnorm: unexpected argument %q", args[0])
-				}
-				return a.runGradnorm(ctx, o)
-			}
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			o := &gradnormOptions{commonOptions: &b.common}
+			o.addFlags(b.FS)
+			return func(ctx context.Context, _ []string) error { return a.runGradnorm(ctx, o) }
 		},
 	}
 }

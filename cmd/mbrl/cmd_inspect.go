@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 
 	"github.com/mbrl/mbrl/checkpoints"
 )
@@ -12,13 +11,13 @@ func inspectCommand() command {
 		name:    "inspect",
 		summary: "show a checkpoint's metadata, models, tensor names and shapes, and parameter count",
 		usage:   "inspect CKPT [--json]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			asJSON := fs.Bool("json", false, "print the metadata and tensor list as one JSON line")
+		args:    true,
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
 			return func(_ context.Context, args []string) error {
 				if len(args) != 1 {
 					return usagef("mbrl inspect: give exactly one checkpoint path")
 				}
-				return a.inspect(args[0], *asJSON)
+				return a.inspect(args[0], b.common.JSON)
 			}
 		},
 	}

@@ -16,7 +16,7 @@ import (
 
 // rolloutOptions are the flags of "mbrl rollout".
 type rolloutOptions struct {
-	commonOptions
+	*commonOptions
 	Env     string
 	Policy  string
 	Init    string
@@ -26,7 +26,6 @@ type rolloutOptions struct {
 }
 
 func (o *rolloutOptions) addFlags(fs *flag.FlagSet) {
-	o.commonOptions.addFlags(fs, false)
 	fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
 	fs.StringVar(&o.Policy, "policy", "random", "random | zero | "+strings.Join(control.ExpertNames, " | ")+" | path to a policy checkpoint")
 	fs.StringVar(&o.Init, "init", "", "initial internal state as comma-separated values (default: the env's reset distribution)")
@@ -40,15 +39,10 @@ func rolloutCommand() command {
 		name:    "rollout",
 		summary: "run one episode (random, zero, controller or checkpoint policy, or replayed actions) and write the trajectory as CSV",
 		usage:   "rollout --env E [--policy random|zero|mpc|CKPT] [--init x1,x2,..] [--actions FILE.csv] [--csv OUT]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			o := &rolloutOptions{}
-			o.addFlags(fs)
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					return usagef("mbrl rollout: unexpected argument %q", args[0])
-				}
-				return a.runRollout(ctx, o)
-			}
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			o := &rolloutOptions{commonOptions: &b.common}
+			o.addFlags(b.FS)
+			return func(ctx context.Context, _ []string) error { return a.runRollout(ctx, o) }
 		},
 	}
 }

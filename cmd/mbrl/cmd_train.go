@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"strings"
 
 	"github.com/mbrl/mbrl/envs"
@@ -48,62 +46,37 @@ func methodNames() []string {
 	return names
 }
 
+// command returns the command "train METHOD" of m.
+func (m method) command() command {
+	return command{name: "train " + m.name, summary: m.summary, run: true, noResume: m.noResume,
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			runFn := m.flags(a, b)
+			return func(ctx context.Context, _ []string) error { return runFn(ctx) }
+		}}
+}
+
 func trainCommand() command {
 	return command{
 		name:    "train",
 		summary: "train with a method: " + strings.Join(methodNames(), ", ") + " ('mbrl help METHOD' lists its flags)",
 		usage:   "train METHOD --env E [flags]",
-		flags: func(*app, *flag.FlagSet) func(context.Context, []string) error {
-			return nil // handled by runTrain: each method has its own flag set
-		},
 	}
 }
 
-// runTrain dispatches "mbrl train METHOD [flags]".
-func (a *app) runTrain(ctx context.Context, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return usagef("mbrl train: give a method first (valid: %s)", strings.Join(methodNames(), ", "))
-	}
-	m, ok := findMethod(args[0])
-	if !ok {
-		return usagef("mbrl train: unknown method %q (valid: %s)", args[0], strings.Join(methodNames(), ", "))
-	}
-	b := newBinder(m)
-	runFn := m.flags(a, b)
-	pos, err := cli.Parse(b.FS, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		a.methodHelp(m)
-		return nil
-	}
-	if err != nil {
-		return flagError("mbrl train "+m.name, m.name, err)
-	}
-	if len(pos) > 0 {
-		return usagef("mbrl train %s: unexpected argument %q", m.name, pos[0])
-	}
-	return runFn(ctx)
-}
-
-func (a *app) methodHelp(m method) {
-	b := newBinder(m)
-	m.flags(a, b)
-	a.printHelp("mbrl train "+m.name, m.summary, b.FS)
-}
-
-// binder binds a method's flags to the fields of its library
-// configuration (cli.Binder) and holds the common options.
+// binder binds a command's flags to the fields of its library
+// configuration (cli.Binder) and holds the options every command shares.
 type binder struct {
 	*cli.Binder
-	method string
-	cmd    string // "train METHOD"
+	method string // the training method, for "train METHOD"
+	cmd    string // the command, e.g. "train gps"
 	common commonOptions
 }
 
-func newBinder(m method) *binder {
-	b := &binder{Binder: cli.NewBinder(newFlagSet("mbrl train " + m.name)), method: m.name, cmd: "train " + m.name}
-	b.common.addFlags(b.FS, !m.noResume)
-	if m.noResume {
-		b.FS.StringVar(&b.common.Out, "out", "", "run folder (default runs/"+m.name+"-ENV-SEED-TIMESTAMP)")
+func newBinder(c command) *binder {
+	b := &binder{Binder: cli.NewBinder(newFlagSet("mbrl " + c.name)), method: strings.TrimPrefix(c.name, "train "), cmd: c.name}
+	b.common.addFlags(b.FS, c.run && !c.noResume)
+	if c.run && c.noResume {
+		b.FS.StringVar(&b.common.Out, "out", "", "run folder (default runs/"+b.method+"-ENV-SEED-TIMESTAMP)")
 	}
 	return b
 }

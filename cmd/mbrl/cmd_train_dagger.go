@@ -26,7 +26,7 @@ func (b *binder) bindImitation(pkg string, cfg any, o *imitationFlags, expertHel
 	b.Bind("", o,
 		row("env", "Env", "environment name (see 'mbrl envs'); continuous actions"),
 		row("expert", "Expert", expertHelp))
-	addExpertFlags(b.FS, &o.Ctl)
+	addExpertFlags(b, &o.Ctl)
 	b.bindTraining(&o.t, "")
 	b.Bind(pkg, cfg,
 		row("iters", "Iters", "iterations (each runs and labels --episodes-per-iter episodes, aggregates and retrains)"),

@@ -8,70 +8,7 @@ import (
 	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/run"
-	"github.com/schollz/progressbar/v3"
 )
-
-// progress is a progress bar that draws only on a terminal and never with
-// --quiet. A nil *progress draws nothing.
-type progress struct {
-	bar *progressbar.ProgressBar
-}
-
-// newProgress returns a bar over max steps described by desc. It draws on
-// stderr, so stdout stays clean for --json, and only when stdout is a
-// terminal and quiet is false.
-func (a *app) newProgress(max int, desc string, quiet bool) *progress {
-	if quiet || !a.isTerminal || max <= 0 {
-		return nil
-	}
-	return &progress{bar: progressbar.NewOptions(max,
-		progressbar.OptionSetWriter(a.stderr),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100_000_000),
-	)}
-}
-
-// Finish completes and clears the bar.
-func (p *progress) Finish() {
-	if p != nil {
-		_ = p.bar.Finish()
-	}
-}
-
-// progressRecorder draws a run's progress: one step per iteration, with the
-// latest evaluation return or loss beside the bar.
-type progressRecorder struct {
-	a     *app
-	quiet bool
-	bar   *progress
-	desc  string
-}
-
-func (p *progressRecorder) Init(r *run.Run) error {
-	p.desc = r.Method + " " + r.Env
-	p.bar = p.a.newProgress(r.Iters-r.Start, p.desc, p.quiet)
-	return nil
-}
-
-func (p *progressRecorder) Record(_ int, row []common.Metric) error {
-	if p.bar == nil {
-		return nil
-	}
-	_ = p.bar.bar.Add(1)
-	for _, name := range []string{"eval_return", "loss"} {
-		for _, m := range row {
-			if m.Name == name {
-				p.bar.bar.Describe(fmt.Sprintf("%s %s %.4g", p.desc, name, m.Value))
-				return nil
-			}
-		}
-	}
-	return nil
-}
 
 // openRun opens the run folder of the method's run on env and records the
 // flags as its configuration.
@@ -88,10 +25,10 @@ func (a *app) train(ctx context.Context, b *binder, env string, tr common.Traine
 		return err
 	}
 	o := &b.common
-	prog := &progressRecorder{a: a, quiet: o.Quiet}
+	prog := &cli.RunProgress{W: a.stderr, Show: a.isTerminal && !o.Quiet}
 	t.Recorders = append(t.Recorders, prog)
 	sum, err := r.Train(ctx, tr, t)
-	prog.bar.Finish()
+	prog.Finish()
 	if err != nil {
 		if run.IsInterrupted(err) {
 			fmt.Fprintf(a.stderr, "interrupted: the latest checkpoint is %s\n", r.Path("latest.safetensors"))

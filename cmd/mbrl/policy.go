@@ -1,23 +1,20 @@
 package main
 
 import (
-	"flag"
 	"math/rand/v2"
 	"strings"
 
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
-	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // addExpertFlags binds the flags of the mpc controller to s.
-func addExpertFlags(fs *flag.FlagSet, s *control.ExpertSettings) {
-	cli.NewBinder(fs).Bind("", s, []cli.Row{
+func addExpertFlags(b *binder, s *control.ExpertSettings) {
+	b.Bind("", s,
 		row("plans", "Plans", "MPC candidate plans: 1 = a single smooth warm-started plan (fast; the better expert to imitate), >1 = a population (shifted previous plans plus fresh ones), the first action of the cheapest is applied"),
 		row("mpc-horizon", "Horizon", "MPC planning horizon (0: 20 with one plan, 50 with a population)"),
-		row("mpc-iters", "Iters", "iLQR iterations per MPC step (0: 2 with one plan, 3 with a population)"),
-	}...)
+		row("mpc-iters", "Iters", "iLQR iterations per MPC step (0: 2 with one plan, 3 with a population)"))
 }
 
 // policyFactory returns a constructor of the policy named by spec for env,

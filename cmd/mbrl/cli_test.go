@@ -188,3 +188,27 @@ func TestParseInterleaved(t *testing.T) {
 		t.Fatal("flags after flags not parsed")
 	}
 }
+
+// TestSummaryJSONIsThePrintedSummary checks that every training run
+// writes summary.json into its run folder, holding exactly the JSON
+// object --json prints as the last line.
+func TestSummaryJSONIsThePrintedSummary(t *testing.T) {
+	for _, args := range [][]string{
+		{"train", "dynaq", "--planning-steps", "0,5", "--runs", "2", "--episodes", "3"},
+		{"train", "bptt", "--true-dynamics", "--horizon", "3", "--batch", "2", "--hidden", "4", "--iters", "2", "--final-episodes", "1"},
+	} {
+		dir := filepath.Join(t.TempDir(), "run")
+		out, stderr, code := runCLI(t, append(args, "--out", dir, "--json", "--quiet")...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(string(raw)); got != lines[len(lines)-1] {
+			t.Fatalf("%v: summary.json\n%s\ndiffers from the printed summary\n%s", args, got, lines[len(lines)-1])
+		}
+	}
+}

@@ -36,4 +36,15 @@
 //	pol := mpc.ObsPolicy(dyn)
 //	pol.Act(action, obs)
 //	worker := pol.Clone()
+//
+// An environment's planning hints (envs.PlanningHints: an initial
+// feedback law such as the pendulum's energy-shaping swing-up) become
+// generators with InitialPlans and FreshGenerators, so no planner asks
+// which env it runs on. The experts of imitation learning and "mbrl eval
+// --controller" are NewExpert's: LQR, whole-episode iLQR and MPC on an
+// env's true dynamics as policies on observations (a continuous force
+// mapped to CartPole's discrete push):
+//
+//	mk, err := control.NewExpert("mpc", env, control.ExpertSettings{Plans: 16})
+//	pol, err := mk() // one per goroutine
 package control

@@ -1,6 +1,13 @@
 // Command mbrl trains and evaluates model-based RL agents and policies:
 // environments, learned dynamics models, optimal control, BPTT, GPS,
 // DAgger/PLATO and Dyna. Run "mbrl help" for the commands.
+//
+// It is glue over the libraries: cmd_<name>.go is the command <name>,
+// cmd_train_<method>.go the method of "mbrl train <method>": a table of
+// flags bound to the fields of the library's DefaultConfig (internal/cli)
+// and a call into the library; the run machinery (run folder, metrics,
+// plots, summary.json) is trainers/run's. cli.go dispatches, output.go
+// runs a training with its progress bar and prints the summary.
 package main
 
 import (

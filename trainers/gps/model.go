@@ -14,7 +14,7 @@ import (
 // model') through control.LearnedModel and its reverse-mode Jacobians: the
 // state is the observation itself, the policy's input is the state (the
 // observation Jacobian is the identity), and the cost is the env's cost of
-// the observation (control.PendulumObsCost with Gauss-Newton curvature for
+// the observation (envs.ObsCoster with Gauss-Newton curvature for
 // pendulum, control.ObsCost otherwise). Actions are clipped to the env's
 // bounds as the env does.
 type ModelSystem struct {
@@ -46,9 +46,9 @@ func NewModelSystem(model nn.Model, dyn envs.Dynamics) (*ModelSystem, error) {
 
 func newModelSystem(lm *control.LearnedModel, dyn envs.Dynamics) (*ModelSystem, error) {
 	var cost control.Cost
-	switch dyn.(type) {
-	case envs.PendulumDynamics, *envs.PendulumDynamics:
-		cost = control.PendulumObsCost{GaussNewton: true}
+	switch oc := dyn.(type) {
+	case envs.ObsCoster:
+		cost = oc.ObsCost(false)
 	default:
 		c, err := control.NewObsCost(dyn)
 		if err != nil {

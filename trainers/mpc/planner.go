@@ -89,21 +89,22 @@ func (c PlannerConfig) resolved() (PlannerConfig, error) {
 }
 
 // ObsCost returns the cost on observations that planning in env
-// minimises, equal to the negative of env's reward: the analytic
-// control.PendulumObsCost for pendulum, otherwise control.ObsCost over the
-// env's known dynamics (numerical Jacobian of StateFromObs). Envs without
+// minimises, equal to the negative of env's reward: the analytic cost of
+// dynamics that have one (envs.ObsCoster: the pendulum's), otherwise
+// control.ObsCost over the env's known dynamics (numerical Jacobian of
+// StateFromObs). Envs without
 // known dynamics, or whose reward is not the negative of their cost, have
 // no such cost.
 func ObsCost(env envs.Env, exactHessian bool) (control.Cost, error) {
-	if env.Name() == "pendulum" {
-		return control.PendulumObsCost{GaussNewton: !exactHessian}, nil
-	}
 	dyn, ok := envs.DynamicsOf(env)
 	if !ok {
 		return nil, fmt.Errorf("mpc: env %q has no known cost to plan with (envs with known dynamics: see 'mbrl envs')", env.Name())
 	}
 	if cr, ok := env.(envs.CostReward); !ok || !cr.RewardIsNegCost() {
 		return nil, fmt.Errorf("mpc: the reward of env %q is not the negative of its dynamics' cost, so planning on that cost would not maximise it", env.Name())
+	}
+	if oc, ok := dyn.(envs.ObsCoster); ok {
+		return oc.ObsCost(exactHessian), nil
 	}
 	return control.NewObsCost(dyn)
 }

@@ -41,6 +41,8 @@ func BenchmarkExpertLabel(b *testing.B) {
 // aggregate of iteration i costs i times as much.
 func BenchmarkRetrainEpoch(b *testing.B) {
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
+		c.BetaDecay = 0
 		c.MakeEnv = makePendulum
 		c.Expert = pdExpert
 		c.EpisodesPerIter = 20

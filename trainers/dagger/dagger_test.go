@@ -92,6 +92,7 @@ func TestAggregation(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tr, err := New(config.With(DefaultConfig(), func(cf *Config) {
+				cf.EvalExpert = false
 				cf.MakeEnv = makePendulum
 				cf.Expert = pdExpert
 				cf.BC = c.bc
@@ -147,6 +148,7 @@ func TestDAggerBeatsBC(t *testing.T) {
 	}
 	const iters = 4
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = mpcExpert(t, control.MPCSettings{})
 		c.Iters = iters
@@ -190,6 +192,7 @@ func TestDAggerBeatsBC(t *testing.T) {
 func run(t *testing.T, workers int, seed uint64, iters int) *Trainer {
 	t.Helper()
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = pdExpert
 		c.EpisodesPerIter = 3
@@ -242,6 +245,7 @@ func TestDeterminism(t *testing.T) {
 func TestResumeIsBitExact(t *testing.T) {
 	straight := run(t, 2, 5, 3)
 	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = pdExpert
 		c.EpisodesPerIter = 3

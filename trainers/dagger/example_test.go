@@ -18,6 +18,7 @@ func Example() {
 		return common.PolicyFunc(func(u, obs []float64) { u[0] = max(-2, min(2, -3*obs[1]-0.5*obs[2])) }), nil
 	}
 	tr, err := dagger.New(config.With(dagger.DefaultConfig(), func(c *dagger.Config) {
+		c.EvalExpert = false
 		c.MakeEnv = func() (envs.Env, error) { return envs.Make("pendulum") }
 		c.Expert = expert
 		c.EpisodesPerIter = 2

@@ -190,6 +190,7 @@ func TestKLPullsTeacherTowardsLearner(t *testing.T) {
 
 func pendulumConfig(t testing.TB) Config {
 	return config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = mpcExpert(t, control.MPCSettings{})
 		c.Dynamics = envs.PendulumDynamics{}
@@ -292,6 +293,7 @@ func TestPLATOSafeAndLearns(t *testing.T) {
 	}
 	defer pl.Close()
 	dg, err := dagger.New(config.With(dagger.DefaultConfig(), func(c *dagger.Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = cfg.Expert
 		c.Iters = iters

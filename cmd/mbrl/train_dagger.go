@@ -11,6 +11,7 @@ import (
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/imitation"
 	"github.com/mbrl/mbrl/trainers/plato"
 )
 
@@ -106,8 +107,8 @@ func (o *imitationOptions) check(a *app, cmd string) ([]int, envs.Env, func() (c
 	return hidden, env, expert, nil
 }
 
-func (o *imitationOptions) fit() dagger.FitConfig {
-	return config.With(dagger.DefaultFitConfig(), func(c *dagger.FitConfig) {
+func (o *imitationOptions) fit() imitation.FitConfig {
+	return config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 		c.Epochs = o.Epochs
 		c.Patience = o.Patience
 		c.ValFrac = o.ValFrac

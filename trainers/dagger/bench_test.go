@@ -8,6 +8,7 @@ import (
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // BenchmarkExpertLabel times one expert label, the single-plan MPC action
@@ -46,7 +47,7 @@ func BenchmarkRetrainEpoch(b *testing.B) {
 		c.MakeEnv = makePendulum
 		c.Expert = pdExpert
 		c.EpisodesPerIter = 20
-		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 			c.Epochs = 1
 		})
 		c.Seed = 1
@@ -62,7 +63,7 @@ func BenchmarkRetrainEpoch(b *testing.B) {
 		b.Fatalf("dataset has %d rows", tr.Dataset().Len())
 	}
 	for b.Loop() {
-		if _, err := tr.learner.Fit(tr.Dataset(), 0); err != nil {
+		if _, err := tr.Learner.Fit(tr.Dataset(), 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,11 +13,12 @@ import (
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // quickFit keeps bookkeeping tests fast: a few epochs are enough to move
 // the weights.
-var quickFit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+var quickFit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 	c.Epochs = 2
 	c.Batch = 64
 })
@@ -54,7 +55,7 @@ func TestConfigErrors(t *testing.T) {
 		{"val fraction 1", config.With(DefaultConfig(), func(c *Config) {
 			c.MakeEnv = makePendulum
 			c.Expert = pdExpert
-			c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+			c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 				c.ValFrac = 1
 			})
 		}), "ValFrac"},
@@ -155,7 +156,7 @@ func TestDAggerBeatsBC(t *testing.T) {
 		c.EpisodesPerIter = 2
 		c.BetaDecay = 0.5
 		c.CompareBC = true
-		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 			c.Epochs = 30
 		})
 		c.EvalEpisodes = 10

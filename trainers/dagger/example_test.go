@@ -8,6 +8,7 @@ import (
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // A DAgger run with a hand-written pendulum expert: every iteration runs
@@ -23,7 +24,7 @@ func Example() {
 		c.Expert = expert
 		c.EpisodesPerIter = 2
 		c.BetaDecay = 0.5
-		c.Fit = config.With(dagger.DefaultFitConfig(), func(c *dagger.FitConfig) {
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 			c.Epochs = 2
 		})
 		c.Seed = 1

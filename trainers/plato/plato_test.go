@@ -16,6 +16,7 @@ import (
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // randomLearner is a 2x16 tanh pendulum policy with random weights.
@@ -204,7 +205,7 @@ func TestDeterminismAndResume(t *testing.T) {
 	mk := func(workers int, seed uint64) *Trainer {
 		cfg := pendulumConfig(t)
 		cfg.EpisodesPerIter, cfg.Workers, cfg.Seed = 3, workers, seed
-		cfg.Fit = config.With(dagger.DefaultFitConfig(), func(c *dagger.FitConfig) {
+		cfg.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 			c.Epochs = 2
 			c.Batch = 64
 		})
@@ -282,7 +283,7 @@ func TestPLATOSafeAndLearns(t *testing.T) {
 		t.Skip("trains two policies with an MPC expert")
 	}
 	const iters, M = 5, 2
-	fit := config.With(dagger.DefaultFitConfig(), func(c *dagger.FitConfig) {
+	fit := config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 		c.Epochs = 30
 	})
 	cfg := pendulumConfig(t)

@@ -97,7 +97,7 @@ func daggerMethod() method {
 func (a *app) runTrainDAgger(ctx context.Context, b *binder, method string, cfg dagger.Config, o *imitationFlags) error {
 	o.t.Iters, cfg.EvalEpisodes, cfg.FinalEvalEpisodes = cfg.Iters, o.t.EvalEpisodes, o.t.FinalEpisodes
 	cfg.Seed, cfg.EvalSeed = b.common.Seed, b.common.Seed
-	if err := b.check(cfg.Validate(), o.t.Validate()); err != nil {
+	if err := b.check(o.t.Validate(), cfg.Validate()); err != nil {
 		return err
 	}
 	env, makeEnv, expert, err := b.expert(o)

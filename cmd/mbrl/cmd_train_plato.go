@@ -43,7 +43,7 @@ func (a *app) runTrainPLATO(ctx context.Context, b *binder, cfg plato.Config, o 
 	dyn, _ := envs.DynamicsOf(env) // the mpc expert was made, so the dynamics are known
 	cfg.MakeEnv, cfg.Expert, cfg.Dynamics = makeEnv, expert, dyn
 	cfg.Teacher = control.MPCSettings{Plans: o.Ctl.Plans, Horizon: o.Ctl.Horizon, Iters: o.Ctl.Iters, Fresh: control.FreshGenerators(dyn, o.Ctl.Plans)}
-	if err := b.check(cfg.Validate(), o.t.Validate()); err != nil {
+	if err := b.check(o.t.Validate(), cfg.Validate()); err != nil {
 		return err
 	}
 	tr, err := plato.New(cfg)

@@ -8,6 +8,7 @@ import (
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // BenchmarkExpertLabel times one expert label, the single-plan MPC action
@@ -41,10 +42,12 @@ func BenchmarkExpertLabel(b *testing.B) {
 // aggregate of iteration i costs i times as much.
 func BenchmarkRetrainEpoch(b *testing.B) {
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
+		c.BetaDecay = 0
 		c.MakeEnv = makePendulum
 		c.Expert = pdExpert
 		c.EpisodesPerIter = 20
-		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 			c.Epochs = 1
 		})
 		c.Seed = 1
@@ -60,7 +63,7 @@ func BenchmarkRetrainEpoch(b *testing.B) {
 		b.Fatalf("dataset has %d rows", tr.Dataset().Len())
 	}
 	for b.Loop() {
-		if _, err := tr.learner.Fit(tr.Dataset(), 0); err != nil {
+		if _, err := tr.Learner.Fit(tr.Dataset(), 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -14,9 +14,6 @@ func TestDefaultConfigValidates(t *testing.T) {
 	if err := DefaultBCConfig().Validate(); err != nil {
 		t.Fatalf("DefaultBCConfig(): %v", err)
 	}
-	if err := DefaultFitConfig().Validate(); err != nil {
-		t.Fatalf("DefaultFitConfig(): %v", err)
-	}
 }
 
 func TestValidateNamesTheField(t *testing.T) {
@@ -34,8 +31,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"MaxSteps", config.With(DefaultConfig(), func(c *Config) { c.MaxSteps = 0 }).Validate()},
 		{"Workers", config.With(DefaultConfig(), func(c *Config) { c.Workers = -1 }).Validate()},
 		{"FinalEvalEpisodes", config.With(DefaultConfig(), func(c *Config) { c.FinalEvalEpisodes = 0 }).Validate()},
-		{"Patience", config.With(DefaultFitConfig(), func(c *FitConfig) { c.Patience = 0 }).Validate()},
-		{"LR", config.With(DefaultFitConfig(), func(c *FitConfig) { c.LR = -1 }).Validate()},
+		{"EvalEpisodes", config.With(DefaultConfig(), func(c *Config) { c.EvalEpisodes = 0 }).Validate()},
 	}
 	for _, tc := range cases {
 		t.Run(tc.field, func(t *testing.T) {

@@ -13,11 +13,12 @@ import (
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // quickFit keeps bookkeeping tests fast: a few epochs are enough to move
 // the weights.
-var quickFit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+var quickFit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 	c.Epochs = 2
 	c.Batch = 64
 })
@@ -54,7 +55,7 @@ func TestConfigErrors(t *testing.T) {
 		{"val fraction 1", config.With(DefaultConfig(), func(c *Config) {
 			c.MakeEnv = makePendulum
 			c.Expert = pdExpert
-			c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+			c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 				c.ValFrac = 1
 			})
 		}), "ValFrac"},
@@ -92,6 +93,7 @@ func TestAggregation(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tr, err := New(config.With(DefaultConfig(), func(cf *Config) {
+				cf.EvalExpert = false
 				cf.MakeEnv = makePendulum
 				cf.Expert = pdExpert
 				cf.BC = c.bc
@@ -147,13 +149,14 @@ func TestDAggerBeatsBC(t *testing.T) {
 	}
 	const iters = 4
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = mpcExpert(t, control.MPCSettings{})
 		c.Iters = iters
 		c.EpisodesPerIter = 2
 		c.BetaDecay = 0.5
 		c.CompareBC = true
-		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 			c.Epochs = 30
 		})
 		c.EvalEpisodes = 10
@@ -190,6 +193,7 @@ func TestDAggerBeatsBC(t *testing.T) {
 func run(t *testing.T, workers int, seed uint64, iters int) *Trainer {
 	t.Helper()
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = pdExpert
 		c.EpisodesPerIter = 3
@@ -242,6 +246,7 @@ func TestDeterminism(t *testing.T) {
 func TestResumeIsBitExact(t *testing.T) {
 	straight := run(t, 2, 5, 3)
 	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = pdExpert
 		c.EpisodesPerIter = 3

@@ -34,9 +34,9 @@
 // trains a behaviour-cloning learner on the same number of expert-only
 // labels at every iteration and reports its return beside DAgger's.
 //
-// Dataset and Learner are the pieces DAgger shares with PLATO
-// (package trainers/plato): an aggregated dataset of labelled
-// observations, a warm-started supervised learner with a held-out split
-// and early stopping (nn.Regressor), and worker-count-independent parallel
-// episodes.
+// The pieces DAgger shares with PLATO (package trainers/plato) are package
+// imitation's: the aggregated dataset of labelled observations, the
+// warm-started supervised learner with a held-out split and early stopping
+// (nn.Regressor), the worker-count-independent parallel labelled episodes,
+// the expert's evaluation and the resume state.
 package dagger

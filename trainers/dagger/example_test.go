@@ -8,6 +8,7 @@ import (
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // A DAgger run with a hand-written pendulum expert: every iteration runs
@@ -18,11 +19,12 @@ func Example() {
 		return common.PolicyFunc(func(u, obs []float64) { u[0] = max(-2, min(2, -3*obs[1]-0.5*obs[2])) }), nil
 	}
 	tr, err := dagger.New(config.With(dagger.DefaultConfig(), func(c *dagger.Config) {
+		c.EvalExpert = false
 		c.MakeEnv = func() (envs.Env, error) { return envs.Make("pendulum") }
 		c.Expert = expert
 		c.EpisodesPerIter = 2
 		c.BetaDecay = 0.5
-		c.Fit = config.With(dagger.DefaultFitConfig(), func(c *dagger.FitConfig) {
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 			c.Epochs = 2
 		})
 		c.Seed = 1

@@ -432,6 +432,7 @@ func TestDQNLearnsCartPole(t *testing.T) {
 		t.Skip("trains for about 5 s")
 	}
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.PlanningSteps = 0 // plain DQN
 		c.Seed = 1
 	}), makeEnv("cartpole"))
 	if err != nil {

@@ -23,6 +23,7 @@ func ExampleTrainer_KLWeight() {
 	}
 	expert := mpc.ObsPolicy(dyn)
 	tr, err := plato.New(config.With(plato.DefaultConfig(), func(c *plato.Config) {
+		c.EvalExpert = false
 		c.MakeEnv = func() (envs.Env, error) { return envs.Make("pendulum") }
 		c.Expert = func() (common.Policy, error) { return expert.Clone(), nil }
 		c.Dynamics = dyn

@@ -16,6 +16,7 @@ import (
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // randomLearner is a 2x16 tanh pendulum policy with random weights.
@@ -190,6 +191,7 @@ func TestKLPullsTeacherTowardsLearner(t *testing.T) {
 
 func pendulumConfig(t testing.TB) Config {
 	return config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = mpcExpert(t, control.MPCSettings{})
 		c.Dynamics = envs.PendulumDynamics{}
@@ -203,7 +205,7 @@ func TestDeterminismAndResume(t *testing.T) {
 	mk := func(workers int, seed uint64) *Trainer {
 		cfg := pendulumConfig(t)
 		cfg.EpisodesPerIter, cfg.Workers, cfg.Seed = 3, workers, seed
-		cfg.Fit = config.With(dagger.DefaultFitConfig(), func(c *dagger.FitConfig) {
+		cfg.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 			c.Epochs = 2
 			c.Batch = 64
 		})
@@ -281,7 +283,7 @@ func TestPLATOSafeAndLearns(t *testing.T) {
 		t.Skip("trains two policies with an MPC expert")
 	}
 	const iters, M = 5, 2
-	fit := config.With(dagger.DefaultFitConfig(), func(c *dagger.FitConfig) {
+	fit := config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
 		c.Epochs = 30
 	})
 	cfg := pendulumConfig(t)
@@ -292,6 +294,7 @@ func TestPLATOSafeAndLearns(t *testing.T) {
 	}
 	defer pl.Close()
 	dg, err := dagger.New(config.With(dagger.DefaultConfig(), func(c *dagger.Config) {
+		c.EvalExpert = false
 		c.MakeEnv = makePendulum
 		c.Expert = cfg.Expert
 		c.Iters = iters

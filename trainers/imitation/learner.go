@@ -1,100 +1,13 @@
-package dagger
+package imitation
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
 )
-
-// Dataset is an aggregated set of labelled observations: Obs [n, ObsDim]
-// and the expert's actions Label [n, ActDim], row-major, in the order they
-// were added. It only grows.
-type Dataset struct {
-	ObsDim, ActDim int
-	Obs, Label     []float64
-}
-
-// NewDataset returns an empty dataset.
-func NewDataset(obsDim, actDim int) *Dataset { return &Dataset{ObsDim: obsDim, ActDim: actDim} }
-
-// Len is the number of labelled observations.
-func (d *Dataset) Len() int {
-	if d.ObsDim == 0 {
-		return 0
-	}
-	return len(d.Obs) / d.ObsDim
-}
-
-// Append adds rows: obs [k, ObsDim] and labels [k, ActDim] (copied).
-func (d *Dataset) Append(obs, label []float64) {
-	d.Obs = append(d.Obs, obs...)
-	d.Label = append(d.Label, label...)
-}
-
-// datasetJSON is the serialised form of a Dataset: the float64 bits,
-// little-endian, so that a restore is bit-exact (and base64 in JSON).
-type datasetJSON struct {
-	ObsDim int    `json:"obs_dim"`
-	ActDim int    `json:"act_dim"`
-	Obs    []byte `json:"obs"`
-	Label  []byte `json:"label"`
-}
-
-// MarshalJSON encodes the dataset bit-exactly.
-func (d *Dataset) MarshalJSON() ([]byte, error) {
-	return json.Marshal(datasetJSON{ObsDim: d.ObsDim, ActDim: d.ActDim, Obs: f64Bytes(d.Obs), Label: f64Bytes(d.Label)})
-}
-
-// UnmarshalJSON decodes what MarshalJSON wrote.
-func (d *Dataset) UnmarshalJSON(b []byte) error {
-	var j datasetJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	obs, err1 := bytesF64(j.Obs)
-	lab, err2 := bytesF64(j.Label)
-	if err := errors.Join(err1, err2); err != nil {
-		return fmt.Errorf("dagger: dataset: %w", err)
-	}
-	if j.ObsDim <= 0 || j.ActDim <= 0 || len(obs)%j.ObsDim != 0 || len(lab) != len(obs)/j.ObsDim*j.ActDim {
-		return fmt.Errorf("dagger: dataset: %d observation and %d label values do not fit dims %d and %d", len(obs), len(lab), j.ObsDim, j.ActDim)
-	}
-	*d = Dataset{ObsDim: j.ObsDim, ActDim: j.ActDim, Obs: obs, Label: lab}
-	return nil
-}
-
-func f64Bytes(v []float64) []byte {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return b
-}
-
-func bytesF64(b []byte) ([]float64, error) {
-	if len(b)%8 != 0 {
-		return nil, fmt.Errorf("%d bytes is not a whole number of float64 values", len(b))
-	}
-	v := make([]float64, len(b)/8)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return v, nil
-}
-
-// Stream numbers the random stream of one episode: kind (which collection:
-// DAgger data, BC comparison data, ...; < 256), iteration (< 2^12) and
-// episode index (< 2^20). Streams stay below 1<<40, clear of the
-// evaluation streams of common.Evaluate.
-func Stream(kind, iter, episode int) uint64 {
-	return uint64(kind&0xff)<<32 | uint64(iter&0xfff)<<20 | uint64(episode&0xfffff)
-}
 
 // FitConfig configures a Learner's supervised regression;
 // DefaultFitConfig gives the defaults.
@@ -123,7 +36,7 @@ func DefaultFitConfig() FitConfig {
 
 // Validate returns a *config.Error naming the first invalid field.
 func (c FitConfig) Validate() error {
-	v := config.Checker{Pkg: "dagger"}
+	v := config.Checker{Pkg: "imitation"}
 	v.AtLeast("Epochs", c.Epochs, 1)
 	v.AtLeast("Patience", c.Patience, 1)
 	v.Check(c.ValFrac >= 0 && c.ValFrac < 1, "ValFrac", "must be in [0, 1), got %v", c.ValFrac)
@@ -159,7 +72,7 @@ func NewLearner(model nn.GraphModel, norm *nn.Normaliser, obsDim, actDim int, cf
 	}
 	reg, err := nn.NewRegressor(model, obsDim, actDim, nn.RegressorConfig{Batch: cfg.Batch, Adam: nn.Adam{LR: cfg.LR}})
 	if err != nil {
-		return nil, fmt.Errorf("dagger: learner: %w", err)
+		return nil, fmt.Errorf("imitation: learner: %w", err)
 	}
 	return &Learner{model: model, norm: norm, reg: reg, cfg: cfg, pcg: pcg, rng: rand.New(pcg), obsDim: obsDim, actDim: actDim}, nil
 }
@@ -173,10 +86,10 @@ func (l *Learner) Fit(d *Dataset, n int) (nn.FitResult, error) {
 		n = d.Len()
 	}
 	if n < 2 {
-		return nn.FitResult{}, fmt.Errorf("dagger: learner: %d labelled observations are too few to fit (collect more episodes)", n)
+		return nn.FitResult{}, fmt.Errorf("imitation: learner: %d labelled observations are too few to fit (collect more episodes)", n)
 	}
 	if d.ObsDim != l.obsDim || d.ActDim != l.actDim {
-		return nn.FitResult{}, fmt.Errorf("dagger: learner: dataset dims %d, %d; the policy needs %d, %d", d.ObsDim, d.ActDim, l.obsDim, l.actDim)
+		return nn.FitResult{}, fmt.Errorf("imitation: learner: dataset dims %d, %d; the policy needs %d, %d", d.ObsDim, d.ActDim, l.obsDim, l.actDim)
 	}
 	if l.norm != nil && !l.normFitted {
 		l.norm.Fit(d.Obs[:n*d.ObsDim], n, d.ObsDim)
@@ -184,7 +97,7 @@ func (l *Learner) Fit(d *Dataset, n int) (nn.FitResult, error) {
 	}
 	res, err := l.reg.Fit(d.Obs[:n*d.ObsDim], d.Label[:n*d.ActDim], n, l.cfg.Epochs, l.rng, l.cfg.ValFrac, l.cfg.Patience)
 	if err != nil {
-		return res, fmt.Errorf("dagger: learner: %w", err)
+		return res, fmt.Errorf("imitation: learner: %w", err)
 	}
 	return res, nil
 }
@@ -198,11 +111,11 @@ func (l *Learner) MeanSquaredResidual(dst []float64, d *Dataset, n int) error {
 		n = d.Len()
 	}
 	if n == 0 {
-		return errors.New("dagger: learner: residual of an empty dataset")
+		return errors.New("imitation: learner: residual of an empty dataset")
 	}
 	pred := make([]float64, n*d.ActDim)
 	if err := l.reg.Predict(pred, d.Obs[:n*d.ObsDim], n); err != nil {
-		return fmt.Errorf("dagger: learner: %w", err)
+		return fmt.Errorf("imitation: learner: %w", err)
 	}
 	clear(dst)
 	for i, p := range pred {
@@ -245,17 +158,17 @@ func (l *Learner) State() (LearnerState, error) {
 // bound graphs see it).
 func (l *Learner) Restore(s LearnerState) error {
 	if err := l.pcg.UnmarshalBinary(s.PCG); err != nil {
-		return fmt.Errorf("dagger: learner rng: %w", err)
+		return fmt.Errorf("imitation: learner rng: %w", err)
 	}
 	if err := l.reg.Optimizer().SetState(s.Adam); err != nil {
-		return fmt.Errorf("dagger: learner optimiser: %w", err)
+		return fmt.Errorf("imitation: learner optimiser: %w", err)
 	}
 	l.normFitted = s.NormFitted
 	if l.norm != nil && s.NormMean != nil {
 		mean, err1 := bytesF64(s.NormMean)
 		std, err2 := bytesF64(s.NormStd)
 		if err := errors.Join(err1, err2); err != nil || len(mean) != len(l.norm.Mean) || len(std) != len(l.norm.Std) {
-			return fmt.Errorf("dagger: learner normaliser does not match the policy's %d observations", len(l.norm.Mean))
+			return fmt.Errorf("imitation: learner normaliser does not match the policy's %d observations", len(l.norm.Mean))
 		}
 		copy(l.norm.Mean, mean)
 		copy(l.norm.Std, std)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/mbrl/mbrl/control"
-	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
@@ -36,23 +35,21 @@ func evalCommand() command {
 				row("episodes", "Episodes", "episodes from random starts (episode i's start depends only on --seed and i)"),
 				row("workers", "Workers", "parallel episodes (0: one per CPU); results do not depend on it"))
 			addExpertFlags(b, &o.ctl)
-			return func(context.Context, []string) error { return a.runEval(o) }
+			return func(context.Context, []string) error { return a.runEval(b, o) }
 		},
 	}
 }
 
-func (a *app) runEval(o *evalOptions) error {
+func (a *app) runEval(b *binder, o *evalOptions) error {
 	switch {
 	case (o.Checkpoint == "") == (o.Controller == ""):
 		return usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
 	case o.Episodes <= 0:
 		return usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
-	case o.Env == "":
-		return usagef("mbrl eval: --env is required (see 'mbrl envs')")
 	}
-	env, err := envs.Make(o.Env)
+	env, makeEnv, err := b.makeEnv(o.Env)
 	if err != nil {
-		return asUsage(err)
+		return err
 	}
 	label := o.Checkpoint + o.Controller
 	var mk func() (common.Policy, error)
@@ -67,7 +64,7 @@ func (a *app) runEval(o *evalOptions) error {
 	}
 	t0 := time.Now()
 	bar := cli.NewProgress(a.stderr, 1, "eval "+label, a.isTerminal && !o.Quiet)
-	res, err := common.Evaluate(func() (envs.Env, error) { return envs.Make(o.Env) }, mk,
+	res, err := common.Evaluate(makeEnv, mk,
 		common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed, Workers: o.Workers})
 	bar.Finish()
 	if err != nil {

@@ -47,12 +47,12 @@ func gradnormCommand() command {
 		flags: func(a *app, b *binder) func(context.Context, []string) error {
 			o := &gradnormOptions{commonOptions: &b.common}
 			o.addFlags(b.FS)
-			return func(ctx context.Context, _ []string) error { return a.runGradnorm(ctx, o) }
+			return func(ctx context.Context, _ []string) error { return a.runGradnorm(ctx, b, o) }
 		},
 	}
 }
 
-func (a *app) runGradnorm(ctx context.Context, o *gradnormOptions) error {
+func (a *app) runGradnorm(ctx context.Context, b *binder, o *gradnormOptions) error {
 	const cmd = "gradnorm"
 	start := time.Now()
 	hs, err := cli.Ints(o.Horizons)
@@ -65,7 +65,7 @@ func (a *app) runGradnorm(ctx context.Context, o *gradnormOptions) error {
 	if o.Starts < 1 {
 		return usagef("mbrl %s: --starts must be at least 1, got %d", cmd, o.Starts)
 	}
-	env, sys, dynName, err := bpttSystem(cmd, o.Env, o.TrueDynamics, o.Model)
+	env, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
 	if err != nil {
 		return err
 	}

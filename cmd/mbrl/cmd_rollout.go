@@ -9,7 +9,6 @@ import (
 
 	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/control"
-	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
@@ -42,18 +41,15 @@ func rolloutCommand() command {
 		flags: func(a *app, b *binder) func(context.Context, []string) error {
 			o := &rolloutOptions{commonOptions: &b.common}
 			o.addFlags(b.FS)
-			return func(ctx context.Context, _ []string) error { return a.runRollout(ctx, o) }
+			return func(ctx context.Context, _ []string) error { return a.runRollout(b, o) }
 		},
 	}
 }
 
-func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
-	if o.Env == "" {
-		return usagef("mbrl rollout: --env is required (see 'mbrl envs')")
-	}
-	env, err := envs.Make(o.Env)
+func (a *app) runRollout(b *binder, o *rolloutOptions) error {
+	env, _, err := b.makeEnv(o.Env)
 	if err != nil {
-		return asUsage(err)
+		return err
 	}
 	var init []float64
 	if o.Init != "" {

@@ -45,20 +45,17 @@ func bpttMethod() method {
 // bpttSystem resolves --env, --true-dynamics and --model of "train bptt"
 // and "gradnorm": the env, the system to differentiate through and its
 // name ("true" or the model checkpoint).
-func bpttSystem(cmd, envName string, trueDyn bool, model string) (envs.Env, bptt.System, string, error) {
-	if envName == "" {
-		return nil, nil, "", usagef("mbrl %s: --env is required (see 'mbrl envs')", cmd)
-	}
-	env, err := envs.Make(envName)
+func bpttSystem(b *binder, envName string, trueDyn bool, model string) (envs.Env, bptt.System, string, error) {
+	env, _, err := b.makeEnv(envName)
 	if err != nil {
-		return nil, nil, "", asUsage(err)
+		return nil, nil, "", err
 	}
 	if trueDyn == (model != "") {
-		return nil, nil, "", usagef("mbrl %s: give exactly one of --true-dynamics and --model CKPT", cmd)
+		return nil, nil, "", usagef("mbrl %s: give exactly one of --true-dynamics and --model CKPT", b.cmd)
 	}
 	sys, err := bptt.SystemFor(env, model)
 	if err != nil {
-		return nil, nil, "", (&binder{cmd: cmd}).modelError(model, err)
+		return nil, nil, "", b.modelError(model, err)
 	}
 	if model == "" {
 		model = "true"
@@ -75,7 +72,7 @@ func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *b
 	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
 		return err
 	}
-	env, sys, dynName, err := bpttSystem(b.cmd, o.Env, o.TrueDynamics, o.Model)
+	env, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
 	if err != nil {
 		return err
 	}

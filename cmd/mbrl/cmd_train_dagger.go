@@ -28,6 +28,7 @@ func (b *binder) bindImitation(pkg string, cfg any, o *imitationFlags, expertHel
 		row("expert", "Expert", expertHelp))
 	addExpertFlags(b, &o.Ctl)
 	b.bindTraining(&o.t, "")
+	b.Alias("run", "Iters", "iters")
 	b.Bind(pkg, cfg,
 		row("iters", "Iters", "iterations (each runs and labels --episodes-per-iter episodes, aggregates and retrains)"),
 		row("episodes-per-iter", "EpisodesPerIter", "episodes run and labelled by the expert per iteration"),

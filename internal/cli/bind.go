@@ -68,6 +68,10 @@ func (b *Binder) Bind(pkg string, cfg any, rows ...Row) {
 	}
 }
 
+// Alias makes Check name the flag name for errors of the field at path of
+// pkg's configuration too (a field set from another bound field).
+func (b *Binder) Alias(pkg, path, name string) { b.fields[pkg+"."+path] = name }
+
 // Check returns the first non-nil error of errs as a usage error of cmd;
 // a configuration error of a bound field names its flag ("mbrl train
 // gps: --conditions must be >= 1, got 0").

@@ -90,7 +90,7 @@ func (a *app) run(ctx context.Context, args []string) error {
 	case args[0] == "train" && (len(args) == 1 || strings.HasPrefix(args[1], "-")):
 		return usagef("mbrl train: give a method first (valid: %s)", strings.Join(methodNames(), ", "))
 	case args[0] == "train":
-		if _, ok := findMethod(args[1]); !ok {
+		if _, ok := findCommand("train " + args[1]); !ok {
 			return usagef("mbrl train: unknown method %q (valid: %s)", args[1], strings.Join(methodNames(), ", "))
 		}
 		args = append([]string{"train " + args[1]}, args[2:]...)
@@ -136,14 +136,10 @@ func (a *app) help(args []string) error {
 		return nil
 	}
 	name := strings.Join(args, " ")
-	c, ok := findCommand(name)
-	if !ok || c.name == "train" {
+	if c, ok := findCommand(name); !ok || c.name == "train" {
 		return usagef("mbrl help: unknown command %q (valid: %s; methods: %s)", name, strings.Join(commandNames(), ", "), strings.Join(methodNames(), ", "))
 	}
-	b := newBinder(c)
-	c.flags(a, b)
-	a.printHelp(c, b.FS)
-	return nil
+	return a.run(context.Background(), append(args, "-h"))
 }
 
 func (a *app) printOverview(w io.Writer) {

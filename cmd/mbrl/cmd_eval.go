@@ -12,7 +12,7 @@ import (
 
 // evalOptions are the flags of "mbrl eval".
 type evalOptions struct {
-	*commonOptions
+	*cli.Common
 	Env        string
 	Checkpoint string
 	Controller string
@@ -27,7 +27,7 @@ func evalCommand() command {
 		summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
 		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc) [--episodes N]",
 		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &evalOptions{commonOptions: &b.common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
+			o := &evalOptions{Common: &b.common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs')"),
 				row("checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"),

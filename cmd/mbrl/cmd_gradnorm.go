@@ -14,7 +14,7 @@ import (
 
 // gradnormOptions are the flags of "mbrl gradnorm".
 type gradnormOptions struct {
-	*commonOptions
+	*cli.Common
 	Env          string
 	TrueDynamics bool
 	Model        string
@@ -45,7 +45,7 @@ func gradnormCommand() command {
 		summary: "gradient norm of the H-step cost w.r.t. the policy against the horizon, beside the growth the closed-loop Jacobians predict",
 		usage:   "gradnorm --env E (--true-dynamics | --model CKPT) [--policy CKPT] --horizons 1,2,5,.. [--starts N] [--csv F] [--plot F.png]",
 		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &gradnormOptions{commonOptions: &b.common}
+			o := &gradnormOptions{Common: &b.common}
 			o.addFlags(b.FS)
 			return func(ctx context.Context, _ []string) error { return a.runGradnorm(ctx, b, o) }
 		},
@@ -95,10 +95,8 @@ func (a *app) runGradnorm(ctx context.Context, b *binder, o *gradnormOptions) er
 			return err
 		}
 	}
-	out := res.Fields()
-	for k, v := range map[string]any{"command": "gradnorm", "env": o.Env, "dynamics": dynName, "policy": o.Policy,
-		"seed": o.Seed, "csv": o.CSV, "plot": o.Plot, "wall_seconds": run.Seconds(start)} {
-		out[k] = v
-	}
+	out := run.Summary(res.Fields())
+	out.Add(map[string]any{"command": "gradnorm", "env": o.Env, "dynamics": dynName, "policy": o.Policy,
+		"seed": o.Seed, "csv": o.CSV, "plot": o.Plot, "wall_seconds": run.Seconds(start)})
 	return a.writeJSON(o.JSON, out)
 }

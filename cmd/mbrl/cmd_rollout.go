@@ -15,7 +15,7 @@ import (
 
 // rolloutOptions are the flags of "mbrl rollout".
 type rolloutOptions struct {
-	*commonOptions
+	*cli.Common
 	Env     string
 	Policy  string
 	Init    string
@@ -39,7 +39,7 @@ func rolloutCommand() command {
 		summary: "run one episode (random, zero, controller or checkpoint policy, or replayed actions) and write the trajectory as CSV",
 		usage:   "rollout --env E [--policy random|zero|mpc|CKPT] [--init x1,x2,..] [--actions FILE.csv] [--csv OUT]",
 		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &rolloutOptions{commonOptions: &b.common}
+			o := &rolloutOptions{Common: &b.common}
 			o.addFlags(b.FS)
 			return func(ctx context.Context, _ []string) error { return a.runRollout(b, o) }
 		},

@@ -29,15 +29,6 @@ func methods() []method {
 	}
 }
 
-func findMethod(name string) (method, bool) {
-	for _, m := range methods() {
-		if m.name == name {
-			return m, true
-		}
-	}
-	return method{}, false
-}
-
 func methodNames() []string {
 	var names []string
 	for _, m := range methods() {
@@ -69,15 +60,16 @@ type binder struct {
 	*cli.Binder
 	method string // the training method, for "train METHOD"
 	cmd    string // the command, e.g. "train gps"
-	common commonOptions
+	common cli.Common
 }
 
 func newBinder(c command) *binder {
 	b := &binder{Binder: cli.NewBinder(newFlagSet("mbrl " + c.name)), method: strings.TrimPrefix(c.name, "train "), cmd: c.name}
-	b.common.addFlags(b.FS, c.run && !c.noResume)
-	if c.run && c.noResume {
-		b.FS.StringVar(&b.common.Out, "out", "", "run folder (default runs/"+b.method+"-ENV-SEED-TIMESTAMP)")
+	out := "runs/METHOD-ENV-SEED-TIMESTAMP"
+	if c.noResume {
+		out = "runs/" + b.method + "-ENV-SEED-TIMESTAMP"
 	}
+	b.common.AddFlags(b.FS, c.run, !c.noResume, out)
 	return b
 }
 
@@ -119,3 +111,6 @@ func (b *binder) modelError(model string, err error) error {
 	}
 	return usagef("mbrl %s: %v", b.cmd, err)
 }
+
+// row binds the flag --name to the config field at path (cli.Row).
+func row(name, path, help string) cli.Row { return cli.Row{Name: name, Path: path, Help: help} }

@@ -61,9 +61,7 @@ func imitationSummary(o *imitationFlags, episodes int, more map[string]any) func
 	return func(r *run.Run, sum run.Summary) error {
 		sum["expert"], sum["plans"], sum["episodes_per_iter"] = o.Expert, o.Ctl.Plans, episodes
 		dagger.Summarize(r, sum)
-		for k, v := range more {
-			sum[k] = v
-		}
+		sum.Add(more)
 		return nil
 	}
 }

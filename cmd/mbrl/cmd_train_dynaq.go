@@ -42,10 +42,10 @@ func dynaqMethod() method {
 func (a *app) runTrainDynaQ(b *binder, cfg dynaq.Config, o *dynaqFlags) error {
 	start := time.Now()
 	ns, err := cli.Ints(o.PlanningSteps)
-	if err != nil {
-		return usagef("mbrl %s: --planning-steps: %v", b.cmd, err)
+	if err == nil {
+		err = dynaq.CheckPlanningSteps(ns)
 	}
-	if err := dynaq.CheckPlanningSteps(ns); err != nil {
+	if err != nil {
 		return usagef("mbrl %s: --planning-steps: %v", b.cmd, err)
 	}
 	if o.Runs < 1 {
@@ -69,21 +69,14 @@ func (a *app) runTrainDynaQ(b *binder, cfg dynaq.Config, o *dynaqFlags) error {
 	if err != nil {
 		return fmt.Errorf("mbrl %s: %w", b.cmd, err)
 	}
-	csvPath, pngPath := r.Path("steps_per_episode.csv"), r.Path("steps_per_episode.png")
-	if err := fig.WriteCSV(csvPath); err != nil {
+	csvPath, pngPath, err := fig.WriteFiles(r.Dir)
+	if err != nil {
 		return err
 	}
-	if ok, err := fig.Plot(pngPath); err != nil {
-		return err
-	} else if !ok {
-		pngPath = ""
-	}
-	sum := fig.Summary()
-	for k, v := range map[string]any{"command": "train", "method": "dynaq", "env": o.Env, "seed": b.common.Seed,
+	sum := run.Summary(fig.Summary())
+	sum.Add(map[string]any{"command": "train", "method": "dynaq", "env": o.Env, "seed": b.common.Seed,
 		"alpha": cfg.Alpha, "epsilon": cfg.Epsilon, "gamma": cfg.Gamma,
-		"csv": csvPath, "plot": pngPath, "run_dir": r.Dir, "wall_seconds": run.Seconds(start)} {
-		sum[k] = v
-	}
+		"csv": csvPath, "plot": pngPath, "run_dir": r.Dir, "wall_seconds": run.Seconds(start)})
 	if !b.common.JSON {
 		fmt.Fprintf(a.stdout, "dynaq on %s: %d runs x %d episodes in %.1fs\n", o.Env, o.Runs, cfg.Episodes, time.Since(start).Seconds())
 		fig.WriteText(a.stdout)

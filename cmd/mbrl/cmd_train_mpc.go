@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 
-	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/mpc"
 	"github.com/mbrl/mbrl/trainers/run"
 )
@@ -46,13 +45,7 @@ func mpcMethod() method {
 				}
 				defer tr.Close()
 				t.MakeEnv, t.Plot, t.PlotX = makeEnv, []string{"return", "eval_return"}, "env_steps"
-				t.EvalPolicy = func() (common.Policy, error) {
-					env, err := makeEnv()
-					if err != nil {
-						return nil, err
-					}
-					return mpc.NewPlannerPolicy(tr.Model(), env, cfg.Planner)
-				}
+				t.EvalPolicy = tr.EvalPolicy(makeEnv)
 				t.Summarize = func(r *run.Run, sum run.Summary) error {
 					sum["random_steps"], sum["episodes_per_iter"], sum["ensemble"] = cfg.RandomSteps, cfg.EpisodesPerIter, cfg.Fit.Ensemble
 					return tr.Summarize(r, sum)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -74,6 +75,21 @@ func CheckPlanningSteps(ns []int) error {
 		seen[n] = true
 	}
 	return nil
+}
+
+// WriteFiles writes steps_per_episode.csv (WriteCSV) and, for more than
+// one episode, steps_per_episode.png (Plot) into dir and returns their
+// paths ("" for a plot not drawn).
+func (f *Figure) WriteFiles(dir string) (csvPath, pngPath string, err error) {
+	csvPath, pngPath = filepath.Join(dir, "steps_per_episode.csv"), filepath.Join(dir, "steps_per_episode.png")
+	if err := f.WriteCSV(csvPath); err != nil {
+		return "", "", err
+	}
+	ok, err := f.Plot(pngPath)
+	if !ok {
+		pngPath = ""
+	}
+	return csvPath, pngPath, err
 }
 
 // WriteCSV writes the curves to path: the episode, then the mean steps

@@ -1,9 +1,23 @@
 package mpc
 
 import (
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/model"
 	"github.com/mbrl/mbrl/trainers/run"
 )
+
+// EvalPolicy returns a constructor of policies that plan with t's
+// current model in envs made by makeEnv, one per evaluation worker.
+func (t *Trainer) EvalPolicy(makeEnv func() (envs.Env, error)) func() (common.Policy, error) {
+	return func() (common.Policy, error) {
+		env, err := makeEnv()
+		if err != nil {
+			return nil, err
+		}
+		return NewPlannerPolicy(t.Model(), env, t.cfg.Planner)
+	}
+}
 
 // Summarize adds to the summary of a run of t the effective planner
 // (planner, horizon, plan_iters), the data (env_steps), the learning curve

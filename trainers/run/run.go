@@ -37,6 +37,13 @@ type Summarizer interface {
 // and WriteSummary stores as summary.json.
 type Summary map[string]any
 
+// Add sets the fields of m in s.
+func (s Summary) Add(m map[string]any) {
+	for k, v := range m {
+		s[k] = v
+	}
+}
+
 // InputError is an error caused by a run's input, not by the computation:
 // an environment that cannot be made, a checkpoint that cannot be resumed
 // from. A CLI reports it as a usage error.

@@ -26,8 +26,7 @@ func asUsage(err error) error { return cli.AsUsage(err) }
 
 // app carries the process streams to every command so commands are testable.
 type app struct {
-	stdout io.Writer
-	stderr io.Writer
+	stdout, stderr io.Writer
 	// isTerminal reports whether stdout is a terminal (progress bars are
 	// shown only then).
 	isTerminal bool

@@ -85,15 +85,8 @@ func (a *app) runGradnorm(ctx context.Context, b *binder, o *gradnormOptions) er
 	if !o.JSON {
 		res.WriteTable(a.stdout, dynName, o.Env)
 	}
-	if o.CSV != "" {
-		if err := bptt.WriteStudyCSV(o.CSV, res); err != nil {
-			return err
-		}
-	}
-	if o.Plot != "" {
-		if err := bptt.PlotStudy(o.Plot, o.Env, res); err != nil {
-			return err
-		}
+	if err := bptt.WriteStudyFiles(o.CSV, o.Plot, o.Env, res); err != nil {
+		return err
 	}
 	out := run.Summary(res.Fields())
 	out.Add(map[string]any{"command": "gradnorm", "env": o.Env, "dynamics": dynName, "policy": o.Policy,

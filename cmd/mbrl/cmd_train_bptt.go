@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
 
@@ -57,10 +58,7 @@ func bpttSystem(b *binder, envName string, trueDyn bool, model string) (envs.Env
 	if err != nil {
 		return nil, nil, "", b.modelError(model, err)
 	}
-	if model == "" {
-		model = "true"
-	}
-	return env, sys, model, nil
+	return env, sys, cmp.Or(model, "true"), nil
 }
 
 func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *bpttFlags, t *run.Training) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
 
@@ -88,12 +89,8 @@ func (a *app) runTrainGPS(ctx context.Context, b *binder, cfg gps.Config, o *gps
 	t.EvalPolicy = func() (common.Policy, error) { return gps.ClonePolicy(pol) }
 	t.Plot = []string{"traj_cost", "policy_cost", "eval_return"}
 	t.Recorders = []run.Recorder{gps.NewRecorder(tr)}
-	dynName := "true"
-	if o.Model != "" {
-		dynName = o.Model
-	}
 	t.Summarize = func(_ *run.Run, sum run.Summary) error {
-		sum["dynamics"], sum["rho_schedule"], sum["hidden"] = dynName, o.RhoSchedule, b.FS.Lookup("hidden").Value.String()
+		sum["dynamics"], sum["rho_schedule"], sum["hidden"] = cmp.Or(o.Model, "true"), o.RhoSchedule, b.FS.Lookup("hidden").Value.String()
 		return nil
 	}
 	return a.train(ctx, b, o.Env, tr, *t)

@@ -13,6 +13,21 @@ import (
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
+// WriteStudyFiles writes the CSV files of r to csvPath (WriteStudyCSV)
+// and its plots to pngPath (PlotStudy) for the named env; an empty path
+// writes nothing.
+func WriteStudyFiles(csvPath, pngPath, env string, r *StudyResult) error {
+	if csvPath != "" {
+		if err := WriteStudyCSV(csvPath, r); err != nil {
+			return err
+		}
+	}
+	if pngPath == "" {
+		return nil
+	}
+	return PlotStudy(pngPath, env, r)
+}
+
 // WriteStudyCSV writes one row per horizon of r to path, and the per-step
 // state-gradient norms of the longest horizon to path with the suffix
 // _steps before its extension (a.csv -> a_steps.csv).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -87,7 +88,11 @@ func (a *app) run(ctx context.Context, args []string) error {
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
 		return a.help(args[1:])
 	case args[0] == "train" && (len(args) == 1 || strings.HasPrefix(args[1], "-")):
-		return usagef("mbrl train: give a method first (valid: %s)", strings.Join(methodNames(), ", "))
+		m, err := cli.ConfigMethod(args[1:]) // "train --config RUN/config.yaml" reruns RUN
+		if err != nil || m == "" {
+			return cmp.Or(err, usagef("mbrl train: give a method first (valid: %s)", strings.Join(methodNames(), ", ")))
+		}
+		return a.run(ctx, append([]string{"train", m}, args[1:]...))
 	case args[0] == "train":
 		if _, ok := findCommand("train " + args[1]); !ok {
 			return usagef("mbrl train: unknown method %q (valid: %s)", args[1], strings.Join(methodNames(), ", "))

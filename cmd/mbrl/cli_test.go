@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,6 +210,39 @@ func TestSummaryJSONIsThePrintedSummary(t *testing.T) {
 		}
 		if got := strings.TrimSpace(string(raw)); got != lines[len(lines)-1] {
 			t.Fatalf("%v: summary.json\n%s\ndiffers from the printed summary\n%s", args, got, lines[len(lines)-1])
+		}
+	}
+}
+
+// TestTrainConfigRerunsTheRun checks that config.yaml records the method
+// and typed values, and that "mbrl train --config RUN/config.yaml" reruns
+// the run by itself to the same result.
+func TestTrainConfigRerunsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	out, stderr, code := runCLI(t, "train", "bptt", "--true-dynamics", "--horizon", "3", "--batch", "2", "--hidden", "4,4",
+		"--iters", "2", "--final-episodes", "1", "--out", first, "--json", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := lastJSON(t, out)
+	cfg, err := os.ReadFile(filepath.Join(first, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{`method: "bptt"`, "horizon: 3", "hidden: [4, 4]", "true-dynamics: true", `env: "pendulum"`} {
+		if !strings.Contains(string(cfg), line+"\n") {
+			t.Errorf("config.yaml lacks %q:\n%s", line, cfg)
+		}
+	}
+	out, stderr, code = runCLI(t, "train", "--config", filepath.Join(first, "config.yaml"), "--out", second, "--json")
+	if code != 0 {
+		t.Fatalf("rerun: exit %d: %s", code, stderr)
+	}
+	got := lastJSON(t, out)
+	for _, k := range []string{"method", "horizon", "grad_norm", "eval", "iterations"} {
+		if g, w := fmt.Sprint(got[k]), fmt.Sprint(want[k]); g != w {
+			t.Errorf("rerun %s = %s, want %s", k, g, w)
 		}
 	}
 }

@@ -32,7 +32,5 @@ func (a *app) inspect(path string, asJSON bool) error {
 		return c.Describe(a.stdout, path)
 	}
 	rows, total := c.TensorInfos()
-	return a.writeJSON(true, map[string]any{
-		"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total,
-	})
+	return a.writeJSON(true, map[string]any{"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total})
 }

@@ -47,11 +47,8 @@ func (m method) command() command {
 }
 
 func trainCommand() command {
-	return command{
-		name:    "train",
-		summary: "train with a method: " + strings.Join(methodNames(), ", ") + " ('mbrl help METHOD' lists its flags)",
-		usage:   "train METHOD --env E [flags]",
-	}
+	return command{name: "train", usage: "train METHOD --env E [flags]",
+		summary: "train with a method: " + strings.Join(methodNames(), ", ") + " ('mbrl help METHOD' lists its flags)"}
 }
 
 // binder binds a command's flags to the fields of its library

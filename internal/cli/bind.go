@@ -112,6 +112,9 @@ func (s *Sizes) String() string {
 	return strings.Join(parts, ",")
 }
 
+// Get returns the sizes.
+func (s *Sizes) Get() any { return []int(*s) }
+
 // Set parses a comma-separated list of positive sizes.
 func (s *Sizes) Set(v string) error {
 	if v = strings.TrimSpace(v); v == "none" {
@@ -142,9 +145,13 @@ func (s stringValue) String() string {
 
 func (s stringValue) Set(v string) error { s.v.SetString(v); return nil }
 
-// Settings returns the value of every flag of fs but those in skip.
-func Settings(fs *flag.FlagSet, skip ...string) map[string]string {
-	m := map[string]string{}
+func (s stringValue) Get() any { return s.String() }
+
+// Settings returns the value of every flag of fs but those in skip, typed
+// (flag.Getter's Get: int, float64, bool, []int, ...) where the flag can
+// tell, else as its string.
+func Settings(fs *flag.FlagSet, skip ...string) map[string]any {
+	m := map[string]any{}
 	fs.VisitAll(func(f *flag.Flag) {
 		for _, s := range skip {
 			if f.Name == s {
@@ -152,6 +159,9 @@ func Settings(fs *flag.FlagSet, skip ...string) map[string]string {
 			}
 		}
 		m[f.Name] = f.Value.String()
+		if g, ok := f.Value.(flag.Getter); ok {
+			m[f.Name] = g.Get()
+		}
 	})
 	return m
 }
@@ -162,6 +172,10 @@ func PrintDefaults(w io.Writer, fs *flag.FlagSet) {
 		def := f.DefValue
 		if def == "" {
 			def = `""`
+		}
+		if strings.Contains(f.Usage, "(default ") { // the usage explains the default
+			fmt.Fprintf(w, "  --%-20s %s\n", f.Name, f.Usage)
+			return
 		}
 		fmt.Fprintf(w, "  --%-20s %s (default %s)\n", f.Name, f.Usage, def)
 	})

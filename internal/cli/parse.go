@@ -50,7 +50,8 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 // ApplyConfigFile reads the YAML or JSON file at path, whose keys are flag
 // names of fs, and sets every flag it names that was not given on the
 // command line (command-line flags win). Lists become comma-separated
-// values. Errors are usage errors.
+// values. The key "method" names the training method (ConfigMethod) and
+// is no flag. Errors are usage errors.
 func ApplyConfigFile(fs *flag.FlagSet, path string) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -70,7 +71,7 @@ func ApplyConfigFile(fs *flag.FlagSet, path string) error {
 	for _, k := range keys {
 		name := strings.TrimLeft(k, "-")
 		switch {
-		case name == "config" || given[name]:
+		case name == "config" || name == "method" || given[name]:
 			continue
 		case fs.Lookup(name) == nil:
 			return Usagef("--config %s: unknown key %q (keys are flag names)", path, k)
@@ -84,6 +85,33 @@ func ApplyConfigFile(fs *flag.FlagSet, path string) error {
 		}
 	}
 	return nil
+}
+
+// ConfigMethod returns the value of the key "method" of the config file
+// named by a --config flag in args ("" if there is none), so that
+// "mbrl train --config RUN/config.yaml" reruns a run by itself.
+func ConfigMethod(args []string) (string, error) {
+	path := ""
+	for i, a := range args {
+		switch {
+		case (a == "--config" || a == "-config") && i+1 < len(args):
+			path = args[i+1]
+		case strings.HasPrefix(a, "--config=") || strings.HasPrefix(a, "-config="):
+			_, path, _ = strings.Cut(a, "=")
+		}
+	}
+	if path == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", Usagef("--config: %v", err)
+	}
+	var m struct{ Method string }
+	if err := yaml.Unmarshal(raw, &m); err != nil {
+		return "", Usagef("--config %s: not valid YAML or JSON: %v", path, OneLine(err))
+	}
+	return m.Method, nil
 }
 
 func configValue(v any) (string, error) {

@@ -124,9 +124,10 @@ func AppendFile(path string, data []byte, truncate bool) error {
 	return nil
 }
 
-// writeSettings writes the settings, sorted by name, as YAML to path, so
-// that a CLI's --config reads them back.
-func writeSettings(path string, settings map[string]string) error {
+// writeSettings writes the method and the settings, sorted by name, as
+// YAML to path, so that a CLI's --config reads them back (and knows the
+// method). Values keep their types; strings are quoted.
+func writeSettings(path, method string, settings map[string]any) error {
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
 		keys = append(keys, k)
@@ -134,10 +135,27 @@ func writeSettings(path string, settings map[string]string) error {
 	sort.Strings(keys)
 	var node yaml.Node
 	node.Kind = yaml.MappingNode
+	add := func(k string, v any) error {
+		var val yaml.Node
+		if err := val.Encode(v); err != nil {
+			return fmt.Errorf("run: encode config %s: %w", k, err)
+		}
+		if _, ok := v.(string); ok {
+			val.Style = yaml.DoubleQuotedStyle
+		}
+		if val.Kind == yaml.SequenceNode {
+			val.Style = yaml.FlowStyle
+		}
+		node.Content = append(node.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, &val)
+		return nil
+	}
+	if err := add("method", method); err != nil {
+		return err
+	}
 	for _, k := range keys {
-		node.Content = append(node.Content,
-			&yaml.Node{Kind: yaml.ScalarNode, Value: k},
-			&yaml.Node{Kind: yaml.ScalarNode, Value: settings[k], Style: yaml.DoubleQuotedStyle})
+		if err := add(k, settings[k]); err != nil {
+			return err
+		}
 	}
 	b, err := yaml.Marshal(&node)
 	if err != nil {

@@ -61,9 +61,10 @@ type Config struct {
 	Dir string
 	// Resume is the checkpoint to resume from ("" for a fresh run).
 	Resume string
-	// Settings is the effective configuration (option name -> value),
-	// written to config.yaml and to every checkpoint's metadata.
-	Settings map[string]string
+	// Settings is the effective configuration (option name -> value of
+	// its type), written to config.yaml with the key "method" and to every
+	// checkpoint's metadata.
+	Settings map[string]any
 	// Now is the clock of the default folder name (default time.Now).
 	Now func() time.Time
 }
@@ -100,7 +101,7 @@ func Open(cfg Config) (*Run, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run: create run folder: %w", err)
 	}
-	if err := writeSettings(filepath.Join(cfg.Dir, "config.yaml"), cfg.Settings); err != nil {
+	if err := writeSettings(filepath.Join(cfg.Dir, "config.yaml"), cfg.Method, cfg.Settings); err != nil {
 		return nil, err
 	}
 	return &Run{Config: cfg}, nil

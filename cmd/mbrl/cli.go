@@ -17,8 +17,6 @@ import (
 // anything else.
 const exitUsage = cli.ExitUsage
 
-func exitCode(err error) int { return cli.ExitCode(err) }
-
 // usagef returns a usage error (exit status 2) with a formatted message.
 func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 

@@ -24,7 +24,7 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	if err != nil {
 		errb.WriteString("error: " + cli.OneLine(err) + "\n")
 	}
-	return out.String(), errb.String(), exitCode(err)
+	return out.String(), errb.String(), cli.ExitCode(err)
 }
 
 func lastJSON(t *testing.T, stdout string) map[string]any {
@@ -244,5 +244,21 @@ func TestTrainConfigRerunsTheRun(t *testing.T) {
 		if g, w := fmt.Sprint(got[k]), fmt.Sprint(want[k]); g != w {
 			t.Errorf("rerun %s = %s, want %s", k, g, w)
 		}
+	}
+}
+
+// TestTrainRefusesAnExistingRunFolder: a second run into a folder that
+// holds a run is refused (exit 2) unless --force (or --resume).
+func TestTrainRefusesAnExistingRunFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "dynaq", "--runs", "1", "--episodes", "2", "--out", dir, "--quiet"}
+	if _, stderr, code := runCLI(t, args...); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, args...); code != exitUsage || !strings.Contains(stderr, "--force") {
+		t.Fatalf("second run: exit %d: %s (want 2, mentioning --force)", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, append(args, "--force")...); code != 0 {
+		t.Fatalf("--force: exit %d: %s", code, stderr)
 	}
 }

@@ -65,6 +65,7 @@ func (a *app) runTrainDynaQ(b *binder, cfg dynaq.Config, o *dynaqFlags) error {
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	fig, err := dynaq.RunFigure(makeEnv, ns, o.Runs, cfg, b.common.Seed, o.Workers)
 	if err != nil {
 		return fmt.Errorf("mbrl %s: %w", b.cmd, err)

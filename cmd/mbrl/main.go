@@ -14,8 +14,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/mbrl/mbrl/internal/cli"
@@ -23,7 +21,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, received := cli.SignalContext(context.Background())
 	a := &app{
 		stdout:     os.Stdout,
 		stderr:     os.Stderr,
@@ -35,5 +33,5 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", cli.OneLine(err))
 	}
-	os.Exit(exitCode(err))
+	os.Exit(cli.ExitStatus(err, received())) // 130 after SIGINT, 143 after SIGTERM
 }

@@ -14,7 +14,7 @@ import (
 // flags as its configuration.
 func (a *app) openRun(b *binder, env string) (*run.Run, error) {
 	return run.Open(run.Config{Method: b.method, Env: env, Seed: b.common.Seed, Dir: b.common.Out, Resume: b.common.Resume,
-		Settings: cli.Settings(b.FS, "out", "resume", "config"), Now: a.now})
+		Force: b.common.Force, Settings: cli.Settings(b.FS, "out", "resume", "config", "force"), Now: a.now})
 }
 
 // train opens the run of the method on env, runs tr in it with a progress
@@ -24,6 +24,7 @@ func (a *app) train(ctx context.Context, b *binder, env string, tr common.Traine
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	o := &b.common
 	prog := &cli.RunProgress{W: a.stderr, Show: a.isTerminal && !o.Quiet}
 	t.Recorders = append(t.Recorders, prog)

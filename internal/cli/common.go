@@ -9,8 +9,9 @@ type Common struct {
 	Quiet  bool
 	JSON   bool
 	// Out and Resume name a run folder and the checkpoint to resume
-	// from (training commands only).
+	// from; Force reuses a folder that holds a run (training commands).
 	Out, Resume string
+	Force       bool
 }
 
 // AddFlags registers --seed, --config, --quiet and --json on fs and, for
@@ -23,6 +24,7 @@ func (o *Common) AddFlags(fs *flag.FlagSet, run, resume bool, outDefault string)
 	fs.BoolVar(&o.JSON, "json", false, "print a one-line JSON summary as the last line of stdout")
 	if run {
 		fs.StringVar(&o.Out, "out", "", "run folder (default "+outDefault+")")
+		fs.BoolVar(&o.Force, "force", false, "overwrite the run in --out (without it, a folder that holds a run is refused unless --resume)")
 	}
 	if run && resume {
 		fs.StringVar(&o.Resume, "resume", "", "checkpoint to resume training from (e.g. RUN/latest.safetensors)")

@@ -65,14 +65,17 @@ type Config struct {
 	// its type), written to config.yaml with the key "method" and to every
 	// checkpoint's metadata.
 	Settings map[string]any
+	// Force lets a fresh run reuse a folder that holds a run; without it
+	// (and without Resume) Open refuses such a folder.
+	Force bool
 	// Now is the clock of the default folder name (default time.Now).
 	Now func() time.Time
 }
 
 // DefaultDir is the run folder of a run without an explicit one:
-// runs/METHOD-ENV-SEED-YYYYMMDD-HHMMSS.
+// runs/METHOD-ENV-SEED-YYYYMMDD-HHMMSS.micros-PID, unique on a machine.
 func DefaultDir(method, env string, seed uint64, now time.Time) string {
-	return filepath.Join("runs", fmt.Sprintf("%s-%s-%d-%s", method, env, seed, now.Format("20060102-150405")))
+	return filepath.Join("runs", fmt.Sprintf("%s-%s-%d-%s-%d", method, env, seed, now.Format("20060102-150405.000000"), os.Getpid()))
 }
 
 // Run is an open run folder.
@@ -84,9 +87,17 @@ type Run struct {
 	Start, Iters int
 	// History holds every iteration's metrics row recorded by this process.
 	History History
+
+	unlock func() error
 }
 
-// Open creates the run folder and writes config.yaml.
+// ErrRunExists is wrapped by Open's error for a folder that already holds
+// a run (a config.yaml) when neither Resume nor Force is given.
+var ErrRunExists = errors.New("run folder holds a run")
+
+// Open creates the run folder, locks it (a second writer fails at once
+// with ErrLocked until Close) and writes config.yaml. A folder that holds
+// a run is refused (ErrRunExists) unless the run resumes or Force is set.
 func Open(cfg Config) (*Run, error) {
 	if cfg.Dir == "" && cfg.Resume != "" {
 		cfg.Dir = filepath.Dir(cfg.Resume)
@@ -101,10 +112,31 @@ func Open(cfg Config) (*Run, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run: create run folder: %w", err)
 	}
-	if err := writeSettings(filepath.Join(cfg.Dir, "config.yaml"), cfg.Method, cfg.Settings); err != nil {
+	unlock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	r := &Run{Config: cfg, unlock: unlock}
+	if _, err := os.Stat(r.Path("config.yaml")); err == nil && cfg.Resume == "" && !cfg.Force {
+		r.Close()
+		return nil, &InputError{fmt.Errorf("run: %w: %s (resume it with --resume %s, or overwrite it with --force)",
+			ErrRunExists, cfg.Dir, r.Path("latest.safetensors"))}
+	}
+	if err := writeSettings(r.Path("config.yaml"), cfg.Method, cfg.Settings); err != nil {
+		r.Close()
 		return nil, err
 	}
-	return &Run{Config: cfg}, nil
+	return r, nil
+}
+
+// Close releases the run folder's lock.
+func (r *Run) Close() error {
+	if r.unlock == nil {
+		return nil
+	}
+	err := r.unlock()
+	r.unlock = nil
+	return err
 }
 
 // Path returns the path of the file name in the run folder.

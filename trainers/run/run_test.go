@@ -1,9 +1,14 @@
 package run
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mbrl/mbrl/trainers/common"
 )
@@ -53,3 +58,66 @@ func TestHistory(t *testing.T) {
 }
 
 func first[T any](v float64, _ T) float64 { return v }
+
+func TestOpenRefusesAnExistingRun(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Method: "m", Env: "e", Dir: dir, Settings: map[string]any{"a": 1}}
+	r, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cases := []struct {
+		name    string
+		change  func(*Config)
+		refused bool
+	}{
+		{"fresh run into the folder", func(*Config) {}, true},
+		{"--force", func(c *Config) { c.Force = true }, false},
+		{"--resume", func(c *Config) { c.Resume = filepath.Join(dir, "latest.safetensors") }, false},
+	}
+	for _, c := range cases {
+		cc := cfg
+		c.change(&cc)
+		r, err := Open(cc)
+		if got := errors.Is(err, ErrRunExists); got != c.refused {
+			t.Errorf("%s: error %v, refused %v, want %v", c.name, err, got, c.refused)
+		}
+		var in *InputError
+		if c.refused && !errors.As(err, &in) {
+			t.Errorf("%s: %v is not an input error", c.name, err)
+		}
+		if r != nil {
+			r.Close()
+		}
+	}
+}
+
+func TestOpenLocksTheFolder(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no flock")
+	}
+	cfg := Config{Method: "m", Env: "e", Dir: t.TempDir(), Force: true}
+	first, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(cfg); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second writer: %v, want ErrLocked", err)
+	}
+	first.Close()
+	second, err := Open(cfg)
+	if err != nil {
+		t.Fatalf("after Close: %v", err)
+	}
+	second.Close()
+}
+
+func TestDefaultDirIsUnique(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 15, 0, 0, time.UTC)
+	a, b := DefaultDir("gps", "pendulum", 1, now), DefaultDir("gps", "pendulum", 1, now.Add(time.Microsecond))
+	if a == b || !strings.HasPrefix(a, filepath.Join("runs", "gps-pendulum-1-20261125-101500.000000-")) ||
+		!strings.HasSuffix(a, "-"+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("default folders %s and %s", a, b)
+	}
+}

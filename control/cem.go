@@ -76,7 +76,7 @@ type CEMSettings struct {
 // smoothing Alpha. The first action of the cheapest sequence seen is
 // applied. The budget per step is fixed: N*Iters rollouts of H steps.
 //
-// With a LearnedModel stacking the members of an ensemble and an
+// With a learned.Model stacking the members of an ensemble and an
 // EnsembleCost, each sample is rolled out by every member and scored by
 // the members' mean cost (PETS trajectory sampling).
 type CEM struct {
@@ -182,7 +182,7 @@ func (c *CEM) Reset(rng *rand.Rand) {
 
 // Clone returns an independent planner with the same settings, model and
 // cost (which must then be safe for concurrent use, or be replaced: see
-// LearnedModel.Clone) and a copy of the current mean; its stream is seeded
+// learned.Model.Clone) and a copy of the current mean; its stream is seeded
 // from c's.
 func (c *CEM) Clone() *CEM {
 	s := c.s

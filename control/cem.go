@@ -39,7 +39,8 @@ var (
 )
 
 // CEMSettings configures CEM. The zero value of every field means its
-// default.
+// default (DefaultCEMSettings lists them); Validate rejects values out of
+// range.
 type CEMSettings struct {
 	// Horizon is the planning horizon H (default 20).
 	Horizon int
@@ -105,27 +106,10 @@ func NewCEM(model Model, cost Cost, settings *CEMSettings) (*CEM, error) {
 	if settings != nil {
 		s = *settings
 	}
-	if s.Horizon <= 0 {
-		s.Horizon = 20
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
-	if s.Samples <= 0 {
-		s.Samples = 100
-	}
-	if s.Elites <= 0 {
-		s.Elites = max(s.Samples/10, 2)
-	}
-	if s.Iters <= 0 {
-		s.Iters = 4
-	}
-	if s.Alpha == 0 {
-		s.Alpha = 0.1
-	}
-	if s.InitStd <= 0 {
-		s.InitStd = 0.5
-	}
-	if s.Rng == nil {
-		s.Rng = rand.New(rand.NewPCG(1, 0))
-	}
+	s.fill()
 	m := model.ActionDim()
 	switch {
 	case s.Elites > s.Samples:

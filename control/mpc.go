@@ -67,21 +67,10 @@ func NewMPC(model Model, cost Cost, settings *MPCSettings) (*MPC, error) {
 	if settings != nil {
 		s = *settings
 	}
-	if s.Plans <= 0 {
-		s.Plans = 1
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
-	if s.Horizon <= 0 {
-		s.Horizon = 20
-		if s.Plans > 1 {
-			s.Horizon = 50
-		}
-	}
-	if s.Iters <= 0 {
-		s.Iters = 2
-		if s.Plans > 1 {
-			s.Iters = 3
-		}
-	}
+	s.fill()
 	if s.Plans > 1 && len(s.Fresh) == 0 {
 		s.Fresh = []Generator{ZeroPlan{}, RandomPlan{Hold: 5}, BangBang{}, BangBang{}}
 		s.Fresh = s.Fresh[:min(len(s.Fresh), s.Plans-1)]

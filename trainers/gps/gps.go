@@ -388,7 +388,7 @@ type Config struct {
 	FeedbackSamples int
 	FeedbackNoise   float64
 	// ILQRIters bounds the iLQR iterations per condition and iteration
-	// (default 100, iLQR's own default).
+	// (default: iLQR's own, control.DefaultILQRSettings().MaxIter = 100).
 	ILQRIters int
 	// Init are the candidate initial plans of the first iteration: each is
 	// optimised by iLQR on c alone (no policy exists yet to constrain to)
@@ -418,7 +418,7 @@ func DefaultConfig() Config {
 	return Config{
 		Conditions: 64, Rho: 1, RhoGrowth: 2, RhoStall: 0.75, RhoBalance: 1, RhoMax: 1000, RhoTol: 1e-3,
 		PolicyEpochs: 20, Batch: 256, Adam: nn.Adam{LR: 1e-3}, LRFloor: 0.01, FeedbackNoise: 0.01,
-		ILQRIters: 100, Init: []control.Generator{control.ZeroPlan{}},
+		ILQRIters: control.DefaultILQRSettings().MaxIter, Init: []control.Generator{control.ZeroPlan{}},
 	}
 }
 

@@ -166,11 +166,12 @@ func (c *CEM) Reset(rng *rand.Rand) {
 
 // Clone returns an independent planner with the same settings, model and
 // cost (which must then be safe for concurrent use, or be replaced: see
-// learned.Model.Clone) and a copy of the current mean; its stream is seeded
-// from c's.
+// learned.Model.Clone) and a copy of the current mean; its stream is the
+// default PCG(1, 0) until Reset gives it one. Clone only reads c, so
+// goroutines may clone one prototype at the same time.
 func (c *CEM) Clone() *CEM {
 	s := c.s
-	s.Rng = rand.New(rand.NewPCG(c.s.Rng.Uint64(), c.s.Rng.Uint64()))
+	s.Rng = nil
 	d, err := NewCEM(c.model, c.cost, &s)
 	if err != nil {
 		panic(err) // the settings were valid for c

@@ -127,10 +127,12 @@ func (c *MPC) Reset(rng *rand.Rand) {
 }
 
 // Clone returns an independent MPC with the same settings and a copy of the
-// current plans; its random stream is seeded from c's.
+// current plans; its random stream is the default PCG(1, 0) until Reset
+// gives it one. Clone only reads c, so goroutines may clone one prototype
+// at the same time (as the worker pools' expert factories do).
 func (c *MPC) Clone() *MPC {
 	s := c.s
-	s.Rng = rand.New(rand.NewPCG(c.s.Rng.Uint64(), c.s.Rng.Uint64()))
+	s.Rng = nil
 	d, err := NewMPC(c.model, c.cost, &s)
 	if err != nil {
 		panic(err) // the settings were valid for c

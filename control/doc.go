@@ -8,7 +8,10 @@
 //
 // Dynamics come through the small Model interface (f and its Jacobians) and
 // costs through Cost (c and its derivatives); envs.Dynamics satisfies both,
-// and a learned model can be adapted to Model. iLQR takes an optional
+// and a learned neural model is adapted to Model by package
+// control/learned (this package does not import nn; its costs on
+// observations, PendulumObsCost, ObsCost and EnsembleCost, serve the
+// learned model). iLQR takes an optional
 // ExtraCost, a time-indexed term with derivatives, which guided policy
 // search and PLATO use to pull the trajectory towards a learner.
 //

@@ -50,7 +50,8 @@ type ExtraCost interface {
 }
 
 // ILQRSettings configures iLQR. The zero value of every field means its
-// default.
+// default (DefaultILQRSettings lists them); Validate rejects values out of
+// range.
 type ILQRSettings struct {
 	// MaxIter bounds the iterations of Solve (default 100).
 	MaxIter int
@@ -187,32 +188,11 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 	if settings != nil {
 		s = *settings
 	}
-	if s.MaxIter <= 0 {
-		s.MaxIter = 100
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
-	if s.RelTol <= 0 {
-		s.RelTol = 1e-7
-	}
-	if s.GradTol <= 0 {
-		s.GradTol = 1e-4
-	}
-	if s.MuMin <= 0 {
-		s.MuMin = 1e-6
-	}
-	if s.MuMax <= 0 {
-		s.MuMax = 1e10
-	}
-	if s.Delta0 <= 1 {
-		s.Delta0 = 2
-	}
-	if len(s.Alphas) == 0 {
-		s.Alphas = make([]float64, 11)
-		for i := range s.Alphas {
-			s.Alphas[i] = math.Pow(10, -3*float64(i)/10)
-		}
-	} else {
-		s.Alphas = append([]float64(nil), s.Alphas...)
-	}
+	s.fill()
+	s.Alphas = append([]float64(nil), s.Alphas...)
 	if (s.Low == nil) != (s.High == nil) {
 		return nil, errors.New("control: iLQR needs both Low and High bounds or neither")
 	}

@@ -5,9 +5,10 @@
 // Rasmussen 2011, "PILCO: A Model-Based and Data-Efficient Approach to
 // Policy Search"), with deterministic rollouts from a batch of start states
 // and either the env's known dynamics (TrueSystem) or a learned neural
-// dynamics model (ModelSystem) in place of PILCO's Gaussian process; see
-// also CS 285 (Berkeley, Levine), lecture "Model-based policy learning",
-// on why this is hard: the gradient is a product of H closed-loop
+// dynamics model (ModelSystem, through the graph form of the shared
+// learned.Model of package control/learned) in place of PILCO's Gaussian
+// process; see also CS 285 (Berkeley, Levine), lecture "Model-based policy
+// learning", on why this is hard: the gradient is a product of H closed-loop
 // Jacobians and explodes or vanishes as H grows.
 //
 // Engine computes the gradient with one step graph reused for every time

@@ -16,6 +16,93 @@ import (
 	"github.com/mbrl/mbrl/trainers/common"
 )
 
+// Trainer trains a policy by backpropagating the H-step cost of rollouts
+// from a batch of start states through the policy and the (true or
+// learned, frozen) dynamics into the policy's parameters (PILCO's analytic
+// policy gradient, Deisenroth & Rasmussen 2011, with deterministic
+// rollouts and a neural or known model instead of a GP). Each iteration:
+//
+//  1. draw Batch start states from the env's reset distribution;
+//  2. roll the policy out H steps (forward sweep of the step graph);
+//  3. backpropagate J = mean_b Σ_t c(x_t, u_t) through time (Engine);
+//  4. clip the gradient's global norm (optional) and take an Adam step.
+//
+// It implements common.Trainer: metrics are loss (J, the mean total cost),
+// cost_per_step (J/H), grad_norm (before clipping) and horizon.
+type Trainer struct {
+	cfg   Config
+	env   envs.Env
+	sys   System
+	pol   Policy
+	eng   *Engine
+	adam  *nn.Adam
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	grads [][]float64
+	x0    []float64
+}
+
+var _ common.Trainer = (*Trainer)(nil)
+
+// Iterate runs one BPTT iteration.
+func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	h := t.HorizonAt(iter)
+	n := t.sys.StateDim()
+	for b := range t.cfg.Batch {
+		obs := t.env.Reset(t.rng)
+		t.sys.Start(t.x0[b*n:(b+1)*n], t.env, obs)
+	}
+	j, _, err := t.eng.Forward(ctx, t.x0, h, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.eng.Backward(ctx, t.grads, t.cfg.Truncate, nil); err != nil {
+		return nil, err
+	}
+	inv := 1 / float64(t.cfg.Batch)
+	for _, g := range t.grads {
+		for i := range g {
+			g[i] *= inv
+		}
+	}
+	pre := autodiff.ClipByGlobalNorm(t.grads, t.cfg.ClipNorm)
+	loss := j * inv
+	ms := []common.Metric{
+		{Name: "loss", Value: loss},
+		{Name: "cost_per_step", Value: loss / float64(max(h, 1))},
+		{Name: "grad_norm", Value: pre},
+		{Name: "horizon", Value: float64(h)},
+	}
+	if err := checkFinite(pre, loss); err != nil {
+		return ms, err
+	}
+	t.adam.Step(t.grads)
+	return ms, nil
+}
+
+// HorizonAt returns the horizon of iteration iter under the schedule.
+func (t *Trainer) HorizonAt(iter int) int {
+	h := t.cfg.Horizon
+	i := sort.Search(len(t.cfg.Schedule), func(i int) bool { return t.cfg.Schedule[i].From > iter })
+	if i > 0 {
+		h = t.cfg.Schedule[i-1].Horizon
+	}
+	return h
+}
+
+// ErrNonFinite is returned by Iterate when the loss or the gradient is NaN
+// or infinite (the weights are then not updated).
+var ErrNonFinite = fmt.Errorf("bptt: non-finite loss or gradient (try --clip or a shorter horizon)")
+
+func checkFinite(vs ...float64) error {
+	for _, v := range vs {
+		if v-v != 0 {
+			return ErrNonFinite
+		}
+	}
+	return nil
+}
+
 // Stage is one step of a horizon curriculum: from iteration From (0-based)
 // on, roll out Horizon steps.
 type Stage struct {
@@ -106,34 +193,6 @@ func (c Config) Validate() error {
 	return v.Err()
 }
 
-// Trainer trains a policy by backpropagating the H-step cost of rollouts
-// from a batch of start states through the policy and the (true or
-// learned, frozen) dynamics into the policy's parameters (PILCO's analytic
-// policy gradient, Deisenroth & Rasmussen 2011, with deterministic
-// rollouts and a neural or known model instead of a GP). Each iteration:
-//
-//  1. draw Batch start states from the env's reset distribution;
-//  2. roll the policy out H steps (forward sweep of the step graph);
-//  3. backpropagate J = mean_b Σ_t c(x_t, u_t) through time (Engine);
-//  4. clip the gradient's global norm (optional) and take an Adam step.
-//
-// It implements common.Trainer: metrics are loss (J, the mean total cost),
-// cost_per_step (J/H), grad_norm (before clipping) and horizon.
-type Trainer struct {
-	cfg   Config
-	env   envs.Env
-	sys   System
-	pol   Policy
-	eng   *Engine
-	adam  *nn.Adam
-	pcg   *rand.PCG
-	rng   *rand.Rand
-	grads [][]float64
-	x0    []float64
-}
-
-var _ common.Trainer = (*Trainer)(nil)
-
 // New returns a Trainer of pol on sys; env supplies the start states (its
 // Reset with the trainer's rng) and must not be used elsewhere meanwhile.
 // The step graph is built here, once.
@@ -165,65 +224,6 @@ func (t *Trainer) Close() { t.eng.Close() }
 
 // Policy returns the trained policy.
 func (t *Trainer) Policy() Policy { return t.pol }
-
-// HorizonAt returns the horizon of iteration iter under the schedule.
-func (t *Trainer) HorizonAt(iter int) int {
-	h := t.cfg.Horizon
-	i := sort.Search(len(t.cfg.Schedule), func(i int) bool { return t.cfg.Schedule[i].From > iter })
-	if i > 0 {
-		h = t.cfg.Schedule[i-1].Horizon
-	}
-	return h
-}
-
-// Iterate runs one BPTT iteration.
-func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
-	h := t.HorizonAt(iter)
-	n := t.sys.StateDim()
-	for b := range t.cfg.Batch {
-		obs := t.env.Reset(t.rng)
-		t.sys.Start(t.x0[b*n:(b+1)*n], t.env, obs)
-	}
-	j, _, err := t.eng.Forward(ctx, t.x0, h, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.eng.Backward(ctx, t.grads, t.cfg.Truncate, nil); err != nil {
-		return nil, err
-	}
-	inv := 1 / float64(t.cfg.Batch)
-	for _, g := range t.grads {
-		for i := range g {
-			g[i] *= inv
-		}
-	}
-	pre := autodiff.ClipByGlobalNorm(t.grads, t.cfg.ClipNorm)
-	loss := j * inv
-	ms := []common.Metric{
-		{Name: "loss", Value: loss},
-		{Name: "cost_per_step", Value: loss / float64(max(h, 1))},
-		{Name: "grad_norm", Value: pre},
-		{Name: "horizon", Value: float64(h)},
-	}
-	if err := checkFinite(pre, loss); err != nil {
-		return ms, err
-	}
-	t.adam.Step(t.grads)
-	return ms, nil
-}
-
-// ErrNonFinite is returned by Iterate when the loss or the gradient is NaN
-// or infinite (the weights are then not updated).
-var ErrNonFinite = fmt.Errorf("bptt: non-finite loss or gradient (try --clip or a shorter horizon)")
-
-func checkFinite(vs ...float64) error {
-	for _, v := range vs {
-		if v-v != 0 {
-			return ErrNonFinite
-		}
-	}
-	return nil
-}
 
 // Models returns the policy.
 func (t *Trainer) Models() []nn.Model { return []nn.Model{t.pol} }

@@ -202,7 +202,7 @@ type Config struct {
 	// every iteration, and reports its return (bc_return) beside DAgger's.
 	CompareBC bool
 	// EvalEpisodes are the episodes of the BC comparison learner's
-	// evaluation at every iteration (default 10; FinalEvalEpisodes at the
+	// evaluation at every iteration (default 20; FinalEvalEpisodes at the
 	// last), with common.Evaluate and EvalSeed, so that it sees the same
 	// start states as an evaluation of the DAgger learner with that seed.
 	EvalEpisodes int
@@ -213,7 +213,7 @@ type Config struct {
 // the expert evaluated), beta decay 0.5; MakeEnv and Expert are left to
 // set.
 func DefaultConfig() Config {
-	return Config{Config: imitation.DefaultConfig(), BetaDecay: 0.5, EvalEpisodes: 10}
+	return Config{Config: imitation.DefaultConfig(), BetaDecay: 0.5, EvalEpisodes: 20}
 }
 
 // DefaultBCConfig returns the default behaviour-cloning Config: as

@@ -9,9 +9,11 @@
 // After every real step the trainer does one DQN update on real data,
 // refits the dynamics (nn.DynamicsModel, or an nn.Ensemble) and reward
 // (nn.RewardModel) models every ModelEvery steps, generates K simulated
-// transitions by rolling the model out h steps from observations of the
-// real buffer with the exploration policy, stores them in a separate model
-// buffer and does K DQN updates on minibatches of it. With K = 0 it is
+// transitions (the dynamics sampled member by member through the shared
+// learned.Model of package control/learned) by rolling the model out h
+// steps from observations of the real buffer with the exploration policy,
+// stores them in a separate model buffer and does K DQN updates on
+// minibatches of it. With K = 0 it is
 // plain DQN. Simulated transitions end at the environment's known
 // termination rule when there is one (TerminalFunc; MBPO does the same).
 // Continuous action spaces are discretised into a grid (Actions).

@@ -35,17 +35,6 @@ import (
 	"github.com/mbrl/mbrl/trainers/common"
 )
 
-// The PCG streams of the trainer's random numbers (all with Config.Seed).
-const (
-	StreamQInit     = 0 // Q-network initialisation
-	StreamModelInit = 1 // model initialisation
-	StreamEnv       = 2 // real environment resets
-	StreamExplore   = 3 // epsilon-greedy choices in the real environment
-	StreamBatch     = 4 // Q-update minibatches (real and simulated)
-	StreamModelFit  = 5 // model-fitting minibatches
-	StreamPlan      = 6 // planning: start states, simulated exploration, ensemble members
-)
-
 // Trainer is Dyna with a DQN learner and a learned neural model; with
 // PlanningSteps 0 it is plain DQN. It implements common.Trainer: one
 // iteration is StepsPerIter real steps followed by an evaluation of the
@@ -97,6 +86,134 @@ type Trainer struct {
 }
 
 var _ common.Trainer = (*Trainer)(nil)
+
+// Iterate runs StepsPerIter real steps of Dyna and evaluates the greedy
+// policy.
+func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	if t.done {
+		return nil, nil
+	}
+	var qLoss float64
+	var qUpdates, finished int
+	var retSum float64
+	for s := range t.cfg.StepsPerIter {
+		if s%256 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// (a) S is t.obs. (b) A <- epsilon-greedy(S, Q).
+		eps := t.epsilon(t.envSteps)
+		if t.envSteps < t.cfg.LearningStarts {
+			eps = t.cfg.EpsilonStart
+		}
+		k := t.act(t.obs, eps, t.explore)
+
+		// (c) Take A; observe R, S'. Truncation at the env's limit is
+		// counted here too, so that a resumed episode (SetState resets
+		// the env's own counter) ends at the same step.
+		t.actions.EnvAction(t.envAct, k)
+		next, r, term, trunc := t.env.Step(t.envAct)
+		t.envSteps++
+		t.epSteps++
+		t.epReturn += r
+		if t.maxEp > 0 && t.epSteps >= t.maxEp {
+			trunc = true
+		}
+		t.kBuf[0] = float64(k)
+		t.real.Add(t.obs, t.kBuf, r, next, term)
+		t.realAdds++
+		if term || trunc {
+			finished++
+			retSum += t.epReturn
+			t.episodes++
+			t.obs = t.env.Reset(t.envRng)
+			t.epSteps, t.epReturn = 0, 0
+		} else {
+			t.obs = next
+		}
+		if t.envSteps < t.cfg.LearningStarts {
+			continue
+		}
+		if t.envSteps == t.cfg.LearningStarts && t.cfg.NormaliseObs {
+			t.fitQNormaliser()
+		}
+
+		// (d) Direct RL: DQN updates on real transitions.
+		if t.envSteps%t.cfg.TrainEvery == 0 {
+			for range t.cfg.DirectUpdates {
+				l, err := t.qUpdate(t.real)
+				if err != nil {
+					return nil, err
+				}
+				qLoss += l
+				qUpdates++
+			}
+		}
+
+		// (e) Model learning.
+		if t.lm != nil && (t.envSteps-t.cfg.LearningStarts)%t.cfg.ModelEvery == 0 {
+			dl, rl, err := t.lm.fit(t.real, t.cfg.ModelSteps, t.fitRng)
+			if err != nil {
+				return nil, err
+			}
+			t.dynLoss, t.rewLoss, t.modelFitted = dl, rl, true
+		}
+
+		// (f) Planning: simulated transitions, then Q updates on them.
+		if t.cfg.PlanningSteps > 0 {
+			t.simulate(t.cfg.PlanningSteps, eps)
+			for range t.cfg.PlanningUpdates {
+				l, err := t.qUpdate(t.sim)
+				if err != nil {
+					return nil, err
+				}
+				qLoss += l
+				qUpdates++
+			}
+		}
+		t.learn.updateTarget()
+	}
+
+	ms := []common.Metric{
+		{Name: "env_steps", Value: float64(t.envSteps)},
+		{Name: "episodes", Value: float64(t.episodes)},
+		{Name: "epsilon", Value: t.epsilon(t.envSteps)},
+	}
+	if finished > 0 {
+		ms = append(ms, common.Metric{Name: "train_return", Value: retSum / float64(finished)})
+	}
+	if qUpdates > 0 {
+		ms = append(ms, common.Metric{Name: "q_loss", Value: qLoss / float64(qUpdates)})
+	}
+	ms = append(ms, common.Metric{Name: "q_updates", Value: float64(t.learn.updates)})
+	if t.modelFitted {
+		ms = append(ms, common.Metric{Name: "model_loss", Value: t.dynLoss}, common.Metric{Name: "reward_loss", Value: t.rewLoss})
+	}
+	if t.cfg.PlanningSteps > 0 {
+		ms = append(ms, common.Metric{Name: "model_transitions", Value: float64(t.simAdds)})
+	}
+	res, err := t.Evaluate(t.cfg.EvalEpisodes)
+	if err != nil {
+		return nil, err
+	}
+	t.lastEval = &res
+	ms = append(ms, common.Metric{Name: "eval_return", Value: res.Mean}, common.Metric{Name: "eval_std", Value: res.Std})
+	if tr := t.cfg.TargetReturn; tr != nil && t.stepsToTarget < 0 && res.Mean >= *tr {
+		t.stepsToTarget = t.envSteps
+		t.done = t.cfg.StopAtTarget
+	}
+	return ms, nil
+}
+
+// The PCG streams of the trainer's random numbers (all with Config.Seed).
+const (
+	StreamQInit     = 0 // Q-network initialisation
+	StreamModelInit = 1 // model initialisation
+	StreamEnv       = 2 // real environment resets
+	StreamExplore   = 3 // epsilon-greedy choices in the real environment
+	StreamBatch     = 4 // Q-update minibatches (real and simulated)
+	StreamModelFit  = 5 // model-fitting minibatches
+	StreamPlan      = 6 // planning: start states, simulated exploration, ensemble members
+)
 
 // New returns a Trainer on environments made by makeEnv: one for the real
 // steps and one per evaluation worker. The Q training graph and the
@@ -243,123 +360,6 @@ func (t *Trainer) act(obs []float64, eps float64, rng *rand.Rand) int {
 		return rng.IntN(t.actions.N())
 	}
 	return t.q.Greedy(obs)
-}
-
-// Iterate runs StepsPerIter real steps of Dyna and evaluates the greedy
-// policy.
-func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
-	if t.done {
-		return nil, nil
-	}
-	var qLoss float64
-	var qUpdates, finished int
-	var retSum float64
-	for s := range t.cfg.StepsPerIter {
-		if s%256 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		// (a) S is t.obs. (b) A <- epsilon-greedy(S, Q).
-		eps := t.epsilon(t.envSteps)
-		if t.envSteps < t.cfg.LearningStarts {
-			eps = t.cfg.EpsilonStart
-		}
-		k := t.act(t.obs, eps, t.explore)
-
-		// (c) Take A; observe R, S'. Truncation at the env's limit is
-		// counted here too, so that a resumed episode (SetState resets
-		// the env's own counter) ends at the same step.
-		t.actions.EnvAction(t.envAct, k)
-		next, r, term, trunc := t.env.Step(t.envAct)
-		t.envSteps++
-		t.epSteps++
-		t.epReturn += r
-		if t.maxEp > 0 && t.epSteps >= t.maxEp {
-			trunc = true
-		}
-		t.kBuf[0] = float64(k)
-		t.real.Add(t.obs, t.kBuf, r, next, term)
-		t.realAdds++
-		if term || trunc {
-			finished++
-			retSum += t.epReturn
-			t.episodes++
-			t.obs = t.env.Reset(t.envRng)
-			t.epSteps, t.epReturn = 0, 0
-		} else {
-			t.obs = next
-		}
-		if t.envSteps < t.cfg.LearningStarts {
-			continue
-		}
-		if t.envSteps == t.cfg.LearningStarts && t.cfg.NormaliseObs {
-			t.fitQNormaliser()
-		}
-
-		// (d) Direct RL: DQN updates on real transitions.
-		if t.envSteps%t.cfg.TrainEvery == 0 {
-			for range t.cfg.DirectUpdates {
-				l, err := t.qUpdate(t.real)
-				if err != nil {
-					return nil, err
-				}
-				qLoss += l
-				qUpdates++
-			}
-		}
-
-		// (e) Model learning.
-		if t.lm != nil && (t.envSteps-t.cfg.LearningStarts)%t.cfg.ModelEvery == 0 {
-			dl, rl, err := t.lm.fit(t.real, t.cfg.ModelSteps, t.fitRng)
-			if err != nil {
-				return nil, err
-			}
-			t.dynLoss, t.rewLoss, t.modelFitted = dl, rl, true
-		}
-
-		// (f) Planning: simulated transitions, then Q updates on them.
-		if t.cfg.PlanningSteps > 0 {
-			t.simulate(t.cfg.PlanningSteps, eps)
-			for range t.cfg.PlanningUpdates {
-				l, err := t.qUpdate(t.sim)
-				if err != nil {
-					return nil, err
-				}
-				qLoss += l
-				qUpdates++
-			}
-		}
-		t.learn.updateTarget()
-	}
-
-	ms := []common.Metric{
-		{Name: "env_steps", Value: float64(t.envSteps)},
-		{Name: "episodes", Value: float64(t.episodes)},
-		{Name: "epsilon", Value: t.epsilon(t.envSteps)},
-	}
-	if finished > 0 {
-		ms = append(ms, common.Metric{Name: "train_return", Value: retSum / float64(finished)})
-	}
-	if qUpdates > 0 {
-		ms = append(ms, common.Metric{Name: "q_loss", Value: qLoss / float64(qUpdates)})
-	}
-	ms = append(ms, common.Metric{Name: "q_updates", Value: float64(t.learn.updates)})
-	if t.modelFitted {
-		ms = append(ms, common.Metric{Name: "model_loss", Value: t.dynLoss}, common.Metric{Name: "reward_loss", Value: t.rewLoss})
-	}
-	if t.cfg.PlanningSteps > 0 {
-		ms = append(ms, common.Metric{Name: "model_transitions", Value: float64(t.simAdds)})
-	}
-	res, err := t.Evaluate(t.cfg.EvalEpisodes)
-	if err != nil {
-		return nil, err
-	}
-	t.lastEval = &res
-	ms = append(ms, common.Metric{Name: "eval_return", Value: res.Mean}, common.Metric{Name: "eval_std", Value: res.Std})
-	if tr := t.cfg.TargetReturn; tr != nil && t.stepsToTarget < 0 && res.Mean >= *tr {
-		t.stepsToTarget = t.envSteps
-		t.done = t.cfg.StopAtTarget
-	}
-	return ms, nil
 }
 
 // Evaluate runs episodes greedy episodes of the current Q-network in fresh

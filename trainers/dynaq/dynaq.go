@@ -36,76 +36,6 @@ import (
 	"github.com/mbrl/mbrl/envs"
 )
 
-// The book's settings for the Dyna maze (Example 8.1, Figure 8.2), as
-// DefaultConfig returns them, and RunMany's default number of runs.
-const (
-	DefaultAlpha    = 0.1
-	DefaultEpsilon  = 0.1
-	DefaultGamma    = 0.95
-	DefaultEpisodes = 50
-	DefaultRuns     = 30
-)
-
-// Config holds the hyper-parameters of Dyna-Q; DefaultConfig gives the
-// book's settings.
-type Config struct {
-	// PlanningSteps is n, the number of planning updates from the model
-	// after each real step (default 0: plain one-step Q-learning, the n = 0
-	// curve of Figure 8.2); the book compares 0, 5 and 50.
-	PlanningSteps int
-	// Episodes is the number of episodes of a run (default 50).
-	Episodes int
-	// Alpha is the step size, in (0, 1] (default 0.1).
-	Alpha float64
-	// Epsilon is the exploration rate of the epsilon-greedy behaviour
-	// policy, in [0, 1]: with probability Epsilon a uniformly random action,
-	// otherwise a greedy one with ties broken uniformly at random (default
-	// 0.1).
-	Epsilon float64
-	// Gamma is the discount factor, in [0, 1] (default 0.95).
-	Gamma float64
-	// MaxStepsPerEpisode is a safety cap for environments without a step
-	// limit (the maze has none): an episode that reaches it ends as if
-	// truncated (its last update still bootstraps, since the state is not
-	// terminal) and the next one starts from Reset. 0 means no cap; the
-	// environment's own MaxSteps limit applies in any case. The book's
-	// algorithm has no cap, and the maze needs none: the first episode with
-	// Q = 0 is a random walk of a few hundred to a few thousand steps.
-	MaxStepsPerEpisode int
-}
-
-// DefaultConfig returns the book's settings: n = 0, 50 episodes, alpha =
-// 0.1, epsilon = 0.1, gamma = 0.95, no step cap.
-func DefaultConfig() Config {
-	return Config{Episodes: DefaultEpisodes, Alpha: DefaultAlpha, Epsilon: DefaultEpsilon, Gamma: DefaultGamma}
-}
-
-// Validate returns a *config.Error naming the first invalid field.
-func (cfg Config) Validate() error {
-	v := config.Checker{Pkg: "dynaq"}
-	v.AtLeast("PlanningSteps", cfg.PlanningSteps, 0)
-	v.AtLeast("Episodes", cfg.Episodes, 0)
-	v.Check(cfg.Alpha > 0 && cfg.Alpha <= 1, "Alpha", "must be in (0, 1], got %v", cfg.Alpha)
-	v.In("Epsilon", cfg.Epsilon, 0, 1)
-	v.In("Gamma", cfg.Gamma, 0, 1)
-	v.AtLeast("MaxStepsPerEpisode", cfg.MaxStepsPerEpisode, 0)
-	return v.Err()
-}
-
-// Result is the outcome of one run.
-type Result struct {
-	// StepsPerEpisode[ep] is the number of real steps of episode ep, the
-	// y-axis of Figure 8.2.
-	StepsPerEpisode []int
-	// Q is the learned action-value table, row-major [states*actions]:
-	// Q[s*actions+a].
-	Q []float64
-}
-
-// ErrNotDiscrete is returned for an environment whose observation or action
-// space is not discrete.
-var ErrNotDiscrete = errors.New("dynaq: tabular Dyna-Q needs discrete observation and action spaces")
-
 // Run learns with tabular Dyna-Q on env for cfg.Episodes episodes. All
 // randomness comes from rng: resets and exploration use it directly, and
 // planning uses a stream split off it at the start. onEpisode, if
@@ -173,6 +103,76 @@ func Run(env envs.Env, cfg Config, rng *rand.Rand, onEpisode func(ep, steps int)
 	}
 	return Result{StepsPerEpisode: steps, Q: ag.q}, nil
 }
+
+// Result is the outcome of one run.
+type Result struct {
+	// StepsPerEpisode[ep] is the number of real steps of episode ep, the
+	// y-axis of Figure 8.2.
+	StepsPerEpisode []int
+	// Q is the learned action-value table, row-major [states*actions]:
+	// Q[s*actions+a].
+	Q []float64
+}
+
+// The book's settings for the Dyna maze (Example 8.1, Figure 8.2), as
+// DefaultConfig returns them, and RunMany's default number of runs.
+const (
+	DefaultAlpha    = 0.1
+	DefaultEpsilon  = 0.1
+	DefaultGamma    = 0.95
+	DefaultEpisodes = 50
+	DefaultRuns     = 30
+)
+
+// Config holds the hyper-parameters of Dyna-Q; DefaultConfig gives the
+// book's settings.
+type Config struct {
+	// PlanningSteps is n, the number of planning updates from the model
+	// after each real step (default 0: plain one-step Q-learning, the n = 0
+	// curve of Figure 8.2); the book compares 0, 5 and 50.
+	PlanningSteps int
+	// Episodes is the number of episodes of a run (default 50).
+	Episodes int
+	// Alpha is the step size, in (0, 1] (default 0.1).
+	Alpha float64
+	// Epsilon is the exploration rate of the epsilon-greedy behaviour
+	// policy, in [0, 1]: with probability Epsilon a uniformly random action,
+	// otherwise a greedy one with ties broken uniformly at random (default
+	// 0.1).
+	Epsilon float64
+	// Gamma is the discount factor, in [0, 1] (default 0.95).
+	Gamma float64
+	// MaxStepsPerEpisode is a safety cap for environments without a step
+	// limit (the maze has none): an episode that reaches it ends as if
+	// truncated (its last update still bootstraps, since the state is not
+	// terminal) and the next one starts from Reset. 0 means no cap; the
+	// environment's own MaxSteps limit applies in any case. The book's
+	// algorithm has no cap, and the maze needs none: the first episode with
+	// Q = 0 is a random walk of a few hundred to a few thousand steps.
+	MaxStepsPerEpisode int
+}
+
+// DefaultConfig returns the book's settings: n = 0, 50 episodes, alpha =
+// 0.1, epsilon = 0.1, gamma = 0.95, no step cap.
+func DefaultConfig() Config {
+	return Config{Episodes: DefaultEpisodes, Alpha: DefaultAlpha, Epsilon: DefaultEpsilon, Gamma: DefaultGamma}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (cfg Config) Validate() error {
+	v := config.Checker{Pkg: "dynaq"}
+	v.AtLeast("PlanningSteps", cfg.PlanningSteps, 0)
+	v.AtLeast("Episodes", cfg.Episodes, 0)
+	v.Check(cfg.Alpha > 0 && cfg.Alpha <= 1, "Alpha", "must be in (0, 1], got %v", cfg.Alpha)
+	v.In("Epsilon", cfg.Epsilon, 0, 1)
+	v.In("Gamma", cfg.Gamma, 0, 1)
+	v.AtLeast("MaxStepsPerEpisode", cfg.MaxStepsPerEpisode, 0)
+	return v.Err()
+}
+
+// ErrNotDiscrete is returned for an environment whose observation or action
+// space is not discrete.
+var ErrNotDiscrete = errors.New("dynaq: tabular Dyna-Q needs discrete observation and action spaces")
 
 // tableSize returns the number of states and actions of a discrete env.
 func tableSize(env envs.Env) (numStates, numActions int, err error) {

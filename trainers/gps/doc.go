@@ -17,7 +17,8 @@
 //
 // Trajectories live on a System: an env's known dynamics (TrueSystem: the
 // state is the env's state, the policy sees its observation) or a learned
-// model of observations (ModelSystem, from 'mbrl train model'). Policies
+// model of observations (ModelSystem over the shared learned.Model of
+// package control/learned, from 'mbrl train model'). Policies
 // are *nn.DeterministicPolicy (bounded actions) or MLPPolicy (unbounded;
 // with no hidden layer the linear policy that recovers the LQR gain on the
 // linear env). Config.FeedbackSamples optionally also trains the policy

@@ -19,6 +19,260 @@ import (
 	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
+// Trainer is deterministic guided policy search by dual gradient descent on
+// the augmented Lagrangian (see the package doc). It implements
+// common.Trainer; each Iterate reports
+//
+//	traj_cost      mean over conditions of c(tau)
+//	policy_cost    mean over conditions of the policy-alone cost
+//	violation      mean over conditions and steps of |pi(x_t) - u_t|
+//	violation_rms  sqrt of the mean of |pi(x_t) - u_t|^2
+//	loss           mean augmented Lagrangian L(tau, theta, lambda) before
+//	               the dual update
+//	policy_loss    last epoch's mean weighted regression loss
+//	rho            mean penalty; lambda_rms: RMS of the dual variables
+//	dual_residual  mean over conditions of 2 rho RMS|pi_new - pi_old|
+//	ilqr_iters     mean iLQR iterations per condition
+//	ilqr_failures  conditions whose iLQR stopped on an indefinite Q_uu
+//	               (their last accepted trajectory is kept)
+//
+// and ConditionStats has each condition's numbers.
+type Trainer struct {
+	cfg     Config
+	sys     System
+	pol     Policy
+	reg     *nn.Regressor
+	pcg     *rand.PCG
+	rng     *rand.Rand
+	workers []*worker
+
+	K, T, n, m, p int
+	low, high     []float64
+	x0            [][]float64   // [K][n] initial conditions
+	X             [][][]float64 // [K][T+1][n] trajectories
+	U             [][][]float64 // [K][T][m]
+	gains         [][][]float64 // [K][T][m*n] iLQR feedback gains of the trajectories
+	lambda        [][][]float64 // [K][T][m] dual variables
+	rho           [][]float64   // [K][T] penalties
+	g             [][][]float64 // [K][T][m] violation pi(x_t) - u_t after the last policy step
+	piOld         [][][]float64 // [K][T][m] the previous policy's actions pi_old(x_t) on the new trajectory
+	prevViol      []float64     // [K] RMS violation of the previous iteration (NaN: none)
+	started       bool          // trajectories exist
+	stats         []ConditionStat
+	failures      []bool
+
+	xs, ys, ws []float64 // regression data [rows, p], [rows, m], [rows]
+	xp         []float64 // a perturbed state
+	order      []int     // row order of the current epoch
+	xb, yb, wb []float64 // one minibatch
+	lr         float64   // Adam.LR with its default filled in
+}
+
+var _ common.Trainer = (*Trainer)(nil)
+
+// Iterate runs one GPS iteration: (1) trajectories, (2) policy, (3) dual
+// variables and penalties.
+func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	t.applySchedule(iter)
+	if err := t.trajectoryStep(ctx); err != nil {
+		return nil, err
+	}
+	policyLoss, err := t.policyStep()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.refreshWorkers(); err != nil {
+		return nil, err
+	}
+	lag, err := t.dualStep(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.metrics(policyLoss, lag), nil
+}
+
+// (1) tau <- argmin_tau L(tau, theta, lambda): per condition, iLQR on
+// c + lambda'g + rho|g|^2 warm-started from the previous trajectory. In
+// the first iteration there is no policy to stay close to yet: each
+// condition's trajectory is iLQR on c alone from each of Config.Init's
+// plans, the cheapest kept.
+func (t *Trainer) trajectoryStep(ctx context.Context) error {
+	first := !t.started
+	err := t.parallel(ctx, func(w *worker, k int) error {
+		t.failures[k] = false
+		if first {
+			if err := t.initialTrajectory(w, k); err != nil {
+				return err
+			}
+		} else {
+			w.lag.Lambda, w.lag.Rho = t.lambda[k], t.rho[k]
+			w.solver.SetExtra(w.lag)
+			sol, err := w.solver.Solve(t.x0[k], t.U[k])
+			switch {
+			case sol == nil:
+				return fmt.Errorf("gps: iLQR on condition %d: %w", k, err)
+			case err != nil:
+				// Q_uu stayed indefinite: keep the last accepted trajectory.
+				t.failures[k] = true
+			}
+			t.keep(k, sol)
+		}
+		for s := range t.T {
+			w.sys.Obs(w.obs, t.X[k][s])
+			w.pol.Act(t.piOld[k][s], w.obs)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	t.started = true
+	return nil
+}
+
+// (2) theta <- argmin_theta L: sum_{k,t} lambda'(pi - u) + rho|pi - u|^2
+// equals sum rho |pi - (u - lambda/(2 rho))|^2 up to a constant, so the
+// policy step is a regression of pi(obs_t) on u_t - lambda_t/(2 rho_t) with
+// weights rho_t (scaled by their mean, which leaves the minimiser alone)
+// over every condition's trajectory, by Adam for PolicyEpochs epochs of
+// shuffled minibatches (the last one of an epoch completed by wrapping
+// around) with the learning rate annealed as Config.LRFloor says. It
+// returns the last epoch's mean minibatch loss.
+func (t *Trainer) policyStep() (float64, error) {
+	var rhoSum float64
+	for k := range t.K {
+		for _, r := range t.rho[k] {
+			rhoSum += r
+		}
+	}
+	scale := float64(t.K*t.T) / rhoSum
+	row := 0
+	n, sigma := t.n, t.cfg.FeedbackNoise
+	for k := range t.K {
+		for s := range t.T {
+			r := t.rho[k][s]
+			for j := range t.cfg.FeedbackSamples + 1 {
+				copy(t.xp, t.X[k][s])
+				y := t.ys[row*t.m : (row+1)*t.m]
+				copy(y, t.U[k][s])
+				if j > 0 { // a perturbed state with the local controller's action
+					for c := range n {
+						t.xp[c] += sigma * t.rng.NormFloat64()
+					}
+					for i := range t.m {
+						for c := range n {
+							y[i] += t.gains[k][s][i*n+c] * (t.xp[c] - t.X[k][s][c])
+						}
+						if t.low != nil {
+							y[i] = math.Min(math.Max(y[i], t.low[i]), t.high[i])
+						}
+					}
+				}
+				t.sys.Obs(t.xs[row*t.p:(row+1)*t.p], t.xp)
+				for i := range t.m {
+					y[i] -= t.lambda[k][s][i] / (2 * r)
+				}
+				t.ws[row] = r * scale
+				row++
+			}
+		}
+	}
+	n, B, p, m := row, t.cfg.Batch, t.p, t.m
+	for i := range t.order {
+		t.order[i] = i
+	}
+	opt := t.reg.Optimizer()
+	defer func() { opt.LR = t.lr }()
+	steps := (n + B - 1) / B
+	total := steps * t.cfg.PolicyEpochs
+	var epochLoss float64
+	for ep := range t.cfg.PolicyEpochs {
+		t.rng.Shuffle(n, func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
+		epochLoss = 0
+		for s := range steps {
+			for b := range B {
+				i := t.order[(s*B+b)%n]
+				copy(t.xb[b*p:(b+1)*p], t.xs[i*p:(i+1)*p])
+				copy(t.yb[b*m:(b+1)*m], t.ys[i*m:(i+1)*m])
+				t.wb[b] = t.ws[i]
+			}
+			frac := float64(ep*steps+s) / float64(max(total-1, 1))
+			opt.LR = t.lr * (t.cfg.LRFloor + (1-t.cfg.LRFloor)*0.5*(1+math.Cos(math.Pi*frac)))
+			loss, err := t.reg.StepWeighted(t.xb, t.yb, t.wb)
+			if err != nil {
+				return 0, fmt.Errorf("gps: policy step: epoch %d: %w", ep, err)
+			}
+			epochLoss += loss
+		}
+	}
+	return epochLoss / float64(steps), nil
+}
+
+// (3) lambda_t <- lambda_t + alpha_t g_t with g_t = pi(x_t) - u_t of the
+// new policy (dL/dlambda_t = g_t) and alpha_t = DualStep or 2 rho_t. Then,
+// without a schedule, rho of a condition whose RMS violation did not fall
+// below RhoStall times its previous value is multiplied by RhoGrowth. The
+// same pass rolls the policy out alone from each condition. It returns the
+// mean augmented Lagrangian before the dual update.
+func (t *Trainer) dualStep(ctx context.Context) (float64, error) {
+	lags := make([]float64, t.K)
+	err := t.parallel(ctx, func(w *worker, k int) error {
+		lag := t.stats[k].TrajCost
+		var sumAbs, sumSq, dual, uSq float64
+		for s := range t.T {
+			for _, v := range t.U[k][s] {
+				uSq += v * v
+			}
+			g, lam, r := t.g[k][s], t.lambda[k][s], t.rho[k][s]
+			w.lag.Violation(g, t.X[k][s], t.U[k][s])
+			alpha := t.cfg.DualStep
+			if alpha == 0 {
+				alpha = 2 * r
+			}
+			var sq float64
+			for i, gi := range g {
+				lag += lam[i]*gi + r*gi*gi
+				lam[i] += alpha * gi
+				sq += gi * gi
+				d := 2 * r * (w.lag.a[i] - t.piOld[k][s][i]) // w.lag.a = pi_new(x_t)
+				dual += d * d
+			}
+			sumAbs += math.Sqrt(sq)
+			sumSq += sq
+		}
+		lags[k] = lag
+		viol := math.Sqrt(sumSq / float64(t.T))
+		t.stats[k].DualResidual = math.Sqrt(dual / float64(t.T))
+		if len(t.cfg.RhoSchedule) == 0 && !math.IsNaN(t.prevViol[k]) && viol >= t.cfg.RhoTol*math.Sqrt(uSq/float64(t.T)) {
+			dual := t.stats[k].DualResidual
+			switch {
+			case viol > t.cfg.RhoStall*t.prevViol[k] && viol > t.cfg.RhoBalance*dual:
+				for s := range t.rho[k] {
+					t.rho[k][s] = math.Min(t.rho[k][s]*t.cfg.RhoGrowth, t.cfg.RhoMax)
+				}
+			case t.cfg.RhoShrink > 0 && dual > t.cfg.RhoShrink*viol:
+				for s := range t.rho[k] {
+					t.rho[k][s] = math.Max(t.rho[k][s]/t.cfg.RhoGrowth, t.cfg.Rho)
+				}
+			}
+		}
+		t.prevViol[k] = viol
+		var rs float64
+		for _, r := range t.rho[k] {
+			rs += r
+		}
+		t.stats[k].Violation = sumAbs / float64(t.T)
+		t.stats[k].Rho = rs / float64(t.T)
+		t.stats[k].PolicyCost = t.policyCost(w, k)
+		return nil
+	})
+	var mean float64
+	for _, l := range lags {
+		mean += l
+	}
+	return mean / float64(t.K), err
+}
+
 // RhoStage is one step of a penalty schedule: from iteration From
 // (0-based) on, rho_t = Rho for every condition and step.
 type RhoStage struct {
@@ -134,7 +388,7 @@ type Config struct {
 	FeedbackSamples int
 	FeedbackNoise   float64
 	// ILQRIters bounds the iLQR iterations per condition and iteration
-	// (default 100, iLQR's own default).
+	// (default: iLQR's own, control.DefaultILQRSettings().MaxIter = 100).
 	ILQRIters int
 	// Init are the candidate initial plans of the first iteration: each is
 	// optimised by iLQR on c alone (no policy exists yet to constrain to)
@@ -164,7 +418,7 @@ func DefaultConfig() Config {
 	return Config{
 		Conditions: 64, Rho: 1, RhoGrowth: 2, RhoStall: 0.75, RhoBalance: 1, RhoMax: 1000, RhoTol: 1e-3,
 		PolicyEpochs: 20, Batch: 256, Adam: nn.Adam{LR: 1e-3}, LRFloor: 0.01, FeedbackNoise: 0.01,
-		ILQRIters: 100, Init: []control.Generator{control.ZeroPlan{}},
+		ILQRIters: control.DefaultILQRSettings().MaxIter, Init: []control.Generator{control.ZeroPlan{}},
 	}
 }
 
@@ -227,57 +481,6 @@ type ConditionStat struct {
 	// ILQRIters counts the iLQR iterations of the trajectory step.
 	ILQRIters int `json:"ilqr_iters"`
 }
-
-// Trainer is deterministic guided policy search by dual gradient descent on
-// the augmented Lagrangian (see the package doc). It implements
-// common.Trainer; each Iterate reports
-//
-//	traj_cost      mean over conditions of c(tau)
-//	policy_cost    mean over conditions of the policy-alone cost
-//	violation      mean over conditions and steps of |pi(x_t) - u_t|
-//	violation_rms  sqrt of the mean of |pi(x_t) - u_t|^2
-//	loss           mean augmented Lagrangian L(tau, theta, lambda) before
-//	               the dual update
-//	policy_loss    last epoch's mean weighted regression loss
-//	rho            mean penalty; lambda_rms: RMS of the dual variables
-//	dual_residual  mean over conditions of 2 rho RMS|pi_new - pi_old|
-//	ilqr_iters     mean iLQR iterations per condition
-//	ilqr_failures  conditions whose iLQR stopped on an indefinite Q_uu
-//	               (their last accepted trajectory is kept)
-//
-// and ConditionStats has each condition's numbers.
-type Trainer struct {
-	cfg     Config
-	sys     System
-	pol     Policy
-	reg     *nn.Regressor
-	pcg     *rand.PCG
-	rng     *rand.Rand
-	workers []*worker
-
-	K, T, n, m, p int
-	low, high     []float64
-	x0            [][]float64   // [K][n] initial conditions
-	X             [][][]float64 // [K][T+1][n] trajectories
-	U             [][][]float64 // [K][T][m]
-	gains         [][][]float64 // [K][T][m*n] iLQR feedback gains of the trajectories
-	lambda        [][][]float64 // [K][T][m] dual variables
-	rho           [][]float64   // [K][T] penalties
-	g             [][][]float64 // [K][T][m] violation pi(x_t) - u_t after the last policy step
-	piOld         [][][]float64 // [K][T][m] the previous policy's actions pi_old(x_t) on the new trajectory
-	prevViol      []float64     // [K] RMS violation of the previous iteration (NaN: none)
-	started       bool          // trajectories exist
-	stats         []ConditionStat
-	failures      []bool
-
-	xs, ys, ws []float64 // regression data [rows, p], [rows, m], [rows]
-	xp         []float64 // a perturbed state
-	order      []int     // row order of the current epoch
-	xb, yb, wb []float64 // one minibatch
-	lr         float64   // Adam.LR with its default filled in
-}
-
-var _ common.Trainer = (*Trainer)(nil)
 
 // worker is one goroutine's solver, Lagrangian and copies of the system and
 // policy.
@@ -394,27 +597,6 @@ func (t *Trainer) Policy() Policy { return t.pol }
 // Models returns the policy.
 func (t *Trainer) Models() []nn.Model { return []nn.Model{t.pol} }
 
-// Iterate runs one GPS iteration: (1) trajectories, (2) policy, (3) dual
-// variables and penalties.
-func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
-	t.applySchedule(iter)
-	if err := t.trajectoryStep(ctx); err != nil {
-		return nil, err
-	}
-	policyLoss, err := t.policyStep()
-	if err != nil {
-		return nil, err
-	}
-	if err := t.refreshWorkers(); err != nil {
-		return nil, err
-	}
-	lag, err := t.dualStep(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return t.metrics(policyLoss, lag), nil
-}
-
 // applySchedule sets rho from the schedule stage of iteration iter.
 func (t *Trainer) applySchedule(iter int) {
 	st := t.cfg.RhoSchedule
@@ -431,45 +613,6 @@ func (t *Trainer) applySchedule(iter int) {
 			t.rho[k][s] = rho
 		}
 	}
-}
-
-// (1) tau <- argmin_tau L(tau, theta, lambda): per condition, iLQR on
-// c + lambda'g + rho|g|^2 warm-started from the previous trajectory. In
-// the first iteration there is no policy to stay close to yet: each
-// condition's trajectory is iLQR on c alone from each of Config.Init's
-// plans, the cheapest kept.
-func (t *Trainer) trajectoryStep(ctx context.Context) error {
-	first := !t.started
-	err := t.parallel(ctx, func(w *worker, k int) error {
-		t.failures[k] = false
-		if first {
-			if err := t.initialTrajectory(w, k); err != nil {
-				return err
-			}
-		} else {
-			w.lag.Lambda, w.lag.Rho = t.lambda[k], t.rho[k]
-			w.solver.SetExtra(w.lag)
-			sol, err := w.solver.Solve(t.x0[k], t.U[k])
-			switch {
-			case sol == nil:
-				return fmt.Errorf("gps: iLQR on condition %d: %w", k, err)
-			case err != nil:
-				// Q_uu stayed indefinite: keep the last accepted trajectory.
-				t.failures[k] = true
-			}
-			t.keep(k, sol)
-		}
-		for s := range t.T {
-			w.sys.Obs(w.obs, t.X[k][s])
-			w.pol.Act(t.piOld[k][s], w.obs)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	t.started = true
-	return nil
 }
 
 func (t *Trainer) initialTrajectory(w *worker, k int) error {
@@ -509,84 +652,6 @@ func (t *Trainer) keep(k int, sol *control.Solution) {
 	t.stats[k].ILQRIters = len(sol.Iters)
 }
 
-// (2) theta <- argmin_theta L: sum_{k,t} lambda'(pi - u) + rho|pi - u|^2
-// equals sum rho |pi - (u - lambda/(2 rho))|^2 up to a constant, so the
-// policy step is a regression of pi(obs_t) on u_t - lambda_t/(2 rho_t) with
-// weights rho_t (scaled by their mean, which leaves the minimiser alone)
-// over every condition's trajectory, by Adam for PolicyEpochs epochs of
-// shuffled minibatches (the last one of an epoch completed by wrapping
-// around) with the learning rate annealed as Config.LRFloor says. It
-// returns the last epoch's mean minibatch loss.
-func (t *Trainer) policyStep() (float64, error) {
-	var rhoSum float64
-	for k := range t.K {
-		for _, r := range t.rho[k] {
-			rhoSum += r
-		}
-	}
-	scale := float64(t.K*t.T) / rhoSum
-	row := 0
-	n, sigma := t.n, t.cfg.FeedbackNoise
-	for k := range t.K {
-		for s := range t.T {
-			r := t.rho[k][s]
-			for j := range t.cfg.FeedbackSamples + 1 {
-				copy(t.xp, t.X[k][s])
-				y := t.ys[row*t.m : (row+1)*t.m]
-				copy(y, t.U[k][s])
-				if j > 0 { // a perturbed state with the local controller's action
-					for c := range n {
-						t.xp[c] += sigma * t.rng.NormFloat64()
-					}
-					for i := range t.m {
-						for c := range n {
-							y[i] += t.gains[k][s][i*n+c] * (t.xp[c] - t.X[k][s][c])
-						}
-						if t.low != nil {
-							y[i] = math.Min(math.Max(y[i], t.low[i]), t.high[i])
-						}
-					}
-				}
-				t.sys.Obs(t.xs[row*t.p:(row+1)*t.p], t.xp)
-				for i := range t.m {
-					y[i] -= t.lambda[k][s][i] / (2 * r)
-				}
-				t.ws[row] = r * scale
-				row++
-			}
-		}
-	}
-	n, B, p, m := row, t.cfg.Batch, t.p, t.m
-	for i := range t.order {
-		t.order[i] = i
-	}
-	opt := t.reg.Optimizer()
-	defer func() { opt.LR = t.lr }()
-	steps := (n + B - 1) / B
-	total := steps * t.cfg.PolicyEpochs
-	var epochLoss float64
-	for ep := range t.cfg.PolicyEpochs {
-		t.rng.Shuffle(n, func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
-		epochLoss = 0
-		for s := range steps {
-			for b := range B {
-				i := t.order[(s*B+b)%n]
-				copy(t.xb[b*p:(b+1)*p], t.xs[i*p:(i+1)*p])
-				copy(t.yb[b*m:(b+1)*m], t.ys[i*m:(i+1)*m])
-				t.wb[b] = t.ws[i]
-			}
-			frac := float64(ep*steps+s) / float64(max(total-1, 1))
-			opt.LR = t.lr * (t.cfg.LRFloor + (1-t.cfg.LRFloor)*0.5*(1+math.Cos(math.Pi*frac)))
-			loss, err := t.reg.StepWeighted(t.xb, t.yb, t.wb)
-			if err != nil {
-				return 0, fmt.Errorf("gps: policy step: epoch %d: %w", ep, err)
-			}
-			epochLoss += loss
-		}
-	}
-	return epochLoss / float64(steps), nil
-}
-
 // refreshWorkers gives every worker a copy of the updated policy.
 func (t *Trainer) refreshWorkers() error {
 	for _, w := range t.workers {
@@ -597,71 +662,6 @@ func (t *Trainer) refreshWorkers() error {
 		w.pol, w.lag.Pol = pol, pol
 	}
 	return nil
-}
-
-// (3) lambda_t <- lambda_t + alpha_t g_t with g_t = pi(x_t) - u_t of the
-// new policy (dL/dlambda_t = g_t) and alpha_t = DualStep or 2 rho_t. Then,
-// without a schedule, rho of a condition whose RMS violation did not fall
-// below RhoStall times its previous value is multiplied by RhoGrowth. The
-// same pass rolls the policy out alone from each condition. It returns the
-// mean augmented Lagrangian before the dual update.
-func (t *Trainer) dualStep(ctx context.Context) (float64, error) {
-	lags := make([]float64, t.K)
-	err := t.parallel(ctx, func(w *worker, k int) error {
-		lag := t.stats[k].TrajCost
-		var sumAbs, sumSq, dual, uSq float64
-		for s := range t.T {
-			for _, v := range t.U[k][s] {
-				uSq += v * v
-			}
-			g, lam, r := t.g[k][s], t.lambda[k][s], t.rho[k][s]
-			w.lag.Violation(g, t.X[k][s], t.U[k][s])
-			alpha := t.cfg.DualStep
-			if alpha == 0 {
-				alpha = 2 * r
-			}
-			var sq float64
-			for i, gi := range g {
-				lag += lam[i]*gi + r*gi*gi
-				lam[i] += alpha * gi
-				sq += gi * gi
-				d := 2 * r * (w.lag.a[i] - t.piOld[k][s][i]) // w.lag.a = pi_new(x_t)
-				dual += d * d
-			}
-			sumAbs += math.Sqrt(sq)
-			sumSq += sq
-		}
-		lags[k] = lag
-		viol := math.Sqrt(sumSq / float64(t.T))
-		t.stats[k].DualResidual = math.Sqrt(dual / float64(t.T))
-		if len(t.cfg.RhoSchedule) == 0 && !math.IsNaN(t.prevViol[k]) && viol >= t.cfg.RhoTol*math.Sqrt(uSq/float64(t.T)) {
-			dual := t.stats[k].DualResidual
-			switch {
-			case viol > t.cfg.RhoStall*t.prevViol[k] && viol > t.cfg.RhoBalance*dual:
-				for s := range t.rho[k] {
-					t.rho[k][s] = math.Min(t.rho[k][s]*t.cfg.RhoGrowth, t.cfg.RhoMax)
-				}
-			case t.cfg.RhoShrink > 0 && dual > t.cfg.RhoShrink*viol:
-				for s := range t.rho[k] {
-					t.rho[k][s] = math.Max(t.rho[k][s]/t.cfg.RhoGrowth, t.cfg.Rho)
-				}
-			}
-		}
-		t.prevViol[k] = viol
-		var rs float64
-		for _, r := range t.rho[k] {
-			rs += r
-		}
-		t.stats[k].Violation = sumAbs / float64(t.T)
-		t.stats[k].Rho = rs / float64(t.T)
-		t.stats[k].PolicyCost = t.policyCost(w, k)
-		return nil
-	})
-	var mean float64
-	for _, l := range lags {
-		mean += l
-	}
-	return mean / float64(t.K), err
 }
 
 // policyCost rolls the policy alone out from condition k for T steps on the

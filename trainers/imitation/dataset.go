@@ -1,11 +1,11 @@
 package imitation
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+
+	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // Dataset is an aggregated set of labelled observations: Obs [n, ObsDim]
@@ -44,7 +44,7 @@ type datasetJSON struct {
 
 // MarshalJSON encodes the dataset bit-exactly.
 func (d *Dataset) MarshalJSON() ([]byte, error) {
-	return json.Marshal(datasetJSON{ObsDim: d.ObsDim, ActDim: d.ActDim, Obs: f64Bytes(d.Obs), Label: f64Bytes(d.Label)})
+	return json.Marshal(datasetJSON{ObsDim: d.ObsDim, ActDim: d.ActDim, Obs: common.EncodeFloats(d.Obs), Label: common.EncodeFloats(d.Label)})
 }
 
 // UnmarshalJSON decodes what MarshalJSON wrote.
@@ -53,8 +53,8 @@ func (d *Dataset) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	obs, err1 := bytesF64(j.Obs)
-	lab, err2 := bytesF64(j.Label)
+	obs, err1 := common.DecodeFloats(j.Obs)
+	lab, err2 := common.DecodeFloats(j.Label)
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("imitation: dataset: %w", err)
 	}
@@ -63,25 +63,6 @@ func (d *Dataset) UnmarshalJSON(b []byte) error {
 	}
 	*d = Dataset{ObsDim: j.ObsDim, ActDim: j.ActDim, Obs: obs, Label: lab}
 	return nil
-}
-
-func f64Bytes(v []float64) []byte {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return b
-}
-
-func bytesF64(b []byte) ([]float64, error) {
-	if len(b)%8 != 0 {
-		return nil, fmt.Errorf("%d bytes is not a whole number of float64 values", len(b))
-	}
-	v := make([]float64, len(b)/8)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return v, nil
 }
 
 // Stream numbers the random stream of one episode: kind (which collection:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
+	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // FitConfig configures a Learner's supervised regression;
@@ -149,7 +150,7 @@ func (l *Learner) State() (LearnerState, error) {
 	}
 	s := LearnerState{Adam: l.reg.Optimizer().State(), PCG: b, NormFitted: l.normFitted}
 	if l.norm != nil {
-		s.NormMean, s.NormStd = f64Bytes(l.norm.Mean), f64Bytes(l.norm.Std)
+		s.NormMean, s.NormStd = common.EncodeFloats(l.norm.Mean), common.EncodeFloats(l.norm.Std)
 	}
 	return s, nil
 }
@@ -165,8 +166,8 @@ func (l *Learner) Restore(s LearnerState) error {
 	}
 	l.normFitted = s.NormFitted
 	if l.norm != nil && s.NormMean != nil {
-		mean, err1 := bytesF64(s.NormMean)
-		std, err2 := bytesF64(s.NormStd)
+		mean, err1 := common.DecodeFloats(s.NormMean)
+		std, err2 := common.DecodeFloats(s.NormStd)
 		if err := errors.Join(err1, err2); err != nil || len(mean) != len(l.norm.Mean) || len(std) != len(l.norm.Std) {
 			return fmt.Errorf("imitation: learner normaliser does not match the policy's %d observations", len(l.norm.Mean))
 		}

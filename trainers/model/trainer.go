@@ -12,6 +12,61 @@ import (
 	"github.com/mbrl/mbrl/trainers/common"
 )
 
+// Trainer fits a dynamics model to transitions collected in an env, as a
+// common.Trainer: New collects the data (Samples env steps with the
+// given policy), holds out whole episodes for validation and fits the
+// normalisers; each iteration trains EpochsPerIter epochs and reports
+//
+//	loss     mean minibatch loss of the iteration's last epoch
+//	val_mse  one-step MSE on the held-out episodes, normalised delta space
+//	rmse_<h> open-loop h-step RMSE on the held-out episodes (raw obs units)
+//
+// Resuming is bit-exact: the data are collected again from the seed (and
+// checked against a checksum), and the Adam moments and random streams
+// come from the checkpoint.
+type Trainer struct {
+	cfg        Config
+	env        envs.Env
+	data       *Dataset
+	train, val []int // episode indices
+	fit        *Fitter
+	valObs     []float64
+	valAct     []float64
+	valNext    []float64
+	nVal       int
+	returns    []float64
+}
+
+var _ common.Trainer = (*Trainer)(nil)
+
+// Iterate trains EpochsPerIter epochs and measures the validation errors.
+func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	loss, err := t.fit.Epochs(ctx, t.cfg.EpochsPerIter)
+	if err != nil {
+		return nil, err
+	}
+	ms := []common.Metric{{Name: "loss", Value: loss}}
+	return append(ms, t.Validate()...), nil
+}
+
+// Validate returns val_mse and rmse_<h> of the current model on the
+// held-out episodes.
+func (t *Trainer) Validate() []common.Metric {
+	m := t.fit.Model()
+	p := m.(Predictor)
+	mse, _ := NormalisedMSE(p, DeltaNormaliser(m), t.valObs, t.valAct, t.valNext, t.nVal)
+	ms := []common.Metric{{Name: "val_mse", Value: mse}}
+	maxH := 0
+	for _, h := range t.cfg.Horizons {
+		maxH = max(maxH, h)
+	}
+	rmse := MultiStepRMSE(p, t.data, t.val, maxH, t.cfg.Stride)
+	for _, h := range t.cfg.Horizons {
+		ms = append(ms, common.Metric{Name: fmt.Sprintf("rmse_%d", h), Value: rmse[h-1]})
+	}
+	return ms
+}
+
 // Config configures a Trainer; DefaultConfig gives the defaults.
 type Config struct {
 	// Samples is the number of env steps collected; 0 (the default)
@@ -62,33 +117,6 @@ func (c Config) Validate() error {
 	v.AtLeast("Stride", c.Stride, 1)
 	return v.Err()
 }
-
-// Trainer fits a dynamics model to transitions collected in an env, as a
-// common.Trainer: New collects the data (Samples env steps with the
-// given policy), holds out whole episodes for validation and fits the
-// normalisers; each iteration trains EpochsPerIter epochs and reports
-//
-//	loss     mean minibatch loss of the iteration's last epoch
-//	val_mse  one-step MSE on the held-out episodes, normalised delta space
-//	rmse_<h> open-loop h-step RMSE on the held-out episodes (raw obs units)
-//
-// Resuming is bit-exact: the data are collected again from the seed (and
-// checked against a checksum), and the Adam moments and random streams
-// come from the checkpoint.
-type Trainer struct {
-	cfg        Config
-	env        envs.Env
-	data       *Dataset
-	train, val []int // episode indices
-	fit        *Fitter
-	valObs     []float64
-	valAct     []float64
-	valNext    []float64
-	nVal       int
-	returns    []float64
-}
-
-var _ common.Trainer = (*Trainer)(nil)
 
 // New collects the data with pol in env and prepares the model called
 // "dynamics".
@@ -146,34 +174,6 @@ func (t *Trainer) Data() (d *Dataset, train, val []int) { return t.data, t.train
 
 // CollectReturns are the returns of the collection episodes.
 func (t *Trainer) CollectReturns() []float64 { return t.returns }
-
-// Iterate trains EpochsPerIter epochs and measures the validation errors.
-func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
-	loss, err := t.fit.Epochs(ctx, t.cfg.EpochsPerIter)
-	if err != nil {
-		return nil, err
-	}
-	ms := []common.Metric{{Name: "loss", Value: loss}}
-	return append(ms, t.Validate()...), nil
-}
-
-// Validate returns val_mse and rmse_<h> of the current model on the
-// held-out episodes.
-func (t *Trainer) Validate() []common.Metric {
-	m := t.fit.Model()
-	p := m.(Predictor)
-	mse, _ := NormalisedMSE(p, DeltaNormaliser(m), t.valObs, t.valAct, t.valNext, t.nVal)
-	ms := []common.Metric{{Name: "val_mse", Value: mse}}
-	maxH := 0
-	for _, h := range t.cfg.Horizons {
-		maxH = max(maxH, h)
-	}
-	rmse := MultiStepRMSE(p, t.data, t.val, maxH, t.cfg.Stride)
-	for _, h := range t.cfg.Horizons {
-		ms = append(ms, common.Metric{Name: fmt.Sprintf("rmse_%d", h), Value: rmse[h-1]})
-	}
-	return ms
-}
 
 // ErrorCurve returns the open-loop RMSE at horizons 1..maxH on the
 // held-out episodes (every start, stride 1) of the model (its mean for an

@@ -15,8 +15,9 @@
 //
 // The planners are control.MPC (iLQR on the model's Jacobians) and
 // control.CEM (sampling; no Jacobians), both behind control.Planner; the
-// model enters as a control.LearnedModel and the cost as a cost on
-// observations (ObsCost). NewPlannerPolicy turns any saved dynamics model
+// model enters as a learned.Model (package control/learned, the adapter
+// every model-based method shares) and the cost as a cost on observations
+// (ObsCost). NewPlannerPolicy turns any saved dynamics model
 // into a policy:
 //
 //	c, _ := checkpoints.Load("runs/mpc-pendulum-1-.../final.safetensors")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
+	"github.com/mbrl/mbrl/control/learned"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -115,7 +116,7 @@ func ObsCost(env envs.Env, exactHessian bool) (control.Cost, error) {
 // (Reset starts a new episode). It is not safe for concurrent use: build
 // one per goroutine with NewPlannerPolicy, which copies the model.
 type PlannerPolicy struct {
-	model     *control.LearnedModel
+	model     *learned.Model
 	planner   control.Planner
 	x         []float64
 	low, high []float64
@@ -160,7 +161,7 @@ func newPlannerPolicy(model nn.Model, env envs.Env, cfg PlannerConfig) (*Planner
 		return nil, fmt.Errorf("mpc: model %q is a %s, want a dynamics model or ensemble", model.Name(), model.Kind())
 	}
 	low, high := as.Low, as.High
-	lm, err := control.NewLearnedModel(copyOf, low, high, !cfg.Mean)
+	lm, err := learned.New(copyOf, low, high, !cfg.Mean)
 	if err != nil {
 		return nil, fmt.Errorf("mpc: %w", err)
 	}
@@ -220,7 +221,7 @@ func (p *PlannerPolicy) Reset(rng *rand.Rand) {
 
 // Disagreement is the mean, over the steps since Reset, of the ensemble
 // members' disagreement along the plan they acted on
-// (control.LearnedModel.Disagreement); 0 for a single model.
+// (learned.Model.Disagreement); 0 for a single model.
 func (p *PlannerPolicy) Disagreement() float64 {
 	if p.steps == 0 {
 		return 0
@@ -233,7 +234,7 @@ func (p *PlannerPolicy) Disagreement() float64 {
 func (p *PlannerPolicy) Errors() (int, error) { return p.errs, p.lastErr }
 
 // Model returns the policy's learned model adapter.
-func (p *PlannerPolicy) Model() *control.LearnedModel { return p.model }
+func (p *PlannerPolicy) Model() *learned.Model { return p.model }
 
 // Planner returns the policy's planner.
 func (p *PlannerPolicy) Planner() control.Planner { return p.planner }

@@ -17,57 +17,6 @@ import (
 	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
-// Config configures a Trainer; DefaultConfig gives the defaults.
-type Config struct {
-	// RandomSteps is R, the random-action env steps collected before the
-	// first fit (default 200: one pendulum episode).
-	RandomSteps int
-	// EpisodesPerIter is M, the MPC episodes run in the real env per
-	// iteration (default 1).
-	EpisodesPerIter int
-	// EpisodeSteps caps episodes; 0 (the default) means the env's
-	// MaxSteps, or 200 (model.EpisodeCap).
-	EpisodeSteps int
-	// InitFitSteps is the number of Adam steps per member of the first
-	// fit, from scratch (default 2000); FitSteps those of every later,
-	// warm-started refit (default 400). Fits run whole epochs over the
-	// data: round(steps / steps-per-epoch) of them, at least one.
-	InitFitSteps, FitSteps int
-	// Fit configures the model (Ensemble: the number of members E) and
-	// its optimiser (model.DefaultFitConfig).
-	Fit model.FitConfig
-	// Planner configures MPC through the model (DefaultPlannerConfig).
-	Planner PlannerConfig
-	// Seed selects the random streams: rand.NewPCG(Seed, 0) initialises
-	// the model, (Seed, 1) drives the random-action episodes, (Seed, 3)
-	// seeds the MPC episodes (resets and planners), and (Seed, 100+i)
-	// member i's bootstrap and minibatches.
-	Seed uint64
-	// Workers runs the episodes of an iteration in parallel; 0 (the
-	// default) means GOMAXPROCS. Results do not depend on it.
-	Workers int
-}
-
-// DefaultConfig returns the default Config.
-func DefaultConfig() Config {
-	return Config{RandomSteps: 200, EpisodesPerIter: 1, InitFitSteps: 2000, FitSteps: 400,
-		Fit: model.DefaultFitConfig(), Planner: DefaultPlannerConfig()}
-}
-
-// Validate returns a *config.Error naming the first invalid field.
-func (c Config) Validate() error {
-	v := config.Checker{Pkg: "mpc"}
-	v.AtLeast("RandomSteps", c.RandomSteps, 1)
-	v.AtLeast("EpisodesPerIter", c.EpisodesPerIter, 1)
-	v.AtLeast("EpisodeSteps", c.EpisodeSteps, 0)
-	v.AtLeast("InitFitSteps", c.InitFitSteps, 1)
-	v.AtLeast("FitSteps", c.FitSteps, 1)
-	v.Nested("Fit", c.Fit.Validate())
-	v.Nested("Planner", c.Planner.Validate())
-	v.AtLeast("Workers", c.Workers, 0)
-	return v.Err()
-}
-
 // Trainer is the iterative model-based RL loop with MPC as a
 // common.Trainer. Iteration k:
 //
@@ -107,56 +56,6 @@ type Trainer struct {
 }
 
 var _ common.Trainer = (*Trainer)(nil)
-
-// New returns a trainer for the env built by makeEnv (called once here
-// and once per worker for the episodes).
-func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	var err error
-	if cfg.Planner, err = cfg.Planner.resolved(); err != nil {
-		return nil, err
-	}
-	if cfg.Workers == 0 {
-		cfg.Workers = runtime.GOMAXPROCS(0)
-	}
-	env, err := makeEnv()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ObsCost(env, false); err != nil {
-		return nil, err
-	}
-	if env.ActionSpace().Discrete {
-		return nil, fmt.Errorf("mpc: env %q has discrete actions; the planners need continuous ones", env.Name())
-	}
-	no, na := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
-	t := &Trainer{cfg: cfg, makeEnv: makeEnv, env: env, data: model.NewDataset(no, na),
-		randPCG: rand.NewPCG(cfg.Seed, 1), epPCG: rand.NewPCG(cfg.Seed, 3)}
-	t.fit, err = model.NewFitter("dynamics", no, na, cfg.Fit, rand.New(rand.NewPCG(cfg.Seed, 0)), cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// Close releases the training graphs.
-func (t *Trainer) Close() { t.fit.Close() }
-
-// Model returns the dynamics model (*nn.DynamicsModel or *nn.Ensemble,
-// named "dynamics").
-func (t *Trainer) Model() nn.Model { return t.fit.Model() }
-
-// Data returns the aggregated real transitions.
-func (t *Trainer) Data() *model.Dataset { return t.data }
-
-// Newest returns the data's episode indices of the last iteration's MPC
-// episodes (unseen by the current model).
-func (t *Trainer) Newest() []int { return t.newest }
-
-// Config returns the effective configuration.
-func (t *Trainer) Config() Config { return t.cfg }
 
 // Iterate runs one iteration: fit, act, measure, aggregate.
 func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
@@ -225,14 +124,6 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 	}, nil
 }
 
-// finiteOr returns v, or alt if v is NaN (a horizon no episode reached).
-func finiteOr(v, alt float64) float64 {
-	if math.IsNaN(v) {
-		return alt
-	}
-	return v
-}
-
 // runEpisodes runs n MPC episodes in parallel. Episode i resets the env
 // and the planner from a stream seeded by the trainer's episode stream
 // (drawn in order before any episode runs), and its transitions go to its
@@ -291,6 +182,115 @@ func (t *Trainer) runEpisodes(ctx context.Context, n int) (*model.Dataset, []flo
 	}
 	return fresh, returns, disagree, total, nil
 }
+
+// finiteOr returns v, or alt if v is NaN (a horizon no episode reached).
+func finiteOr(v, alt float64) float64 {
+	if math.IsNaN(v) {
+		return alt
+	}
+	return v
+}
+
+// Config configures a Trainer; DefaultConfig gives the defaults.
+type Config struct {
+	// RandomSteps is R, the random-action env steps collected before the
+	// first fit (default 200: one pendulum episode).
+	RandomSteps int
+	// EpisodesPerIter is M, the MPC episodes run in the real env per
+	// iteration (default 1).
+	EpisodesPerIter int
+	// EpisodeSteps caps episodes; 0 (the default) means the env's
+	// MaxSteps, or 200 (model.EpisodeCap).
+	EpisodeSteps int
+	// InitFitSteps is the number of Adam steps per member of the first
+	// fit, from scratch (default 2000); FitSteps those of every later,
+	// warm-started refit (default 400). Fits run whole epochs over the
+	// data: round(steps / steps-per-epoch) of them, at least one.
+	InitFitSteps, FitSteps int
+	// Fit configures the model (Ensemble: the number of members E) and
+	// its optimiser (model.DefaultFitConfig).
+	Fit model.FitConfig
+	// Planner configures MPC through the model (DefaultPlannerConfig).
+	Planner PlannerConfig
+	// Seed selects the random streams: rand.NewPCG(Seed, 0) initialises
+	// the model, (Seed, 1) drives the random-action episodes, (Seed, 3)
+	// seeds the MPC episodes (resets and planners), and (Seed, 100+i)
+	// member i's bootstrap and minibatches.
+	Seed uint64
+	// Workers runs the episodes of an iteration in parallel; 0 (the
+	// default) means GOMAXPROCS. Results do not depend on it.
+	Workers int
+}
+
+// DefaultConfig returns the default Config.
+func DefaultConfig() Config {
+	return Config{RandomSteps: 200, EpisodesPerIter: 1, InitFitSteps: 2000, FitSteps: 400,
+		Fit: model.DefaultFitConfig(), Planner: DefaultPlannerConfig()}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "mpc"}
+	v.AtLeast("RandomSteps", c.RandomSteps, 1)
+	v.AtLeast("EpisodesPerIter", c.EpisodesPerIter, 1)
+	v.AtLeast("EpisodeSteps", c.EpisodeSteps, 0)
+	v.AtLeast("InitFitSteps", c.InitFitSteps, 1)
+	v.AtLeast("FitSteps", c.FitSteps, 1)
+	v.Nested("Fit", c.Fit.Validate())
+	v.Nested("Planner", c.Planner.Validate())
+	v.AtLeast("Workers", c.Workers, 0)
+	return v.Err()
+}
+
+// New returns a trainer for the env built by makeEnv (called once here
+// and once per worker for the episodes).
+func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var err error
+	if cfg.Planner, err = cfg.Planner.resolved(); err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	env, err := makeEnv()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ObsCost(env, false); err != nil {
+		return nil, err
+	}
+	if env.ActionSpace().Discrete {
+		return nil, fmt.Errorf("mpc: env %q has discrete actions; the planners need continuous ones", env.Name())
+	}
+	no, na := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
+	t := &Trainer{cfg: cfg, makeEnv: makeEnv, env: env, data: model.NewDataset(no, na),
+		randPCG: rand.NewPCG(cfg.Seed, 1), epPCG: rand.NewPCG(cfg.Seed, 3)}
+	t.fit, err = model.NewFitter("dynamics", no, na, cfg.Fit, rand.New(rand.NewPCG(cfg.Seed, 0)), cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close releases the training graphs.
+func (t *Trainer) Close() { t.fit.Close() }
+
+// Model returns the dynamics model (*nn.DynamicsModel or *nn.Ensemble,
+// named "dynamics").
+func (t *Trainer) Model() nn.Model { return t.fit.Model() }
+
+// Data returns the aggregated real transitions.
+func (t *Trainer) Data() *model.Dataset { return t.data }
+
+// Newest returns the data's episode indices of the last iteration's MPC
+// episodes (unseen by the current model).
+func (t *Trainer) Newest() []int { return t.newest }
+
+// Config returns the effective configuration.
+func (t *Trainer) Config() Config { return t.cfg }
 
 // ErrorCurve returns the open-loop RMSE at horizons 1..maxH (every start)
 // on the last iteration's episodes, which the current model has not been

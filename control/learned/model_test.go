@@ -1,4 +1,4 @@
-package control
+package learned
 
 import (
 	"math"
@@ -7,8 +7,11 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/autodiff"
+	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // learnedPendulumModels returns an untrained dynamics model and a 3-member
@@ -42,7 +45,7 @@ func learnedPendulumModels(t testing.TB) (*nn.DynamicsModel, *nn.Ensemble) {
 	return d, e
 }
 
-func TestLearnedModelJacobiansMatchFiniteDifferences(t *testing.T) {
+func TestJacobiansMatchFiniteDifferences(t *testing.T) {
 	single, ens := learnedPendulumModels(t)
 	low, high := []float64{-2}, []float64{2}
 	cases := []struct {
@@ -58,7 +61,7 @@ func TestLearnedModelJacobiansMatchFiniteDifferences(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			lm, err := NewLearnedModel(c.model, low, high, c.each)
+			lm, err := New(c.model, low, high, c.each)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +116,7 @@ func TestLearnedModelJacobiansMatchFiniteDifferences(t *testing.T) {
 func TestLearnedEnsembleMembersDifferAndPlannerScoresTheirMean(t *testing.T) {
 	_, ens := learnedPendulumModels(t)
 	low, high := []float64{-2}, []float64{2}
-	lm, err := NewLearnedModel(ens, low, high, true)
+	lm, err := New(ens, low, high, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,14 +141,14 @@ func TestLearnedEnsembleMembersDifferAndPlannerScoresTheirMean(t *testing.T) {
 	}
 	// The cost iLQR (and CEM) assigns a plan is the mean over members of
 	// each member's own rollout cost.
-	base := PendulumObsCost{GaussNewton: true}
-	cost := NewEnsembleCost(base, 3, 3, 1)
+	base := control.PendulumObsCost{GaussNewton: true}
+	cost := control.NewEnsembleCost(base, 3, 3, 1)
 	const H = 15
 	plan := make([][]float64, H)
 	for t := range plan {
 		plan[t] = []float64{2 * math.Sin(0.4*float64(t))}
 	}
-	il, err := NewILQR(lm, cost, H, &ILQRSettings{Low: low, High: high})
+	il, err := control.NewILQR(lm, cost, H, &control.ILQRSettings{Low: low, High: high})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,27 +170,28 @@ func TestLearnedEnsembleMembersDifferAndPlannerScoresTheirMean(t *testing.T) {
 	if got := il.Solution().Cost; math.Abs(got-want) > 1e-12*math.Abs(want) {
 		t.Fatalf("planner's plan cost %.15g, members' mean %.15g", got, want)
 	}
-	cem, err := NewCEM(lm, cost, &CEMSettings{Horizon: H, Low: low, High: high})
-	if err != nil {
-		t.Fatal(err)
-	}
-	back := make([]float64, 0, H)
+	// A sampling planner (CEM) rolls plans out through Next and sums the
+	// cost: the same mean.
+	xs := slices.Clone(x)
+	var roll float64
 	for _, ut := range plan {
-		back = append(back, ut...)
+		roll += cost.Cost(xs, ut)
+		lm.Next(xs, xs, ut)
 	}
-	if got := cem.rollout(x, back); math.Abs(got-want) > 1e-12*math.Abs(want) {
-		t.Fatalf("CEM's plan cost %.15g, members' mean %.15g", got, want)
+	roll += cost.Cost(xs, zero)
+	if math.Abs(roll-want) > 1e-12*math.Abs(want) {
+		t.Fatalf("rollout cost %.15g, members' mean %.15g", roll, want)
 	}
 	// Disagreement: positive across different members, zero for one model.
 	if d := lm.Disagreement(obs, plan); !(d > 0) {
 		t.Fatalf("disagreement %v, want > 0", d)
 	}
-	one, _ := NewLearnedModel(ens.Member(0), low, high, true)
+	one, _ := New(ens.Member(0), low, high, true)
 	if d := one.Disagreement(obs, plan); d != 0 {
 		t.Fatalf("single model disagreement %v", d)
 	}
 	// Mean mode plans through the members' average prediction.
-	mean, _ := NewLearnedModel(ens, low, high, false)
+	mean, _ := New(ens, low, high, false)
 	mn := make([]float64, 3)
 	mean.Next(mn, obs, u)
 	for i := range 3 {
@@ -198,95 +202,63 @@ func TestLearnedEnsembleMembersDifferAndPlannerScoresTheirMean(t *testing.T) {
 	}
 }
 
-func TestEnsembleCostDerivatives(t *testing.T) {
-	cost := NewEnsembleCost(PendulumObsCost{}, 2, 3, 1)
-	x := []float64{0.3, 0.9, -1, -0.7, -0.6, 2}
-	u := []float64{0.4}
-	d := envs.NewCostDerivs(6, 1)
-	cost.CostDerivs(d, x, u)
-	if math.Abs(d.L-cost.Cost(x, u)) > 1e-15 {
-		t.Fatalf("L %v != Cost %v", d.L, cost.Cost(x, u))
-	}
-	gx := autodiff.NumericGradient(func(xx []float64) float64 { return cost.Cost(xx, u) }, x, 1e-6)
-	gu := autodiff.NumericGradient(func(uu []float64) float64 { return cost.Cost(x, uu) }, u, 1e-6)
-	if e := autodiff.MaxRelError(d.Lx, gx); e > 1e-6 {
-		t.Fatalf("Lx %v vs %v (rel err %g)", d.Lx, gx, e)
-	}
-	if e := autodiff.MaxRelError(d.Lu, gu); e > 1e-6 {
-		t.Fatalf("Lu %v vs %v", d.Lu, gu)
-	}
-	hx := autodiff.NumericJacobian(func(dst, xx []float64) {
-		dd := envs.NewCostDerivs(6, 1)
-		cost.CostDerivs(dd, xx, u)
-		copy(dst, dd.Lx)
-	}, 6, x, 1e-6)
-	if e := autodiff.MaxRelError(d.Lxx, hx); e > 1e-5 {
-		t.Fatalf("Lxx vs finite differences of Lx: rel err %g", e)
-	}
-}
-
-func TestPendulumObsCost(t *testing.T) {
-	dyn := envs.PendulumDynamics{}
-	rng := rand.New(rand.NewPCG(3, 3))
-	d := envs.NewCostDerivs(3, 1)
-	gn := envs.NewCostDerivs(3, 1)
-	obs := make([]float64, 3)
-	for range 50 {
-		// On the unit circle it is the env's cost.
-		x := []float64{rng.Float64()*6 - 3, rng.Float64()*16 - 8}
-		u := []float64{rng.Float64()*6 - 3}
-		dyn.Obs(obs, x)
-		if got, want := (PendulumObsCost{}).Cost(obs, u), dyn.Cost(x, u); math.Abs(got-want) > 1e-12 {
-			t.Fatalf("cost %v, env %v at %v %v", got, want, x, u)
-		}
-		// Off the circle, the analytic derivatives match finite differences.
-		o := []float64{obs[0] * (0.7 + 0.6*rng.Float64()), obs[1] * (0.7 + 0.6*rng.Float64()), obs[2]}
-		uu := []float64{rng.Float64()*3.8 - 1.9}
-		PendulumObsCost{}.CostDerivs(d, o, uu)
-		g := autodiff.NumericGradient(func(v []float64) float64 { return PendulumObsCost{}.Cost(v, uu) }, o, 1e-6)
-		if e := autodiff.MaxRelError(d.Lx, g); e > 1e-6 {
-			t.Fatalf("Lx %v, finite differences %v at %v", d.Lx, g, o)
-		}
-		h := autodiff.NumericJacobian(func(dst, v []float64) {
-			dd := envs.NewCostDerivs(3, 1)
-			PendulumObsCost{}.CostDerivs(dd, v, uu)
-			copy(dst, dd.Lx)
-		}, 3, o, 1e-6)
-		if e := autodiff.MaxRelError(d.Lxx, h); e > 1e-5 {
-			t.Fatalf("Lxx %v, finite differences %v at %v", d.Lxx, h, o)
-		}
-		// Gauss-Newton: same gradient, positive semidefinite Hessian.
-		PendulumObsCost{GaussNewton: true}.CostDerivs(gn, o, uu)
-		if !slices.Equal(gn.Lx, d.Lx) {
-			t.Fatal("Gauss-Newton changed the gradient")
-		}
-		a, b, c := gn.Lxx[0], gn.Lxx[1], gn.Lxx[4]
-		if a < 0 || c < 0 || a*c-b*b < -1e-12*(a*c+b*b) {
-			t.Fatalf("Gauss-Newton Hessian not PSD: %v", gn.Lxx)
-		}
-		// The generic numerical cost agrees with the Gauss-Newton one.
-		oc, err := NewObsCost(dyn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		num := envs.NewCostDerivs(3, 1)
-		oc.CostDerivs(num, o, uu)
-		if math.Abs(num.L-gn.L) > 1e-12 || autodiff.MaxRelError(num.Lx, gn.Lx) > 1e-6 || autodiff.MaxRelError(num.Lxx, gn.Lxx) > 1e-5 ||
-			autodiff.MaxRelError(num.Lu, gn.Lu) > 1e-12 || autodiff.MaxRelError(num.Luu, gn.Luu) > 1e-12 {
-			t.Fatalf("generic observation cost %+v, analytic %+v", num, gn)
-		}
-	}
-}
-
-func TestNewLearnedModelErrors(t *testing.T) {
+func TestNewErrors(t *testing.T) {
 	single, _ := learnedPendulumModels(t)
-	if _, err := NewLearnedModel(nn.NewMLP("x", []int{2, 2}, nn.Tanh, rand.New(rand.NewPCG(1, 1))), nil, nil, false); err == nil {
+	if _, err := New(nn.NewMLP("x", []int{2, 2}, nn.Tanh, rand.New(rand.NewPCG(1, 1))), nil, nil, false); err == nil {
 		t.Fatal("an MLP is not a dynamics model")
 	}
-	if _, err := NewLearnedModel(single, []float64{-1}, nil, false); err == nil {
+	if _, err := New(single, []float64{-1}, nil, false); err == nil {
 		t.Fatal("one-sided bounds accepted")
 	}
-	if _, err := NewLearnedModel(single, []float64{-1, -1}, []float64{1, 1}, false); err == nil {
+	if _, err := New(single, []float64{-1, -1}, []float64{1, 1}, false); err == nil {
 		t.Fatal("bounds of the wrong width accepted")
+	}
+}
+
+// TestGraphNextAndSampleNext: the graph form predicts what Next does, and
+// sampled transitions come from the member rng picks.
+func TestGraphNextAndSampleNext(t *testing.T) {
+	single, ens := learnedPendulumModels(t)
+	lm, err := New(single, nil, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := []float64{0.6, -0.8, 1.5, -1, 0, -3}
+	u := []float64{0.7, -1.9}
+	g := G.NewGraph()
+	xn := G.NewMatrix(g, G.Float64, G.WithShape(2, 3), G.WithName("x"), G.WithValue(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking(obs))))
+	un := G.NewMatrix(g, G.Float64, G.WithShape(2, 1), G.WithName("u"), G.WithValue(tensor.New(tensor.WithShape(2, 1), tensor.WithBacking(u))))
+	out, err := lm.GraphNext(xn, un)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.Value().Data().([]float64)
+	want := make([]float64, 3)
+	for r := range 2 {
+		lm.Next(want, obs[3*r:3*r+3], u[r:r+1])
+		if d := autodiff.MaxRelError(got[3*r:3*r+3], want); d > 1e-12 {
+			t.Fatalf("row %d: graph %v, Next %v", r, got[3*r:3*r+3], want)
+		}
+	}
+	em, err := New(ens, nil, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := em.GraphNext(xn, un); err == nil {
+		t.Fatal("an ensemble built a graph")
+	}
+	next, member := make([]float64, 3), make([]float64, 3)
+	for s := range uint64(6) {
+		em.SampleNext(next, obs[:3], u[:1], rand.New(rand.NewPCG(s, 1)))
+		k := rand.New(rand.NewPCG(s, 1)).IntN(3)
+		ens.Member(k).Predict(member, obs[:3], u[:1])
+		if !slices.Equal(next, member) {
+			t.Fatalf("seed %d: sampled %v, member %d predicts %v", s, next, k, member)
+		}
 	}
 }

@@ -62,9 +62,9 @@ type binder struct {
 
 func newBinder(c command) *binder {
 	b := &binder{Binder: cli.NewBinder(newFlagSet("mbrl " + c.name)), method: strings.TrimPrefix(c.name, "train "), cmd: c.name}
-	out := "runs/METHOD-ENV-SEED-TIMESTAMP"
+	out := "runs/METHOD-ENV-SEED-TIMESTAMP-PID"
 	if c.noResume {
-		out = "runs/" + b.method + "-ENV-SEED-TIMESTAMP"
+		out = "runs/" + b.method + "-ENV-SEED-TIMESTAMP-PID"
 	}
 	b.common.AddFlags(b.FS, c.run, !c.noResume, out)
 	return b

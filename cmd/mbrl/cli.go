@@ -87,6 +87,7 @@ func commands() []command {
 		rolloutCommand(),
 		trainCommand(),
 		evalCommand(),
+		optimumCommand(),
 		inspectCommand(),
 		gradnormCommand(),
 	}

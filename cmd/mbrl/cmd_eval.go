@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mbrl/mbrl/envs"
@@ -25,13 +26,13 @@ func evalCommand() command {
 	return command{
 		name:    "eval",
 		summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
-		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc) [--episodes N]",
+		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc|dp) [--episodes N]",
 		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			o := &evalOptions{}
 			o.commonOptions.addFlags(fs, false)
 			fs.StringVar(&o.Env, "env", "", "environment name (default: the checkpoint's env)")
 			fs.StringVar(&o.Checkpoint, "checkpoint", "", "policy checkpoint (.safetensors) to evaluate")
-			fs.StringVar(&o.Controller, "controller", "", "controller on the env's true dynamics: lqr | ilqr | mpc")
+			fs.StringVar(&o.Controller, "controller", "", "controller on the env's true dynamics: lqr | ilqr | mpc | dp (the grid DP optimum of 'mbrl optimum', default grid)")
 			fs.IntVar(&o.Episodes, "episodes", 100, "episodes from random starts (episode i's start depends only on --seed and i)")
 			fs.IntVar(&o.Workers, "workers", 0, "parallel episodes (0: one per CPU); results do not depend on it")
 			o.ctl.addFlags(fs, 16)
@@ -47,7 +48,7 @@ func evalCommand() command {
 
 func (a *app) runEval(_ context.Context, o *evalOptions) error {
 	if (o.Checkpoint == "") == (o.Controller == "") {
-		return usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
+		return usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc|dp")
 	}
 	if o.Episodes <= 0 {
 		return usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
@@ -66,7 +67,7 @@ func (a *app) runEval(_ context.Context, o *evalOptions) error {
 		mk, err = checkpointPolicy(o.Checkpoint, env)
 	default:
 		if !isController(o.Controller) {
-			return usagef("mbrl eval: unknown controller %q (valid: lqr, ilqr, mpc)", o.Controller)
+			return usagef("mbrl eval: unknown controller %q (valid: %s)", o.Controller, strings.Join(controllerNames, ", "))
 		}
 		mk, err = a.controllerFactory(o.Controller, env, o.ctl)
 		label = o.Controller

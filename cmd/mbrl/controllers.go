@@ -5,15 +5,17 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/mbrl/mbrl/control"
+	"github.com/mbrl/mbrl/control/dp"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // controllerNames are the optimal controllers on an env's true dynamics that
 // "--controller" / "--policy" / "--expert" accept.
-var controllerNames = []string{"lqr", "ilqr", "mpc"}
+var controllerNames = []string{"lqr", "ilqr", "mpc", "dp"}
 
 // controllerOptions configure the controllers of controllerFactory. Zero
 // values mean the defaults documented on the flags.
@@ -40,7 +42,8 @@ func isController(name string) bool {
 }
 
 // controllerFactory returns a constructor of the named controller (lqr,
-// ilqr or mpc on env's true dynamics) as a policy on observations; each call
+// ilqr, mpc or the grid DP optimum on env's true dynamics) as a policy on
+// observations; each call
 // makes an independent instance for one goroutine. Discrete-action envs
 // (cartpole) map the continuous force to the discrete action: push right
 // (1) when the force is positive.
@@ -109,8 +112,14 @@ func (a *app) controllerFactory(name string, env envs.Env, o controllerOptions) 
 		}
 		proto := base.ObsPolicy(dyn)
 		return func() (common.Policy, error) { return wrap(proto.Clone()), nil }, nil
+	case "dp":
+		sol, err := dp.SolveEnv(env, dp.DefaultConfig())
+		if err != nil {
+			return nil, asUsage(fmt.Errorf("mbrl: %w", err))
+		}
+		return func() (common.Policy, error) { return sol.NewPolicy(), nil }, nil
 	}
-	return nil, usagef("mbrl: unknown controller %q (valid: lqr, ilqr, mpc)", name)
+	return nil, usagef("mbrl: unknown controller %q (valid: %s)", name, strings.Join(controllerNames, ", "))
 }
 
 func clipTo(u, low, high []float64) {

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mbrl/mbrl/control/dp"
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/common"
+)
+
+// optimumOptions are the flags of "mbrl optimum".
+type optimumOptions struct {
+	commonOptions
+	Env      string
+	Episodes int
+	Workers  int
+	Grid     string
+	Points   [2]int
+	Actions  int
+	CSV      string
+}
+
+func optimumCommand() command {
+	return command{
+		name:    "optimum",
+		summary: "the best possible return: finite-horizon dynamic programming on a state grid, its greedy policy run from the starts of 'mbrl eval --seed S'",
+		usage:   "optimum --env pendulum [--seed S] [--episodes N] [--grid 512x513] [--actions 41] [--csv F]",
+		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
+			def := dp.DefaultConfig()
+			o := &optimumOptions{}
+			o.commonOptions.addFlags(fs, false)
+			fs.StringVar(&o.Env, "env", "", "environment with known dynamics, a 2-D state and one continuous action (pendulum)")
+			fs.IntVar(&o.Episodes, "episodes", 100, "episodes from random starts (episode i's start depends only on --seed and i, as in 'mbrl eval')")
+			fs.IntVar(&o.Workers, "workers", 0, "goroutines of the solve and of the episodes (0: one per CPU); results do not depend on it")
+			fs.StringVar(&o.Grid, "grid", "", "grid points as N0xN1, e.g. 512x513: shorthand for --grid-theta N0 --grid-thetadot N1")
+			fs.IntVar(&o.Points[0], "grid-theta", def.Points[0], "grid points of the first state dimension (the pendulum's angle, periodic)")
+			fs.IntVar(&o.Points[1], "grid-thetadot", def.Points[1], "grid points of the second state dimension (the pendulum's speed, bounded)")
+			fs.IntVar(&o.Actions, "actions", def.Actions, "actions evenly spaced over the action bounds, both bounds included")
+			fs.StringVar(&o.CSV, "csv", "", "write the per-episode returns to this CSV file (columns episode, return)")
+			return func(ctx context.Context, args []string) error {
+				if len(args) > 0 {
+					return usagef("mbrl optimum: unexpected argument %q", args[0])
+				}
+				if o.Grid != "" {
+					set := false
+					fs.Visit(func(f *flag.Flag) { set = set || f.Name == "grid-theta" || f.Name == "grid-thetadot" })
+					if set {
+						return usagef("mbrl optimum: give --grid or --grid-theta/--grid-thetadot, not both")
+					}
+					p, err := parseGrid(o.Grid)
+					if err != nil {
+						return err
+					}
+					o.Points = p
+				}
+				return a.runOptimum(ctx, o)
+			}
+		},
+	}
+}
+
+// parseGrid parses "N0xN1".
+func parseGrid(s string) ([2]int, error) {
+	var p [2]int
+	parts := strings.Split(strings.ToLower(strings.TrimSpace(s)), "x")
+	if len(parts) != 2 {
+		return p, usagef("mbrl optimum: --grid %q is not N0xN1 (e.g. 512x513)", s)
+	}
+	for i, part := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil {
+			return p, usagef("mbrl optimum: --grid %q is not N0xN1 (e.g. 512x513)", s)
+		}
+		p[i] = n
+	}
+	return p, nil
+}
+
+func (a *app) runOptimum(_ context.Context, o *optimumOptions) error {
+	if o.Env == "" {
+		return usagef("mbrl optimum: --env is required (pendulum)")
+	}
+	if o.Episodes <= 0 {
+		return usagef("mbrl optimum: --episodes must be positive, got %d", o.Episodes)
+	}
+	if o.Workers < 0 {
+		return usagef("mbrl optimum: --workers must be 0 (one per CPU) or more, got %d", o.Workers)
+	}
+	env, err := envs.Make(o.Env)
+	if err != nil {
+		return asUsage(err)
+	}
+	cfg := dp.DefaultConfig()
+	cfg.Points, cfg.Actions, cfg.Workers = o.Points, o.Actions, o.Workers
+	if err := cfg.Validate(); err != nil {
+		return usagef("mbrl optimum: %v", err)
+	}
+	t0 := time.Now()
+	bar := a.newProgress(env.MaxSteps(), "dynamic programming", o.Quiet)
+	cfg.Progress = func(int, int) { bar.Add(1) }
+	sol, err := dp.SolveEnv(env, cfg)
+	bar.Finish()
+	if err != nil {
+		if errors.Is(err, dp.ErrUnsupported) {
+			return usagef("mbrl optimum: %v", err)
+		}
+		return fmt.Errorf("mbrl optimum: %w", err)
+	}
+	solve := time.Since(t0).Seconds()
+	res, err := common.Evaluate(func() (envs.Env, error) { return envs.Make(o.Env) },
+		func() (common.Policy, error) { return sol.NewPolicy(), nil },
+		common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed, Workers: o.Workers})
+	if err != nil {
+		return fmt.Errorf("mbrl optimum: %w", err)
+	}
+	wall := time.Since(t0).Seconds()
+	grid := fmt.Sprintf("%dx%d", o.Points[0], o.Points[1])
+	if o.CSV != "" {
+		if err := writeReturnsCSV(o.CSV, res.Returns); err != nil {
+			return err
+		}
+	}
+	if !o.JSON {
+		fmt.Fprintf(a.stdout, "DP optimum on %s: grid %s, %d actions, %d steps, solved in %.1fs\n",
+			o.Env, grid, o.Actions, sol.Horizon(), solve)
+		fmt.Fprintf(a.stdout, "returns of the %d episodes of seed %d:\n", res.Episodes, o.Seed)
+		for i, r := range res.Returns {
+			sep := " "
+			if i%10 == 9 || i == len(res.Returns)-1 {
+				sep = "\n"
+			}
+			fmt.Fprintf(a.stdout, "%8.2f%s", r, sep)
+		}
+		fmt.Fprintf(a.stdout, "mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%.1fs)\n",
+			res.Mean, res.Std, res.Min, res.Max, res.Median, wall)
+	}
+	return a.writeJSON(o.JSON, map[string]any{
+		"command": "optimum", "env": o.Env, "seed": o.Seed, "episodes": res.Episodes,
+		"mean_return": res.Mean, "std": res.Std, "min": res.Min, "max": res.Max, "median": res.Median,
+		"returns": res.Returns, "grid": grid, "actions": o.Actions, "horizon": sol.Horizon(),
+		"solve_seconds": solve, "wall_seconds": wall,
+	})
+}
+
+// writeReturnsCSV writes one row per episode: episode, return (exact
+// decimal), atomically.
+func writeReturnsCSV(path string, returns []float64) error {
+	var sb strings.Builder
+	w := csv.NewWriter(&sb)
+	_ = w.Write([]string{"episode", "return"})
+	for i, r := range returns {
+		_ = w.Write([]string{strconv.Itoa(i), strconv.FormatFloat(r, 'g', -1, 64)})
+	}
+	w.Flush()
+	return writeFileAtomic(path, []byte(sb.String()))
+}

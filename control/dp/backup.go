@@ -3,10 +3,10 @@ package dp
 import "math"
 
 // weight is the stored type of the interpolation weights of the transition
-// table. float32 places f(x, u) within 6e-8 of a cell of its exact position,
-// five orders of magnitude below the interpolation error of the grid itself,
-// and cuts the bytes the backward pass streams per (point, action) from 28
-// to 20.
+// table. float32 misplaces f(x, u) by at most 3e-8 of a cell, negligible
+// beside the interpolation error of the grid itself, and with it an entry
+// takes 20 bytes instead of 32 (215 MB instead of 344 MB for the default
+// grid and 41 actions).
 type weight = float32
 
 // entryBytes is the size of one (grid point, action) entry of transitions.

@@ -11,8 +11,7 @@ import (
 	"github.com/mbrl/mbrl/envs"
 )
 
-// Config sets the resolution of the grid DP. DefaultConfig gives the values
-// that reproduce the Pendulum-v1 optimum to within 0.1%.
+// Config sets the resolution of the grid DP.
 type Config struct {
 	// Points is the number of grid points per state dimension. A periodic
 	// dimension of period P = High-Low has its points at Low + i P/N,
@@ -31,6 +30,10 @@ type Config struct {
 
 // DefaultConfig returns a 512x513 grid (the pendulum's angle in steps of
 // 2pi/512, its speed in steps of 1/32) and 41 actions (torque steps of 0.1).
+// On the 100 starts of "mbrl eval --seed 11" its greedy policy returns
+// -131.47 on average; finer grids return -131.29 (768x769) and -131.25
+// (1024x1025), 81 actions -131.47: the default is within 0.2% of the limit
+// and converged in the actions. It solves in about 8 CPU seconds.
 func DefaultConfig() Config {
 	return Config{Points: [2]int{512, 513}, Actions: 41}
 }

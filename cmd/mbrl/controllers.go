@@ -44,8 +44,8 @@ func isController(name string) bool {
 // controllerFactory returns a constructor of the named controller (lqr,
 // ilqr, mpc or the grid DP optimum on env's true dynamics) as a policy on
 // observations; each call makes an independent instance for one goroutine.
-// Discrete-action envs (cartpole) map the continuous force to the discrete action: push right
-// (1) when the force is positive.
+// Discrete-action envs (cartpole) map the continuous force to the discrete
+// action: push right (1) when the force is positive.
 func (a *app) controllerFactory(name string, env envs.Env, o controllerOptions) (func() (common.Policy, error), error) {
 	dyn, ok := envs.DynamicsOf(env)
 	if !ok {

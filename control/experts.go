@@ -6,12 +6,13 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/control/dp"
 	"github.com/mbrl/mbrl/envs"
 )
 
 // ExpertNames are the optimal controllers on an env's true dynamics that
 // NewExpert builds.
-var ExpertNames = []string{"lqr", "ilqr", "mpc"}
+var ExpertNames = []string{"lqr", "ilqr", "mpc", "dp"}
 
 // IsExpert reports whether name is one of ExpertNames.
 func IsExpert(name string) bool {
@@ -48,13 +49,15 @@ type ExpertSettings struct {
 //     followed with its feedback gains u_t = U_t + K_t (x_t - X_t), started
 //     from the env's hinted initial plan (envs.PlanningHints) if it has one;
 //   - mpc: receding-horizon iLQR (MPC), with a population of plans when
-//     s.Plans > 1 (FreshGenerators).
+//     s.Plans > 1 (FreshGenerators);
+//   - dp: the greedy policy of finite-horizon dynamic programming on a
+//     state grid (control/dp, default grid), for 2-D-state envs.
 //
 // On discrete-action envs (cartpole) the continuous force is mapped to
 // the discrete action: push right (1) when the force is positive.
 func NewExpert(name string, env envs.Env, s ExpertSettings) (func() (ObsPolicy, error), error) {
 	if !IsExpert(name) {
-		return nil, fmt.Errorf("control: unknown controller %q (valid: lqr, ilqr, mpc)", name)
+		return nil, fmt.Errorf("control: unknown controller %q (valid: lqr, ilqr, mpc, dp)", name)
 	}
 	dyn, ok := envs.DynamicsOf(env)
 	if !ok {
@@ -80,6 +83,12 @@ func newStateExpert(name string, env envs.Env, dyn envs.Dynamics, s ExpertSettin
 	n, m := dyn.StateDim(), dyn.ActionDim()
 	low, high := dyn.ActionBounds()
 	switch name {
+	case "dp":
+		sol, err := dp.SolveEnv(env, dp.DefaultConfig())
+		if err != nil {
+			return nil, fmt.Errorf("control: %w", err)
+		}
+		return func() (ObsPolicy, error) { return sol.NewPolicy(), nil }, nil
 	case "lqr":
 		sol, err := Linearize(dyn, dyn, make([]float64, n), make([]float64, m)).SolveInfinite()
 		if err != nil {

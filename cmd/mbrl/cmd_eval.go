@@ -25,13 +25,13 @@ func evalCommand() command {
 	return command{
 		name:    "eval",
 		summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
-		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc) [--episodes N]",
+		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc|dp) [--episodes N]",
 		flags: func(a *app, b *binder) func(context.Context, []string) error {
 			o := &evalOptions{Common: &b.common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs')"),
 				row("checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"),
-				row("controller", "Controller", "controller on the env's true dynamics: lqr | ilqr | mpc"),
+				row("controller", "Controller", "controller on the env's true dynamics: lqr | ilqr | mpc | dp (the grid DP optimum of 'mbrl optimum')"),
 				row("episodes", "Episodes", "episodes from random starts (episode i's start depends only on --seed and i)"),
 				row("workers", "Workers", "parallel episodes (0: one per CPU); results do not depend on it"))
 			addExpertFlags(b, &o.ctl)

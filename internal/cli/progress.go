@@ -33,6 +33,13 @@ func NewProgress(w io.Writer, max int, desc string, show bool) *Progress {
 	)}
 }
 
+// Add advances the bar by n steps.
+func (p *Progress) Add(n int) {
+	if p != nil {
+		_ = p.bar.Add(n)
+	}
+}
+
 // Finish completes and clears the bar.
 func (p *Progress) Finish() {
 	if p != nil {

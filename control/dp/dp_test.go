@@ -246,4 +246,3 @@ func TestPolicyStepCounter(t *testing.T) {
 		t.Fatalf("pi_500 = %g, want pi_0 = %g", b[0], a[0])
 	}
 }
-

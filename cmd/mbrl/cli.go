@@ -89,6 +89,7 @@ func commands() []command {
 		evalCommand(),
 		inspectCommand(),
 		gradnormCommand(),
+		compareCommand(),
 	}
 }
 

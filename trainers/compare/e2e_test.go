@@ -217,7 +217,7 @@ func TestCompareEndToEnd(t *testing.T) {
 			t.Errorf("%s: rerun returns %v differ from %v", m.Method, m.Returns, a.Methods[i].Returns)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dirA, OptimumFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dirA, "optimum-seed11-episodes3.json")); err != nil {
 		t.Errorf("optimum not cached: %v", err)
 	}
 

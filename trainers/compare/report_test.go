@@ -127,3 +127,26 @@ func TestWriteFiles(t *testing.T) {
 		t.Errorf("compare.json: %v %+v", err, back)
 	}
 }
+
+func TestEvalMatches(t *testing.T) {
+	p := &Plan{Env: "pendulum", EvalSeed: 11, Episodes: 100}
+	ev := func(env string, seed, episodes float64) map[string]any {
+		return map[string]any{"env": env, "seed": seed, "eval": map[string]any{"episodes": episodes, "mean_return": -140.0}}
+	}
+	cases := []struct {
+		name string
+		ev   map[string]any
+		want bool
+	}{
+		{"same starts", ev("pendulum", 11, 100), true},
+		{"other eval seed", ev("pendulum", 12, 100), false},
+		{"other episodes", ev("pendulum", 11, 10), false},
+		{"other env", ev("cartpole", 11, 100), false},
+		{"missing file", map[string]any{}, false},
+	}
+	for _, c := range cases {
+		if got := evalMatches(c.ev, p); got != c.want {
+			t.Errorf("%s: evalMatches = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -34,9 +34,13 @@ const (
 	// ErrorFile exists while the run's last attempt failed; it holds the
 	// failing phase and the last line of its stderr.
 	ErrorFile = "error.txt"
-	// OptimumFile caches the optimum row in the comparison folder.
-	OptimumFile = "optimum.json"
 )
+
+// OptimumFile returns the name of the file that caches the optimum row of
+// p's evaluation starts in the comparison folder.
+func OptimumFile(p *Plan) string {
+	return fmt.Sprintf("optimum-seed%d-episodes%d.json", p.EvalSeed, p.Episodes)
+}
 
 // Run statuses.
 const (
@@ -225,6 +229,9 @@ func (r *Runner) RunJob(ctx context.Context, p *Plan, j Job) RunResult {
 		}
 	}
 	sum := readJSONMap(sumPath)
+	if env, ok := sum["env"].(string); ok && env != p.Env {
+		return r.fail(res, "train", fmt.Sprintf("%s holds a run on %q, not %q; give the comparison another --out", j.Dir, env, p.Env))
+	}
 	if w, ok := number(sum, "wall_seconds"); ok {
 		res.WallSeconds = &w
 	} else if measured > 0 {
@@ -249,7 +256,7 @@ func (r *Runner) RunJob(ctx context.Context, p *Plan, j Job) RunResult {
 		}
 	}
 	evalPath := filepath.Join(j.Dir, EvalFile)
-	if !exists(evalPath) {
+	if !evalMatches(readJSONMap(evalPath), p) {
 		out, errLine, err := r.exec(ctx, p.EvalArgs(ckpt), filepath.Join(j.Dir, "eval.log"))
 		if err != nil {
 			return r.fail(res, "eval", errLine)
@@ -271,6 +278,16 @@ func (r *Runner) RunJob(ctx context.Context, p *Plan, j Job) RunResult {
 	res.Status = StatusDone
 	os.Remove(errPath)
 	return res
+}
+
+// evalMatches reports whether ev is an evaluation on the plan's env and
+// starts (an eval.json left by a comparison with another --eval-seed or
+// --episodes is redone).
+func evalMatches(ev map[string]any, p *Plan) bool {
+	seed, ok1 := number(ev, "seed")
+	e, _ := ev["eval"].(map[string]any)
+	n, ok2 := number(e, "episodes")
+	return ok1 && ok2 && ev["env"] == p.Env && seed == float64(p.EvalSeed) && n == float64(p.Episodes)
 }
 
 // fail records a failed phase in the result and in the run's error.txt.
@@ -354,7 +371,7 @@ func stepsFromMetrics(path string, target float64) (steps float64, reached, know
 // starts, or nil and the reason it is absent (an env without one makes
 // "mbrl optimum" exit with a usage error).
 func (r *Runner) optimum(ctx context.Context, p *Plan) (*Optimum, string) {
-	path := filepath.Join(p.Dir, OptimumFile)
+	path := filepath.Join(p.Dir, OptimumFile(p))
 	if b, err := os.ReadFile(path); err == nil {
 		var o Optimum
 		if json.Unmarshal(b, &o) == nil {
@@ -380,6 +397,10 @@ func (r *Runner) optimum(ctx context.Context, p *Plan) (*Optimum, string) {
 // stdout; on failure errLine is the last non-empty line of stderr.
 func (r *Runner) exec(ctx context.Context, args []string, logPath string) (last []byte, errLine string, err error) {
 	cmd := exec.CommandContext(ctx, r.Binary, args...)
+	// On cancellation ask the child to stop as on Ctrl-C (mbrl train
+	// then saves its latest checkpoint); kill it if it does not exit.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(r.threads()))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

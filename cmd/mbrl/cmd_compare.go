@@ -36,8 +36,8 @@ type compareOptions struct {
 func compareCommand() command {
 	return command{
 		name:    "compare",
-		summary: "train every method on every seed (separate processes), evaluate every final policy on the same starts, and rank the methods: mean, median, IQM with 95% bootstrap CIs, worst seed, gap to the optimum; leaderboard.csv/.md/.png; --emit slurm|k8s for clusters, --collect DIR afterwards",
-		usage:   "compare --env E --methods m1,m2:flag=v --seeds 1-5 [--eval-seed 11] [--episodes 100] [--jobs N] [--out DIR] [--target R] [--emit slurm|k8s] | compare --collect DIR",
+		summary: "train every method on every seed, evaluate all on the same starts and rank them (IQM, bootstrap CIs, gap to the optimum); --emit slurm|k8s, then --collect DIR",
+		usage:   "compare --env E --methods m1,m2:flag=v --seeds 1-5 [flags] | compare --collect DIR",
 		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			o := &compareOptions{}
 			fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")

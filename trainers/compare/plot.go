@@ -95,6 +95,12 @@ func (r *Report) plotPNG() ([]byte, error) {
 		p.Add(l)
 		leg.Add(fmt.Sprintf("optimum %.1f", *r.Optimum), l)
 	}
+	// Keep the extreme points and bar caps off the frame.
+	if span := p.Y.Max - p.Y.Min; span > 0 {
+		p.Y.Min, p.Y.Max = p.Y.Min-0.05*span, p.Y.Max+0.05*span
+	} else {
+		p.Y.Min, p.Y.Max = p.Y.Min-1, p.Y.Max+1
+	}
 	const legendW = 1.7 * vg.Inch
 	w := max(7*vg.Inch, vg.Length(len(names))*0.9*vg.Inch+legendW+vg.Inch)
 	lines := 1

@@ -27,6 +27,10 @@ type Report struct {
 	// runs as "DIR: phase: message".
 	Missing []string `json:"missing"`
 	Failed  []string `json:"failed"`
+	// WallSeconds is the wall time of the comparison (or the collection)
+	// itself, and Jobs the processes it ran at a time (0 when unknown).
+	WallSeconds float64 `json:"wall_seconds"`
+	Jobs        int     `json:"jobs,omitempty"`
 	// Files names the leaderboard files written by WriteFiles.
 	Files []string `json:"files,omitempty"`
 }

@@ -144,6 +144,7 @@ func (r *Runner) Run(ctx context.Context, p *Plan) (*Report, error) {
 			return nil, err
 		}
 	}
+	start := time.Now()
 	jobs := p.Jobs()
 	results := make([]RunResult, len(jobs))
 	var opt *Optimum
@@ -186,7 +187,10 @@ func (r *Runner) Run(ctx context.Context, p *Plan) (*Report, error) {
 	if optNote != "" && r.Stderr != nil {
 		fmt.Fprintf(r.Stderr, "compare: no optimum row: %s\n", optNote)
 	}
-	return Summarise(p, results, opt), nil
+	rep := Summarise(p, results, opt)
+	rep.WallSeconds = math.Round(time.Since(start).Seconds()*100) / 100
+	rep.Jobs = r.jobs()
+	return rep, nil
 }
 
 // RunJob trains job j (unless its folder already holds a finished run, or

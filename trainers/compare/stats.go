@@ -26,8 +26,8 @@ func Median(x []float64) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
-	s := slices.Clone(x)
-	slices.Sort(s)
+	var arr [64]float64
+	s := sorted(arr[:0], x)
 	if n%2 == 1 {
 		return s[n/2]
 	}
@@ -49,10 +49,18 @@ func IQM(x []float64) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
-	s := slices.Clone(x)
-	slices.Sort(s)
+	var arr [64]float64
+	s := sorted(arr[:0], x)
 	k := n / 4
 	return Mean(s[k : n-k])
+}
+
+// sorted appends x to buf and sorts the result; with a stack array as buf
+// small samples (the usual number of seeds) need no allocation.
+func sorted(buf, x []float64) []float64 {
+	s := append(buf, x...)
+	slices.Sort(s)
+	return s
 }
 
 // Interval is a confidence interval [Lo, Hi].

@@ -213,6 +213,13 @@ func (r *Report) Markdown() string {
 	if r.Optimum != nil {
 		fmt.Fprintf(&b, "| - | optimum | - | %s | - | - | - | 0.0 | - | - | - | - | - |\n", md(r.Optimum, 1))
 	}
+	if r.WallSeconds > 0 {
+		fmt.Fprintf(&b, "\n%d runs", len(r.Runs))
+		if r.Jobs > 0 {
+			fmt.Fprintf(&b, ", %d at a time", r.Jobs)
+		}
+		fmt.Fprintf(&b, "; this comparison took %.0f s of wall time (reused runs cost nothing).\n", r.WallSeconds)
+	}
 	r.markdownTargets(&b)
 	r.markdownSeeds(&b)
 	if len(r.Failed) > 0 {

@@ -169,31 +169,20 @@ func (a *app) comparePlan(o *compareOptions) (*compare.Plan, error) {
 // compareEmit writes the plan and a Slurm or Kubernetes file whose index i
 // runs "mbrl compare ... --run-index i", i.e. job i's train command line.
 func (a *app) compareEmit(o *compareOptions, p *compare.Plan, bin string) error {
-	if err := p.Save(); err != nil {
-		return err
-	}
-	cfg := compare.EmitConfig{}
-	var file, body string
-	switch o.Emit {
-	case "slurm":
-		if abs, err := filepath.Abs(bin); err == nil {
-			bin = abs
-		}
-		cfg.Binary = bin
-		cfg.Command = runIndexCommand(bin, p)
-		file, body = compare.SlurmFile, p.Slurm(cfg)
-	case "k8s":
-		cfg.Command = runIndexCommand("mbrl", p)
-		var err error
-		if body, err = p.Kubernetes(cfg); err != nil {
-			return err
-		}
-		file = compare.KubernetesFile
-	default:
+	if o.Emit != "slurm" && o.Emit != "k8s" {
 		return usagef("mbrl compare: unknown --emit %q (valid: slurm, k8s)", o.Emit)
 	}
-	path := filepath.Join(p.Dir, file)
-	if err := writeFileAtomic(path, []byte(body)); err != nil {
+	cfg := compare.EmitConfig{Binary: "mbrl"}
+	if o.Emit == "slurm" {
+		// A Slurm node runs this very binary from the shared file system;
+		// a Kubernetes pod runs the mbrl of its image.
+		if abs, err := filepath.Abs(bin); err == nil {
+			cfg.Binary = abs
+		}
+	}
+	cfg.Command = runIndexCommand(cfg.Binary, p)
+	path, err := p.Emit(o.Emit, cfg)
+	if err != nil {
 		return err
 	}
 	n := len(p.Jobs())

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -142,6 +143,30 @@ func (p *Plan) Kubernetes(cfg EmitConfig) (string, error) {
 	b.WriteString(p.jobListing(cfg.Binary))
 	b.Write(body)
 	return b.String(), nil
+}
+
+// Emit saves the plan into its folder and writes the cluster file of the
+// given kind beside it: "slurm" (SlurmFile) or "k8s" (KubernetesFile). It
+// returns the file's path.
+func (p *Plan) Emit(kind string, cfg EmitConfig) (string, error) {
+	var name, body string
+	switch kind {
+	case "slurm":
+		name, body = SlurmFile, p.Slurm(cfg)
+	case "k8s":
+		var err error
+		if body, err = p.Kubernetes(cfg); err != nil {
+			return "", err
+		}
+		name = KubernetesFile
+	default:
+		return "", fmt.Errorf("compare: unknown --emit %q (valid: slurm, k8s)", kind)
+	}
+	if err := p.Save(); err != nil {
+		return "", err
+	}
+	path := filepath.Join(p.Dir, name)
+	return path, writeFileAtomic(path, []byte(body))
 }
 
 // jobName returns a Slurm and Kubernetes (DNS-1123 label) job name.

@@ -41,16 +41,17 @@ func (r *Report) plotPNG() ([]byte, error) {
 		names[i] = strings.ReplaceAll(m.Method, ":", "\n")
 		n := len(m.Returns)
 		for k, v := range m.Returns {
-			// Spread the seeds evenly over +-0.2 around the method's
-			// position so that equal returns stay visible.
-			off := 0.0
+			// Spread the seeds evenly over [-0.3, -0.05] left of the
+			// method's position (its IQM bar sits right of it) so that
+			// equal returns stay visible.
+			off := -0.175
 			if n > 1 {
-				off = -0.2 + 0.4*float64(k)/float64(n-1)
+				off = -0.3 + 0.25*float64(k)/float64(n-1)
 			}
 			seeds = append(seeds, plotter.XY{X: float64(i) + off, Y: v})
 		}
 		if m.IQM != nil && m.IQMCI != nil && !math.IsNaN(m.IQMCI.Lo) {
-			iqm = append(iqm, plotter.XY{X: float64(i), Y: *m.IQM})
+			iqm = append(iqm, plotter.XY{X: float64(i) + 0.12, Y: *m.IQM})
 			errs = append(errs, struct{ Low, High float64 }{*m.IQM - m.IQMCI.Lo, m.IQMCI.Hi - *m.IQM})
 		}
 	}

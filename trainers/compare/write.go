@@ -214,11 +214,17 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| - | optimum | - | %s | - | - | - | 0.0 | - | - | - | - | - |\n", md(r.Optimum, 1))
 	}
 	if r.WallSeconds > 0 {
+		train := 0.0
+		for _, run := range r.Runs {
+			if run.WallSeconds != nil {
+				train += *run.WallSeconds
+			}
+		}
 		fmt.Fprintf(&b, "\n%d runs", len(r.Runs))
 		if r.Jobs > 0 {
 			fmt.Fprintf(&b, ", %d at a time", r.Jobs)
 		}
-		fmt.Fprintf(&b, "; this comparison took %.0f s of wall time (reused runs cost nothing).\n", r.WallSeconds)
+		fmt.Fprintf(&b, "; training wall time summed over runs %.0f s; this invocation took %.0f s (finished runs are reused, not rerun).\n", train, r.WallSeconds)
 	}
 	r.markdownTargets(&b)
 	r.markdownSeeds(&b)

@@ -2,7 +2,6 @@ package compare
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -61,8 +60,15 @@ func isDirChar(c byte) bool {
 		c == '.' || c == '_' || c == '=' || c == '+' || c == '-'
 }
 
-// controlledFlags are the train flags compare sets itself for every run.
-var controlledFlags = []string{"env", "seed", "out", "json", "quiet", "resume"}
+// controlledFlag reports whether name is a train flag compare sets itself
+// for every run.
+func controlledFlag(name string) bool {
+	switch name {
+	case "env", "seed", "out", "json", "quiet", "resume":
+		return true
+	}
+	return false
+}
 
 // ParseMethods parses a comma-separated list of method specs,
 // "METHOD[:name=value]...", e.g. "bptt,gps,dagger:plans=16,dyna:planning-steps=0".
@@ -110,7 +116,7 @@ func parseSpec(text string) (Spec, error) {
 		if !isName(name) {
 			return Spec{}, fmt.Errorf("compare: %q: option %q is not name=value with a flag name (e.g. %s:plans=16)", text, p, sp.Method)
 		}
-		if slices.Contains(controlledFlags, name) {
+		if controlledFlag(name) {
 			return Spec{}, fmt.Errorf("compare: %q: option %q is set by compare itself; use compare's own flags (--env, --seeds, --out)", text, name)
 		}
 		if seen[name] {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -81,18 +82,22 @@ func ciHi(ci *Interval) *float64 {
 	return finite(ci.Hi)
 }
 
-var leaderboardHeader = []string{"rank", "method", "runs", "evaluated", "failed", "missing",
-	"mean", "mean_lo", "mean_hi", "median", "median_lo", "median_hi", "iqm", "iqm_lo", "iqm_hi",
-	"worst", "worst_seed", "gap_percent", "worst_gap_percent", "successes",
-	"wall_seconds", "env_steps", "labels",
-	"target", "steps_to_target_median", "steps_to_target_lo", "steps_to_target_hi", "never_reached"}
+// leaderboardHeader returns the columns of leaderboard.csv.
+func leaderboardHeader() []string {
+	return []string{"rank", "method", "runs", "evaluated", "failed", "missing",
+		"mean", "mean_lo", "mean_hi", "median", "median_lo", "median_hi", "iqm", "iqm_lo", "iqm_hi",
+		"worst", "worst_seed", "gap_percent", "worst_gap_percent", "successes",
+		"wall_seconds", "env_steps", "labels",
+		"target", "steps_to_target_median", "steps_to_target_lo", "steps_to_target_hi", "never_reached"}
+}
 
 // leaderboardCSV writes one row per method (rank order), then the optimum
 // row (method "optimum") if there is one.
 func (r *Report) leaderboardCSV() ([]byte, error) {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write(leaderboardHeader)
+	header := leaderboardHeader()
+	_ = w.Write(header)
 	for _, m := range r.Methods {
 		row := []string{strconv.Itoa(m.Rank), m.Method, strconv.Itoa(m.Runs), strconv.Itoa(m.Evaluated),
 			strconv.Itoa(m.Failed), strconv.Itoa(m.Missing),
@@ -109,10 +114,10 @@ func (r *Report) leaderboardCSV() ([]byte, error) {
 		_ = w.Write(row)
 	}
 	if r.Optimum != nil {
-		row := make([]string, len(leaderboardHeader))
-		row[1] = "optimum"
-		row[6] = fmtNum(r.Optimum)
-		row[17] = "0"
+		row := make([]string, len(header))
+		row[slices.Index(header, "method")] = "optimum"
+		row[slices.Index(header, "mean")] = fmtNum(r.Optimum)
+		row[slices.Index(header, "gap_percent")] = "0"
 		_ = w.Write(row)
 	}
 	w.Flush()

@@ -110,17 +110,26 @@ func (a *app) runCompare(ctx context.Context, o *compareOptions, given map[strin
 	}
 	n := len(p.Jobs())
 	done := 0
+	// On a terminal a bar shows the latest finished run; otherwise one
+	// line per run goes to stderr.
+	bar := a.newProgress(n, "compare "+p.Env, o.Quiet)
+	defer bar.Finish()
 	runner.Progress = func(r compare.RunResult) {
 		done++
-		if o.Quiet {
-			return
+		switch {
+		case o.Quiet:
+		case bar.bar != nil:
+			bar.Describe(describeRun(r))
+			bar.Add(1)
+		default:
+			fmt.Fprintf(a.stderr, "[%d/%d] %s\n", done, n, describeRun(r))
 		}
-		fmt.Fprintf(a.stderr, "[%d/%d] %s\n", done, n, describeRun(r))
 	}
 	if !o.Quiet && !runner.CollectOnly {
 		fmt.Fprintf(a.stderr, "compare: %d runs (%d methods x %d seeds) in %s, %d at a time\n", n, len(p.Methods), len(p.Seeds), p.Dir, o.Jobs)
 	}
 	rep, err := runner.Run(ctx, p)
+	bar.Finish()
 	if err != nil {
 		return err
 	}

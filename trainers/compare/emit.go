@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,7 @@ func (p *Plan) Slurm(cfg EmitConfig) string {
 	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", cfg.CPUs)
 	fmt.Fprintf(&b, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", p.Dir)
 	fmt.Fprintf(&b, "#\n# mbrl compare on %s: %d runs (method x seed), one per array index.\n", p.Env, n)
-	fmt.Fprintf(&b, "# Submit from this folder's parent on a shared file system:  sbatch %s\n", shellQuote(p.Dir+"/"+SlurmFile))
+	fmt.Fprintf(&b, "# On a file system every node shares, from the folder mbrl compare ran in:  sbatch %s\n", shellQuote(p.Dir+"/"+SlurmFile))
 	fmt.Fprintf(&b, "# When every task has finished:  %s compare --collect %s\n", cfg.Binary, shellQuote(p.Dir))
 	b.WriteString("# Index i runs this train command line into its run folder, then evaluates\n")
 	fmt.Fprintf(&b, "# its final checkpoint with 'mbrl eval --seed %d --episodes %d':\n", p.EvalSeed, p.Episodes)
@@ -129,8 +130,13 @@ func (p *Plan) Kubernetes(cfg EmitConfig) (string, error) {
 			},
 		},
 	}
-	body, err := yaml.Marshal(job)
-	if err != nil {
+	var body bytes.Buffer
+	enc := yaml.NewEncoder(&body)
+	enc.SetIndent(2)
+	if err := enc.Encode(job); err != nil {
+		return "", fmt.Errorf("compare: encode Kubernetes Job: %w", err)
+	}
+	if err := enc.Close(); err != nil {
 		return "", fmt.Errorf("compare: encode Kubernetes Job: %w", err)
 	}
 	var b strings.Builder
@@ -141,7 +147,7 @@ func (p *Plan) Kubernetes(cfg EmitConfig) (string, error) {
 	fmt.Fprintf(&b, "# When every index has completed, in /data:  %s compare --collect %s\n", cfg.Binary, shellQuote(p.Dir))
 	fmt.Fprintf(&b, "# Index i runs this train command line, then evaluates its final checkpoint\n# with 'mbrl eval --seed %d --episodes %d':\n", p.EvalSeed, p.Episodes)
 	b.WriteString(p.jobListing(cfg.Binary))
-	b.Write(body)
+	b.Write(body.Bytes())
 	return b.String(), nil
 }
 

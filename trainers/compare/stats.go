@@ -41,7 +41,7 @@ func Median(x []float64) float64 {
 // IQM returns the interquartile mean of x: the mean of the values left
 // after dropping the floor(n/4) lowest and floor(n/4) highest, the 25%
 // trimmed mean that Agarwal et al. 2021 ("Deep reinforcement learning at
-// the edge of the statistical precipice", Sec. 4.3) recommend as robust to
+// the edge of the statistical precipice", NeurIPS 2021) recommend as robust to
 // outlier runs and more efficient than the median. With fewer than four
 // values nothing is dropped and IQM is the mean.
 func IQM(x []float64) float64 {
@@ -85,7 +85,8 @@ type BootstrapConfig struct {
 const DefaultResamples = 2000
 
 // BootstrapCI returns the percentile confidence interval of stat under the
-// stratified bootstrap (Agarwal et al. 2021, Sec. 4.2 and App. A.4): each
+// stratified bootstrap that Agarwal et al. 2021 recommend for aggregate
+// scores (percentile intervals, as in their rliable library): each
 // resample draws, within every stratum (task), as many values as the
 // stratum holds, uniformly with replacement, and applies stat to the
 // concatenation of the drawn values. With a single stratum this is the

@@ -41,7 +41,7 @@ func compareCommand() command {
 		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			o := &compareOptions{}
 			fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
-			fs.StringVar(&o.Methods, "methods", "", "comma-separated method specs: METHOD[:flag=value]..., e.g. bptt,gps,dagger:plans=16,dyna:planning-steps=0")
+			fs.StringVar(&o.Methods, "methods", "", "comma-separated method specs: METHOD[:flag=value]..., e.g. bptt,gps,dagger:plans=16,dyna:planning-steps=0 (values with ',' or ':' go in a YAML file given as config=FILE)")
 			fs.StringVar(&o.Seeds, "seeds", "1-5", "training seeds: ranges and seeds separated by commas, e.g. 1-5 or 1-3,8")
 			fs.Uint64Var(&o.EvalSeed, "eval-seed", 11, "seed of the evaluation starts ('mbrl eval --seed'), the same for every policy and the optimum")
 			fs.IntVar(&o.Episodes, "episodes", 100, "evaluation episodes per run")

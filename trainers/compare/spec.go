@@ -73,7 +73,9 @@ func controlledFlag(name string) bool {
 // ParseMethods parses a comma-separated list of method specs,
 // "METHOD[:name=value]...", e.g. "bptt,gps,dagger:plans=16,dyna:planning-steps=0".
 // Options may not set the flags compare controls (env, seed, out, json,
-// quiet, resume); specs must be distinct and their folder names too.
+// quiet, resume); specs must be distinct and their folder names too. A
+// value cannot hold ',' or ':' (e.g. bptt's --horizon-schedule
+// 150:100,300:150): put such flags in a YAML file and give config=FILE.
 func ParseMethods(s string) ([]Spec, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("compare: no methods given (e.g. --methods bptt,gps,dagger:plans=16)")

@@ -188,36 +188,8 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, " Gap: distance of the mean to the optimum (%.2f on the same starts) in %% of the optimum; "+
 			"worst gap: that of the worst seed; within %d%%: seeds within %d%% of the optimum.", *r.Optimum, SuccessGapPercent, SuccessGapPercent)
 	}
-	b.WriteString(" Wall time, env steps and labels: means per training run.\n\n")
-	b.WriteString("| rank | method | seeds | mean [95% CI] | median | IQM [95% CI] | worst (seed) |")
-	if r.Optimum != nil {
-		b.WriteString(" gap % | worst gap % | within 5% |")
-	}
-	b.WriteString(" wall s | env steps | labels |\n|---:|---|---:|---:|---:|---:|---:|")
-	if r.Optimum != nil {
-		b.WriteString("---:|---:|---:|")
-	}
-	b.WriteString("---:|---:|---:|\n")
-	for _, m := range r.Methods {
-		worst := "-"
-		if m.Worst != nil {
-			worst = fmt.Sprintf("%s (%d)", md(m.Worst, 1), *m.WorstSeed)
-		}
-		seeds := fmt.Sprintf("%d/%d", m.Evaluated, m.Runs)
-		fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s | %s | %s |", m.Rank, m.Method, seeds,
-			mdCI(m.Mean, m.MeanCI, 1), md(m.Median, 1), mdCI(m.IQM, m.IQMCI, 1), worst)
-		if r.Optimum != nil {
-			succ := "-"
-			if m.Successes != nil {
-				succ = fmt.Sprintf("%d/%d", *m.Successes, m.Evaluated)
-			}
-			fmt.Fprintf(&b, " %s | %s | %s |", md(m.GapPercent, 1), md(m.WorstGapPercent, 1), succ)
-		}
-		fmt.Fprintf(&b, " %s | %s | %s |\n", md(m.WallSeconds, 1), md(m.EnvSteps, 0), md(m.Labels, 0))
-	}
-	if r.Optimum != nil {
-		fmt.Fprintf(&b, "| - | optimum | - | %s | - | - | - | 0.0 | - | - | - | - | - |\n", md(r.Optimum, 1))
-	}
+	b.WriteString(" Wall time, env steps and labels (where reported): means per training run.\n\n")
+	r.markdownTable(&b)
 	if r.WallSeconds > 0 {
 		train := 0.0
 		for _, run := range r.Runs {
@@ -246,6 +218,86 @@ func (r *Report) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// mdColumn is one column of the Markdown leaderboard: its header, its
+// cell for a method and for the optimum row.
+type mdColumn struct {
+	header  string
+	cell    func(m MethodStats) string
+	optimum string
+}
+
+// markdownTable writes the ranked table; the gap columns appear with an
+// optimum, and wall time, env steps and labels when some method has them.
+func (r *Report) markdownTable(b *strings.Builder) {
+	cols := []mdColumn{
+		{"rank", func(m MethodStats) string { return strconv.Itoa(m.Rank) }, "-"},
+		{"method", func(m MethodStats) string { return "`" + m.Method + "`" }, "optimum"},
+		{"seeds", func(m MethodStats) string { return fmt.Sprintf("%d/%d", m.Evaluated, m.Runs) }, "-"},
+		{"mean [95% CI]", func(m MethodStats) string { return mdCI(m.Mean, m.MeanCI, 1) }, md(r.Optimum, 1)},
+		{"median", func(m MethodStats) string { return md(m.Median, 1) }, "-"},
+		{"IQM [95% CI]", func(m MethodStats) string { return mdCI(m.IQM, m.IQMCI, 1) }, "-"},
+		{"worst (seed)", func(m MethodStats) string {
+			if m.Worst == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%s (%d)", md(m.Worst, 1), *m.WorstSeed)
+		}, "-"},
+	}
+	if r.Optimum != nil {
+		cols = append(cols,
+			mdColumn{"gap %", func(m MethodStats) string { return md(m.GapPercent, 1) }, "0.0"},
+			mdColumn{"worst gap %", func(m MethodStats) string { return md(m.WorstGapPercent, 1) }, "-"},
+			mdColumn{fmt.Sprintf("within %d%%", SuccessGapPercent), func(m MethodStats) string {
+				if m.Successes == nil {
+					return "-"
+				}
+				return fmt.Sprintf("%d/%d", *m.Successes, m.Evaluated)
+			}, "-"})
+	}
+	optional := []struct {
+		header string
+		get    func(m MethodStats) *float64
+		dec    int
+	}{
+		{"wall s", func(m MethodStats) *float64 { return m.WallSeconds }, 1},
+		{"env steps", func(m MethodStats) *float64 { return m.EnvSteps }, 0},
+		{"labels", func(m MethodStats) *float64 { return m.Labels }, 0},
+	}
+	for _, o := range optional {
+		for _, m := range r.Methods {
+			if o.get(m) != nil {
+				cols = append(cols, mdColumn{o.header, func(m MethodStats) string { return md(o.get(m), o.dec) }, "-"})
+				break
+			}
+		}
+	}
+	row := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
+	cells := make([]string, len(cols))
+	for i, c := range cols {
+		cells[i] = c.header
+	}
+	row(cells)
+	for i, c := range cols {
+		cells[i] = "---:"
+		if c.header == "method" {
+			cells[i] = "---"
+		}
+	}
+	b.WriteString("|" + strings.Join(cells, "|") + "|\n")
+	for _, m := range r.Methods {
+		for i, c := range cols {
+			cells[i] = c.cell(m)
+		}
+		row(cells)
+	}
+	if r.Optimum != nil {
+		for i, c := range cols {
+			cells[i] = c.optimum
+		}
+		row(cells)
+	}
 }
 
 func (r *Report) markdownTargets(b *strings.Builder) {

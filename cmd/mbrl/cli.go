@@ -49,7 +49,7 @@ type command struct {
 }
 
 func commands() []command {
-	cs := []command{envsCommand(), rolloutCommand(), trainCommand(), evalCommand(), optimumCommand(), inspectCommand(), gradnormCommand()}
+	cs := []command{envsCommand(), rolloutCommand(), trainCommand(), evalCommand(), optimumCommand(), compareCommand(), inspectCommand(), gradnormCommand()}
 	for _, m := range methods() {
 		cs = append(cs, m.command())
 	}

@@ -40,6 +40,13 @@ func (p *Progress) Add(n int) {
 	}
 }
 
+// Describe replaces the bar's description.
+func (p *Progress) Describe(desc string) {
+	if p != nil {
+		p.bar.Describe(desc)
+	}
+}
+
 // Finish completes and clears the bar.
 func (p *Progress) Finish() {
 	if p != nil {

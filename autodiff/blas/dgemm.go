@@ -20,9 +20,13 @@ const (
 	nc = 2048
 )
 
-// smallWork is the m·n·k below which Dgemm hands the product to gonum:
-// packing costs more than it saves on products this small.
-const smallWork = 512
+// Dgemm hands products with fewer than minRows rows of C, or with m·n·k
+// below smallWork, to gonum: packing B costs more than it saves there
+// (measured: 1×64×64 and 2×64×64 are faster in gonum, 3×64×64 ties).
+const (
+	minRows   = 3
+	smallWork = 512
+)
 
 // Implementation is gonum's native BLAS with a faster Dgemm for small and
 // medium float64 matrices. Every other routine is gonum's. The zero value
@@ -30,7 +34,33 @@ const smallWork = 512
 // concurrent use by several goroutines.
 type Implementation struct {
 	gonum.Implementation
-	pool *sync.Pool // of *workspace
+	ws *workspaces
+}
+
+// workspaces is a free list of packing buffers: one per concurrent Dgemm
+// call at most, kept for the Implementation's lifetime (unlike a sync.Pool,
+// whose buffers the garbage collector drops and Dgemm would reallocate in
+// every training step that triggers a collection).
+type workspaces struct {
+	mu   sync.Mutex
+	free []*workspace
+}
+
+func (w *workspaces) get() *workspace {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n := len(w.free); n > 0 {
+		ws := w.free[n-1]
+		w.free = w.free[:n-1]
+		return ws
+	}
+	return new(workspace)
+}
+
+func (w *workspaces) put(ws *workspace) {
+	w.mu.Lock()
+	w.free = append(w.free, ws)
+	w.mu.Unlock()
 }
 
 // workspace holds the packed panels of one Dgemm call.
@@ -43,7 +73,7 @@ type workspace struct {
 // New returns an Implementation. It uses the AVX2/FMA micro-kernel where
 // the CPU has both and gonum's Dgemm elsewhere.
 func New() *Implementation {
-	return &Implementation{pool: &sync.Pool{New: func() any { return new(workspace) }}}
+	return &Implementation{ws: new(workspaces)}
 }
 
 // Accelerated reports whether Dgemm runs the assembly micro-kernel on this
@@ -80,7 +110,7 @@ const (
 // order different from gonum's, so results differ from gonum's by rounding
 // (bounded by about k·eps·|A||B| elementwise).
 func (impl *Implementation) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if !haveKernel || m*n*k < smallWork {
+	if !haveKernel || m < minRows || m*n*k < smallWork {
 		impl.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -127,8 +157,8 @@ func (impl *Implementation) packed(tA, tB gblas.Transpose, m, n, k int, alpha fl
 		return
 	}
 
-	ws := impl.pool.Get().(*workspace)
-	defer impl.pool.Put(ws)
+	ws := impl.ws.get()
+	defer impl.ws.put(ws)
 	ncb := min(n, nc)
 	kcb := min(k, kc)
 	mcb := min(m, mc)
@@ -195,28 +225,38 @@ func packA(dst []float64, trans bool, a []float64, lda, ic, mb, pc, kb int, alph
 	for ir := 0; ir < mb; ir += mr {
 		mt := min(mr, mb-ir)
 		p := dst[ir*kb : ir*kb+mr*kb]
-		if trans {
+		switch {
+		case trans:
 			// A[i,p] = a[p*lda+i]: rows of a are contiguous in i.
 			for q := range kb {
-				src := a[(pc+q)*lda+ic+ir : (pc+q)*lda+ic+ir+mt]
+				src := a[(pc+q)*lda+ic+ir:]
 				d := p[q*mr : q*mr+mr]
-				for i, v := range src {
+				if mt == mr {
+					s := (*[mr]float64)(src)
+					d := (*[mr]float64)(d)
+					d[0], d[1], d[2], d[3], d[4], d[5] = alpha*s[0], alpha*s[1], alpha*s[2], alpha*s[3], alpha*s[4], alpha*s[5]
+					continue
+				}
+				for i, v := range src[:mt] {
 					d[i] = alpha * v
 				}
 				clear(d[mt:])
 			}
-			continue
-		}
-		// A[i,p] = a[i*lda+p].
-		for i := range mt {
-			src := a[(ic+ir+i)*lda+pc : (ic+ir+i)*lda+pc+kb]
-			for q, v := range src {
-				p[q*mr+i] = alpha * v
-			}
-		}
-		for i := mt; i < mr; i++ {
+		case mt == mr:
+			// A[i,p] = a[i*lda+p]: read six rows side by side.
+			row := func(i int) []float64 { return a[(ic+ir+i)*lda+pc:][:kb] }
+			r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
 			for q := range kb {
-				p[q*mr+i] = 0
+				d := (*[mr]float64)(p[q*mr:])
+				d[0], d[1], d[2], d[3], d[4], d[5] = alpha*r0[q], alpha*r1[q], alpha*r2[q], alpha*r3[q], alpha*r4[q], alpha*r5[q]
+			}
+		default:
+			clear(p)
+			for i := range mt {
+				src := a[(ic+ir+i)*lda+pc:][:kb]
+				for q, v := range src {
+					p[q*mr+i] = alpha * v
+				}
 			}
 		}
 	}
@@ -229,26 +269,34 @@ func packB(dst []float64, trans bool, b []float64, ldb, pc, kb, jc, nb int) {
 	for jr := 0; jr < nb; jr += nr {
 		nt := min(nr, nb-jr)
 		p := dst[jr*kb : jr*kb+nr*kb]
-		if !trans {
+		switch {
+		case !trans:
 			// B[p,j] = b[p*ldb+j]: rows of b are contiguous in j.
 			for q := range kb {
-				src := b[(pc+q)*ldb+jc+jr : (pc+q)*ldb+jc+jr+nt]
+				src := b[(pc+q)*ldb+jc+jr:]
+				if nt == nr {
+					*(*[nr]float64)(p[q*nr:]) = *(*[nr]float64)(src)
+					continue
+				}
 				d := p[q*nr : q*nr+nr]
-				copy(d, src)
+				copy(d, src[:nt])
 				clear(d[nt:])
 			}
-			continue
-		}
-		// B[p,j] = b[j*ldb+p].
-		for j := range nt {
-			src := b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kb]
-			for q, v := range src {
-				p[q*nr+j] = v
-			}
-		}
-		for j := nt; j < nr; j++ {
+		case nt == nr:
+			// B[p,j] = b[j*ldb+p]: read eight rows of b side by side.
+			col := func(j int) []float64 { return b[(jc+jr+j)*ldb+pc:][:kb] }
+			c0, c1, c2, c3, c4, c5, c6, c7 := col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)
 			for q := range kb {
-				p[q*nr+j] = 0
+				d := (*[nr]float64)(p[q*nr:])
+				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = c0[q], c1[q], c2[q], c3[q], c4[q], c5[q], c6[q], c7[q]
+			}
+		default:
+			clear(p)
+			for j := range nt {
+				src := b[(jc+jr+j)*ldb+pc:][:kb]
+				for q, v := range src {
+					p[q*nr+j] = v
+				}
 			}
 		}
 	}

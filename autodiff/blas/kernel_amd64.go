@@ -15,3 +15,9 @@ var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func kernel6x8(kc int, a, b, c *float64, ldc int, beta float64, load int)
+
+// tanhAVX2 sets dst[i] = tanh(src[i]) for i < len(src)/4·4 (see Tanh);
+// len(dst) >= len(src) is the caller's to check. It needs AVX2 and FMA.
+//
+//go:noescape
+func tanhAVX2(dst, src []float64)

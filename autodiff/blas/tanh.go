@@ -27,7 +27,8 @@ var tanhCoef = [12]float64{
 // a time with AVX2 and FMA where the CPU has them. dst and src may be the
 // same slice. It panics if dst is shorter than src.
 //
-// The result is within 3 ulp of the exact tanh (tested over a dense grid),
+// The result is within 2 ulp of the exact tanh (at most 1.99 ulp over the
+// test grid against a 128-bit reference; math.Tanh: 1.1 ulp),
 // exactly ±1 for |x| >= 20, and keeps math.Tanh's special cases: ±0 and
 // subnormals unchanged, ±Inf gives ±1, NaN gives NaN. It computes
 // tanh|x| = expm1(2|x|) / (expm1(2|x|) + 2), which has no cancellation for

@@ -8,7 +8,7 @@
 // are packed into reused buffers and a 6×8 AVX2/FMA micro-kernel in Go
 // assembly computes each tile of C. On CPUs without AVX2 and FMA, on other
 // architectures, with the purego build tag, and for products with fewer
-// than 3 rows or m·n·k < 512, Dgemm is gonum's. Tanh evaluates
+// than 6 rows or m·n·k < 512, Dgemm is gonum's. Tanh evaluates
 // expm1(2|x|)/(expm1(2|x|)+2) four elements at a time, within 2 ulp.
 //
 //	impl := blas.Use() // gorgonia.Use(blas.New()): every later matrix product

@@ -24,7 +24,7 @@ func bpttMethod() method {
 		summary: "backpropagation through time of the H-step cost through the true or a learned model into the policy (PILCO-style)",
 		flags: func(a *app, b *binder) func(context.Context) error {
 			cfg, o := bptt.DefaultConfig(), &bpttFlags{Env: "pendulum", Hidden: []int{64, 64}}
-			t := &run.Training{Iters: 400, EvalEvery: 50, EvalEpisodes: 20, FinalEpisodes: 100}
+			t := &run.Training{EvalEvery: 50, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics"),
 				row("horizon-schedule", "Schedule", "horizon curriculum ITER:H,...: from iteration ITER (0-based) on use horizon H (e.g. \"100:100,300:200\"; --horizon before the first)"),
@@ -36,8 +36,11 @@ func bpttMethod() method {
 				row("clip", "ClipNorm", "clip the gradient to this global norm (0: no clipping)"),
 				row("truncate", "Truncate", "truncated BPTT: stop the gradient every K steps (0: through the whole horizon)"),
 				row("batch", "Batch", "start states per iteration, drawn from the env's reset distribution"),
-				row("lr", "Adam.LR", "Adam learning rate"))
-			b.bindTraining(t, "iterations (one batch of rollouts and one Adam step each)")
+				row("lr", "Adam.LR", "peak Adam learning rate, reached after the warmup"),
+				row("warmup", "Warmup", "iterations of linear learning-rate warmup (0: none); without it the first Adam steps saturate the policy's tanh output"),
+				row("lr-final", "LRFinal", "learning rate the cosine decay reaches at the last iteration (0: no decay)"),
+				row("iters", "Iters", "iterations (one batch of rollouts and one Adam step each)"))
+			b.bindTraining(t, "")
 			return func(ctx context.Context) error { return a.runTrainBPTT(ctx, b, cfg, o, t) }
 		},
 	}
@@ -66,7 +69,7 @@ func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *b
 	if err != nil {
 		return usagef("mbrl %s: --horizon-schedule: %v", b.cmd, err)
 	}
-	cfg.Schedule, cfg.Seed = sched, b.common.Seed
+	cfg.Schedule, cfg.Seed, t.Iters = sched, b.common.Seed, cfg.Iters
 	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -67,17 +68,48 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 	}
 	pre := autodiff.ClipByGlobalNorm(t.grads, t.cfg.ClipNorm)
 	loss := j * inv
+	lr := t.cfg.LRAt(iter)
 	ms := []common.Metric{
 		{Name: "loss", Value: loss},
 		{Name: "cost_per_step", Value: loss / float64(max(h, 1))},
 		{Name: "grad_norm", Value: pre},
 		{Name: "horizon", Value: float64(h)},
+		{Name: "lr", Value: lr},
 	}
 	if err := checkFinite(pre, loss); err != nil {
 		return ms, err
 	}
+	t.adam.LR = lr
 	t.adam.Step(t.grads)
 	return ms, nil
+}
+
+// LRAt returns the learning rate of iteration iter (0-based): a linear
+// warmup from Adam.LR/Warmup to Adam.LR over the first Warmup iterations,
+// then a cosine decay (Loshchilov & Hutter 2017, SGDR, one cycle without
+// restarts) from Adam.LR to LRFinal at iteration Iters-1; LRFinal = 0
+// keeps Adam.LR after the warmup.
+//
+// Why a warmup: Adam's first bias-corrected steps move every weight by
+// about LR in the sign of its gradient, whatever the gradient's size, so
+// at LR 1e-2 the whole policy moves coherently in the first few
+// iterations and its tanh output saturates. Measured on the pendulum
+// (H = 50, batch 64): after 2-5 iterations 67-86% of a 64x17 grid of
+// (theta, thetadot) states get a torque at the bound (|u| > 1.98), the
+// gradient through the saturated tanh vanishes there, and the policy
+// stays in the local optimum of holding the pendulum tilted near the
+// bottom at full torque (-772 and -764 at seeds 2 and 3). With a 50- or
+// 100-iteration warmup no state saturates in the first 30 iterations.
+func (c Config) LRAt(iter int) float64 {
+	lr := c.Adam.LR
+	if iter < c.Warmup {
+		return lr * float64(iter+1) / float64(c.Warmup)
+	}
+	if c.LRFinal == 0 || c.Iters <= c.Warmup+1 {
+		return lr
+	}
+	f := min(float64(iter-c.Warmup)/float64(c.Iters-1-c.Warmup), 1)
+	return c.LRFinal + (lr-c.LRFinal)*0.5*(1+math.Cos(math.Pi*f))
 }
 
 // HorizonAt returns the horizon of iteration iter under the schedule.
@@ -158,14 +190,30 @@ type Config struct {
 	// Batch is the number of start states per iteration, drawn from the
 	// env's reset distribution (default 64).
 	Batch int
-	// Adam configures the policy's optimiser (default LR 1e-2).
+	// Adam configures the policy's optimiser (default LR 1e-2, the peak
+	// of the learning-rate schedule LRAt).
 	Adam nn.Adam
+	// Iters is the length of the run in iterations (default 400): the
+	// cosine decay of the learning rate ends at its last iteration.
+	Iters int
+	// Warmup is the number of iterations of linear learning-rate warmup
+	// (default 50; 0: none). See LRAt for why it matters.
+	Warmup int
+	// LRFinal is the learning rate the cosine decay reaches at the last
+	// iteration (default 1e-3; 0: no decay, Adam.LR after the warmup).
+	LRFinal float64
 	// ClipNorm > 0 rescales the gradient to at most this global norm
 	// (Pascanu et al. 2013; default 1); 0 does not clip.
 	ClipNorm float64
 	// Truncate > 0 stops the gradient every Truncate steps (truncated
-	// BPTT; see Engine.Backward); 0 (the default) backpropagates through
-	// all H steps.
+	// BPTT, Williams & Peng 1990; see Engine.Backward); 0 backpropagates
+	// through all H steps. The default, 25, keeps the full 50-step cost
+	// but not the chaotic part of its gradient: on the pendulum the
+	// untruncated gradient norm reaches 1e3-2e3 while the policy learns to
+	// swing up, and the escape from the hold-tilted optimum took 100 to
+	// over 400 iterations depending on the seed (6 of 8 seeds within 400
+	// with the warmup alone); truncated at 25 every seed 1-8 swings up
+	// within about 100 iterations.
 	Truncate int
 	// Seed selects the start states: they are drawn from
 	// rand.NewPCG(Seed, StartStream).
@@ -176,9 +224,14 @@ type Config struct {
 const StartStream = 7
 
 // DefaultConfig returns the default Config: H = 50, 64 start states,
-// Adam with LR 1e-2, gradients clipped to norm 1.
+// 400 iterations, Adam with a 50-iteration warmup to LR 1e-2 and a cosine
+// decay to 1e-3, gradients clipped to norm 1 and truncated every 25 steps.
+// Measured on Pendulum-v1 with the true dynamics (100 starts of
+// "mbrl eval --seed 11", optimum -131.5): -140.4 to -141.4 at seeds 1-6 (the
+// former defaults, LR 1e-2 flat and no truncation: -148.6, -772, -764 at
+// seeds 1-3).
 func DefaultConfig() Config {
-	return Config{Horizon: 50, Batch: 64, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 1}
+	return Config{Horizon: 50, Batch: 64, Adam: nn.Adam{LR: 1e-2}, Iters: 400, Warmup: 50, LRFinal: 1e-3, ClipNorm: 1, Truncate: 25}
 }
 
 // Validate returns a *config.Error naming the first invalid field.
@@ -188,6 +241,9 @@ func (c Config) Validate() error {
 	v.Nested("Schedule", validateSchedule(c.Schedule))
 	v.AtLeast("Batch", c.Batch, 1)
 	v.Positive("Adam.LR", c.Adam.LR)
+	v.AtLeast("Iters", c.Iters, 1)
+	v.AtLeast("Warmup", c.Warmup, 0)
+	v.NonNegative("LRFinal", c.LRFinal)
 	v.NonNegative("ClipNorm", c.ClipNorm)
 	v.AtLeast("Truncate", c.Truncate, 0)
 	return v.Err()

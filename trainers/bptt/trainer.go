@@ -227,7 +227,7 @@ const StartStream = 7
 // 400 iterations, Adam with a 50-iteration warmup to LR 1e-2 and a cosine
 // decay to 1e-3, gradients clipped to norm 1 and truncated every 25 steps.
 // Measured on Pendulum-v1 with the true dynamics (100 starts of
-// "mbrl eval --seed 11", optimum -131.5): -140.4 to -141.4 at seeds 1-6 (the
+// "mbrl eval --seed 11", optimum -131.5): -140.2 to -141.4 at seeds 1-8 (the
 // former defaults, LR 1e-2 flat and no truncation: -148.6, -772, -764 at
 // seeds 1-3).
 func DefaultConfig() Config {

@@ -162,7 +162,7 @@ func TestCompareEndToEnd(t *testing.T) {
 		t.Errorf("without an optimum command: optimum %v, stderr %q", a.Optimum, stderr)
 	}
 	if len(a.Methods) != 3 || a.Methods[2].Method != "bc:bogus=1" || a.Methods[2].Failed != 2 || len(a.Failed) != 2 ||
-		!strings.Contains(a.Failed[0], "flag provided but not defined: -bogus") {
+		!strings.Contains(a.Failed[0], "flag provided but not defined: --bogus") {
 		t.Fatalf("the bad-flag method must show as failed: %+v", a.Failed)
 	}
 	for _, m := range a.Methods[:2] {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 )
 
 // Exit statuses of the mbrl binary: 0 success, 2 usage or input error, 1

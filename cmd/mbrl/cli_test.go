@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 )
 
 // runCLI runs the binary's entry point in-process and returns stdout,

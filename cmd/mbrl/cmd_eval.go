@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mbrl/mbrl/control"
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

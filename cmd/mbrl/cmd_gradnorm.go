@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/bptt"
 	"github.com/mbrl/mbrl/trainers/run"
 )

@@ -11,7 +11,7 @@ import (
 
 	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/control/dp"
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/control"
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

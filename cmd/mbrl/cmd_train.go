@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/envs"
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/dynaq"
 	"github.com/mbrl/mbrl/trainers/run"
 )

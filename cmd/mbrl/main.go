@@ -16,7 +16,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/mbrl/mbrl/internal/cli"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"golang.org/x/term"
 )
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -29,7 +30,7 @@ func evalCommand() command {
 		flags: func(a *app, b *binder) func(context.Context, []string) error {
 			o := &evalOptions{Common: &b.common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
 			b.Bind("", o,
-				row("env", "Env", "environment name (see 'mbrl envs')"),
+				row("env", "Env", "environment name (see 'mbrl envs'; default: the checkpoint's env)"),
 				row("checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"),
 				row("controller", "Controller", "controller on the env's true dynamics: lqr | ilqr | mpc | dp (the grid DP optimum of 'mbrl optimum')"),
 				row("episodes", "Episodes", "episodes from random starts (episode i's start depends only on --seed and i)"),
@@ -47,6 +48,13 @@ func (a *app) runEval(b *binder, o *evalOptions) error {
 	case o.Episodes <= 0:
 		return usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
 	}
+	if o.Env == "" && o.Checkpoint != "" {
+		c, err := checkpoints.Load(o.Checkpoint)
+		if err != nil {
+			return usagef("mbrl eval: %v", err)
+		}
+		o.Env = c.Meta.Env // the checkpoint's env by default
+	}
 	env, makeEnv, err := b.makeEnv(o.Env)
 	if err != nil {
 		return err
@@ -54,8 +62,7 @@ func (a *app) runEval(b *binder, o *evalOptions) error {
 	label := o.Checkpoint + o.Controller
 	var mk func() (common.Policy, error)
 	if o.Checkpoint != "" {
-		mk, err = common.LoadPolicy(o.Checkpoint, env)
-		err = asUsage(err)
+		mk, err = policyFactory("checkpoint", o.Checkpoint, env, o.ctl)
 	} else {
 		mk, err = policyFactory("controller", o.Controller, env, o.ctl)
 	}

@@ -4,9 +4,11 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/mpc"
 )
 
 // addExpertFlags binds the flags of the mpc controller to s.
@@ -20,7 +22,7 @@ func addExpertFlags(b *binder, s *control.ExpertSettings) {
 // policyFactory returns a constructor of the policy named by spec for env,
 // one per goroutine: a controller on the true dynamics (lqr, ilqr, mpc) or
 // the path of a checkpoint holding a policy (or a Q-network, acted on
-// greedily). what names the flag for error messages.
+// greedily, or the learned model of an mpc run, planned through). what names the flag for error messages.
 func policyFactory(what, spec string, env envs.Env, s control.ExpertSettings) (func() (common.Policy, error), error) {
 	switch {
 	case control.IsExpert(spec):
@@ -30,6 +32,11 @@ func policyFactory(what, spec string, env envs.Env, s control.ExpertSettings) (f
 		}
 		return func() (common.Policy, error) { return mk() }, nil
 	case strings.HasSuffix(spec, ".safetensors"):
+		if c, err := checkpoints.Load(spec); err == nil && c.Meta.Method == "mpc" {
+			// A learned-model MPC run holds no policy: replay its planner.
+			mk, err := mpc.LoadPlannerPolicy(spec, func() (envs.Env, error) { return envs.Make(env.Name()) })
+			return mk, asUsage(err)
+		}
 		mk, err := common.LoadPolicy(spec, env)
 		return mk, asUsage(err)
 	}

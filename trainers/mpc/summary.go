@@ -1,6 +1,9 @@
 package mpc
 
 import (
+	"fmt"
+
+	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/model"
@@ -41,4 +44,39 @@ func (t *Trainer) Summarize(r *run.Run, sum run.Summary) error {
 		return nil
 	}
 	return model.AddErrorCurve(r, sum, "open-loop model error on the last episodes ("+r.Env+")", cfg.Fit.Ensemble, curve, member)
+}
+
+// LoadPlannerPolicy returns a constructor of policies that replay the
+// learned-model MPC of the checkpoint at path (written by "mbrl train
+// mpc"): its "dynamics" model planned through with the planner the run
+// was trained with (SavedPlannerConfig; DefaultPlannerConfig for a model
+// of "mbrl train model"), in envs made by makeEnv, one per evaluation
+// worker.
+func LoadPlannerPolicy(path string, makeEnv func() (envs.Env, error)) (func() (common.Policy, error), error) {
+	c, err := checkpoints.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	env, err := makeEnv()
+	if err != nil {
+		return nil, err
+	}
+	m, err := common.LoadModel(path, "dynamics", env.Name())
+	if err != nil {
+		return nil, err
+	}
+	cfg, ok := SavedPlannerConfig(c)
+	if !ok {
+		cfg = DefaultPlannerConfig()
+	}
+	if _, err := NewPlannerPolicy(m, env, cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func() (common.Policy, error) {
+		env, err := makeEnv()
+		if err != nil {
+			return nil, err
+		}
+		return NewPlannerPolicy(m, env, cfg)
+	}, nil
 }

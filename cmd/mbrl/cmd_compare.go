@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/compare"
 )
 

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/mbrl/mbrl/checkpoints"
-	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

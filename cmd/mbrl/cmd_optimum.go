@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/mbrl/mbrl/checkpoints"
-	"github.com/mbrl/mbrl/control/dp"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/control/dp"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

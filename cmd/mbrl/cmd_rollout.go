@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/checkpoints"
-	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 

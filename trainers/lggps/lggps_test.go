@@ -9,6 +9,7 @@ import (
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
+	"gonum.org/v1/gonum/mat"
 )
 
 func run(t testing.TB, tr *Trainer, from, iters int) []common.Metric {
@@ -150,40 +151,52 @@ func TestLQGMeetsKLBound(t *testing.T) {
 }
 
 // On the linear env the controllers converge to the LQR solution of the
-// true system (finite horizon, no terminal cost): the gains K_t agree over
-// the first half of the horizon, where they are the stationary LQR gain.
+// true system from samples alone: the gains K_t of every step t >= n = 2
+// approach those of the finite-horizon LQR (no terminal cost). Before t = n
+// the samples' states, all from the same x_0, span fewer than n
+// directions, and the gain along an unvisited direction changes nothing. The policy term is
+// switched off (rho and the dual step ~0): this tests steps 1-3, the
+// trajectory optimisation, with the regularisers turned down to what
+// noise-free data needs.
 func TestControllersConvergeToLQR(t *testing.T) {
 	mk, cost, pol := linearSetup(1)
 	cfg := DefaultConfig()
-	cfg.Conditions, cfg.Samples, cfg.Horizon, cfg.Seed = 4, 5, 50, 1
-	cfg.KLStep, cfg.PolicyEpochs, cfg.Batch = 1, 20, 100
-	cfg.Adam.LR = 3e-2
+	cfg.Conditions, cfg.Samples, cfg.Horizon, cfg.Seed = 2, 5, 50, 1
+	cfg.KLStep, cfg.PolicyEpochs = 1, 1
+	cfg.Rho, cfg.RhoGrowth, cfg.DualStep = 1e-12, 1, 1e-12
+	cfg.DynReg, cfg.GMMReg = 1e-12, 1e-10
 	tr, err := New(cfg, mk, cost, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	ms := run(t, tr, 0, 25)
 	env, _ := mk()
 	dyn, _ := envs.DynamicsOf(env)
-	lqr, err := control.Linearize(dyn, dyn, []float64{0, 0}, []float64{0}).SolveInfinite()
+	lqr := control.Linearize(dyn, dyn, []float64{0, 0}, []float64{0})
+	lqr.Qf = mat.NewDense(2, 2, nil) // no terminal cost
+	fin, err := lqr.SolveFinite(tr.T)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []float64{lqr.K.At(0, 0), lqr.K.At(0, 1)}
-	var worst float64
-	for k := range tr.K {
-		K, _, _ := tr.Controller(k)
-		for s := range tr.T / 2 {
-			for j := range 2 {
-				worst = math.Max(worst, math.Abs(K[s][j]-want[j]))
+	gap := func() float64 {
+		var worst float64
+		for k := range tr.K {
+			K, _, _ := tr.Controller(k)
+			for s := 2; s < tr.T; s++ {
+				for j := range 2 {
+					worst = math.Max(worst, math.Abs(K[s][j]-fin.K[s].At(0, j)))
+				}
 			}
 		}
+		return worst
 	}
-	w := pol.Params()[0].Data()
-	t.Logf("LQR gain %.4f, controllers within %.3g over t < T/2, policy %.4f, violation %.3g", want, worst, w, metric(ms, "violation"))
-	if worst > 0.02 {
-		t.Fatalf("controller gains differ from LQR's %v by %g", want, worst)
+	first := gap()
+	ms := run(t, tr, 0, 6)
+	last := gap()
+	t.Logf("LQR gain K_2 = %.4f: controllers within %.3g at the start, %.3g after 6 iterations (cost %.4g, %g env steps)",
+		[]float64{fin.K[2].At(0, 0), fin.K[2].At(0, 1)}, first, last, metric(ms, "traj_cost"), metric(ms, "env_steps"))
+	if last > 1e-2 {
+		t.Fatalf("controller gains differ from LQR's by %g", last)
 	}
 }
 

@@ -46,13 +46,16 @@ func BenchmarkLQGBackward(b *testing.B) {
 	tr := benchTrainer(b)
 	defer tr.Close()
 	w := tr.workers[0]
+	if err := tr.trajectoryStep(w, 0); err != nil { // w.qs: condition 0's surrogate
+		b.Fatal(err)
+	}
 	if err := w.lqg.old.load(tr.ctrl[0], w.lqg.chM); err != nil {
 		b.Fatal(err)
 	}
 	w.lqg.prepareKL()
 	b.ResetTimer()
 	for b.Loop() {
-		if !w.lqg.backward(w.lqg.cand, tr.dyn[0], w.qs, tr.eta[0]) {
+		if !w.lqg.backward(w.lqg.cand, tr.dyn[0], w.qs, 1e3) {
 			b.Fatal("Q_uu not positive definite")
 		}
 	}

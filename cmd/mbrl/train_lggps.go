@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"flag"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
 
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/gps"
 	"github.com/mbrl/mbrl/trainers/lggps"
@@ -107,7 +109,7 @@ func (a *app) runTrainLGGPS(ctx context.Context, o *lggpsOptions, fs *flag.FlagS
 	if !ok {
 		return usagef("mbrl %s: env %q has no known cost (local-model GPS learns the dynamics, not the cost)", cmd, o.Env)
 	}
-	pol, err := newGPSPolicy(env, hidden, rand.New(rand.NewPCG(o.Seed, 0)))
+	pol, err := newLGGPSPolicy(env, hidden, rand.New(rand.NewPCG(o.Seed, 0)))
 	if err != nil {
 		return asUsage(err)
 	}
@@ -185,4 +187,20 @@ func (g *lggpsTap) Iterate(ctx context.Context, iter int) ([]common.Metric, erro
 		}
 	}
 	return ms, nil
+}
+
+// newLGGPSPolicy returns the policy's mean for env: as newGPSPolicy, with
+// an observation normaliser (fitted by the trainer to the first samples)
+// when the actions are bounded.
+func newLGGPSPolicy(env envs.Env, hidden []int, rng *rand.Rand) (gps.Policy, error) {
+	as := env.ActionSpace()
+	for i := range as.Low {
+		if math.IsInf(as.Low[i], 0) || math.IsInf(as.High[i], 0) {
+			return newGPSPolicy(env, hidden, rng)
+		}
+	}
+	return nn.NewDeterministicPolicy("policy", nn.PolicyArch{
+		ObsDim: env.ObservationSpace().Dim(), ActDim: as.Dim(), Hidden: hidden, Activation: nn.Tanh,
+		Low: as.Low, High: as.High, ObsNorm: true,
+	}, rng)
 }

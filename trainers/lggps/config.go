@@ -53,7 +53,11 @@ type Config struct {
 	// one (Bertsekas 1982).
 	Rho, RhoGrowth, RhoStall, RhoMax float64
 	// DualStep is alpha in lambda_t += alpha E[pi(x_t) - u_t]; 0 uses
-	// 2 rho_t, the method-of-multipliers step.
+	// 2 rho_t, the method-of-multipliers step. That step assumes an exact
+	// policy step; with an SGD policy that lags the controllers it made
+	// lambda, and with it the trajectories, run away on cartpole-continuous
+	// (violation stuck near 1), so the default is a small fixed 0.05, and
+	// RhoGrowth defaults to 1 (fixed rho) for the same reason.
 	DualStep float64
 	// PolicyEpochs and Batch size the policy regression of each iteration
 	// over the K N T samples, Adam its optimiser (its moments carry over),
@@ -70,16 +74,16 @@ type Config struct {
 	Seed uint64
 }
 
-// DefaultConfig returns the defaults (the pendulum settings of the
-// package's experiments).
+// DefaultConfig returns the defaults (the cartpole-continuous settings of
+// the package's experiments, with --horizon 100).
 func DefaultConfig() Config {
 	return Config{
 		Conditions: 16, Samples: 5, InitStd: 0.5,
 		KLStep: 0.2, MinStepMult: 0.1, MaxStepMult: 10,
 		Clusters: 16, EMIters: 10, PriorStrength: 1, DynReg: 1e-8, GMMReg: 1e-6,
 		FDStep: 1e-4, BoundPenalty: 10,
-		Rho: 1, RhoGrowth: 2, RhoStall: 0.75, RhoMax: 1000,
-		PolicyEpochs: 10, Batch: 256, Adam: nn.Adam{LR: 1e-3}, LRFloor: 0.01,
+		Rho: 1, RhoGrowth: 1, RhoStall: 0.75, RhoMax: 1000, DualStep: 0.05,
+		PolicyEpochs: 40, Batch: 256, Adam: nn.Adam{LR: 3e-3}, LRFloor: 0.01,
 	}
 }
 

@@ -267,7 +267,7 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 	if err := t.parallel(ctx, t.trajectoryStep); err != nil {
 		return nil, err
 	}
-	loss, err := t.policyStep()
+	loss, err := t.policyStep(iter)
 	if err != nil {
 		return nil, err
 	}
@@ -555,8 +555,10 @@ func copyQ(dst, src *Quadratic) {
 // K x + k - lambda/(2 rho) (clipped into the bounds) weighted by rho,
 // by Adam with shuffled minibatches and a cosine-annealed learning rate.
 // The policy's covariance is the inverse of the controllers' mean
-// precision. It returns the last epoch's mean loss.
-func (t *Trainer) policyStep() (float64, error) {
+// precision. A policy with an observation normaliser (nn.PolicyArch
+// ObsNorm) has it fitted to the first iteration's observations. It
+// returns the last epoch's mean loss.
+func (t *Trainer) policyStep(iter int) (float64, error) {
 	n, m, p := t.n, t.m, t.p
 	var rhoSum float64
 	for k := range t.K {
@@ -595,6 +597,12 @@ func (t *Trainer) policyStep() (float64, error) {
 		t.polVar[a] = float64(t.K*t.T) / prec[a]
 	}
 	rows, B := row, t.cfg.Batch
+	if nm, ok := t.pol.(interface{ Normaliser() *nn.Normaliser }); ok && iter == 0 && nm.Normaliser() != nil {
+		// A policy with an observation normaliser gets the statistics of
+		// the first samples (in place: the regression graph aliases them;
+		// checkpoints carry them).
+		nm.Normaliser().Fit(t.xs[:rows*p], rows, p)
+	}
 	for i := range t.order {
 		t.order[i] = i
 	}

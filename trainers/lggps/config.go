@@ -25,6 +25,14 @@ type Config struct {
 	// units of the half-width of the action bounds (1 for unbounded
 	// actions); their gains and offsets start at zero.
 	InitStd float64
+	// Init, if set, gives the initial controllers' means instead of zero:
+	// for each condition, the time-varying linearisation of the feedback
+	// law Init (u = Init(x) on the env's state) along its own rollout from
+	// the condition on the env, with gains by central differences of Init
+	// (T real env steps per condition, counted in env_steps). Swing-up
+	// tasks need it: from zero controllers the trajectory step converges
+	// to hanging, even on the true local dynamics.
+	Init func(dst, x []float64) `json:"-"`
 	// KLStep is epsilon per time step: the trajectory step's bound is
 	// KL(p_new || p_old) <= KLStep StepMult T, with StepMult adapted per
 	// condition from the predicted and actual improvement (Levine & Abbeel

@@ -22,6 +22,7 @@ type state struct {
 	Mult     []float64    `json:"step_mult"`
 	PrevObj  []float64    `json:"prev_obj"`
 	PredObj  []float64    `json:"pred_obj"`
+	PrevMC   []float64    `json:"prev_sample_cost"`
 	HasPred  []bool       `json:"has_pred"`
 	PrevViol []*float64   `json:"prev_violation"`
 	PolVar   []float64    `json:"policy_variance"`
@@ -36,7 +37,7 @@ func (t *Trainer) State() (json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lggps: %w", err)
 	}
-	st := state{Eta: t.eta, Mult: t.mult, PrevObj: t.prevObj, PredObj: t.predObj, HasPred: t.hasPred,
+	st := state{Eta: t.eta, Mult: t.mult, PrevObj: t.prevObj, PredObj: t.predObj, PrevMC: t.prevMC, HasPred: t.hasPred,
 		PolVar: t.polVar, EnvSteps: t.envSteps, Adam: t.reg.Optimizer().State(), RNG: rng}
 	for k := range t.K {
 		c := t.ctrl[k]
@@ -67,7 +68,7 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	}
 	K, T, n, m := t.K, t.T, t.n, t.m
 	if len(st.K) != K || len(st.Offset) != K || len(st.Cov) != K || len(st.Lambda) != K || len(st.Rho) != K ||
-		len(st.Eta) != K || len(st.Mult) != K || len(st.PrevObj) != K || len(st.PredObj) != K || len(st.HasPred) != K ||
+		len(st.Eta) != K || len(st.Mult) != K || len(st.PrevObj) != K || len(st.PredObj) != K || len(st.PrevMC) != K || len(st.HasPred) != K ||
 		len(st.PrevViol) != K || len(st.PolVar) != m {
 		return fmt.Errorf("lggps: trainer state does not have %d conditions with %d actions (same --conditions needed)", K, m)
 	}
@@ -102,6 +103,7 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	copy(t.mult, st.Mult)
 	copy(t.prevObj, st.PrevObj)
 	copy(t.predObj, st.PredObj)
+	copy(t.prevMC, st.PrevMC)
 	copy(t.hasPred, st.HasPred)
 	copy(t.polVar, st.PolVar)
 	t.envSteps = st.EnvSteps

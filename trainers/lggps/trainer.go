@@ -59,9 +59,10 @@ type Trainer struct {
 	rho    [][]float64   // [K][T]
 	eta    []float64
 	mult   []float64 // epsilon multipliers
-	// Step-size rule: the surrogate's expected cost of the previous and of
+	// Step-size rule: the task cost's expected value for the previous and
 	// the new controller under the previous iteration's models.
 	prevObj, predObj []float64
+	prevMC           []float64 // the samples' mean task cost of the previous iteration
 	hasPred          []bool
 	prevViol         []float64
 	polVar           []float64 // [m] the Gaussian policy's variances
@@ -155,7 +156,7 @@ func New(cfg Config, makeEnv func() (envs.Env, error), cost CostFunc, pol gps.Po
 		K: K, N: N, T: T, n: n, m: m, p: p,
 		x0: mat2(K, n), ctrl: make([]*control.LinearGaussianController, K), dyn: make([]*LinearDynamics, K),
 		lambda: make([][][]float64, K), rho: mat2(K, T), eta: make([]float64, K), mult: make([]float64, K),
-		prevObj: make([]float64, K), predObj: make([]float64, K), hasPred: make([]bool, K),
+		prevObj: make([]float64, K), predObj: make([]float64, K), prevMC: make([]float64, K), hasPred: make([]bool, K),
 		prevViol: make([]float64, K), polVar: make([]float64, m),
 		X: make([][][]float64, K), U: make([][][]float64, K), UI: make([][][]float64, K), O: make([][][]float64, K),
 		costs: mat2(K, N), returns: mat2(K, N), stats: make([]condStat, K),
@@ -198,6 +199,11 @@ func New(cfg Config, makeEnv func() (envs.Env, error), cost CostFunc, pol gps.Po
 		t.prevViol[k] = math.NaN()
 		t.X[k], t.U[k], t.UI[k], t.O[k] = mat2(N, (T+1)*n), mat2(N, T*m), mat2(N, T*m), mat2(N, T*p)
 	}
+	if cfg.Init != nil {
+		if err := t.initControllers(env); err != nil {
+			return nil, err
+		}
+	}
 	for i := range min(cfg.Workers, K) {
 		e := env
 		if i > 0 {
@@ -212,6 +218,45 @@ func New(cfg Config, makeEnv func() (envs.Env, error), cost CostFunc, pol gps.Po
 		t.workers = append(t.workers, w)
 	}
 	return t, nil
+}
+
+// initControllers sets every controller's mean to the linearisation of
+// Config.Init along its rollout from the condition.
+func (t *Trainer) initControllers(env envs.Env) error {
+	n, m := t.n, t.m
+	u, up, um, xp := make([]float64, m), make([]float64, m), make([]float64, m), make([]float64, n)
+	for k := range t.K {
+		if _, err := env.SetState(t.x0[k]); err != nil {
+			return fmt.Errorf("lggps: condition %d: %w", k, err)
+		}
+		c := t.ctrl[k]
+		for s := range t.T {
+			x := env.State()
+			t.cfg.Init(u, x)
+			copy(xp, x)
+			for j := range n {
+				h := t.cfg.FDStep * math.Max(1, math.Abs(x[j]))
+				xp[j] = x[j] + h
+				t.cfg.Init(up, xp)
+				xp[j] = x[j] - h
+				t.cfg.Init(um, xp)
+				xp[j] = x[j]
+				for a := range m {
+					c.K[s][a*n+j] = (up[a] - um[a]) / (2 * h)
+				}
+			}
+			for a := range m {
+				v := u[a]
+				for j := range n {
+					v -= c.K[s][a*n+j] * x[j]
+				}
+				c.Offset[s][a] = v
+			}
+			env.Step(u)
+		}
+		t.envSteps += t.T
+	}
+	return nil
 }
 
 func (t *Trainer) newWorker(env envs.Env) (*worker, error) {
@@ -410,16 +455,19 @@ func (t *Trainer) trajectoryStep(w *worker, k int) error {
 	}
 	_ = d
 	// Step-size rule (Levine & Abbeel 2014, Sec. 3.3): compare the
-	// improvement the previous step predicted with the one this
-	// iteration's models see.
+	// improvement of the task cost the previous step predicted (under the
+	// previous models) with the one its samples achieved. The paper
+	// measures the latter under the new models too; the samples' mean cost
+	// is noisier but cannot be fooled by a poor fit, which on
+	// cartpole-continuous let the step grow while the real cost rose.
 	x0 := t.x0[k]
+	var mc float64
+	for i := range N {
+		mc += t.costs[k][i] / float64(N)
+	}
 	if t.hasPred[k] {
-		actual, err := w.lqg.ExpectedCost(t.ctrl[k], dyn, w.qs, x0)
-		if err != nil {
-			return fmt.Errorf("lggps: condition %d: %w", k, err)
-		}
 		pred := t.prevObj[k] - t.predObj[k]
-		act := t.prevObj[k] - actual
+		act := t.prevMC[k] - mc
 		r := pred / (2 * math.Max(1e-4, pred-act))
 		r = math.Min(math.Max(r, 0.1), 5)
 		t.mult[k] = math.Min(math.Max(t.mult[k]*r, t.cfg.MinStepMult), t.cfg.MaxStepMult)
@@ -431,15 +479,15 @@ func (t *Trainer) trajectoryStep(w *worker, k int) error {
 	}
 	t.eta[k] = res.Eta
 	st.kl, st.eps = res.KL/float64(t.T), eps/float64(t.T)
-	prev, err := w.lqg.ExpectedCost(t.ctrl[k], dyn, w.qs, x0)
+	prev, err := w.lqg.ExpectedCost(t.ctrl[k], dyn, w.qc, x0)
 	if err != nil {
 		return fmt.Errorf("lggps: condition %d: %w", k, err)
 	}
-	next, err := w.lqg.ExpectedCost(w.next, dyn, w.qs, x0)
+	next, err := w.lqg.ExpectedCost(w.next, dyn, w.qc, x0)
 	if err != nil {
 		return fmt.Errorf("lggps: condition %d: %w", k, err)
 	}
-	t.prevObj[k], t.predObj[k], t.hasPred[k] = prev, next, true
+	t.prevObj[k], t.predObj[k], t.prevMC[k], t.hasPred[k] = prev, next, mc, true
 	for s := range t.T {
 		copy(t.ctrl[k].K[s], w.next.K[s])
 		copy(t.ctrl[k].Offset[s], w.next.Offset[s])

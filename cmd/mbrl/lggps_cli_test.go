@@ -25,6 +25,8 @@ func TestLggpsUsageErrors(t *testing.T) {
 		{"NaN rho", []string{"--rho", "NaN"}, "rho"},
 		{"zero lr", []string{"--lr", "0"}, "learning rate"},
 		{"bad hidden", []string{"--hidden", "8,x"}, "--hidden"},
+		{"bad init", []string{"--init", "random"}, "--init"},
+		{"swingup off pendulum", []string{"--env", "cartpole-continuous", "--init", "swingup"}, "--init"},
 		{"bad eval", []string{"--eval-episodes", "0"}, "--eval-episodes"},
 		{"unknown flag", []string{"--epochs", "3"}, "not defined"},
 	}

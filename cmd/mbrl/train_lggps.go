@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -23,6 +24,7 @@ type lggpsOptions struct {
 	Env           string
 	Iters         int
 	Hidden        string
+	Init          string
 	EvalEvery     int
 	EvalEpisodes  int
 	FinalEpisodes int
@@ -54,6 +56,7 @@ func (o *lggpsOptions) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Batch, "batch", d.Batch, "minibatch size of the policy regression")
 	fs.Float64Var(&c.Adam.LR, "lr", d.Adam.LR, "Adam learning rate of the policy")
 	fs.IntVar(&c.Workers, "workers", d.Workers, "goroutines over the conditions (0: one per CPU); results do not depend on it")
+	fs.StringVar(&o.Init, "init", "zero", "initial controllers: \"zero\" (zero gains, noise only) or \"swingup\" (pendulum only: the linearisation of control.PendulumSwingUp's energy-shaping law along its rollouts; from zero the trajectory step stays hanging)")
 	fs.StringVar(&o.Hidden, "hidden", "64,64", "policy hidden layer sizes (tanh); \"\" for none")
 	fs.IntVar(&o.EvalEvery, "eval-every", 10, "evaluate the policy from random starts in the real env every N iterations (0: only at the end)")
 	fs.IntVar(&o.EvalEpisodes, "eval-episodes", 20, "episodes per periodic evaluation")
@@ -113,6 +116,17 @@ func (a *app) runTrainLGGPS(ctx context.Context, o *lggpsOptions, fs *flag.FlagS
 	if err != nil {
 		return asUsage(err)
 	}
+	switch o.Init {
+	case "zero":
+	case "swingup":
+		if _, ok := env.(*envs.Pendulum); !ok {
+			return usagef("mbrl %s: --init swingup is the pendulum's swing-up law; env %q needs --init zero", cmd, o.Env)
+		}
+		law := control.PendulumSwingUp().(control.FeedbackPlan).Policy
+		o.cfg.Init = law
+	default:
+		return usagef("mbrl %s: --init must be zero or swingup, got %q", cmd, o.Init)
+	}
 	o.cfg.Seed = o.Seed
 	tr, err := lggps.New(o.cfg, mk, cost, pol)
 	if err != nil {
@@ -141,7 +155,7 @@ func (a *app) runTrainLGGPS(ctx context.Context, o *lggpsOptions, fs *flag.FlagS
 		extra: func() map[string]any {
 			return map[string]any{
 				"conditions": o.cfg.Conditions, "samples": o.cfg.Samples, "horizon": tr.Horizon(),
-				"kl_step_bound": o.cfg.KLStep, "rho": o.cfg.Rho, "hidden": o.Hidden,
+				"kl_step_bound": o.cfg.KLStep, "rho": o.cfg.Rho, "hidden": o.Hidden, "init": o.Init,
 				"env_steps": tr.EnvSteps(), "traj_cost": tap.last["traj_cost"], "policy_cost": tap.last["policy_cost"],
 				"violation_first": tap.first["violation"], "violation": tap.last["violation"],
 				"kl_step": tap.last["kl_step"], "epsilon": tap.last["epsilon"],

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/mbrl/mbrl/envs"
+	"gonum.org/v1/gonum/mat"
 )
 
 // CostFunc is the task's per-step cost c(x, u) on the env's internal state
@@ -73,12 +74,15 @@ type expander struct {
 	low   []float64
 	high  []float64
 	pen   float64
+	sym   *mat.SymDense
+	eig   mat.EigenSym
+	vecs  mat.Dense
 }
 
 func newExpander(cost CostFunc, n, m int, h float64, low, high []float64, penalty float64) *expander {
 	d := n + m
 	return &expander{cost: cost, n: n, m: m, h: h, z: make([]float64, d), zp: make([]float64, d),
-		g: make([]float64, d), H: make([]float64, d*d), low: low, high: high, pen: penalty}
+		g: make([]float64, d), H: make([]float64, d*d), low: low, high: high, pen: penalty, sym: mat.NewSymDense(d, nil)}
 }
 
 func (e *expander) eval(z []float64) float64 {
@@ -115,7 +119,44 @@ func (e *expander) expand(z []float64) float64 {
 			e.H[i*d+j], e.H[j*d+i] = v, v
 		}
 	}
+	projectPSD(e.H, d, e.sym, &e.eig, &e.vecs)
 	return l
+}
+
+// projectPSD replaces the symmetric a [n, n] by its projection on the
+// positive semi-definite cone (negative eigenvalues set to zero). A cost's
+// finite-difference Hessian is indefinite at kinks (the clip of the force
+// in the cart-pole cost gave Q_uu = -180 at the bound), and the LQG needs
+// a convex model; noise-free quadratic parts pass unchanged.
+func projectPSD(a []float64, n int, sym *mat.SymDense, eig *mat.EigenSym, vecs *mat.Dense) {
+	for i := range n {
+		for j := i; j < n; j++ {
+			sym.SetSym(i, j, a[i*n+j])
+		}
+	}
+	if !eig.Factorize(sym, true) {
+		return
+	}
+	vals := eig.Values(nil)
+	neg := false
+	for _, v := range vals {
+		neg = neg || v < 0
+	}
+	if !neg {
+		return
+	}
+	eig.VectorsTo(vecs)
+	for i := range n {
+		for j := range n {
+			var s float64
+			for k, v := range vals {
+				if v > 0 {
+					s += vecs.At(i, k) * v * vecs.At(j, k)
+				}
+			}
+			a[i*n+j] = s
+		}
+	}
 }
 
 // addAt adds the expansion at z, rewritten in global coordinates and

@@ -1,5 +1,7 @@
 package lggps
 
+import "gonum.org/v1/gonum/mat"
+
 // LinearDynamics is a time-varying linear-Gaussian model of the dynamics
 //
 //	p(x_{t+1} | x_t, u_t) = N(F[t] [x_t; u_t] + Offset[t], Cov[t]),
@@ -40,6 +42,9 @@ type dynFitter struct {
 	ft       []float64 // F' [d*n]
 	ch       *chol
 	scratch  []float64
+	symN     *mat.SymDense
+	eig      mat.EigenSym
+	vecs     mat.Dense
 }
 
 func newDynFitter(n, m int, strength, reg float64, clusters int) *dynFitter {
@@ -47,7 +52,7 @@ func newDynFitter(n, m int, strength, reg float64, clusters int) *dynFitter {
 	return &dynFitter{n: n, m: m, strength: strength, reg: reg,
 		mun: make([]float64, D), mu0: make([]float64, D), sig: make([]float64, D*D), s0: make([]float64, D*D),
 		szz: make([]float64, d*d), szp: make([]float64, d*n), ft: make([]float64, d*n),
-		ch: newChol(d), scratch: make([]float64, 2*clusters+D)}
+		ch: newChol(d), scratch: make([]float64, 2*clusters+D), symN: mat.NewSymDense(n, nil)}
 }
 
 // fit sets step t of dst from the points pts [N][2n+m], with prior nil or
@@ -133,6 +138,7 @@ func (f *dynFitter) fit(dst *LinearDynamics, t int, pts [][]float64, prior *GMM)
 		}
 	}
 	symmetrize(cov, n)
+	projectPSD(cov, n, f.symN, &f.eig, &f.vecs) // cancellation on data of large scale
 	for i := range n {
 		cov[i*n+i] += f.reg
 	}

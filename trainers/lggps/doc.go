@@ -35,6 +35,14 @@
 // policy's linearisation needs is read from the env (SetState returns
 // h(x)) and differentiated by central differences.
 //
+// The method is local: from zero controllers (noise only) the trajectory
+// step on pendulum converges to hanging, as iLQR from zero plans does, and
+// it does so even when the fitted models are replaced by the true local
+// dynamics; Config.Init starts the controllers from the linearisation of a
+// feedback law instead (the CLI's --init swingup on pendulum). The cost's
+// finite-difference Hessians are projected on the positive semi-definite
+// cone (kinks such as the cart-pole's force clip make them indefinite).
+//
 // Conditions are processed by Config.Workers goroutines, each with its own
 // env; every random draw comes from a stream of (Seed, iteration,
 // condition), so results do not depend on the number of workers, and

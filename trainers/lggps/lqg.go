@@ -1,7 +1,6 @@
 package lggps
 
 import (
-	"errors"
 	"math"
 
 	"github.com/mbrl/mbrl/control"
@@ -12,10 +11,6 @@ const (
 	minEta = 1e-6
 	maxEta = 1e16
 )
-
-// errNoStep is returned when no eta in [minEta, maxEta] gives a positive
-// definite Q_uu.
-var errNoStep = errors.New("lggps: no positive definite LQG step for any eta (check the cost for NaNs)")
 
 // lg is a time-varying linear-Gaussian controller as arrays: gains K
 // [T][m*n], offsets k [T][m], covariances S [T][m*m], with the precisions
@@ -114,6 +109,7 @@ type LQGResult struct {
 	Eta   float64 // the dual variable of the KL bound
 	KL    float64 // KL(p_new || p_old) summed over the steps
 	Iters int     // backward passes
+	Kept  bool    // no step met the bound: the old controller was kept
 }
 
 // Solve writes into dst the step from old under dyn and the cost q from
@@ -161,12 +157,11 @@ func (s *LQG) Solve(dst, old *control.LinearGaussianController, dyn *LinearDynam
 		}
 	}
 	if !haveBest {
-		// No feasible step found within MaxIters: keep p_old (KL 0).
+		// No feasible step (within MaxIters, or no eta up to maxEta gives
+		// a positive definite Q_uu, as on an ill-conditioned fit): keep
+		// p_old (KL 0).
 		s.best.copyFrom(s.old)
-		res.Eta, res.KL = math.Max(lo, eta), 0
-		if lo >= maxEta {
-			return res, errNoStep
-		}
+		res.Eta, res.KL, res.Kept = math.Min(math.Max(lo, eta), maxEta), 0, true
 	}
 	return res, s.best.store(dst)
 }

@@ -39,6 +39,8 @@ const (
 //	rho, lambda_rms, policy_loss, policy_std
 //	env_steps      real env steps taken by the samples so far (the policy
 //	               rollouts of policy_cost are diagnostics and not counted)
+//	lqg_kept       conditions whose LQG found no step within the bound
+//	               (their controller is kept)
 type Trainer struct {
 	cfg     Config
 	cost    CostFunc
@@ -84,7 +86,7 @@ type condStat struct {
 	trajCost, ret, policyCost float64
 	violSum, violSq           float64
 	kl, eps                   float64
-	dynOK                     bool
+	dynOK, kept               bool
 }
 
 var _ common.Trainer = (*Trainer)(nil)
@@ -478,7 +480,7 @@ func (t *Trainer) trajectoryStep(w *worker, k int) error {
 		return fmt.Errorf("lggps: condition %d: %w", k, err)
 	}
 	t.eta[k] = res.Eta
-	st.kl, st.eps = res.KL/float64(t.T), eps/float64(t.T)
+	st.kl, st.eps, st.kept = res.KL/float64(t.T), eps/float64(t.T), res.Kept
 	prev, err := w.lqg.ExpectedCost(t.ctrl[k], dyn, w.qc, x0)
 	if err != nil {
 		return fmt.Errorf("lggps: condition %d: %w", k, err)
@@ -740,9 +742,12 @@ func (t *Trainer) dualStep(w *worker, k int) error {
 }
 
 func (t *Trainer) metrics(policyLoss float64) []common.Metric {
-	var traj, ret, pc, vs, vq, kl, eps, leta, rho, lam2 float64
+	var traj, ret, pc, vs, vq, kl, eps, leta, rho, lam2, kept float64
 	for k := range t.K {
 		st := t.stats[k]
+		if st.kept {
+			kept++
+		}
 		traj += st.trajCost
 		ret += st.ret
 		pc += st.policyCost
@@ -777,6 +782,7 @@ func (t *Trainer) metrics(policyLoss float64) []common.Metric {
 		{Name: "policy_loss", Value: policyLoss},
 		{Name: "policy_std", Value: math.Sqrt(pv / float64(t.m))},
 		{Name: "env_steps", Value: float64(t.envSteps)},
+		{Name: "lqg_kept", Value: kept},
 	}
 }
 

@@ -23,7 +23,7 @@ func methods() []method {
 	return []method{
 		bpttMethod(),
 		bcMethod(), daggerMethod(), platoMethod(),
-		gpsMethod(),
+		gpsMethod(), lggpsMethod(),
 		modelMethod(), mpcMethod(),
 		dynaqMethod(), dynaMethod(),
 	}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/gps"
+	"github.com/mbrl/mbrl/trainers/lggps"
+	"github.com/mbrl/mbrl/trainers/run"
+)
+
+// lggpsFlags are the flags of "mbrl train lggps" beyond lggps.Config.
+type lggpsFlags struct {
+	Env, Init string
+	Hidden    []int
+}
+
+func lggpsMethod() method {
+	return method{
+		name:    "lggps",
+		summary: "guided policy search with local linear-Gaussian models: samples of K time-varying controllers on the real env, dynamics fitted with a mixture prior, KL-bounded LQG on the augmented Lagrangian, policy and dual steps",
+		flags: func(a *app, b *binder) func(context.Context) error {
+			cfg, o := lggps.DefaultConfig(), &lggpsFlags{Env: "pendulum", Init: "zero", Hidden: []int{64, 64}}
+			t := &run.Training{Iters: 30, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs'); continuous actions and a known cost (its dynamics are not used)"),
+				row("init", "Init", "initial controllers: zero (zero gains, noise only) or hint (the linearisation of the env's hinted feedback law along its rollouts: the pendulum's swing-up; from zero the pendulum stays hanging)"),
+				row("hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none"))
+			b.bindTraining(t, "iterations (samples, local dynamics, LQG step, policy step, dual step)")
+			b.Bind("lggps", &cfg,
+				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed"),
+				row("samples", "Samples", "trajectories N per condition and iteration on the real env"),
+				row("horizon", "Horizon", "trajectory length T (0: the env's episode length)"),
+				row("init-std", "InitStd", "initial controllers' noise std, in half-widths of the action bounds"),
+				row("kl-step", "KLStep", "KL bound epsilon per time step of the trajectory step (times the adapted multiplier)"),
+				row("min-step-mult", "MinStepMult", "smallest multiplier of --kl-step"),
+				row("max-step-mult", "MaxStepMult", "largest multiplier of --kl-step"),
+				row("clusters", "Clusters", "components of the Gaussian mixture prior of the dynamics"),
+				row("em-iters", "EMIters", "EM iterations of the mixture"),
+				row("prior-strength", "PriorStrength", "weight of the mixture prior in samples (0: plain regression)"),
+				row("bound-penalty", "BoundPenalty", "quadratic penalty on actions beyond the env's bounds in the trajectory cost"),
+				row("rho", "Rho", "initial penalty rho of the augmented Lagrangian"),
+				row("rho-growth", "RhoGrowth", "factor on rho after an iteration whose violation stalled (1: fixed rho)"),
+				row("rho-max", "RhoMax", "largest rho"),
+				row("dual-step", "DualStep", "step alpha of lambda += alpha E[pi(x) - u] (0: 2 rho)"),
+				row("policy-epochs", "PolicyEpochs", "epochs of the policy regression per iteration"),
+				row("batch", "Batch", "minibatch size of the policy regression"),
+				row("lr", "Adam.LR", "Adam learning rate of the policy"),
+				row("workers", "Workers", "goroutines over the conditions (0: one per CPU); results do not depend on it"))
+			return func(ctx context.Context) error { return a.runTrainLGGPS(ctx, b, cfg, o, t) }
+		},
+	}
+}
+
+func (a *app) runTrainLGGPS(ctx context.Context, b *binder, cfg lggps.Config, o *lggpsFlags, t *run.Training) error {
+	cfg.Seed = b.common.Seed
+	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+		return err
+	}
+	env, makeEnv, err := b.makeEnv(o.Env)
+	if err != nil {
+		return err
+	}
+	if env.ActionSpace().Discrete {
+		return usagef("mbrl %s: env %q has discrete actions; GPS needs continuous ones (try cartpole-continuous)", b.cmd, o.Env)
+	}
+	cost, ok := lggps.CostOf(env)
+	if !ok {
+		return usagef("mbrl %s: env %q has no known cost (local-model GPS learns the dynamics, not the cost)", b.cmd, o.Env)
+	}
+	switch o.Init {
+	case "zero":
+	case "hint":
+		if cfg.Init, err = lggps.HintedInit(env); err != nil {
+			return usagef("mbrl %s: --init hint: %v", b.cmd, err)
+		}
+	default:
+		return usagef("mbrl %s: --init must be zero or hint, got %q", b.cmd, o.Init)
+	}
+	pol, err := lggps.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.common.Seed, 0)))
+	if err != nil {
+		return b.check(err)
+	}
+	tr, err := lggps.New(cfg, makeEnv, cost, pol)
+	if err != nil {
+		return b.check(err)
+	}
+	defer tr.Close()
+	t.MakeEnv = makeEnv
+	t.EvalPolicy = func() (common.Policy, error) { return gps.ClonePolicy(pol) }
+	t.Plot = []string{"traj_cost", "policy_cost", "eval_return"}
+	t.Recorders = []run.Recorder{lggps.NewRecorder(tr)}
+	t.Summarize = func(_ *run.Run, sum run.Summary) error {
+		sum["init"], sum["hidden"] = o.Init, b.FS.Lookup("hidden").Value.String()
+		return nil
+	}
+	return a.train(ctx, b, o.Env, tr, *t)
+}

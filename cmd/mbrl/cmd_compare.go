@@ -33,13 +33,13 @@ type compareOptions struct {
 	*cli.Common
 }
 
-func compareCommand() command {
-	return command{
-		name:    "compare",
-		summary: "train every method on every seed, evaluate all on the same starts and rank them (IQM, bootstrap CIs, gap to the optimum); --emit slurm|k8s, then --collect DIR",
-		usage:   "compare --env E --methods m1,m2:flag=v --seeds 1-5 [flags] | compare --collect DIR",
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &compareOptions{Common: &b.common}
+func (a *app) compareCommand() cli.Command {
+	return cli.Command{
+		Name:    "compare",
+		Summary: "train every method on every seed, evaluate all on the same starts and rank them (IQM, bootstrap CIs, gap to the optimum); --emit slurm|k8s, then --collect DIR",
+		Usage:   "compare --env E --methods m1,m2:flag=v --seeds 1-5 [flags] | compare --collect DIR",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
+			o := &compareOptions{Common: &b.Common}
 			fs := b.FS
 			fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
 			fs.StringVar(&o.Methods, "methods", "", "comma-separated method specs: METHOD[:flag=value]..., e.g. bptt,gps,dagger:plans=16,dyna:planning-steps=0 (values with ',' or ':' go in a YAML file given as config=FILE)")

@@ -5,17 +5,18 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/envs"
 )
 
 // envsCommand lists the registered environments.
-func envsCommand() command {
-	return command{
-		name:    "envs",
-		summary: "list environments: observation dims, action space, episode limit, known dynamics",
-		usage:   "envs [--json]",
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			return func(context.Context, []string) error { return a.listEnvs(b.common.JSON) }
+func (a *app) envsCommand() cli.Command {
+	return cli.Command{
+		Name:    "envs",
+		Summary: "list environments: observation dims, action space, episode limit, known dynamics",
+		Usage:   "envs [--json]",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
+			return func(context.Context, []string) error { return a.listEnvs(b.Common.JSON) }
 		},
 	}
 }

@@ -22,13 +22,13 @@ type evalOptions struct {
 	ctl        control.ExpertSettings
 }
 
-func evalCommand() command {
-	return command{
-		name:    "eval",
-		summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
-		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc|dp) [--episodes N]",
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &evalOptions{Common: &b.common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
+func (a *app) evalCommand() cli.Command {
+	return cli.Command{
+		Name:    "eval",
+		Summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
+		Usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc|dp) [--episodes N]",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
+			o := &evalOptions{Common: &b.Common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs'; default: the checkpoint's env)"),
 				row("checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"),
@@ -41,7 +41,7 @@ func evalCommand() command {
 	}
 }
 
-func (a *app) runEval(b *binder, o *evalOptions) error {
+func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 	switch {
 	case (o.Checkpoint == "") == (o.Controller == ""):
 		return usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
@@ -55,7 +55,7 @@ func (a *app) runEval(b *binder, o *evalOptions) error {
 		}
 		o.Env = c.Meta.Env // the checkpoint's env by default
 	}
-	env, makeEnv, err := b.makeEnv(o.Env)
+	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {
 		return err
 	}

@@ -39,20 +39,20 @@ func (o *gradnormOptions) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Plot, "plot", "", "write a log-log PNG of the norms against the horizon (and FILE_steps.png of the per-step norms)")
 }
 
-func gradnormCommand() command {
-	return command{
-		name:    "gradnorm",
-		summary: "gradient norm of the H-step cost w.r.t. the policy against the horizon, beside the growth the closed-loop Jacobians predict",
-		usage:   "gradnorm --env E (--true-dynamics | --model CKPT) [--policy CKPT] --horizons 1,2,5,.. [--starts N] [--csv F] [--plot F.png]",
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &gradnormOptions{Common: &b.common}
+func (a *app) gradnormCommand() cli.Command {
+	return cli.Command{
+		Name:    "gradnorm",
+		Summary: "gradient norm of the H-step cost w.r.t. the policy against the horizon, beside the growth the closed-loop Jacobians predict",
+		Usage:   "gradnorm --env E (--true-dynamics | --model CKPT) [--policy CKPT] --horizons 1,2,5,.. [--starts N] [--csv F] [--plot F.png]",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
+			o := &gradnormOptions{Common: &b.Common}
 			o.addFlags(b.FS)
 			return func(ctx context.Context, _ []string) error { return a.runGradnorm(ctx, b, o) }
 		},
 	}
 }
 
-func (a *app) runGradnorm(ctx context.Context, b *binder, o *gradnormOptions) error {
+func (a *app) runGradnorm(ctx context.Context, b *cli.Binder, o *gradnormOptions) error {
 	const cmd = "gradnorm"
 	start := time.Now()
 	hs, err := cli.Ints(o.Horizons)

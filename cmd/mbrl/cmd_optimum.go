@@ -27,13 +27,13 @@ type optimumOptions struct {
 	dp              dp.Config
 }
 
-func optimumCommand() command {
-	return command{
-		name:    "optimum",
-		summary: "the best possible return: finite-horizon dynamic programming on a state grid, its greedy policy run from the starts of 'mbrl eval --seed S'",
-		usage:   "optimum --env pendulum [--seed S] [--episodes N] [--grid 512x513] [--actions 41] [--csv F]",
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &optimumOptions{Common: &b.common, Episodes: 100, dp: dp.DefaultConfig()}
+func (a *app) optimumCommand() cli.Command {
+	return cli.Command{
+		Name:    "optimum",
+		Summary: "the best possible return: finite-horizon dynamic programming on a state grid, its greedy policy run from the starts of 'mbrl eval --seed S'",
+		Usage:   "optimum --env pendulum [--seed S] [--episodes N] [--grid 512x513] [--actions 41] [--csv F]",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
+			o := &optimumOptions{Common: &b.Common, Episodes: 100, dp: dp.DefaultConfig()}
 			o.Theta, o.Thetadot = o.dp.Points[0], o.dp.Points[1]
 			b.Bind("", o,
 				row("env", "Env", "environment with known dynamics, a 2-D state and one continuous action (pendulum)"),
@@ -80,14 +80,14 @@ func parseGrid(s string) ([2]int, error) {
 	return p, nil
 }
 
-func (a *app) runOptimum(b *binder, o *optimumOptions) error {
+func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
 	if o.Episodes <= 0 {
 		return usagef("mbrl optimum: --episodes must be positive, got %d", o.Episodes)
 	}
 	if o.dp.Workers < 0 {
 		return usagef("mbrl optimum: --workers must be 0 (one per CPU) or more, got %d", o.dp.Workers)
 	}
-	env, makeEnv, err := b.makeEnv(o.Env)
+	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {
 		return err
 	}

@@ -33,21 +33,21 @@ func (o *rolloutOptions) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Steps, "max-steps", 0, "stop after this many steps (0: the env's own limit; envs without one stop at 10000)")
 }
 
-func rolloutCommand() command {
-	return command{
-		name:    "rollout",
-		summary: "run one episode (random, zero, controller or checkpoint policy, or replayed actions) and write the trajectory as CSV",
-		usage:   "rollout --env E [--policy random|zero|mpc|CKPT] [--init x1,x2,..] [--actions FILE.csv] [--csv OUT]",
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &rolloutOptions{Common: &b.common}
+func (a *app) rolloutCommand() cli.Command {
+	return cli.Command{
+		Name:    "rollout",
+		Summary: "run one episode (random, zero, controller or checkpoint policy, or replayed actions) and write the trajectory as CSV",
+		Usage:   "rollout --env E [--policy random|zero|mpc|CKPT] [--init x1,x2,..] [--actions FILE.csv] [--csv OUT]",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
+			o := &rolloutOptions{Common: &b.Common}
 			o.addFlags(b.FS)
 			return func(ctx context.Context, _ []string) error { return a.runRollout(b, o) }
 		},
 	}
 }
 
-func (a *app) runRollout(b *binder, o *rolloutOptions) error {
-	env, _, err := b.makeEnv(o.Env)
+func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
+	env, _, err := b.MakeEnv(o.Env)
 	if err != nil {
 		return err
 	}

@@ -12,20 +12,20 @@ import (
 
 // openRun opens the run folder of the method's run on env and records the
 // flags as its configuration.
-func (a *app) openRun(b *binder, env string) (*run.Run, error) {
-	return run.Open(run.Config{Method: b.method, Env: env, Seed: b.common.Seed, Dir: b.common.Out, Resume: b.common.Resume,
-		Force: b.common.Force, Settings: cli.Settings(b.FS, "out", "resume", "config", "force"), Now: a.now})
+func (a *app) openRun(b *cli.Binder, env string) (*run.Run, error) {
+	return run.Open(run.Config{Method: b.Method, Env: env, Seed: b.Common.Seed, Dir: b.Common.Out, Resume: b.Common.Resume,
+		Force: b.Common.Force, Settings: cli.Settings(b.FS, "out", "resume", "config", "force"), Now: a.now})
 }
 
 // train opens the run of the method on env, runs tr in it with a progress
 // bar and reports the summary.
-func (a *app) train(ctx context.Context, b *binder, env string, tr common.Trainer, t run.Training) error {
+func (a *app) train(ctx context.Context, b *cli.Binder, env string, tr common.Trainer, t run.Training) error {
 	r, err := a.openRun(b, env)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	o := &b.common
+	o := &b.Common
 	prog := &cli.RunProgress{W: a.stderr, Show: a.isTerminal && !o.Quiet}
 	t.Recorders = append(t.Recorders, prog)
 	sum, err := r.Train(ctx, tr, t)

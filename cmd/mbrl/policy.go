@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -12,7 +13,7 @@ import (
 )
 
 // addExpertFlags binds the flags of the mpc controller to s.
-func addExpertFlags(b *binder, s *control.ExpertSettings) {
+func addExpertFlags(b *cli.Binder, s *control.ExpertSettings) {
 	b.Bind("", s,
 		row("plans", "Plans", "MPC candidate plans: 1 = a single smooth warm-started plan (fast; the better expert to imitate), >1 = a population (shifted previous plans plus fresh ones), the first action of the cheapest is applied"),
 		row("mpc-horizon", "Horizon", "MPC planning horizon (0: 20 with one plan, 50 with a population)"),

@@ -2,14 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/control/dp"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -51,9 +46,9 @@ func (a *app) optimumCommand() cli.Command {
 					if b.Given("grid-theta") || b.Given("grid-thetadot") {
 						return usagef("mbrl optimum: give --grid or --grid-theta/--grid-thetadot, not both")
 					}
-					p, err := parseGrid(o.Grid)
+					p, err := dp.ParseGrid(o.Grid)
 					if err != nil {
-						return err
+						return usagef("mbrl optimum: --grid: %v", err)
 					}
 					o.dp.Points = p
 				}
@@ -61,23 +56,6 @@ func (a *app) optimumCommand() cli.Command {
 			}
 		},
 	}
-}
-
-// parseGrid parses "N0xN1".
-func parseGrid(s string) ([2]int, error) {
-	var p [2]int
-	parts := strings.Split(strings.ToLower(strings.TrimSpace(s)), "x")
-	if len(parts) != 2 {
-		return p, usagef("mbrl optimum: --grid %q is not N0xN1 (e.g. 512x513)", s)
-	}
-	for i, part := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil {
-			return p, usagef("mbrl optimum: --grid %q is not N0xN1 (e.g. 512x513)", s)
-		}
-		p[i] = n
-	}
-	return p, nil
 }
 
 func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
@@ -95,34 +73,24 @@ func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return usagef("mbrl optimum: %v", err)
 	}
-	t0 := time.Now()
 	bar := cli.NewProgress(a.stderr, env.MaxSteps(), "dynamic programming", a.isTerminal && !o.Quiet)
 	cfg.Progress = func(int, int) { bar.Add(1) }
-	sol, err := dp.SolveEnv(env, cfg)
+	opt, err := dp.SolveAndEvaluate(env, makeEnv, cfg, common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed})
 	bar.Finish()
-	if err != nil {
-		if errors.Is(err, dp.ErrUnsupported) {
-			return usagef("mbrl optimum: %v", err)
-		}
+	if errors.Is(err, dp.ErrUnsupported) {
+		return usagef("mbrl optimum: %v", err)
+	} else if err != nil {
 		return fmt.Errorf("mbrl optimum: %w", err)
 	}
-	solve := time.Since(t0).Seconds()
-	res, err := common.Evaluate(makeEnv,
-		func() (common.Policy, error) { return sol.NewPolicy(), nil },
-		common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed, Workers: cfg.Workers})
-	if err != nil {
-		return fmt.Errorf("mbrl optimum: %w", err)
-	}
-	wall := time.Since(t0).Seconds()
-	grid := fmt.Sprintf("%dx%d", cfg.Points[0], cfg.Points[1])
+	res := opt.Eval
 	if o.CSV != "" {
-		if err := writeReturnsCSV(o.CSV, res.Returns); err != nil {
+		if err := res.WriteReturnsCSV(o.CSV); err != nil {
 			return err
 		}
 	}
 	if !o.JSON {
 		fmt.Fprintf(a.stdout, "DP optimum on %s: grid %s, %d actions, %d steps, solved in %.1fs\n",
-			o.Env, grid, cfg.Actions, sol.Horizon(), solve)
+			o.Env, opt.Grid(), cfg.Actions, opt.Solution.Horizon(), opt.SolveSeconds)
 		fmt.Fprintf(a.stdout, "returns of the %d episodes of seed %d:\n", res.Episodes, o.Seed)
 		for i, r := range res.Returns {
 			sep := " "
@@ -132,25 +100,9 @@ func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
 			fmt.Fprintf(a.stdout, "%8.2f%s", r, sep)
 		}
 		fmt.Fprintf(a.stdout, "mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%.1fs)\n",
-			res.Mean, res.Std, res.Min, res.Max, res.Median, wall)
+			res.Mean, res.Std, res.Min, res.Max, res.Median, opt.WallSeconds)
 	}
-	return a.writeJSON(o.JSON, map[string]any{
-		"command": "optimum", "env": o.Env, "seed": o.Seed, "episodes": res.Episodes,
-		"mean_return": res.Mean, "std": res.Std, "min": res.Min, "max": res.Max, "median": res.Median,
-		"returns": res.Returns, "grid": grid, "actions": cfg.Actions, "horizon": sol.Horizon(),
-		"solve_seconds": solve, "wall_seconds": wall,
-	})
-}
-
-// writeReturnsCSV writes one row per episode: episode, return (exact
-// decimal), atomically.
-func writeReturnsCSV(path string, returns []float64) error {
-	var sb strings.Builder
-	w := csv.NewWriter(&sb)
-	_ = w.Write([]string{"episode", "return"})
-	for i, r := range returns {
-		_ = w.Write([]string{strconv.Itoa(i), strconv.FormatFloat(r, 'g', -1, 64)})
-	}
-	w.Flush()
-	return checkpoints.WriteFileAtomic(path, []byte(sb.String()))
+	out := opt.Fields()
+	out["command"], out["env"], out["seed"] = "optimum", o.Env, o.Seed
+	return a.writeJSON(o.JSON, out)
 }

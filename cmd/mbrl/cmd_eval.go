@@ -9,6 +9,7 @@ import (
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/policies"
 )
 
 // evalOptions are the flags of "mbrl eval".
@@ -62,12 +63,12 @@ func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 	label := o.Checkpoint + o.Controller
 	var mk func() (common.Policy, error)
 	if o.Checkpoint != "" {
-		mk, err = policyFactory("checkpoint", o.Checkpoint, env, o.ctl)
+		mk, err = policies.Factory("checkpoint", o.Checkpoint, env, o.ctl)
 	} else {
-		mk, err = policyFactory("controller", o.Controller, env, o.ctl)
+		mk, err = policies.Factory("controller", o.Controller, env, o.ctl)
 	}
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
 	t0 := time.Now()
 	bar := cli.NewProgress(a.stderr, 1, "eval "+label, a.isTerminal && !o.Quiet)
@@ -87,4 +88,12 @@ func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 		out["plans"] = o.ctl.Plans
 	}
 	return a.writeJSON(o.JSON, out)
+}
+
+// addExpertFlags binds the flags of the mpc controller to s.
+func addExpertFlags(b *cli.Binder, s *control.ExpertSettings) {
+	b.Bind("", s,
+		row("plans", "Plans", "MPC candidate plans: 1 = a single smooth warm-started plan (fast; the better expert to imitate), >1 = a population (shifted previous plans plus fresh ones), the first action of the cheapest is applied"),
+		row("mpc-horizon", "Horizon", "MPC planning horizon (0: 20 with one plan, 50 with a population)"),
+		row("mpc-iters", "Iters", "iLQR iterations per MPC step (0: 2 with one plan, 3 with a population)"))
 }

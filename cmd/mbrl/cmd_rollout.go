@@ -11,6 +11,7 @@ import (
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/policies"
 )
 
 // rolloutOptions are the flags of "mbrl rollout".
@@ -72,9 +73,8 @@ func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
 		pol = &common.ReplayPolicy{Actions: acts}
 		label = "replay:" + o.Actions
 	} else {
-		pol, err = makePolicy(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 1)))
-		if err != nil {
-			return err
+		if pol, err = policies.Make(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 1))); err != nil {
+			return asUsage(err)
 		}
 	}
 	maxSteps := o.Steps

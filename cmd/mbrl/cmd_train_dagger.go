@@ -8,6 +8,7 @@ import (
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/policies"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
@@ -52,8 +53,8 @@ func imitationExpert(b *cli.Binder, o *imitationFlags) (envs.Env, func() (envs.E
 	if env.ActionSpace().Discrete {
 		return nil, nil, nil, usagef("%s: %s has discrete actions; imitation regresses continuous actions (try cartpole-continuous)", b.Cmd, o.Env)
 	}
-	expert, err := policyFactory("--expert", o.Expert, env, o.Ctl)
-	return env, makeEnv, expert, err
+	expert, err := policies.Factory("--expert", o.Expert, env, o.Ctl)
+	return env, makeEnv, expert, asUsage(err)
 }
 
 // imitationSummary adds the expert and the fields of dagger.Summarize

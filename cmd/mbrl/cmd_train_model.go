@@ -6,6 +6,7 @@ import (
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/model"
+	"github.com/mbrl/mbrl/trainers/policies"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
@@ -47,9 +48,9 @@ func (a *app) modelMethod() cli.Command {
 				if err != nil {
 					return err
 				}
-				pol, err := makePolicy(o.Policy, env, rand.New(rand.NewPCG(b.Common.Seed, 3)))
+				pol, err := policies.Make(o.Policy, env, rand.New(rand.NewPCG(b.Common.Seed, 3)))
 				if err != nil {
-					return err
+					return asUsage(err)
 				}
 				tr, err := model.New(cfg, env, pol)
 				if err != nil {

@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"io"
 	"strings"
-	"time"
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 )
-
-// Exit statuses of the mbrl binary: 0 success, 2 usage or input error, 1
-// anything else.
-const exitUsage = cli.ExitUsage
 
 // usagef returns a usage error (exit status 2) with a formatted message.
 func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
@@ -20,14 +14,7 @@ func usagef(format string, args ...any) error { return cli.Usagef(format, args..
 func asUsage(err error) error { return cli.AsUsage(err) }
 
 // app carries the process streams to every command so commands are testable.
-type app struct {
-	stdout, stderr io.Writer
-	// isTerminal reports whether stdout is a terminal (progress bars are
-	// shown only then).
-	isTerminal bool
-	// now is the clock used for run-folder names.
-	now func() time.Time
-}
+type app struct{ cli.IO }
 
 // program returns the commands and methods of the binary (cli.Program
 // dispatches and prints their help).
@@ -37,7 +24,7 @@ func (a *app) program() *cli.Program {
 		Title:  "mbrl: model-based reinforcement learning and policy learning in Go",
 		Group:  "train",
 		Footer: "Exit status: 0 success, 2 usage or input error, 1 anything else.",
-		Stdout: a.stdout, Stderr: a.stderr,
+		Stdout: a.Stdout, Stderr: a.Stderr,
 		Methods: []cli.Command{
 			a.bpttMethod(),
 			a.bcMethod(), a.daggerMethod(), a.platoMethod(),
@@ -56,9 +43,6 @@ func (a *app) program() *cli.Program {
 // run executes the command line args (without the program name) and returns
 // the error to report.
 func (a *app) run(ctx context.Context, args []string) error { return a.program().Run(ctx, args) }
-
-// methodNames returns the names of the training methods.
-func methodNames() []string { return (&app{}).program().MethodNames() }
 
 // row binds the flag --name to the config field at path (cli.Row).
 func row(name, path, help string) cli.Row { return cli.Row{Name: name, Path: path, Help: help} }

@@ -76,7 +76,7 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 		}
 		bin = exe
 	}
-	runner := &compare.Runner{Binary: bin, Jobs: o.Jobs, Stderr: a.stderr}
+	runner := &compare.Runner{Binary: bin, Jobs: o.Jobs, Stderr: a.Stderr}
 	var p *compare.Plan
 	var err error
 	if o.Collect != "" {
@@ -94,7 +94,7 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 			return err
 		}
 		opts := compare.Options{Env: o.Env, Methods: o.Methods, Seeds: o.Seeds, EvalSeed: o.EvalSeed, Episodes: o.Episodes, Target: o.Target, Dir: o.Out}
-		if p, err = compare.NewPlan(opts, a.program().MethodNames(), a.now()); err != nil {
+		if p, err = compare.NewPlan(opts, a.program().MethodNames(), a.Now()); err != nil {
 			return asUsage(err)
 		}
 	}
@@ -112,15 +112,15 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 		}
 		n := len(p.Jobs())
 		if !o.JSON {
-			fmt.Fprintf(a.stdout, "%s: %d runs (indexes 0-%d); afterwards: mbrl compare --collect %s\n", path, n, n-1, p.Dir)
+			fmt.Fprintf(a.Stdout, "%s: %d runs (indexes 0-%d); afterwards: mbrl compare --collect %s\n", path, n, n-1, p.Dir)
 		}
-		return a.writeJSON(o.JSON, map[string]any{"command": "compare", "emit": o.Emit, "file": path, "dir": p.Dir, "runs": n})
+		return a.WriteJSON(o.JSON, map[string]any{"command": "compare", "emit": o.Emit, "file": path, "dir": p.Dir, "runs": n})
 	}
 	n := len(p.Jobs())
 	done := 0
 	// On a terminal a bar shows the latest finished run; otherwise one
 	// line per run goes to stderr.
-	bar := cli.NewProgress(a.stderr, n, "compare "+p.Env, a.isTerminal && !o.Quiet)
+	bar := cli.NewProgress(a.Stderr, n, "compare "+p.Env, a.IsTerminal && !o.Quiet)
 	defer bar.Finish()
 	runner.Progress = func(r compare.RunResult) {
 		done++
@@ -130,11 +130,11 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 			bar.Describe(r.String())
 			bar.Add(1)
 		default:
-			fmt.Fprintf(a.stderr, "[%d/%d] %s\n", done, n, r)
+			fmt.Fprintf(a.Stderr, "[%d/%d] %s\n", done, n, r)
 		}
 	}
 	if !o.Quiet && !runner.CollectOnly {
-		fmt.Fprintf(a.stderr, "compare: %d runs (%d methods x %d seeds) in %s, %d at a time\n", n, len(p.Methods), len(p.Seeds), p.Dir, o.Jobs)
+		fmt.Fprintf(a.Stderr, "compare: %d runs (%d methods x %d seeds) in %s, %d at a time\n", n, len(p.Methods), len(p.Seeds), p.Dir, o.Jobs)
 	}
 	rep, err := runner.Run(ctx, p)
 	bar.Finish()
@@ -145,10 +145,10 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 		return err
 	}
 	if !o.JSON {
-		fmt.Fprint(a.stdout, rep.Markdown())
-		fmt.Fprintf(a.stdout, "\nwritten: %s\n", strings.Join(rep.Files, ", "))
+		fmt.Fprint(a.Stdout, rep.Markdown())
+		fmt.Fprintf(a.Stdout, "\nwritten: %s\n", strings.Join(rep.Files, ", "))
 	}
-	return a.writeJSON(o.JSON, rep)
+	return a.WriteJSON(o.JSON, rep)
 }
 
 // compareRunIndex runs job --run-index of the plan in this process's
@@ -166,7 +166,7 @@ func (a *app) compareRunIndex(ctx context.Context, o *compareOptions, p *compare
 		return fmt.Errorf("mbrl compare: run %d interrupted: %w", job.Index, err)
 	}
 	if !o.Quiet || res.Status == compare.StatusFailed {
-		fmt.Fprintf(a.stderr, "%s\n", res)
+		fmt.Fprintf(a.Stderr, "%s\n", res)
 	}
-	return a.writeJSON(o.JSON, res)
+	return a.WriteJSON(o.JSON, res)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"text/tabwriter"
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/envs"
@@ -27,16 +25,7 @@ func (a *app) listEnvs(asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		return a.writeJSON(true, map[string]any{"command": "envs", "envs": infos})
+		return a.WriteJSON(true, map[string]any{"command": "envs", "envs": infos})
 	}
-	tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tOBS\tSTATE\tACTIONS\tLIMIT\tKNOWN DYNAMICS")
-	for _, in := range infos {
-		limit := "none"
-		if in.MaxSteps > 0 {
-			limit = fmt.Sprint(in.MaxSteps)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\n", in.Name, in.Observation, in.StateDim, in.Action, limit, in.Known)
-	}
-	return tw.Flush()
+	return envs.WriteInfoTable(a.Stdout, infos)
 }

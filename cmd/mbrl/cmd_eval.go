@@ -71,7 +71,7 @@ func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 		return asUsage(err)
 	}
 	t0 := time.Now()
-	bar := cli.NewProgress(a.stderr, 1, "eval "+label, a.isTerminal && !o.Quiet)
+	bar := cli.NewProgress(a.Stderr, 1, "eval "+label, a.IsTerminal && !o.Quiet)
 	res, err := common.Evaluate(makeEnv, mk,
 		common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed, Workers: o.Workers})
 	bar.Finish()
@@ -80,14 +80,14 @@ func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 	}
 	wall := time.Since(t0).Seconds()
 	if !o.JSON {
-		fmt.Fprintf(a.stdout, "%s on %s: mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%d episodes, %.1fs)\n",
+		fmt.Fprintf(a.Stdout, "%s on %s: mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%d episodes, %.1fs)\n",
 			label, o.Env, res.Mean, res.Std, res.Min, res.Max, res.Median, res.Episodes, wall)
 	}
 	out := map[string]any{"command": "eval", "env": o.Env, "seed": o.Seed, "policy": label, "eval": res, "wall_seconds": wall}
 	if o.Controller == "mpc" {
 		out["plans"] = o.ctl.Plans
 	}
-	return a.writeJSON(o.JSON, out)
+	return a.WriteJSON(o.JSON, out)
 }
 
 // addExpertFlags binds the flags of the mpc controller to s.

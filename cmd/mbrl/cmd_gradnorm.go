@@ -83,7 +83,7 @@ func (a *app) runGradnorm(ctx context.Context, b *cli.Binder, o *gradnormOptions
 		return fmt.Errorf("mbrl %s: %w", cmd, err)
 	}
 	if !o.JSON {
-		res.WriteTable(a.stdout, dynName, o.Env)
+		res.WriteTable(a.Stdout, dynName, o.Env)
 	}
 	if err := bptt.WriteStudyFiles(o.CSV, o.Plot, o.Env, res); err != nil {
 		return err
@@ -91,5 +91,5 @@ func (a *app) runGradnorm(ctx context.Context, b *cli.Binder, o *gradnormOptions
 	out := run.Summary(res.Fields())
 	out.Add(map[string]any{"command": "gradnorm", "env": o.Env, "dynamics": dynName, "policy": o.Policy,
 		"seed": o.Seed, "csv": o.CSV, "plot": o.Plot, "wall_seconds": run.Seconds(start)})
-	return a.writeJSON(o.JSON, out)
+	return a.WriteJSON(o.JSON, out)
 }

@@ -30,8 +30,8 @@ func (a *app) inspect(path string, asJSON bool) error {
 		return asUsage(err)
 	}
 	if !asJSON {
-		return c.Describe(a.stdout, path)
+		return c.Describe(a.Stdout, path)
 	}
 	rows, total := c.TensorInfos()
-	return a.writeJSON(true, map[string]any{"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total})
+	return a.WriteJSON(true, map[string]any{"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total})
 }

@@ -73,7 +73,7 @@ func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return usagef("mbrl optimum: %v", err)
 	}
-	bar := cli.NewProgress(a.stderr, env.MaxSteps(), "dynamic programming", a.isTerminal && !o.Quiet)
+	bar := cli.NewProgress(a.Stderr, env.MaxSteps(), "dynamic programming", a.IsTerminal && !o.Quiet)
 	cfg.Progress = func(int, int) { bar.Add(1) }
 	opt, err := dp.SolveAndEvaluate(env, makeEnv, cfg, common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed})
 	bar.Finish()
@@ -89,20 +89,20 @@ func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
 		}
 	}
 	if !o.JSON {
-		fmt.Fprintf(a.stdout, "DP optimum on %s: grid %s, %d actions, %d steps, solved in %.1fs\n",
+		fmt.Fprintf(a.Stdout, "DP optimum on %s: grid %s, %d actions, %d steps, solved in %.1fs\n",
 			o.Env, opt.Grid(), cfg.Actions, opt.Solution.Horizon(), opt.SolveSeconds)
-		fmt.Fprintf(a.stdout, "returns of the %d episodes of seed %d:\n", res.Episodes, o.Seed)
+		fmt.Fprintf(a.Stdout, "returns of the %d episodes of seed %d:\n", res.Episodes, o.Seed)
 		for i, r := range res.Returns {
 			sep := " "
 			if i%10 == 9 || i == len(res.Returns)-1 {
 				sep = "\n"
 			}
-			fmt.Fprintf(a.stdout, "%8.2f%s", r, sep)
+			fmt.Fprintf(a.Stdout, "%8.2f%s", r, sep)
 		}
-		fmt.Fprintf(a.stdout, "mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%.1fs)\n",
+		fmt.Fprintf(a.Stdout, "mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%.1fs)\n",
 			res.Mean, res.Std, res.Min, res.Max, res.Median, opt.WallSeconds)
 	}
 	out := opt.Fields()
 	out["command"], out["env"], out["seed"] = "optimum", o.Env, o.Seed
-	return a.writeJSON(o.JSON, out)
+	return a.WriteJSON(o.JSON, out)
 }

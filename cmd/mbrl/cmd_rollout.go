@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -77,43 +76,20 @@ func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
 			return asUsage(err)
 		}
 	}
-	maxSteps := o.Steps
-	if rp, ok := pol.(*common.ReplayPolicy); ok && (maxSteps == 0 || maxSteps > len(rp.Actions)) {
-		maxSteps = len(rp.Actions)
-	}
-	if maxSteps == 0 && env.MaxSteps() == 0 {
-		maxSteps = 10000
-	}
-	var steps []common.Transition
-	ep, err := common.Rollout(env, pol, rand.New(rand.NewPCG(o.Seed, 0)),
-		common.RolloutConfig{Init: init, MaxSteps: maxSteps, OnStep: common.Recorder(&steps)})
+	ep, steps, err := common.RecordEpisode(env, pol, rand.New(rand.NewPCG(o.Seed, 0)), init, o.Steps)
 	if err != nil {
 		return asUsage(fmt.Errorf("mbrl rollout: %w", err))
 	}
-	if err := a.writeTrajectory(o.CSV, steps); err != nil {
+	if err := common.WriteTrajectoryFile(o.CSV, a.Stdout, steps); err != nil {
 		return err
 	}
 	if !o.JSON && o.CSV != "-" {
-		fmt.Fprintf(a.stdout, "%s  policy %s  steps %d  return %.4f  terminated %v  truncated %v\n",
+		fmt.Fprintf(a.Stdout, "%s  policy %s  steps %d  return %.4f  terminated %v  truncated %v\n",
 			o.Env, label, ep.Steps, ep.Return, ep.Terminated, ep.Truncated)
 	}
-	return a.writeJSON(o.JSON, map[string]any{
+	return a.WriteJSON(o.JSON, map[string]any{
 		"command": "rollout", "env": o.Env, "seed": o.Seed, "policy": label,
 		"steps": ep.Steps, "return": ep.Return, "terminated": ep.Terminated, "truncated": ep.Truncated,
 		"csv": o.CSV,
 	})
-}
-
-// writeTrajectory writes the trajectory CSV to path ('-': stdout; "":
-// nowhere), atomically.
-func (a *app) writeTrajectory(path string, steps []common.Transition) error {
-	var sb strings.Builder
-	if err := common.WriteTrajectoryCSV(&sb, steps); err != nil || path == "" {
-		return err
-	}
-	if path == "-" {
-		_, err := fmt.Fprint(a.stdout, sb.String())
-		return err
-	}
-	return checkpoints.WriteFileAtomic(path, []byte(sb.String()))
 }

@@ -94,5 +94,5 @@ func (a *app) runTrainBPTT(ctx context.Context, b *cli.Binder, cfg bptt.Config, 
 		sum["horizon_schedule"], sum["dynamics"] = o.Schedule, dynName
 		return tr.Summarize(r, sum)
 	}
-	return a.train(ctx, b, o.Env, tr, *t)
+	return a.Train(ctx, b, o.Env, tr, *t)
 }

@@ -121,5 +121,5 @@ func (a *app) runTrainDAgger(ctx context.Context, b *cli.Binder, method string, 
 		more = map[string]any{"beta_decay": cfg.BetaDecay, "compare_bc": cfg.CompareBC}
 	}
 	o.t.Summarize = imitationSummary(o, cfg.EpisodesPerIter, more)
-	return a.train(ctx, b, env.Name(), tr, o.t)
+	return a.Train(ctx, b, env.Name(), tr, o.t)
 }

@@ -92,5 +92,5 @@ func (a *app) runTrainDyna(ctx context.Context, b *cli.Binder, cfg dyna.Config, 
 	defer tr.Close()
 	t.MakeEnv, t.Plot, t.PlotX = makeEnv, []string{"eval_return", "train_return"}, "env_steps"
 	t.Summarize = tr.Summarize(t.FinalEpisodes)
-	return a.train(ctx, b, o.Env, tr, *t)
+	return a.Train(ctx, b, o.Env, tr, *t)
 }

@@ -61,7 +61,7 @@ func (a *app) runTrainDynaQ(b *cli.Binder, cfg dynaq.Config, o *dynaqFlags) erro
 	if !env.ObservationSpace().Discrete || !env.ActionSpace().Discrete {
 		return usagef("%s: env %q is not tabular (observations %s, actions %s); use 'mbrl train dyna' for it", b.Cmd, o.Env, env.ObservationSpace(), env.ActionSpace())
 	}
-	r, err := a.openRun(b, o.Env)
+	r, err := a.OpenRun(b, o.Env)
 	if err != nil {
 		return err
 	}
@@ -79,9 +79,9 @@ func (a *app) runTrainDynaQ(b *cli.Binder, cfg dynaq.Config, o *dynaqFlags) erro
 		"alpha": cfg.Alpha, "epsilon": cfg.Epsilon, "gamma": cfg.Gamma,
 		"csv": csvPath, "plot": pngPath, "run_dir": r.Dir, "wall_seconds": run.Seconds(start)})
 	if !b.Common.JSON {
-		fmt.Fprintf(a.stdout, "dynaq on %s: %d runs x %d episodes in %.1fs\n", o.Env, o.Runs, cfg.Episodes, time.Since(start).Seconds())
-		fig.WriteText(a.stdout)
-		fmt.Fprintf(a.stdout, "files: %s, %s\n", csvPath, pngPath)
+		fmt.Fprintf(a.Stdout, "dynaq on %s: %d runs x %d episodes in %.1fs\n", o.Env, o.Runs, cfg.Episodes, time.Since(start).Seconds())
+		fig.WriteText(a.Stdout)
+		fmt.Fprintf(a.Stdout, "files: %s, %s\n", csvPath, pngPath)
 	}
-	return a.finish(b.Common.JSON, r, sum)
+	return a.Finish(b.Common.JSON, r, sum)
 }

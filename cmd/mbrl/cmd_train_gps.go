@@ -94,5 +94,5 @@ func (a *app) runTrainGPS(ctx context.Context, b *cli.Binder, cfg gps.Config, o 
 		sum["dynamics"], sum["rho_schedule"], sum["hidden"] = cmp.Or(o.Model, "true"), o.RhoSchedule, b.FS.Lookup("hidden").Value.String()
 		return nil
 	}
-	return a.train(ctx, b, o.Env, tr, *t)
+	return a.Train(ctx, b, o.Env, tr, *t)
 }

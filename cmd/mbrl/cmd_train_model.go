@@ -62,7 +62,7 @@ func (a *app) modelMethod() cli.Command {
 					sum["ensemble"], sum["hidden"], sum["batch"], sum["lr"], sum["policy"] = cfg.Fit.Ensemble, cfg.Fit.Hidden, cfg.Fit.Batch, cfg.Fit.LR, o.Policy
 					return tr.Summarize(r, sum)
 				}
-				return a.train(ctx, b, o.Env, tr, *t)
+				return a.Train(ctx, b, o.Env, tr, *t)
 			}
 		},
 	}

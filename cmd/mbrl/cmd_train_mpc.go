@@ -51,7 +51,7 @@ func (a *app) mpcMethod() cli.Command {
 					sum["random_steps"], sum["episodes_per_iter"], sum["ensemble"] = cfg.RandomSteps, cfg.EpisodesPerIter, cfg.Fit.Ensemble
 					return tr.Summarize(r, sum)
 				}
-				return a.train(ctx, b, o.Env, tr, *t)
+				return a.Train(ctx, b, o.Env, tr, *t)
 			}
 		},
 	}

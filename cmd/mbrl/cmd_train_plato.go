@@ -57,5 +57,5 @@ func (a *app) runTrainPLATO(ctx context.Context, b *cli.Binder, cfg plato.Config
 	o.t.EvalPolicy = func() (common.Policy, error) { return common.PolicyFunc(pol.Clone().Mean), nil }
 	o.t.Plot = []string{"eval_return", "train_return", "expert_return"}
 	o.t.Summarize = imitationSummary(o, cfg.EpisodesPerIter, map[string]any{"kl_weight": cfg.KLWeight, "kl_schedule": string(sched)})
-	return a.train(ctx, b, env.Name(), tr, o.t)
+	return a.Train(ctx, b, env.Name(), tr, o.t)
 }

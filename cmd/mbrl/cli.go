@@ -7,12 +7,6 @@ import (
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 )
 
-// usagef returns a usage error (exit status 2) with a formatted message.
-func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
-
-// asUsage marks err as caused by user input.
-func asUsage(err error) error { return cli.AsUsage(err) }
-
 // app carries the process streams to every command so commands are testable.
 type app struct{ cli.IO }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -66,27 +65,22 @@ func (a *app) compareCommand() cli.Command {
 
 func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) error {
 	if o.Jobs < 1 {
-		return usagef("mbrl compare: --jobs must be at least 1, got %d", o.Jobs)
+		return cli.Usagef("mbrl compare: --jobs must be at least 1, got %d", o.Jobs)
 	}
-	bin := o.Binary
-	if bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return fmt.Errorf("mbrl compare: locate the mbrl binary: %w (give --binary)", err)
-		}
-		bin = exe
+	bin, err := compare.Executable(o.Binary)
+	if err != nil {
+		return fmt.Errorf("mbrl %w", err)
 	}
 	runner := &compare.Runner{Binary: bin, Jobs: o.Jobs, Stderr: a.Stderr}
 	var p *compare.Plan
-	var err error
 	if o.Collect != "" {
 		for _, f := range []string{"env", "methods", "seeds", "eval-seed", "episodes", "target", "emit", "run-index", "out"} {
 			if b.Given(f) {
-				return usagef("mbrl compare: --collect reads the plan from %s; drop --%s", filepath.Join(o.Collect, compare.PlanFile), f)
+				return cli.Usagef("mbrl compare: --collect reads the plan from %s; drop --%s", filepath.Join(o.Collect, compare.PlanFile), f)
 			}
 		}
 		if p, err = compare.LoadPlan(o.Collect); err != nil {
-			return asUsage(err)
+			return cli.AsUsage(err)
 		}
 		runner.CollectOnly = true
 	} else {
@@ -95,7 +89,7 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 		}
 		opts := compare.Options{Env: o.Env, Methods: o.Methods, Seeds: o.Seeds, EvalSeed: o.EvalSeed, Episodes: o.Episodes, Target: o.Target, Dir: o.Out}
 		if p, err = compare.NewPlan(opts, a.program().MethodNames(), a.Now()); err != nil {
-			return asUsage(err)
+			return cli.AsUsage(err)
 		}
 	}
 	if o.RunIndex != "" {
@@ -104,7 +98,7 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 	if o.Emit != "" {
 		// A Slurm array or Kubernetes Job whose index i runs job i.
 		if o.Emit != "slurm" && o.Emit != "k8s" {
-			return usagef("mbrl compare: unknown --emit %q (valid: slurm, k8s)", o.Emit)
+			return cli.Usagef("mbrl compare: unknown --emit %q (valid: slurm, k8s)", o.Emit)
 		}
 		path, err := p.EmitRunIndex(o.Emit, bin)
 		if err != nil {
@@ -116,23 +110,12 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 		}
 		return a.WriteJSON(o.JSON, map[string]any{"command": "compare", "emit": o.Emit, "file": path, "dir": p.Dir, "runs": n})
 	}
-	n := len(p.Jobs())
-	done := 0
 	// On a terminal a bar shows the latest finished run; otherwise one
 	// line per run goes to stderr.
-	bar := cli.NewProgress(a.Stderr, n, "compare "+p.Env, a.IsTerminal && !o.Quiet)
+	n := len(p.Jobs())
+	bar, report := cli.ItemProgress(a.Stderr, n, "compare "+p.Env, a.IsTerminal, o.Quiet)
 	defer bar.Finish()
-	runner.Progress = func(r compare.RunResult) {
-		done++
-		switch {
-		case o.Quiet:
-		case bar != nil:
-			bar.Describe(r.String())
-			bar.Add(1)
-		default:
-			fmt.Fprintf(a.Stderr, "[%d/%d] %s\n", done, n, r)
-		}
-	}
+	runner.Progress = func(r compare.RunResult) { report(r) }
 	if !o.Quiet && !runner.CollectOnly {
 		fmt.Fprintf(a.Stderr, "compare: %d runs (%d methods x %d seeds) in %s, %d at a time\n", n, len(p.Methods), len(p.Seeds), p.Dir, o.Jobs)
 	}
@@ -158,7 +141,7 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 func (a *app) compareRunIndex(ctx context.Context, o *compareOptions, p *compare.Plan, runner *compare.Runner) error {
 	job, err := p.JobAt(o.RunIndex)
 	if err != nil {
-		return usagef("mbrl %v", err)
+		return cli.Usagef("mbrl %v", err)
 	}
 	runner.Jobs, runner.Threads = 1, runtime.GOMAXPROCS(0)
 	res := runner.RunJob(ctx, p, job)

@@ -45,14 +45,14 @@ func (a *app) evalCommand() cli.Command {
 func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 	switch {
 	case (o.Checkpoint == "") == (o.Controller == ""):
-		return usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
+		return cli.Usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
 	case o.Episodes <= 0:
-		return usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
+		return cli.Usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
 	}
 	if o.Env == "" && o.Checkpoint != "" {
 		c, err := checkpoints.Load(o.Checkpoint)
 		if err != nil {
-			return usagef("mbrl eval: %v", err)
+			return cli.Usagef("mbrl eval: %v", err)
 		}
 		o.Env = c.Meta.Env // the checkpoint's env by default
 	}
@@ -68,7 +68,7 @@ func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 		mk, err = policies.Factory("controller", o.Controller, env, o.ctl)
 	}
 	if err != nil {
-		return asUsage(err)
+		return cli.AsUsage(err)
 	}
 	t0 := time.Now()
 	bar := cli.NewProgress(a.Stderr, 1, "eval "+label, a.IsTerminal && !o.Quiet)

@@ -53,17 +53,16 @@ func (a *app) gradnormCommand() cli.Command {
 }
 
 func (a *app) runGradnorm(ctx context.Context, b *cli.Binder, o *gradnormOptions) error {
-	const cmd = "gradnorm"
 	start := time.Now()
 	hs, err := cli.Ints(o.Horizons)
 	if err == nil {
 		err = bptt.CheckHorizons(hs)
 	}
 	if err != nil {
-		return usagef("mbrl %s: --horizons: %v", cmd, err)
+		return cli.Usagef("%s: --horizons: %v", b.Cmd, err)
 	}
 	if o.Starts < 1 {
-		return usagef("mbrl %s: --starts must be at least 1, got %d", cmd, o.Starts)
+		return cli.Usagef("%s: --starts must be at least 1, got %d", b.Cmd, o.Starts)
 	}
 	env, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
 	if err != nil {
@@ -72,15 +71,15 @@ func (a *app) runGradnorm(ctx context.Context, b *cli.Binder, o *gradnormOptions
 	var pol bptt.Policy
 	if o.Policy != "" {
 		if pol, err = bptt.LoadPolicy(o.Policy, env); err != nil {
-			return usagef("mbrl %s: --policy: %v", cmd, err)
+			return cli.Usagef("%s: --policy: %v", b.Cmd, err)
 		}
 	} else if pol, err = bptt.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(o.Seed, 0))); err != nil {
-		return asUsage(err)
+		return cli.AsUsage(err)
 	}
 	x0 := bptt.DrawStarts(env, sys, o.Starts, rand.New(rand.NewPCG(o.Seed, bptt.StartStream)))
 	res, err := bptt.Study(ctx, sys, pol, x0, hs)
 	if err != nil {
-		return fmt.Errorf("mbrl %s: %w", cmd, err)
+		return fmt.Errorf("%s: %w", b.Cmd, err)
 	}
 	if !o.JSON {
 		res.WriteTable(a.Stdout, dynName, o.Env)

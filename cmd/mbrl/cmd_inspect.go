@@ -16,7 +16,7 @@ func (a *app) inspectCommand() cli.Command {
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			return func(_ context.Context, args []string) error {
 				if len(args) != 1 {
-					return usagef("mbrl inspect: give exactly one checkpoint path")
+					return cli.Usagef("mbrl inspect: give exactly one checkpoint path")
 				}
 				return a.inspect(args[0], b.Common.JSON)
 			}
@@ -27,7 +27,7 @@ func (a *app) inspectCommand() cli.Command {
 func (a *app) inspect(path string, asJSON bool) error {
 	c, err := checkpoints.Load(path)
 	if err != nil {
-		return asUsage(err)
+		return cli.AsUsage(err)
 	}
 	if !asJSON {
 		return c.Describe(a.Stdout, path)

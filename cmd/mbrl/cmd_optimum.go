@@ -44,11 +44,11 @@ func (a *app) optimumCommand() cli.Command {
 				o.dp.Points = [2]int{o.Theta, o.Thetadot}
 				if o.Grid != "" {
 					if b.Given("grid-theta") || b.Given("grid-thetadot") {
-						return usagef("mbrl optimum: give --grid or --grid-theta/--grid-thetadot, not both")
+						return cli.Usagef("mbrl optimum: give --grid or --grid-theta/--grid-thetadot, not both")
 					}
 					p, err := dp.ParseGrid(o.Grid)
 					if err != nil {
-						return usagef("mbrl optimum: --grid: %v", err)
+						return cli.Usagef("mbrl optimum: --grid: %v", err)
 					}
 					o.dp.Points = p
 				}
@@ -60,10 +60,10 @@ func (a *app) optimumCommand() cli.Command {
 
 func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
 	if o.Episodes <= 0 {
-		return usagef("mbrl optimum: --episodes must be positive, got %d", o.Episodes)
+		return cli.Usagef("mbrl optimum: --episodes must be positive, got %d", o.Episodes)
 	}
 	if o.dp.Workers < 0 {
-		return usagef("mbrl optimum: --workers must be 0 (one per CPU) or more, got %d", o.dp.Workers)
+		return cli.Usagef("mbrl optimum: --workers must be 0 (one per CPU) or more, got %d", o.dp.Workers)
 	}
 	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {
@@ -71,14 +71,14 @@ func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
 	}
 	cfg := o.dp
 	if err := cfg.Validate(); err != nil {
-		return usagef("mbrl optimum: %v", err)
+		return cli.Usagef("mbrl optimum: %v", err)
 	}
 	bar := cli.NewProgress(a.Stderr, env.MaxSteps(), "dynamic programming", a.IsTerminal && !o.Quiet)
 	cfg.Progress = func(int, int) { bar.Add(1) }
 	opt, err := dp.SolveAndEvaluate(env, makeEnv, cfg, common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed})
 	bar.Finish()
 	if errors.Is(err, dp.ErrUnsupported) {
-		return usagef("mbrl optimum: %v", err)
+		return cli.Usagef("mbrl optimum: %v", err)
 	} else if err != nil {
 		return fmt.Errorf("mbrl optimum: %w", err)
 	}

@@ -55,10 +55,10 @@ func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
 	if o.Init != "" {
 		init, err = cli.Floats(o.Init)
 		if err != nil {
-			return usagef("mbrl rollout: --init: %v", err)
+			return cli.Usagef("mbrl rollout: --init: %v", err)
 		}
 		if len(init) != env.StateDim() {
-			return usagef("mbrl rollout: --init has %d values, %s's state has %d", len(init), o.Env, env.StateDim())
+			return cli.Usagef("mbrl rollout: --init has %d values, %s's state has %d", len(init), o.Env, env.StateDim())
 		}
 	}
 	space := env.ActionSpace()
@@ -67,18 +67,18 @@ func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
 	if o.Actions != "" {
 		acts, err := common.ReadActions(o.Actions, space)
 		if err != nil {
-			return usagef("mbrl rollout: --actions: %v", err)
+			return cli.Usagef("mbrl rollout: --actions: %v", err)
 		}
 		pol = &common.ReplayPolicy{Actions: acts}
 		label = "replay:" + o.Actions
 	} else {
 		if pol, err = policies.Make(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 1))); err != nil {
-			return asUsage(err)
+			return cli.AsUsage(err)
 		}
 	}
 	ep, steps, err := common.RecordEpisode(env, pol, rand.New(rand.NewPCG(o.Seed, 0)), init, o.Steps)
 	if err != nil {
-		return asUsage(fmt.Errorf("mbrl rollout: %w", err))
+		return cli.AsUsage(fmt.Errorf("mbrl rollout: %w", err))
 	}
 	if err := common.WriteTrajectoryFile(o.CSV, a.Stdout, steps); err != nil {
 		return err

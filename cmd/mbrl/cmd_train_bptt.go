@@ -56,7 +56,7 @@ func bpttSystem(b *cli.Binder, envName string, trueDyn bool, model string) (envs
 		return nil, nil, "", err
 	}
 	if trueDyn == (model != "") {
-		return nil, nil, "", usagef("%s: give exactly one of --true-dynamics and --model CKPT", b.Cmd)
+		return nil, nil, "", cli.Usagef("%s: give exactly one of --true-dynamics and --model CKPT", b.Cmd)
 	}
 	sys, err := bptt.SystemFor(env, model)
 	if err != nil {
@@ -68,7 +68,7 @@ func bpttSystem(b *cli.Binder, envName string, trueDyn bool, model string) (envs
 func (a *app) runTrainBPTT(ctx context.Context, b *cli.Binder, cfg bptt.Config, o *bpttFlags, t *run.Training) error {
 	sched, err := bptt.ParseSchedule(o.Schedule)
 	if err != nil {
-		return usagef("%s: --horizon-schedule: %v", b.Cmd, err)
+		return cli.Usagef("%s: --horizon-schedule: %v", b.Cmd, err)
 	}
 	cfg.Schedule, cfg.Seed, t.Iters = sched, b.Common.Seed, cfg.Iters
 	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {

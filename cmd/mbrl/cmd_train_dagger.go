@@ -51,21 +51,10 @@ func imitationExpert(b *cli.Binder, o *imitationFlags) (envs.Env, func() (envs.E
 		return nil, nil, nil, err
 	}
 	if env.ActionSpace().Discrete {
-		return nil, nil, nil, usagef("%s: %s has discrete actions; imitation regresses continuous actions (try cartpole-continuous)", b.Cmd, o.Env)
+		return nil, nil, nil, cli.Usagef("%s: %s has discrete actions; imitation regresses continuous actions (try cartpole-continuous)", b.Cmd, o.Env)
 	}
 	expert, err := policies.Factory("--expert", o.Expert, env, o.Ctl)
-	return env, makeEnv, expert, asUsage(err)
-}
-
-// imitationSummary adds the expert and the fields of dagger.Summarize
-// (and more) to the summary of an imitation run.
-func imitationSummary(o *imitationFlags, episodes int, more map[string]any) func(*run.Run, run.Summary) error {
-	return func(r *run.Run, sum run.Summary) error {
-		sum["expert"], sum["plans"], sum["episodes_per_iter"] = o.Expert, o.Ctl.Plans, episodes
-		dagger.Summarize(r, sum)
-		sum.Add(more)
-		return nil
-	}
+	return env, makeEnv, expert, cli.AsUsage(err)
 }
 
 func (a *app) bcMethod() cli.Command {
@@ -120,6 +109,6 @@ func (a *app) runTrainDAgger(ctx context.Context, b *cli.Binder, method string, 
 		o.t.Plot = []string{"eval_return", "bc_return", "train_return", "expert_return"}
 		more = map[string]any{"beta_decay": cfg.BetaDecay, "compare_bc": cfg.CompareBC}
 	}
-	o.t.Summarize = imitationSummary(o, cfg.EpisodesPerIter, more)
+	o.t.Summarize = dagger.Summarizer(o.Expert, o.Ctl.Plans, cfg.EpisodesPerIter, more)
 	return a.Train(ctx, b, env.Name(), tr, o.t)
 }

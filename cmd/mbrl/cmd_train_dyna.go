@@ -67,12 +67,12 @@ func (a *app) dynaMethod() cli.Command {
 func (a *app) runTrainDyna(ctx context.Context, b *cli.Binder, cfg dyna.Config, o *dynaFlags, t *run.Training) error {
 	target, err := dyna.ParseTargetReturn(o.TargetReturn, o.Env)
 	if err != nil {
-		return usagef("%s: --target-return: %v", b.Cmd, err)
+		return cli.Usagef("%s: --target-return: %v", b.Cmd, err)
 	}
 	cfg.TargetReturn = target
 	cfg.IgnoreTermination, cfg.Seed = !o.KnownTermination, b.Common.Seed
 	if o.Steps < 1 {
-		return usagef("%s: --steps must be at least 1", b.Cmd)
+		return cli.Usagef("%s: --steps must be at least 1", b.Cmd)
 	}
 	t.Iters = (o.Steps + cfg.StepsPerIter - 1) / max(cfg.StepsPerIter, 1)
 	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
@@ -83,7 +83,7 @@ func (a *app) runTrainDyna(ctx context.Context, b *cli.Binder, cfg dyna.Config, 
 		return err
 	}
 	if env.ObservationSpace().Discrete {
-		return usagef("%s: env %q is tabular; use 'mbrl train dynaq'", b.Cmd, o.Env)
+		return cli.Usagef("%s: env %q is tabular; use 'mbrl train dynaq'", b.Cmd, o.Env)
 	}
 	tr, err := dyna.New(cfg, makeEnv)
 	if err != nil {

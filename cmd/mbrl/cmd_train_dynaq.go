@@ -46,10 +46,10 @@ func (a *app) runTrainDynaQ(b *cli.Binder, cfg dynaq.Config, o *dynaqFlags) erro
 		err = dynaq.CheckPlanningSteps(ns)
 	}
 	if err != nil {
-		return usagef("%s: --planning-steps: %v", b.Cmd, err)
+		return cli.Usagef("%s: --planning-steps: %v", b.Cmd, err)
 	}
 	if o.Runs < 1 {
-		return usagef("%s: --runs must be at least 1, got %d", b.Cmd, o.Runs)
+		return cli.Usagef("%s: --runs must be at least 1, got %d", b.Cmd, o.Runs)
 	}
 	if err := b.Validate(cfg.Validate()); err != nil {
 		return err
@@ -59,7 +59,7 @@ func (a *app) runTrainDynaQ(b *cli.Binder, cfg dynaq.Config, o *dynaqFlags) erro
 		return err
 	}
 	if !env.ObservationSpace().Discrete || !env.ActionSpace().Discrete {
-		return usagef("%s: env %q is not tabular (observations %s, actions %s); use 'mbrl train dyna' for it", b.Cmd, o.Env, env.ObservationSpace(), env.ActionSpace())
+		return cli.Usagef("%s: env %q is not tabular (observations %s, actions %s); use 'mbrl train dyna' for it", b.Cmd, o.Env, env.ObservationSpace(), env.ActionSpace())
 	}
 	r, err := a.OpenRun(b, o.Env)
 	if err != nil {

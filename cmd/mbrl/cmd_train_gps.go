@@ -54,7 +54,7 @@ func (a *app) gpsMethod() cli.Command {
 func (a *app) runTrainGPS(ctx context.Context, b *cli.Binder, cfg gps.Config, o *gpsFlags, t *run.Training) error {
 	sched, err := gps.ParseRhoSchedule(o.RhoSchedule)
 	if err != nil {
-		return usagef("%s: --rho-schedule: %v", b.Cmd, err)
+		return cli.Usagef("%s: --rho-schedule: %v", b.Cmd, err)
 	}
 	cfg.RhoSchedule, cfg.Seed = sched, b.Common.Seed
 	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
@@ -63,9 +63,9 @@ func (a *app) runTrainGPS(ctx context.Context, b *cli.Binder, cfg gps.Config, o 
 	trueSet := b.Given("true-dynamics")
 	switch {
 	case o.Model != "" && trueSet && o.TrueDynamics:
-		return usagef("%s: give either --true-dynamics or --model CKPT, not both", b.Cmd)
+		return cli.Usagef("%s: give either --true-dynamics or --model CKPT, not both", b.Cmd)
 	case o.Model == "" && !o.TrueDynamics:
-		return usagef("%s: --true-dynamics=false needs --model CKPT", b.Cmd)
+		return cli.Usagef("%s: --true-dynamics=false needs --model CKPT", b.Cmd)
 	}
 	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {

@@ -50,7 +50,7 @@ func (a *app) modelMethod() cli.Command {
 				}
 				pol, err := policies.Make(o.Policy, env, rand.New(rand.NewPCG(b.Common.Seed, 3)))
 				if err != nil {
-					return asUsage(err)
+					return cli.AsUsage(err)
 				}
 				tr, err := model.New(cfg, env, pol)
 				if err != nil {

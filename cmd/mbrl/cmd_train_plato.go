@@ -7,6 +7,7 @@ import (
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/dagger"
 	"github.com/mbrl/mbrl/trainers/plato"
 )
 
@@ -29,11 +30,11 @@ func (a *app) platoMethod() cli.Command {
 
 func (a *app) runTrainPLATO(ctx context.Context, b *cli.Binder, cfg plato.Config, o *imitationFlags) error {
 	if o.Expert != "mpc" {
-		return usagef("%s: --expert must be mpc (PLATO's teacher is that MPC with a KL term), got %q", b.Cmd, o.Expert)
+		return cli.Usagef("%s: --expert must be mpc (PLATO's teacher is that MPC with a KL term), got %q", b.Cmd, o.Expert)
 	}
 	sched, err := plato.ParseSchedule(string(cfg.Schedule))
 	if err != nil {
-		return usagef("%s: --kl-schedule: %v", b.Cmd, err)
+		return cli.Usagef("%s: --kl-schedule: %v", b.Cmd, err)
 	}
 	o.t.Iters, cfg.Schedule, cfg.FinalEvalEpisodes = cfg.Iters, sched, o.t.FinalEpisodes
 	cfg.Seed, cfg.EvalSeed = b.Common.Seed, b.Common.Seed
@@ -56,6 +57,6 @@ func (a *app) runTrainPLATO(ctx context.Context, b *cli.Binder, cfg plato.Config
 	o.t.MakeEnv, o.t.PlotX = makeEnv, "labels"
 	o.t.EvalPolicy = func() (common.Policy, error) { return common.PolicyFunc(pol.Clone().Mean), nil }
 	o.t.Plot = []string{"eval_return", "train_return", "expert_return"}
-	o.t.Summarize = imitationSummary(o, cfg.EpisodesPerIter, map[string]any{"kl_weight": cfg.KLWeight, "kl_schedule": string(sched)})
+	o.t.Summarize = dagger.Summarizer(o.Expert, o.Ctl.Plans, cfg.EpisodesPerIter, map[string]any{"kl_weight": cfg.KLWeight, "kl_schedule": string(sched)})
 	return a.Train(ctx, b, env.Name(), tr, o.t)
 }

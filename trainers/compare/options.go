@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -109,4 +110,17 @@ func (r RunResult) String() string {
 		s += " (reused)"
 	}
 	return s
+}
+
+// Executable returns bin, or when it is empty the path of the running
+// executable: the mbrl binary the runs use.
+func Executable(bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("compare: locate the mbrl binary: %w (give --binary)", err)
+	}
+	return exe, nil
 }

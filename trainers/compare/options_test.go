@@ -78,3 +78,12 @@ func TestRunResultString(t *testing.T) {
 		}
 	}
 }
+
+func TestExecutable(t *testing.T) {
+	if got, err := Executable("/opt/mbrl"); got != "/opt/mbrl" || err != nil {
+		t.Errorf("Executable(/opt/mbrl) = %q, %v", got, err)
+	}
+	if got, err := Executable(""); got == "" || err != nil {
+		t.Errorf("Executable(\"\") = %q, %v: want this test binary", got, err)
+	}
+}

@@ -71,3 +71,24 @@ func TestIOWriteJSON(t *testing.T) {
 		t.Fatalf("enabled: wrote %q, %v", out.String(), err)
 	}
 }
+
+type item string
+
+func (i item) String() string { return string(i) }
+
+func TestItemProgressLines(t *testing.T) {
+	var w bytes.Buffer
+	bar, report := ItemProgress(&w, 2, "test", false, false)
+	report(item("a done"))
+	report(item("b done"))
+	bar.Finish()
+	if want := "[1/2] a done\n[2/2] b done\n"; w.String() != want {
+		t.Errorf("got %q, want %q", w.String(), want)
+	}
+	w.Reset()
+	_, report = ItemProgress(&w, 2, "test", true, true)
+	report(item("quiet"))
+	if w.Len() != 0 {
+		t.Errorf("quiet wrote %q", w.String())
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -26,27 +25,23 @@ type gradnormOptions struct {
 	Plot         string
 }
 
-func (o *gradnormOptions) addFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
-	fs.BoolVar(&o.TrueDynamics, "true-dynamics", false, "differentiate through the env's known dynamics")
-	fs.StringVar(&o.Model, "model", "", "differentiate through the dynamics model \"dynamics\" of this checkpoint")
-	fs.StringVar(&o.Policy, "policy", "", "checkpoint holding the policy \"policy\" (default: a fresh policy initialised from --seed)")
-	fs.StringVar(&o.Horizons, "horizons", "1,2,5,10,20,50,100,200", "comma-separated horizons H")
-	fs.IntVar(&o.Starts, "starts", 100, "start states drawn from the env's reset distribution (per-start gradient norms)")
-	o.Hidden = []int{64, 64}
-	fs.Var((*cli.Sizes)(&o.Hidden), "hidden", "hidden sizes of the fresh policy (without --policy)")
-	fs.StringVar(&o.CSV, "csv", "", "write one row per horizon to this CSV file, and the per-step norms of the longest horizon to FILE_steps.csv")
-	fs.StringVar(&o.Plot, "plot", "", "write a log-log PNG of the norms against the horizon (and FILE_steps.png of the per-step norms)")
-}
-
 func (a *app) gradnormCommand() cli.Command {
 	return cli.Command{
 		Name:    "gradnorm",
 		Summary: "gradient norm of the H-step cost w.r.t. the policy against the horizon, beside the growth the closed-loop Jacobians predict",
 		Usage:   "gradnorm --env E (--true-dynamics | --model CKPT) [--policy CKPT] --horizons 1,2,5,.. [--starts N] [--csv F] [--plot F.png]",
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
-			o := &gradnormOptions{Common: &b.Common}
-			o.addFlags(b.FS)
+			o := &gradnormOptions{Common: &b.Common, Horizons: "1,2,5,10,20,50,100,200", Starts: 100, Hidden: []int{64, 64}}
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs')"),
+				row("true-dynamics", "TrueDynamics", "differentiate through the env's known dynamics"),
+				row("model", "Model", "differentiate through the dynamics model \"dynamics\" of this checkpoint"),
+				row("policy", "Policy", "checkpoint holding the policy \"policy\" (default: a fresh policy initialised from --seed)"),
+				row("horizons", "Horizons", "comma-separated horizons H"),
+				row("starts", "Starts", "start states drawn from the env's reset distribution (per-start gradient norms)"),
+				row("hidden", "Hidden", "hidden sizes of the fresh policy (without --policy)"),
+				row("csv", "CSV", "write one row per horizon to this CSV file, and the per-step norms of the longest horizon to FILE_steps.csv"),
+				row("plot", "Plot", "write a log-log PNG of the norms against the horizon (and FILE_steps.png of the per-step norms)"))
 			return func(ctx context.Context, _ []string) error { return a.runGradnorm(ctx, b, o) }
 		},
 	}

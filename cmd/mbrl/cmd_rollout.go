@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -24,23 +23,20 @@ type rolloutOptions struct {
 	Steps   int
 }
 
-func (o *rolloutOptions) addFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
-	fs.StringVar(&o.Policy, "policy", "random", "random | zero | "+strings.Join(control.ExpertNames, " | ")+" | path to a policy checkpoint")
-	fs.StringVar(&o.Init, "init", "", "initial internal state as comma-separated values (default: the env's reset distribution)")
-	fs.StringVar(&o.Actions, "actions", "", "CSV file of actions to replay, one step per line (overrides --policy)")
-	fs.StringVar(&o.CSV, "csv", "", "write the trajectory to this CSV file ('-' for stdout)")
-	fs.IntVar(&o.Steps, "max-steps", 0, "stop after this many steps (0: the env's own limit; envs without one stop at 10000)")
-}
-
 func (a *app) rolloutCommand() cli.Command {
 	return cli.Command{
 		Name:    "rollout",
 		Summary: "run one episode (random, zero, controller or checkpoint policy, or replayed actions) and write the trajectory as CSV",
 		Usage:   "rollout --env E [--policy random|zero|mpc|CKPT] [--init x1,x2,..] [--actions FILE.csv] [--csv OUT]",
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
-			o := &rolloutOptions{Common: &b.Common}
-			o.addFlags(b.FS)
+			o := &rolloutOptions{Common: &b.Common, Policy: "random"}
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs')"),
+				row("policy", "Policy", "random | zero | "+strings.Join(control.ExpertNames, " | ")+" | path to a policy checkpoint"),
+				row("init", "Init", "initial internal state as comma-separated values (default: the env's reset distribution)"),
+				row("actions", "Actions", "CSV file of actions to replay, one step per line (overrides --policy)"),
+				row("csv", "CSV", "write the trajectory to this CSV file ('-' for stdout)"),
+				row("max-steps", "Steps", "stop after this many steps (0: the env's own limit; envs without one stop at 10000)"))
 			return func(ctx context.Context, _ []string) error { return a.runRollout(b, o) }
 		},
 	}

@@ -1,5 +1,11 @@
 package envs
 
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
 // Info describes a registered environment.
 type Info struct {
 	Name        string `json:"name"`
@@ -26,4 +32,19 @@ func Infos() ([]Info, error) {
 		})
 	}
 	return infos, nil
+}
+
+// WriteInfoTable writes infos as an aligned table to w: name, observation
+// space, state dimension, action space, episode limit, known dynamics.
+func WriteInfoTable(w io.Writer, infos []Info) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tOBS\tSTATE\tACTIONS\tLIMIT\tKNOWN DYNAMICS")
+	for _, in := range infos {
+		limit := "none"
+		if in.MaxSteps > 0 {
+			limit = fmt.Sprint(in.MaxSteps)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%v\n", in.Name, in.Observation, in.StateDim, in.Action, limit, in.Known)
+	}
+	return tw.Flush()
 }

@@ -16,10 +16,13 @@ import (
 
 // runCLI runs the binary's entry point in-process and returns stdout,
 // stderr and the exit status.
+// exitUsage is the exit status of a usage or input error.
+const exitUsage = cli.ExitUsage
+
 func runCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	a := &app{stdout: &out, stderr: &errb, now: func() time.Time { return time.Date(2026, 11, 25, 10, 15, 0, 0, time.UTC) }}
+	a := &app{cli.IO{Stdout: &out, Stderr: &errb, Now: func() time.Time { return time.Date(2026, 11, 25, 10, 15, 0, 0, time.UTC) }}}
 	err := a.run(context.Background(), args)
 	if err != nil {
 		errb.WriteString("error: " + cli.OneLine(err) + "\n")

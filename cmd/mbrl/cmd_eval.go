@@ -9,6 +9,7 @@ import (
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/policies"
 )
 
 // evalOptions are the flags of "mbrl eval".
@@ -22,13 +23,13 @@ type evalOptions struct {
 	ctl        control.ExpertSettings
 }
 
-func evalCommand() command {
-	return command{
-		name:    "eval",
-		summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
-		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc|dp) [--episodes N]",
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &evalOptions{Common: &b.common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
+func (a *app) evalCommand() cli.Command {
+	return cli.Command{
+		Name:    "eval",
+		Summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
+		Usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc|dp) [--episodes N]",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
+			o := &evalOptions{Common: &b.Common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs'; default: the checkpoint's env)"),
 				row("checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"),
@@ -41,36 +42,36 @@ func evalCommand() command {
 	}
 }
 
-func (a *app) runEval(b *binder, o *evalOptions) error {
+func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 	switch {
 	case (o.Checkpoint == "") == (o.Controller == ""):
-		return usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
+		return cli.Usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
 	case o.Episodes <= 0:
-		return usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
+		return cli.Usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
 	}
 	if o.Env == "" && o.Checkpoint != "" {
 		c, err := checkpoints.Load(o.Checkpoint)
 		if err != nil {
-			return usagef("mbrl eval: %v", err)
+			return cli.Usagef("mbrl eval: %v", err)
 		}
 		o.Env = c.Meta.Env // the checkpoint's env by default
 	}
-	env, makeEnv, err := b.makeEnv(o.Env)
+	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {
 		return err
 	}
 	label := o.Checkpoint + o.Controller
 	var mk func() (common.Policy, error)
 	if o.Checkpoint != "" {
-		mk, err = policyFactory("checkpoint", o.Checkpoint, env, o.ctl)
+		mk, err = policies.Factory("checkpoint", o.Checkpoint, env, o.ctl)
 	} else {
-		mk, err = policyFactory("controller", o.Controller, env, o.ctl)
+		mk, err = policies.Factory("controller", o.Controller, env, o.ctl)
 	}
 	if err != nil {
-		return err
+		return cli.AsUsage(err)
 	}
 	t0 := time.Now()
-	bar := cli.NewProgress(a.stderr, 1, "eval "+label, a.isTerminal && !o.Quiet)
+	bar := cli.NewProgress(a.Stderr, 1, "eval "+label, a.IsTerminal && !o.Quiet)
 	res, err := common.Evaluate(makeEnv, mk,
 		common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed, Workers: o.Workers})
 	bar.Finish()
@@ -79,12 +80,20 @@ func (a *app) runEval(b *binder, o *evalOptions) error {
 	}
 	wall := time.Since(t0).Seconds()
 	if !o.JSON {
-		fmt.Fprintf(a.stdout, "%s on %s: mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%d episodes, %.1fs)\n",
+		fmt.Fprintf(a.Stdout, "%s on %s: mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%d episodes, %.1fs)\n",
 			label, o.Env, res.Mean, res.Std, res.Min, res.Max, res.Median, res.Episodes, wall)
 	}
 	out := map[string]any{"command": "eval", "env": o.Env, "seed": o.Seed, "policy": label, "eval": res, "wall_seconds": wall}
 	if o.Controller == "mpc" {
 		out["plans"] = o.ctl.Plans
 	}
-	return a.writeJSON(o.JSON, out)
+	return a.WriteJSON(o.JSON, out)
+}
+
+// addExpertFlags binds the flags of the mpc controller to s.
+func addExpertFlags(b *cli.Binder, s *control.ExpertSettings) {
+	b.Bind("", s,
+		row("plans", "Plans", "MPC candidate plans: 1 = a single smooth warm-started plan (fast; the better expert to imitate), >1 = a population (shifted previous plans plus fresh ones), the first action of the cheapest is applied"),
+		row("mpc-horizon", "Horizon", "MPC planning horizon (0: 20 with one plan, 50 with a population)"),
+		row("mpc-iters", "Iters", "iLQR iterations per MPC step (0: 2 with one plan, 3 with a population)"))
 }

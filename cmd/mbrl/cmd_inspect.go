@@ -4,20 +4,21 @@ import (
 	"context"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 )
 
-func inspectCommand() command {
-	return command{
-		name:    "inspect",
-		summary: "show a checkpoint's metadata, models, tensor names and shapes, and parameter count",
-		usage:   "inspect CKPT [--json]",
-		args:    true,
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
+func (a *app) inspectCommand() cli.Command {
+	return cli.Command{
+		Name:    "inspect",
+		Summary: "show a checkpoint's metadata, models, tensor names and shapes, and parameter count",
+		Usage:   "inspect CKPT [--json]",
+		Args:    true,
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			return func(_ context.Context, args []string) error {
 				if len(args) != 1 {
-					return usagef("mbrl inspect: give exactly one checkpoint path")
+					return cli.Usagef("mbrl inspect: give exactly one checkpoint path")
 				}
-				return a.inspect(args[0], b.common.JSON)
+				return a.inspect(args[0], b.Common.JSON)
 			}
 		},
 	}
@@ -26,11 +27,11 @@ func inspectCommand() command {
 func (a *app) inspect(path string, asJSON bool) error {
 	c, err := checkpoints.Load(path)
 	if err != nil {
-		return asUsage(err)
+		return cli.AsUsage(err)
 	}
 	if !asJSON {
-		return c.Describe(a.stdout, path)
+		return c.Describe(a.Stdout, path)
 	}
 	rows, total := c.TensorInfos()
-	return a.writeJSON(true, map[string]any{"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total})
+	return a.WriteJSON(true, map[string]any{"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total})
 }

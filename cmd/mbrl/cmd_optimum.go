@@ -2,14 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/control/dp"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -27,13 +22,13 @@ type optimumOptions struct {
 	dp              dp.Config
 }
 
-func optimumCommand() command {
-	return command{
-		name:    "optimum",
-		summary: "the best possible return: finite-horizon dynamic programming on a state grid, its greedy policy run from the starts of 'mbrl eval --seed S'",
-		usage:   "optimum --env pendulum [--seed S] [--episodes N] [--grid 512x513] [--actions 41] [--csv F]",
-		flags: func(a *app, b *binder) func(context.Context, []string) error {
-			o := &optimumOptions{Common: &b.common, Episodes: 100, dp: dp.DefaultConfig()}
+func (a *app) optimumCommand() cli.Command {
+	return cli.Command{
+		Name:    "optimum",
+		Summary: "the best possible return: finite-horizon dynamic programming on a state grid, its greedy policy run from the starts of 'mbrl eval --seed S'",
+		Usage:   "optimum --env pendulum [--seed S] [--episodes N] [--grid 512x513] [--actions 41] [--csv F]",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
+			o := &optimumOptions{Common: &b.Common, Episodes: 100, dp: dp.DefaultConfig()}
 			o.Theta, o.Thetadot = o.dp.Points[0], o.dp.Points[1]
 			b.Bind("", o,
 				row("env", "Env", "environment with known dynamics, a 2-D state and one continuous action (pendulum)"),
@@ -49,11 +44,11 @@ func optimumCommand() command {
 				o.dp.Points = [2]int{o.Theta, o.Thetadot}
 				if o.Grid != "" {
 					if b.Given("grid-theta") || b.Given("grid-thetadot") {
-						return usagef("mbrl optimum: give --grid or --grid-theta/--grid-thetadot, not both")
+						return cli.Usagef("mbrl optimum: give --grid or --grid-theta/--grid-thetadot, not both")
 					}
-					p, err := parseGrid(o.Grid)
+					p, err := dp.ParseGrid(o.Grid)
 					if err != nil {
-						return err
+						return cli.Usagef("mbrl optimum: --grid: %v", err)
 					}
 					o.dp.Points = p
 				}
@@ -63,94 +58,51 @@ func optimumCommand() command {
 	}
 }
 
-// parseGrid parses "N0xN1".
-func parseGrid(s string) ([2]int, error) {
-	var p [2]int
-	parts := strings.Split(strings.ToLower(strings.TrimSpace(s)), "x")
-	if len(parts) != 2 {
-		return p, usagef("mbrl optimum: --grid %q is not N0xN1 (e.g. 512x513)", s)
-	}
-	for i, part := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(part))
-		if err != nil {
-			return p, usagef("mbrl optimum: --grid %q is not N0xN1 (e.g. 512x513)", s)
-		}
-		p[i] = n
-	}
-	return p, nil
-}
-
-func (a *app) runOptimum(b *binder, o *optimumOptions) error {
+func (a *app) runOptimum(b *cli.Binder, o *optimumOptions) error {
 	if o.Episodes <= 0 {
-		return usagef("mbrl optimum: --episodes must be positive, got %d", o.Episodes)
+		return cli.Usagef("mbrl optimum: --episodes must be positive, got %d", o.Episodes)
 	}
 	if o.dp.Workers < 0 {
-		return usagef("mbrl optimum: --workers must be 0 (one per CPU) or more, got %d", o.dp.Workers)
+		return cli.Usagef("mbrl optimum: --workers must be 0 (one per CPU) or more, got %d", o.dp.Workers)
 	}
-	env, makeEnv, err := b.makeEnv(o.Env)
+	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {
 		return err
 	}
 	cfg := o.dp
 	if err := cfg.Validate(); err != nil {
-		return usagef("mbrl optimum: %v", err)
+		return cli.Usagef("mbrl optimum: %v", err)
 	}
-	t0 := time.Now()
-	bar := cli.NewProgress(a.stderr, env.MaxSteps(), "dynamic programming", a.isTerminal && !o.Quiet)
+	bar := cli.NewProgress(a.Stderr, env.MaxSteps(), "dynamic programming", a.IsTerminal && !o.Quiet)
 	cfg.Progress = func(int, int) { bar.Add(1) }
-	sol, err := dp.SolveEnv(env, cfg)
+	opt, err := dp.SolveAndEvaluate(env, makeEnv, cfg, common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed})
 	bar.Finish()
-	if err != nil {
-		if errors.Is(err, dp.ErrUnsupported) {
-			return usagef("mbrl optimum: %v", err)
-		}
+	if errors.Is(err, dp.ErrUnsupported) {
+		return cli.Usagef("mbrl optimum: %v", err)
+	} else if err != nil {
 		return fmt.Errorf("mbrl optimum: %w", err)
 	}
-	solve := time.Since(t0).Seconds()
-	res, err := common.Evaluate(makeEnv,
-		func() (common.Policy, error) { return sol.NewPolicy(), nil },
-		common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed, Workers: cfg.Workers})
-	if err != nil {
-		return fmt.Errorf("mbrl optimum: %w", err)
-	}
-	wall := time.Since(t0).Seconds()
-	grid := fmt.Sprintf("%dx%d", cfg.Points[0], cfg.Points[1])
+	res := opt.Eval
 	if o.CSV != "" {
-		if err := writeReturnsCSV(o.CSV, res.Returns); err != nil {
+		if err := res.WriteReturnsCSV(o.CSV); err != nil {
 			return err
 		}
 	}
 	if !o.JSON {
-		fmt.Fprintf(a.stdout, "DP optimum on %s: grid %s, %d actions, %d steps, solved in %.1fs\n",
-			o.Env, grid, cfg.Actions, sol.Horizon(), solve)
-		fmt.Fprintf(a.stdout, "returns of the %d episodes of seed %d:\n", res.Episodes, o.Seed)
+		fmt.Fprintf(a.Stdout, "DP optimum on %s: grid %s, %d actions, %d steps, solved in %.1fs\n",
+			o.Env, opt.Grid(), cfg.Actions, opt.Solution.Horizon(), opt.SolveSeconds)
+		fmt.Fprintf(a.Stdout, "returns of the %d episodes of seed %d:\n", res.Episodes, o.Seed)
 		for i, r := range res.Returns {
 			sep := " "
 			if i%10 == 9 || i == len(res.Returns)-1 {
 				sep = "\n"
 			}
-			fmt.Fprintf(a.stdout, "%8.2f%s", r, sep)
+			fmt.Fprintf(a.Stdout, "%8.2f%s", r, sep)
 		}
-		fmt.Fprintf(a.stdout, "mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%.1fs)\n",
-			res.Mean, res.Std, res.Min, res.Max, res.Median, wall)
+		fmt.Fprintf(a.Stdout, "mean %.2f  std %.2f  min %.2f  max %.2f  median %.2f  (%.1fs)\n",
+			res.Mean, res.Std, res.Min, res.Max, res.Median, opt.WallSeconds)
 	}
-	return a.writeJSON(o.JSON, map[string]any{
-		"command": "optimum", "env": o.Env, "seed": o.Seed, "episodes": res.Episodes,
-		"mean_return": res.Mean, "std": res.Std, "min": res.Min, "max": res.Max, "median": res.Median,
-		"returns": res.Returns, "grid": grid, "actions": cfg.Actions, "horizon": sol.Horizon(),
-		"solve_seconds": solve, "wall_seconds": wall,
-	})
-}
-
-// writeReturnsCSV writes one row per episode: episode, return (exact
-// decimal), atomically.
-func writeReturnsCSV(path string, returns []float64) error {
-	var sb strings.Builder
-	w := csv.NewWriter(&sb)
-	_ = w.Write([]string{"episode", "return"})
-	for i, r := range returns {
-		_ = w.Write([]string{strconv.Itoa(i), strconv.FormatFloat(r, 'g', -1, 64)})
-	}
-	w.Flush()
-	return checkpoints.WriteFileAtomic(path, []byte(sb.String()))
+	out := opt.Fields()
+	out["command"], out["env"], out["seed"] = "optimum", o.Env, o.Seed
+	return a.WriteJSON(o.JSON, out)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/bptt"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -18,11 +19,11 @@ type bpttFlags struct {
 	Hidden               []int
 }
 
-func bpttMethod() method {
-	return method{
-		name:    "bptt",
-		summary: "backpropagation through time of the H-step cost through the true or a learned model into the policy (PILCO-style)",
-		flags: func(a *app, b *binder) func(context.Context) error {
+func (a *app) bpttMethod() cli.Command {
+	return cli.Command{
+		Name:    "bptt",
+		Summary: "backpropagation through time of the H-step cost through the true or a learned model into the policy (PILCO-style)",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			cfg, o := bptt.DefaultConfig(), &bpttFlags{Env: "pendulum", Hidden: []int{64, 64}}
 			t := &run.Training{EvalEvery: 50, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
@@ -40,8 +41,8 @@ func bpttMethod() method {
 				row("warmup", "Warmup", "iterations of linear learning-rate warmup (0: none); without it the first Adam steps saturate the policy's tanh output"),
 				row("lr-final", "LRFinal", "learning rate the cosine decay reaches at the last iteration (0: no decay)"),
 				row("iters", "Iters", "iterations (one batch of rollouts and one Adam step each)"))
-			b.bindTraining(t, "")
-			return func(ctx context.Context) error { return a.runTrainBPTT(ctx, b, cfg, o, t) }
+			b.BindTraining(t, "")
+			return func(ctx context.Context, _ []string) error { return a.runTrainBPTT(ctx, b, cfg, o, t) }
 		},
 	}
 }
@@ -49,41 +50,41 @@ func bpttMethod() method {
 // bpttSystem resolves --env, --true-dynamics and --model of "train bptt"
 // and "gradnorm": the env, the system to differentiate through and its
 // name ("true" or the model checkpoint).
-func bpttSystem(b *binder, envName string, trueDyn bool, model string) (envs.Env, bptt.System, string, error) {
-	env, _, err := b.makeEnv(envName)
+func bpttSystem(b *cli.Binder, envName string, trueDyn bool, model string) (envs.Env, bptt.System, string, error) {
+	env, _, err := b.MakeEnv(envName)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	if trueDyn == (model != "") {
-		return nil, nil, "", usagef("mbrl %s: give exactly one of --true-dynamics and --model CKPT", b.cmd)
+		return nil, nil, "", cli.Usagef("%s: give exactly one of --true-dynamics and --model CKPT", b.Cmd)
 	}
 	sys, err := bptt.SystemFor(env, model)
 	if err != nil {
-		return nil, nil, "", b.modelError(model, err)
+		return nil, nil, "", b.ModelError(model, err)
 	}
 	return env, sys, cmp.Or(model, "true"), nil
 }
 
-func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *bpttFlags, t *run.Training) error {
+func (a *app) runTrainBPTT(ctx context.Context, b *cli.Binder, cfg bptt.Config, o *bpttFlags, t *run.Training) error {
 	sched, err := bptt.ParseSchedule(o.Schedule)
 	if err != nil {
-		return usagef("mbrl %s: --horizon-schedule: %v", b.cmd, err)
+		return cli.Usagef("%s: --horizon-schedule: %v", b.Cmd, err)
 	}
-	cfg.Schedule, cfg.Seed, t.Iters = sched, b.common.Seed, cfg.Iters
-	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+	cfg.Schedule, cfg.Seed, t.Iters = sched, b.Common.Seed, cfg.Iters
+	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
 		return err
 	}
 	env, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
 	if err != nil {
 		return err
 	}
-	pol, err := bptt.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.common.Seed, 0)))
+	pol, err := bptt.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.Common.Seed, 0)))
 	if err != nil {
-		return b.check(err)
+		return b.Validate(err)
 	}
 	tr, err := bptt.New(cfg, env, sys, pol)
 	if err != nil {
-		return b.check(err)
+		return b.Validate(err)
 	}
 	defer tr.Close()
 	t.MakeEnv = func() (envs.Env, error) { return envs.Make(o.Env) }
@@ -93,5 +94,5 @@ func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *b
 		sum["horizon_schedule"], sum["dynamics"] = o.Schedule, dynName
 		return tr.Summarize(r, sum)
 	}
-	return a.train(ctx, b, o.Env, tr, *t)
+	return a.Train(ctx, b, o.Env, tr, *t)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/dyna"
 	"github.com/mbrl/mbrl/trainers/run"
 )
@@ -14,11 +15,11 @@ type dynaFlags struct {
 	KnownTermination  bool
 }
 
-func dynaMethod() method {
-	return method{
-		name:    "dyna",
-		summary: "Dyna with a learned neural model: DQN on real transitions and on K simulated ones per real step from short model rollouts (Sutton 1990; MBPO-style rollouts)",
-		flags: func(a *app, b *binder) func(context.Context) error {
+func (a *app) dynaMethod() cli.Command {
+	return cli.Command{
+		Name:    "dyna",
+		Summary: "Dyna with a learned neural model: DQN on real transitions and on K simulated ones per real step from short model rollouts (Sutton 1990; MBPO-style rollouts)",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			cfg, o := dyna.DefaultConfig(), &dynaFlags{Env: "cartpole", TargetReturn: "auto", Steps: 50000, KnownTermination: true}
 			t := &run.Training{EvalEpisodes: 1, FinalEpisodes: 100}
 			b.Bind("", o,
@@ -58,38 +59,38 @@ func dynaMethod() method {
 				row("model-buffer", "ModelBufferSize", "capacity of the buffer of simulated transitions"),
 				row("eval-episodes", "EvalEpisodes", "greedy evaluation episodes after every iteration"),
 				row("stop-at-target", "StopAtTarget", "skip the remaining iterations once --target-return is reached (they appear as empty rows in metrics.csv)"))
-			return func(ctx context.Context) error { return a.runTrainDyna(ctx, b, cfg, o, t) }
+			return func(ctx context.Context, _ []string) error { return a.runTrainDyna(ctx, b, cfg, o, t) }
 		},
 	}
 }
 
-func (a *app) runTrainDyna(ctx context.Context, b *binder, cfg dyna.Config, o *dynaFlags, t *run.Training) error {
+func (a *app) runTrainDyna(ctx context.Context, b *cli.Binder, cfg dyna.Config, o *dynaFlags, t *run.Training) error {
 	target, err := dyna.ParseTargetReturn(o.TargetReturn, o.Env)
 	if err != nil {
-		return usagef("mbrl %s: --target-return: %v", b.cmd, err)
+		return cli.Usagef("%s: --target-return: %v", b.Cmd, err)
 	}
 	cfg.TargetReturn = target
-	cfg.IgnoreTermination, cfg.Seed = !o.KnownTermination, b.common.Seed
+	cfg.IgnoreTermination, cfg.Seed = !o.KnownTermination, b.Common.Seed
 	if o.Steps < 1 {
-		return usagef("mbrl %s: --steps must be at least 1", b.cmd)
+		return cli.Usagef("%s: --steps must be at least 1", b.Cmd)
 	}
 	t.Iters = (o.Steps + cfg.StepsPerIter - 1) / max(cfg.StepsPerIter, 1)
-	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
 		return err
 	}
-	env, makeEnv, err := b.makeEnv(o.Env)
+	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {
 		return err
 	}
 	if env.ObservationSpace().Discrete {
-		return usagef("mbrl %s: env %q is tabular; use 'mbrl train dynaq'", b.cmd, o.Env)
+		return cli.Usagef("%s: env %q is tabular; use 'mbrl train dynaq'", b.Cmd, o.Env)
 	}
 	tr, err := dyna.New(cfg, makeEnv)
 	if err != nil {
-		return b.check(err)
+		return b.Validate(err)
 	}
 	defer tr.Close()
 	t.MakeEnv, t.Plot, t.PlotX = makeEnv, []string{"eval_return", "train_return"}, "env_steps"
 	t.Summarize = tr.Summarize(t.FinalEpisodes)
-	return a.train(ctx, b, o.Env, tr, *t)
+	return a.Train(ctx, b, o.Env, tr, *t)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/gps"
@@ -18,18 +19,18 @@ type gpsFlags struct {
 	TrueDynamics            bool
 }
 
-func gpsMethod() method {
-	return method{
-		name:    "gps",
-		summary: "guided policy search: iLQR trajectories from K initial conditions and a policy tied by dual gradient descent on the augmented Lagrangian of u_t = pi(x_t)",
-		flags: func(a *app, b *binder) func(context.Context) error {
+func (a *app) gpsMethod() cli.Command {
+	return cli.Command{
+		Name:    "gps",
+		Summary: "guided policy search: iLQR trajectories from K initial conditions and a policy tied by dual gradient descent on the augmented Lagrangian of u_t = pi(x_t)",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			cfg := gps.DefaultConfig()
 			o := &gpsFlags{Env: "pendulum", RhoSchedule: "adaptive", Hidden: []int{64, 64}, TrueDynamics: true}
 			t := &run.Training{Iters: 30, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o, row("env", "Env", "environment name (see 'mbrl envs'); it needs known dynamics and continuous actions"))
 			b.Bind("gps", &cfg,
 				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed; one trajectory each"))
-			b.bindTraining(t, "GPS iterations (trajectories, policy, dual variables)")
+			b.BindTraining(t, "GPS iterations (trajectories, policy, dual variables)")
 			b.Bind("gps", &cfg,
 				row("horizon", "Horizon", "trajectory length T (0: the env's episode length, 200 for pendulum)"),
 				row("rho", "Rho", "initial penalty rho of the augmented Lagrangian"),
@@ -45,44 +46,44 @@ func gpsMethod() method {
 				row("hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none (a linear policy on envs with unbounded actions)"),
 				row("true-dynamics", "TrueDynamics", "optimise trajectories on the env's known dynamics"),
 				row("model", "Model", "optimise trajectories on the learned model \"dynamics\" of this checkpoint (from 'mbrl train model') instead"))
-			return func(ctx context.Context) error { return a.runTrainGPS(ctx, b, cfg, o, t) }
+			return func(ctx context.Context, _ []string) error { return a.runTrainGPS(ctx, b, cfg, o, t) }
 		},
 	}
 }
 
-func (a *app) runTrainGPS(ctx context.Context, b *binder, cfg gps.Config, o *gpsFlags, t *run.Training) error {
+func (a *app) runTrainGPS(ctx context.Context, b *cli.Binder, cfg gps.Config, o *gpsFlags, t *run.Training) error {
 	sched, err := gps.ParseRhoSchedule(o.RhoSchedule)
 	if err != nil {
-		return usagef("mbrl %s: --rho-schedule: %v", b.cmd, err)
+		return cli.Usagef("%s: --rho-schedule: %v", b.Cmd, err)
 	}
-	cfg.RhoSchedule, cfg.Seed = sched, b.common.Seed
-	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+	cfg.RhoSchedule, cfg.Seed = sched, b.Common.Seed
+	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
 		return err
 	}
 	trueSet := b.Given("true-dynamics")
 	switch {
 	case o.Model != "" && trueSet && o.TrueDynamics:
-		return usagef("mbrl %s: give either --true-dynamics or --model CKPT, not both", b.cmd)
+		return cli.Usagef("%s: give either --true-dynamics or --model CKPT, not both", b.Cmd)
 	case o.Model == "" && !o.TrueDynamics:
-		return usagef("mbrl %s: --true-dynamics=false needs --model CKPT", b.cmd)
+		return cli.Usagef("%s: --true-dynamics=false needs --model CKPT", b.Cmd)
 	}
-	env, makeEnv, err := b.makeEnv(o.Env)
+	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {
 		return err
 	}
 	sys, err := gps.SystemFor(env, o.Model)
 	if err != nil {
-		return b.modelError(o.Model, err)
+		return b.ModelError(o.Model, err)
 	}
-	pol, err := gps.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.common.Seed, 0)))
+	pol, err := gps.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.Common.Seed, 0)))
 	if err != nil {
-		return b.check(err)
+		return b.Validate(err)
 	}
 	dyn, _ := envs.DynamicsOf(env)
 	cfg.Init = gps.InitialPlans(dyn, o.Model != "")
 	tr, err := gps.New(cfg, env, sys, pol)
 	if err != nil {
-		return b.check(err)
+		return b.Validate(err)
 	}
 	defer tr.Close()
 	t.MakeEnv = makeEnv
@@ -93,5 +94,5 @@ func (a *app) runTrainGPS(ctx context.Context, b *binder, cfg gps.Config, o *gps
 		sum["dynamics"], sum["rho_schedule"], sum["hidden"] = cmp.Or(o.Model, "true"), o.RhoSchedule, b.FS.Lookup("hidden").Value.String()
 		return nil
 	}
-	return a.train(ctx, b, o.Env, tr, *t)
+	return a.Train(ctx, b, o.Env, tr, *t)
 }

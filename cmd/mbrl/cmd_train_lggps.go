@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/gps"
 	"github.com/mbrl/mbrl/trainers/lggps"
@@ -16,18 +17,18 @@ type lggpsFlags struct {
 	Hidden    []int
 }
 
-func lggpsMethod() method {
-	return method{
-		name:    "lggps",
-		summary: "guided policy search with local linear-Gaussian models: samples of K time-varying controllers on the real env, dynamics fitted with a mixture prior, KL-bounded LQG on the augmented Lagrangian, policy and dual steps",
-		flags: func(a *app, b *binder) func(context.Context) error {
+func (a *app) lggpsMethod() cli.Command {
+	return cli.Command{
+		Name:    "lggps",
+		Summary: "guided policy search with local linear-Gaussian models: samples of K time-varying controllers on the real env, dynamics fitted with a mixture prior, KL-bounded LQG on the augmented Lagrangian, policy and dual steps",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			cfg, o := lggps.DefaultConfig(), &lggpsFlags{Env: "pendulum", Init: "zero", Hidden: []int{64, 64}}
 			t := &run.Training{Iters: 30, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs'); continuous actions and a known cost (its dynamics are not used)"),
 				row("init", "Init", "initial controllers: zero (zero gains, noise only) or hint (the linearisation of the env's hinted feedback law along its rollouts: the pendulum's swing-up; from zero the pendulum stays hanging)"),
 				row("hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none"))
-			b.bindTraining(t, "iterations (samples, local dynamics, LQG step, policy step, dual step)")
+			b.BindTraining(t, "iterations (samples, local dynamics, LQG step, policy step, dual step)")
 			b.Bind("lggps", &cfg,
 				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed"),
 				row("samples", "Samples", "trajectories N per condition and iteration on the real env"),
@@ -48,43 +49,43 @@ func lggpsMethod() method {
 				row("batch", "Batch", "minibatch size of the policy regression"),
 				row("lr", "Adam.LR", "Adam learning rate of the policy"),
 				row("workers", "Workers", "goroutines over the conditions (0: one per CPU); results do not depend on it"))
-			return func(ctx context.Context) error { return a.runTrainLGGPS(ctx, b, cfg, o, t) }
+			return func(ctx context.Context, _ []string) error { return a.runTrainLGGPS(ctx, b, cfg, o, t) }
 		},
 	}
 }
 
-func (a *app) runTrainLGGPS(ctx context.Context, b *binder, cfg lggps.Config, o *lggpsFlags, t *run.Training) error {
-	cfg.Seed = b.common.Seed
-	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+func (a *app) runTrainLGGPS(ctx context.Context, b *cli.Binder, cfg lggps.Config, o *lggpsFlags, t *run.Training) error {
+	cfg.Seed = b.Common.Seed
+	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
 		return err
 	}
-	env, makeEnv, err := b.makeEnv(o.Env)
+	env, makeEnv, err := b.MakeEnv(o.Env)
 	if err != nil {
 		return err
 	}
 	if env.ActionSpace().Discrete {
-		return usagef("mbrl %s: env %q has discrete actions; GPS needs continuous ones (try cartpole-continuous)", b.cmd, o.Env)
+		return cli.Usagef("%s: env %q has discrete actions; GPS needs continuous ones (try cartpole-continuous)", b.Cmd, o.Env)
 	}
 	cost, ok := lggps.CostOf(env)
 	if !ok {
-		return usagef("mbrl %s: env %q has no known cost (local-model GPS learns the dynamics, not the cost)", b.cmd, o.Env)
+		return cli.Usagef("%s: env %q has no known cost (local-model GPS learns the dynamics, not the cost)", b.Cmd, o.Env)
 	}
 	switch o.Init {
 	case "zero":
 	case "hint":
 		if cfg.Init, err = lggps.HintedInit(env); err != nil {
-			return usagef("mbrl %s: --init hint: %v", b.cmd, err)
+			return cli.Usagef("%s: --init hint: %v", b.Cmd, err)
 		}
 	default:
-		return usagef("mbrl %s: --init must be zero or hint, got %q", b.cmd, o.Init)
+		return cli.Usagef("%s: --init must be zero or hint, got %q", b.Cmd, o.Init)
 	}
-	pol, err := lggps.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.common.Seed, 0)))
+	pol, err := lggps.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.Common.Seed, 0)))
 	if err != nil {
-		return b.check(err)
+		return b.Validate(err)
 	}
 	tr, err := lggps.New(cfg, makeEnv, cost, pol)
 	if err != nil {
-		return b.check(err)
+		return b.Validate(err)
 	}
 	defer tr.Close()
 	t.MakeEnv = makeEnv
@@ -95,5 +96,5 @@ func (a *app) runTrainLGGPS(ctx context.Context, b *binder, cfg lggps.Config, o 
 		sum["init"], sum["hidden"] = o.Init, b.FS.Lookup("hidden").Value.String()
 		return nil
 	}
-	return a.train(ctx, b, o.Env, tr, *t)
+	return a.Train(ctx, b, o.Env, tr, *t)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/model"
+	"github.com/mbrl/mbrl/trainers/policies"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
@@ -13,18 +15,18 @@ type modelFlags struct{ Env, Policy string }
 
 // bindFit binds the flags of a dynamics model fit (model.FitConfig at
 // path prefix, e.g. "Fit.").
-func (b *binder) bindFit(pkg string, cfg any, prefix string) {
+func bindFit(b *cli.Binder, pkg string, cfg any, prefix string) {
 	b.Bind(pkg, cfg,
 		row("hidden", prefix+"Hidden", "hidden layer sizes of the dynamics MLP (tanh)"),
 		row("batch", prefix+"Batch", "minibatch size"),
 		row("lr", prefix+"LR", "Adam learning rate"))
 }
 
-func modelMethod() method {
-	return method{
-		name:    "model",
-		summary: "fit a neural dynamics model (or ensemble) to transitions collected in the env; reports one-step and open-loop errors",
-		flags: func(a *app, b *binder) func(context.Context) error {
+func (a *app) modelMethod() cli.Command {
+	return cli.Command{
+		Name:    "model",
+		Summary: "fit a neural dynamics model (or ensemble) to transitions collected in the env; reports one-step and open-loop errors",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			cfg, o := model.DefaultConfig(), &modelFlags{Policy: "random"}
 			t := &run.Training{Iters: 20, EvalEpisodes: 1, FinalEpisodes: 1} // no evaluation
 			b.Bind("", o,
@@ -36,23 +38,23 @@ func modelMethod() method {
 				row("val-frac", "ValFrac", "fraction of the collected episodes held out for validation"),
 				row("ensemble", "Fit.Ensemble", "ensemble members E: 1 fits one dynamics model, E >= 2 an ensemble (own init and bootstrap per member)"),
 				row("epochs-per-iter", "EpochsPerIter", "epochs over the training data per iteration"))
-			b.bindFit("model", &cfg, "Fit.")
-			return func(ctx context.Context) error {
-				cfg.Seed = b.common.Seed
-				if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+			bindFit(b, "model", &cfg, "Fit.")
+			return func(ctx context.Context, _ []string) error {
+				cfg.Seed = b.Common.Seed
+				if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
 					return err
 				}
-				env, makeEnv, err := b.makeEnv(o.Env)
+				env, makeEnv, err := b.MakeEnv(o.Env)
 				if err != nil {
 					return err
 				}
-				pol, err := makePolicy(o.Policy, env, rand.New(rand.NewPCG(b.common.Seed, 3)))
+				pol, err := policies.Make(o.Policy, env, rand.New(rand.NewPCG(b.Common.Seed, 3)))
 				if err != nil {
-					return err
+					return cli.AsUsage(err)
 				}
 				tr, err := model.New(cfg, env, pol)
 				if err != nil {
-					return b.check(err)
+					return b.Validate(err)
 				}
 				defer tr.Close()
 				t.MakeEnv, t.Plot = makeEnv, []string{"loss", "val_mse"}
@@ -60,7 +62,7 @@ func modelMethod() method {
 					sum["ensemble"], sum["hidden"], sum["batch"], sum["lr"], sum["policy"] = cfg.Fit.Ensemble, cfg.Fit.Hidden, cfg.Fit.Batch, cfg.Fit.LR, o.Policy
 					return tr.Summarize(r, sum)
 				}
-				return a.train(ctx, b, o.Env, tr, *t)
+				return a.Train(ctx, b, o.Env, tr, *t)
 			}
 		},
 	}

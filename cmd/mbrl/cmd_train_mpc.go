@@ -3,19 +3,20 @@ package main
 import (
 	"context"
 
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/trainers/mpc"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
-func mpcMethod() method {
-	return method{
-		name:    "mpc",
-		summary: "learn a dynamics model (or ensemble) and act by MPC through it (iLQR or CEM), aggregating data and refitting each iteration (PETS-style)",
-		flags: func(a *app, b *binder) func(context.Context) error {
+func (a *app) mpcMethod() cli.Command {
+	return cli.Command{
+		Name:    "mpc",
+		Summary: "learn a dynamics model (or ensemble) and act by MPC through it (iLQR or CEM), aggregating data and refitting each iteration (PETS-style)",
+		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			cfg, o := mpc.DefaultConfig(), &modelFlags{}
 			t := &run.Training{Iters: 15, EvalEvery: 0, EvalEpisodes: 10, FinalEpisodes: 100}
 			b.Bind("", o, row("env", "Env", "environment name (see 'mbrl envs'); it needs a known cost (pendulum, linear); required"))
-			b.bindTraining(t, "iterations: refit the model, run --episodes-per-iter MPC episodes, aggregate")
+			b.BindTraining(t, "iterations: refit the model, run --episodes-per-iter MPC episodes, aggregate")
 			b.Bind("mpc", &cfg,
 				row("episodes-per-iter", "EpisodesPerIter", "real MPC episodes per iteration"),
 				row("random-steps", "RandomSteps", "random-action env steps collected before the first fit"),
@@ -29,19 +30,19 @@ func mpcMethod() method {
 				row("mean", "Planner.Mean", "plan through the ensemble's mean prediction instead of scoring plans by the members' mean cost"),
 				row("init-fit-steps", "InitFitSteps", "Adam steps per member of the first fit (on the random data)"),
 				row("fit-steps", "FitSteps", "Adam steps per member of each later refit (warm start)"))
-			b.bindFit("mpc", &cfg, "Fit.")
-			return func(ctx context.Context) error {
-				cfg.Seed = b.common.Seed
-				if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+			bindFit(b, "mpc", &cfg, "Fit.")
+			return func(ctx context.Context, _ []string) error {
+				cfg.Seed = b.Common.Seed
+				if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
 					return err
 				}
-				_, makeEnv, err := b.makeEnv(o.Env)
+				_, makeEnv, err := b.MakeEnv(o.Env)
 				if err != nil {
 					return err
 				}
 				tr, err := mpc.New(cfg, makeEnv)
 				if err != nil {
-					return b.check(err)
+					return b.Validate(err)
 				}
 				defer tr.Close()
 				t.MakeEnv, t.Plot, t.PlotX = makeEnv, []string{"return", "eval_return"}, "env_steps"
@@ -50,7 +51,7 @@ func mpcMethod() method {
 					sum["random_steps"], sum["episodes_per_iter"], sum["ensemble"] = cfg.RandomSteps, cfg.EpisodesPerIter, cfg.Fit.Ensemble
 					return tr.Summarize(r, sum)
 				}
-				return a.train(ctx, b, o.Env, tr, *t)
+				return a.Train(ctx, b, o.Env, tr, *t)
 			}
 		},
 	}

@@ -6,8 +6,9 @@
 // cmd_train_<method>.go the method of "mbrl train <method>": a table of
 // flags bound to the fields of the library's DefaultConfig (internal/cli)
 // and a call into the library; the run machinery (run folder, metrics,
-// plots, summary.json) is trainers/run's. cli.go dispatches, output.go
-// runs a training with its progress bar and prints the summary.
+// plots, summary.json) is trainers/run's. cli.go lists the commands
+// and methods; internal/cli dispatches them, prints help, and runs a
+// training with its progress bar and summary.
 package main
 
 import (
@@ -22,12 +23,7 @@ import (
 
 func main() {
 	ctx, stop, received := cli.SignalContext(context.Background())
-	a := &app{
-		stdout:     os.Stdout,
-		stderr:     os.Stderr,
-		isTerminal: term.IsTerminal(int(os.Stdout.Fd())),
-		now:        time.Now,
-	}
+	a := &app{cli.IO{Stdout: os.Stdout, Stderr: os.Stderr, IsTerminal: term.IsTerminal(int(os.Stdout.Fd())), Now: time.Now}}
 	err := a.run(ctx, os.Args[1:])
 	stop()
 	if err != nil {

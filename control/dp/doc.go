@@ -32,6 +32,9 @@
 //	pol.Reset(nil)
 //	pol.Act(action, obs)
 //
+// SolveAndEvaluate solves and evaluates the greedy policy on the starts of
+// "mbrl eval --seed S" in one call ("mbrl optimum").
+//
 // Memory: the value tables, kept for the policy, take 8 (H+1) (N0+1)
 // (N1+1) bytes (423 MB for the default grid and H = 200); the
 // per-(point, action) transition table, 20 N0 N1 A bytes (215 MB), lives

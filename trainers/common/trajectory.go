@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/envs"
 )
 
@@ -115,4 +117,38 @@ func WriteTrajectoryCSV(w io.Writer, steps []Transition) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// RolloutCap is the step cap of RecordEpisode on an env without a step
+// limit.
+const RolloutCap = 10000
+
+// RecordEpisode runs one episode of pol in env from init (nil: a reset
+// drawn from rng) and returns it with its transitions. maxSteps > 0 stops
+// it early; a ReplayPolicy stops after its last action, and an env
+// without a step limit stops after RolloutCap steps.
+func RecordEpisode(env envs.Env, pol Policy, rng *rand.Rand, init []float64, maxSteps int) (Episode, []Transition, error) {
+	if rp, ok := pol.(*ReplayPolicy); ok && (maxSteps == 0 || maxSteps > len(rp.Actions)) {
+		maxSteps = len(rp.Actions)
+	}
+	if maxSteps == 0 && env.MaxSteps() == 0 {
+		maxSteps = RolloutCap
+	}
+	var steps []Transition
+	ep, err := Rollout(env, pol, rng, RolloutConfig{Init: init, MaxSteps: maxSteps, OnStep: Recorder(&steps)})
+	return ep, steps, err
+}
+
+// WriteTrajectoryFile writes steps as CSV (WriteTrajectoryCSV) to path,
+// atomically; path "-" writes them to stdout, "" nowhere.
+func WriteTrajectoryFile(path string, stdout io.Writer, steps []Transition) error {
+	var sb strings.Builder
+	if err := WriteTrajectoryCSV(&sb, steps); err != nil || path == "" {
+		return err
+	}
+	if path == "-" {
+		_, err := io.WriteString(stdout, sb.String())
+		return err
+	}
+	return checkpoints.WriteFileAtomic(path, []byte(sb.String()))
 }

@@ -7,7 +7,8 @@
 // to the optimum on the same evaluation starts (Henderson et al. 2018, "Deep
 // reinforcement learning that matters", on why one seed is an anecdote).
 //
-// A Plan names the env, the method specs ("dagger:plans=16:iters=2": the
+// A Plan (NewPlan parses one from the text of the command line's flags)
+// names the env, the method specs ("dagger:plans=16:iters=2": the
 // method, then train flags as name=value), the seeds ("1-5", "1,3,7") and the
 // evaluation starts. Jobs lists its (spec, seed) pairs in a fixed order; job
 // i trains with
@@ -28,7 +29,8 @@
 // Report.WriteFiles writes leaderboard.csv, leaderboard.md, leaderboard.png,
 // runs.csv and compare.json. Plan.Slurm and Plan.Kubernetes emit a Slurm job
 // array and an Indexed Kubernetes Job whose index i runs job i into a shared
-// folder; a Runner with CollectOnly then builds the same leaderboard from the
+// folder (EmitRunIndex: index i runs "mbrl compare ... --run-index i",
+// RunIndexCommand, which runs JobAt(i)); a Runner with CollectOnly then builds the same leaderboard from the
 // finished folders and lists what is missing or failed.
 //
 //	p := &compare.Plan{Env: "pendulum", Methods: specs, Seeds: seeds, EvalSeed: 11, Episodes: 100, Dir: dir}

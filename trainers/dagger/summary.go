@@ -18,3 +18,15 @@ func Summarize(r *runs.Run, sum runs.Summary) {
 		sum["mean_train_return"] = m
 	}
 }
+
+// Summarizer returns the summary hook (run.Training.Summarize) of an
+// imitation run: its expert, the expert's MPC plans, the episodes per
+// iteration, the fields of Summarize and more.
+func Summarizer(expert string, plans, episodesPerIter int, more map[string]any) func(*runs.Run, runs.Summary) error {
+	return func(r *runs.Run, sum runs.Summary) error {
+		sum["expert"], sum["plans"], sum["episodes_per_iter"] = expert, plans, episodesPerIter
+		Summarize(r, sum)
+		sum.Add(more)
+		return nil
+	}
+}

@@ -22,7 +22,12 @@ type Row struct {
 // Binder binds flags to configuration fields and maps the configuration
 // errors of those fields back to their flags.
 type Binder struct {
-	FS     *flag.FlagSet
+	FS *flag.FlagSet
+	// Cmd names the command in messages ("mbrl train gps"), Method the
+	// method of a group command ("gps").
+	Cmd, Method string
+	// Common are the options every command shares (Program binds them).
+	Common Common
 	fields map[string]string // "pkg.Field" -> flag name
 }
 

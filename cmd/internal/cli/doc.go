@@ -1,10 +1,13 @@
 // Package cli is what a command-line front end of the mbrl libraries
-// needs beyond the flag package, independent of any method: flags bound by
-// reflection to the fields of a library configuration (so that defaults
-// live once, in the library's DefaultConfig), configuration errors mapped
-// back to the flags that set them, flags interleaved with positional
-// arguments, YAML/JSON configuration files of flag values, and usage
-// errors (exit status 2) told apart from failures (exit status 1).
+// needs beyond the flag package, independent of any method: a Program that
+// dispatches its commands and methods ("PROG train METHOD") and prints
+// their help, an IO that runs a training with its progress bar and prints
+// its summary, flags bound by reflection to the fields of a library
+// configuration (so that defaults live once, in the library's
+// DefaultConfig), configuration errors mapped back to the flags that set
+// them, flags interleaved with positional arguments, YAML/JSON
+// configuration files of flag values, and usage errors (exit status 2)
+// told apart from failures (exit status 1).
 //
 //	cfg := gps.DefaultConfig()
 //	b := cli.NewBinder(flag.NewFlagSet("train gps", flag.ContinueOnError))

@@ -87,3 +87,23 @@ func (p *RunProgress) Record(_ int, row []common.Metric) error {
 
 // Finish completes and clears the bar.
 func (p *RunProgress) Finish() { p.bar.Finish() }
+
+// ItemProgress returns the bar over n items (NewProgress, shown when
+// terminal and not quiet) and the function that reports one finished
+// item: it advances the bar and describes it by the item, or without a
+// bar writes the line "[i/n] item" to w; quiet reports nothing.
+func ItemProgress(w io.Writer, n int, desc string, terminal, quiet bool) (*Progress, func(item fmt.Stringer)) {
+	bar := NewProgress(w, n, desc, terminal && !quiet)
+	done := 0
+	return bar, func(item fmt.Stringer) {
+		done++
+		switch {
+		case quiet:
+		case bar != nil:
+			bar.Describe(item.String())
+			bar.Add(1)
+		default:
+			fmt.Fprintf(w, "[%d/%d] %s\n", done, n, item)
+		}
+	}
+}

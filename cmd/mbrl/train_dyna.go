@@ -230,6 +230,7 @@ type dynaOptions struct {
 	PlanningSteps    int
 	RolloutLength    int
 	PlanningUpdates  int
+	PlanningActions  string
 	DirectUpdates    int
 	Steps            int
 	StepsPerIter     int
@@ -268,6 +269,7 @@ func (o *dynaOptions) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.PlanningSteps, "planning-steps", 10, "K: simulated transitions from the learned model after each real step (0: plain DQN, no model)")
 	fs.IntVar(&o.RolloutLength, "rollout-length", 1, "h: length of the model rollouts, each from an observation of the real buffer")
 	fs.IntVar(&o.PlanningUpdates, "planning-updates", 0, "Q updates on simulated minibatches after each real step (0: K)")
+	fs.StringVar(&o.PlanningActions, "planning-actions", "uniform", "actions of the simulated transitions: uniform (at random, as Dyna-Q plans; keeps every action's Q value trained) | policy (the epsilon-greedy exploration policy, as MBPO)")
 	fs.IntVar(&o.DirectUpdates, "direct-updates", 1, "Q updates on real minibatches after each real step (more than 1 with K = 0 is the replay-ratio control for Dyna)")
 	fs.IntVar(&o.Steps, "steps", 50000, "real environment steps (rounded up to whole iterations)")
 	fs.IntVar(&o.StepsPerIter, "steps-per-iter", 1000, "real steps per iteration; the greedy policy is evaluated after each")
@@ -360,6 +362,8 @@ func (a *app) runTrainDyna(ctx context.Context, o *dynaOptions, fs *flag.FlagSet
 		return usagef("mbrl %s: --direct-updates must be at least 1, got %d", cmd, o.DirectUpdates)
 	case o.PlanningUpdates < 0:
 		return usagef("mbrl %s: --planning-updates must be >= 0, got %d", cmd, o.PlanningUpdates)
+	case o.PlanningActions != string(dyna.PlanUniform) && o.PlanningActions != string(dyna.PlanPolicy):
+		return usagef("mbrl %s: --planning-actions must be %s or %s, got %q", cmd, dyna.PlanUniform, dyna.PlanPolicy, o.PlanningActions)
 	case o.Steps < 1 || o.StepsPerIter < 1:
 		return usagef("mbrl %s: --steps and --steps-per-iter must be at least 1", cmd)
 	case o.ActionBins < 2:
@@ -419,7 +423,8 @@ func (a *app) runTrainDyna(ctx context.Context, o *dynaOptions, fs *flag.FlagSet
 		clip = -1 // Config: negative disables
 	}
 	cfg := dyna.Config{
-		PlanningSteps: o.PlanningSteps, RolloutLength: o.RolloutLength, PlanningUpdates: o.PlanningUpdates, DirectUpdates: o.DirectUpdates,
+		PlanningSteps: o.PlanningSteps, RolloutLength: o.RolloutLength, PlanningUpdates: o.PlanningUpdates,
+		PlanningActions: dyna.PlanningActions(o.PlanningActions), DirectUpdates: o.DirectUpdates,
 		StepsPerIter: o.StepsPerIter, Hidden: hidden, Activation: act, NormaliseObs: o.NormObs,
 		Batch: o.Batch, Gamma: o.Gamma, Adam: nn.Adam{LR: o.LR}, ClipNorm: clip, Double: o.Double,
 		Tau: o.Tau, TargetEvery: o.TargetEvery, BufferSize: o.Buffer, LearningStarts: o.LearningStarts,
@@ -453,7 +458,7 @@ func (a *app) runTrainDyna(ctx context.Context, o *dynaOptions, fs *flag.FlagSet
 		plotX:   "env_steps",
 		extra: func() map[string]any {
 			m := map[string]any{
-				"planning_steps": o.PlanningSteps, "rollout_length": o.RolloutLength,
+				"planning_steps": o.PlanningSteps, "rollout_length": o.RolloutLength, "planning_actions": o.PlanningActions,
 				"env_steps": tr.EnvSteps(), "termination": termination, "steps_to_threshold": nil,
 			}
 			if tr.Actions().Discretised() {

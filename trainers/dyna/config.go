@@ -24,6 +24,14 @@ type Config struct {
 	// PlanningUpdates is the number of Q updates on minibatches from the
 	// model buffer after each real step (default PlanningSteps).
 	PlanningUpdates int
+	// PlanningActions chooses the actions of the simulated transitions:
+	// PlanUniform (the default) draws every one uniformly from the action
+	// set, as Dyna-Q's planning does (Sutton 1990; Sutton & Barto 2018,
+	// section 8.2); PlanPolicy uses the current exploration policy
+	// (epsilon-greedy at the real step's epsilon), as MBPO does for its
+	// actor-critic. The package documentation explains why uniform is the
+	// default for a Q-learner.
+	PlanningActions PlanningActions
 
 	// StepsPerIter is the number of real environment steps of one
 	// iteration (default 1000); evaluation follows every iteration.
@@ -111,6 +119,18 @@ type Config struct {
 	Seed uint64
 }
 
+// PlanningActions names the action distribution of simulated transitions.
+type PlanningActions string
+
+// The PlanningActions values.
+const (
+	// PlanUniform draws simulated actions uniformly at random.
+	PlanUniform PlanningActions = "uniform"
+	// PlanPolicy draws simulated actions from the epsilon-greedy
+	// exploration policy.
+	PlanPolicy PlanningActions = "policy"
+)
+
 // withDefaults returns c with zero fields replaced by defaults, or an
 // error for a setting out of range.
 func (c Config) withDefaults() (Config, error) {
@@ -126,6 +146,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	setI(&c.RolloutLength, 1)
 	setI(&c.PlanningUpdates, c.PlanningSteps)
+	if c.PlanningActions == "" {
+		c.PlanningActions = PlanUniform
+	}
 	setI(&c.StepsPerIter, 1000)
 	if c.Hidden == nil {
 		c.Hidden = []int{64, 64}
@@ -171,6 +194,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, bad("RolloutLength", c.RolloutLength)
 	case c.PlanningUpdates < 0:
 		return c, bad("PlanningUpdates", c.PlanningUpdates)
+	case c.PlanningActions != PlanUniform && c.PlanningActions != PlanPolicy:
+		return c, fmt.Errorf("dyna: PlanningActions %q is neither %q nor %q", c.PlanningActions, PlanUniform, PlanPolicy)
 	case c.StepsPerIter < 1:
 		return c, bad("StepsPerIter", c.StepsPerIter)
 	case c.Batch < 1:

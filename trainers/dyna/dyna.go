@@ -19,8 +19,9 @@
 //	(d) direct RL: one DQN update on a minibatch of real transitions
 //	(e) model learning: every ModelEvery steps refit dynamics and reward
 //	(f) planning: K simulated transitions from states of the real buffer,
-//	    rolled out h steps through the model with the exploration policy,
-//	    into the model buffer; K DQN updates on minibatches of it
+//	    rolled out h steps through the model with uniformly random actions
+//	    (or, with PlanPolicy, the exploration policy), into the model
+//	    buffer; K DQN updates on minibatches of it
 
 package dyna
 
@@ -318,7 +319,11 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 
 		// (f) Planning: simulated transitions, then Q updates on them.
 		if t.cfg.PlanningSteps > 0 {
-			t.simulate(t.cfg.PlanningSteps, eps)
+			simEps := eps
+			if t.cfg.PlanningActions == PlanUniform {
+				simEps = 1
+			}
+			t.simulate(t.cfg.PlanningSteps, simEps)
 			for range t.cfg.PlanningUpdates {
 				l, err := t.qUpdate(t.sim)
 				if err != nil {
@@ -397,7 +402,8 @@ func (t *Trainer) qUpdate(buf *common.Buffer) (float64, error) {
 // simulate is step (f)'s model rollouts: k simulated transitions from
 // rollouts of up to RolloutLength steps, each starting at an observation
 // drawn uniformly from the real buffer, with actions epsilon-greedy at
-// rate eps and a rollout ending early at a terminal observation.
+// rate eps (1: uniformly random, PlanUniform) and a rollout ending early
+// at a terminal observation.
 func (t *Trainer) simulate(k int, eps float64) {
 	h := t.cfg.RolloutLength
 	for made := 0; made < k; {

@@ -278,6 +278,59 @@ func TestPlanningUsesModel(t *testing.T) {
 	}
 }
 
+// TestPlanningActions: by default (PlanUniform) the simulated actions are
+// uniform over the action set, whatever the greedy action is; PlanPolicy
+// follows the exploration policy, here greedy (epsilon about 0). The
+// learning rate is tiny so that the greedy action of the final Q-network
+// is the one planning saw. Reverting the default to the policy's actions
+// brings back the seed-8 failure of the package documentation.
+func TestPlanningActions(t *testing.T) {
+	const K, steps, starts = 10, 60, 20
+	tests := []struct {
+		name       string
+		actions    PlanningActions
+		lo, hi     float64 // bounds on the fraction of greedy simulated actions
+		wantFilled PlanningActions
+	}{
+		// 400 draws of a fair coin: the bounds are 4 standard deviations.
+		{"default is uniform", "", 0.4, 0.6, PlanUniform},
+		{"uniform", PlanUniform, 0.4, 0.6, PlanUniform},
+		{"policy", PlanPolicy, 1, 1, PlanPolicy},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := New(Config{PlanningSteps: K, PlanningActions: tc.actions, StepsPerIter: steps, LearningStarts: starts,
+				Batch: 8, Adam: nn.Adam{LR: 1e-12}, EpsilonSteps: 1, EpsilonEnd: 1e-300, Model: &fakeModel{},
+				EvalEpisodes: 1, Seed: 5}, makeEnv("cartpole"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			if tr.cfg.PlanningActions != tc.wantFilled {
+				t.Fatalf("PlanningActions %q, want %q", tr.cfg.PlanningActions, tc.wantFilled)
+			}
+			if _, err := tr.Iterate(context.Background(), 0); err != nil {
+				t.Fatal(err)
+			}
+			n := tr.sim.Len()
+			if n != (steps-starts+1)*K {
+				t.Fatalf("%d simulated transitions, want %d", n, (steps-starts+1)*K)
+			}
+			// The first K follow the action of the step at which learning
+			// starts, taken at EpsilonStart: skip them.
+			greedy := 0
+			for i := K; i < n; i++ {
+				if int(tr.sim.Act[i]) == tr.q.Greedy(tr.sim.Obs[i*4:(i+1)*4]) {
+					greedy++
+				}
+			}
+			if f := float64(greedy) / float64(n-K); f < tc.lo || f > tc.hi {
+				t.Fatalf("%.3f of the simulated actions are greedy, want [%.2f, %.2f]", f, tc.lo, tc.hi)
+			}
+		})
+	}
+}
+
 // smallConfig is a cheap configuration that exercises every part: model
 // learning, planning, ring buffers that wrap, an ensemble and hard target
 // copies.
@@ -458,6 +511,7 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"negative K", Config{PlanningSteps: -1}, "PlanningSteps"},
+		{"planning actions", Config{PlanningSteps: 1, PlanningActions: "greedy"}, "PlanningActions"},
 		{"rollout", Config{RolloutLength: -2}, "RolloutLength"},
 		{"gamma", Config{Gamma: 1.5}, "Gamma"},
 		{"tau", Config{Tau: 2}, "Tau"},

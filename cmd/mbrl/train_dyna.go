@@ -268,7 +268,7 @@ func (o *dynaOptions) addFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Env, "env", "cartpole", "environment name (see 'mbrl envs'); continuous actions are discretised (--action-bins)")
 	fs.IntVar(&o.PlanningSteps, "planning-steps", 10, "K: simulated transitions from the learned model after each real step (0: plain DQN, no model)")
 	fs.IntVar(&o.RolloutLength, "rollout-length", 1, "h: length of the model rollouts, each from an observation of the real buffer")
-	fs.IntVar(&o.PlanningUpdates, "planning-updates", 0, "Q updates on simulated minibatches after each real step (0: K)")
+	fs.IntVar(&o.PlanningUpdates, "planning-updates", 0, "Q updates on simulated minibatches after each real step (0: min(K, 2 x --direct-updates))")
 	fs.StringVar(&o.PlanningActions, "planning-actions", "uniform", "actions of the simulated transitions: uniform (at random, as Dyna-Q plans; keeps every action's Q value trained) | policy (the epsilon-greedy exploration policy, as MBPO)")
 	fs.IntVar(&o.DirectUpdates, "direct-updates", 1, "Q updates on real minibatches after each real step (more than 1 with K = 0 is the replay-ratio control for Dyna)")
 	fs.IntVar(&o.Steps, "steps", 50000, "real environment steps (rounded up to whole iterations)")

@@ -22,7 +22,10 @@ type Config struct {
 	// state). The K transitions come from ceil(K/h) rollouts.
 	RolloutLength int
 	// PlanningUpdates is the number of Q updates on minibatches from the
-	// model buffer after each real step (default PlanningSteps).
+	// model buffer after each real step (default min(PlanningSteps,
+	// 2 DirectUpdates): at most twice as many updates on simulated data as
+	// on real data, a replay ratio of 3 with the defaults; the package
+	// documentation explains the cap).
 	PlanningUpdates int
 	// PlanningActions chooses the actions of the simulated transitions:
 	// PlanUniform (the default) draws every one uniformly from the action
@@ -145,7 +148,6 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	setI(&c.RolloutLength, 1)
-	setI(&c.PlanningUpdates, c.PlanningSteps)
 	if c.PlanningActions == "" {
 		c.PlanningActions = PlanUniform
 	}
@@ -164,6 +166,7 @@ func (c Config) withDefaults() (Config, error) {
 	setI(&c.LearningStarts, 1000)
 	setI(&c.TrainEvery, 1)
 	setI(&c.DirectUpdates, 1)
+	setI(&c.PlanningUpdates, min(c.PlanningSteps, 2*c.DirectUpdates))
 	setF(&c.EpsilonStart, 1)
 	setF(&c.EpsilonEnd, 0.05)
 	setI(&c.EpsilonSteps, 3000)

@@ -331,6 +331,45 @@ func TestPlanningActions(t *testing.T) {
 	}
 }
 
+// TestPlanningUpdatesDefault: without an explicit PlanningUpdates the
+// trainer does min(K, 2 DirectUpdates) Q updates on simulated data per
+// real step, and an explicit value is kept.
+func TestPlanningUpdatesDefault(t *testing.T) {
+	const steps, starts = 60, 20
+	tests := []struct {
+		name                string
+		k, direct, planning int
+		wantPlanning        int
+	}{
+		{"plain DQN", 0, 0, 0, 0},
+		{"K below the cap", 1, 0, 0, 1},
+		{"K = 10 capped at 2", 10, 0, 0, 2},
+		{"cap follows direct updates", 10, 3, 0, 6},
+		{"explicit", 10, 0, 7, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := New(Config{PlanningSteps: tc.k, DirectUpdates: tc.direct, PlanningUpdates: tc.planning,
+				StepsPerIter: steps, LearningStarts: starts, Batch: 8, Model: &fakeModel{}, EvalEpisodes: 1, Seed: 6},
+				makeEnv("cartpole"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			if tr.cfg.PlanningUpdates != tc.wantPlanning {
+				t.Fatalf("PlanningUpdates %d, want %d", tr.cfg.PlanningUpdates, tc.wantPlanning)
+			}
+			if _, err := tr.Iterate(context.Background(), 0); err != nil {
+				t.Fatal(err)
+			}
+			direct := max(tc.direct, 1)
+			if want := int64((steps - starts + 1) * (direct + tc.wantPlanning)); tr.learn.updates != want {
+				t.Fatalf("%d Q updates, want %d", tr.learn.updates, want)
+			}
+		})
+	}
+}
+
 // smallConfig is a cheap configuration that exercises every part: model
 // learning, planning, ring buffers that wrap, an ensemble and hard target
 // copies.

@@ -281,7 +281,7 @@ func (o *dynaOptions) addFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Batch, "batch", 64, "Q-update minibatch size")
 	fs.Float64Var(&o.Gamma, "gamma", 0.99, "discount factor")
 	fs.BoolVar(&o.Double, "double", false, "double-DQN targets (van Hasselt et al. 2016)")
-	fs.Float64Var(&o.Tau, "tau", 0.005, "Polyak rate of the target network after every real step")
+	fs.Float64Var(&o.Tau, "tau", 0.005, "Polyak rate of the target network after every Q update")
 	fs.IntVar(&o.TargetEvery, "target-every", 0, "copy the target network every N real steps instead of Polyak averaging (0: use --tau)")
 	fs.Float64Var(&o.Clip, "clip", 10, "clip the Q gradient to this global norm (0: no clipping)")
 	fs.IntVar(&o.Buffer, "buffer", 100000, "real replay buffer capacity")

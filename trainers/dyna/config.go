@@ -55,10 +55,12 @@ type Config struct {
 	Adam     nn.Adam
 	ClipNorm float64
 	Double   bool
-	// Target network: Polyak averaging with rate Tau after every real step
+	// Target network: Polyak averaging with rate Tau after every Q update
 	// (default 0.005), or, when TargetEvery > 0, a hard copy every
-	// TargetEvery real steps (Tau is then ignored). Counting real steps, not
-	// Q updates, keeps the target's time scale independent of K.
+	// TargetEvery real steps (Tau is then ignored). Counting Q updates, not
+	// real steps, lets the values propagate faster when there are more
+	// updates per real step: that is what planning buys (package
+	// documentation).
 	Tau         float64
 	TargetEvery int
 	// BufferSize is the capacity of the real replay buffer (default

@@ -333,6 +333,8 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 				qUpdates++
 			}
 		}
+		// Hard target copies count real steps; Polyak averaging happened
+		// in every update.
 		t.learn.updateTarget()
 	}
 

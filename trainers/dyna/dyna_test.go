@@ -370,6 +370,68 @@ func TestPlanningUpdatesDefault(t *testing.T) {
 	}
 }
 
+// TestPolyakPerUpdate: with Polyak averaging the target moves by tau
+// towards the online network after every Q update (so U updates per real
+// step move it U times), and the per-real-step call leaves it alone; with
+// hard copies the target changes only every hardEvery real steps.
+func TestPolyakPerUpdate(t *testing.T) {
+	tests := []struct {
+		name      string
+		tau       float64
+		hardEvery int
+	}{
+		{"polyak", 0.25, 0},
+		{"hard copies", 0, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			q, err := nn.NewQNetwork("q", nn.QArch{ObsDim: 3, NumActions: 2, Hidden: []int{5}, Activation: nn.Tanh}, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const B = 4
+			l, err := newQLearner(q, qConfig{batch: B, gamma: 0.9, tau: tc.tau, hardEvery: tc.hardEvery, adam: nn.Adam{LR: 1e-2}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.close()
+			flat := func(ps [][]float64) []float64 {
+				var out []float64
+				for _, p := range ps {
+					out = append(out, p...)
+				}
+				return out
+			}
+			want := flat(l.targetParams)
+			obs, next := make([]float64, B*3), make([]float64, B*3)
+			act, rew, term := []int{0, 1, 1, 0}, []float64{1, 1, 0, 1}, make([]bool, B)
+			for step := 1; step <= 4; step++ { // real steps of 3 updates each
+				for range 3 {
+					for i := range obs {
+						obs[i], next[i] = rng.NormFloat64(), rng.NormFloat64()
+					}
+					if _, err := l.update(obs, act, rew, next, term); err != nil {
+						t.Fatal(err)
+					}
+					if tc.tau > 0 {
+						for j, v := range flat(l.qParams) {
+							want[j] += tc.tau * (v - want[j])
+						}
+					}
+				}
+				l.updateTarget()
+				if tc.hardEvery > 0 && step%tc.hardEvery == 0 {
+					want = flat(l.qParams)
+				}
+				if i := bitsEqual(flat(l.targetParams), want); i >= 0 {
+					t.Fatalf("real step %d: target weight %d is %v, want %v", step, i, flat(l.targetParams)[i], want[i])
+				}
+			}
+		})
+	}
+}
+
 // smallConfig is a cheap configuration that exercises every part: model
 // learning, planning, ring buffers that wrap, an ensemble and hard target
 // copies.

@@ -241,7 +241,7 @@ type dynaOptions struct {
 	LR               float64
 	Batch            int
 	Gamma            float64
-	Double           bool
+	QTarget          string
 	Tau              float64
 	TargetEvery      int
 	Clip             float64
@@ -280,7 +280,7 @@ func (o *dynaOptions) addFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.LR, "lr", 1e-3, "Adam learning rate of the Q-network")
 	fs.IntVar(&o.Batch, "batch", 64, "Q-update minibatch size")
 	fs.Float64Var(&o.Gamma, "gamma", 0.99, "discount factor")
-	fs.BoolVar(&o.Double, "double", false, "double-DQN targets (van Hasselt et al. 2016)")
+	fs.StringVar(&o.QTarget, "q-target", "auto", "bootstrap target: max (DQN) | double (double DQN, van Hasselt et al. 2016) | auto (double when --planning-steps > 0, else max: model data overestimates)")
 	fs.Float64Var(&o.Tau, "tau", 0.005, "Polyak rate of the target network after every Q update")
 	fs.IntVar(&o.TargetEvery, "target-every", 0, "copy the target network every N real steps instead of Polyak averaging (0: use --tau)")
 	fs.Float64Var(&o.Clip, "clip", 10, "clip the Q gradient to this global norm (0: no clipping)")
@@ -362,6 +362,8 @@ func (a *app) runTrainDyna(ctx context.Context, o *dynaOptions, fs *flag.FlagSet
 		return usagef("mbrl %s: --direct-updates must be at least 1, got %d", cmd, o.DirectUpdates)
 	case o.PlanningUpdates < 0:
 		return usagef("mbrl %s: --planning-updates must be >= 0, got %d", cmd, o.PlanningUpdates)
+	case o.QTarget != "auto" && o.QTarget != string(dyna.TargetMax) && o.QTarget != string(dyna.TargetDouble):
+		return usagef("mbrl %s: --q-target must be auto, %s or %s, got %q", cmd, dyna.TargetMax, dyna.TargetDouble, o.QTarget)
 	case o.PlanningActions != string(dyna.PlanUniform) && o.PlanningActions != string(dyna.PlanPolicy):
 		return usagef("mbrl %s: --planning-actions must be %s or %s, got %q", cmd, dyna.PlanUniform, dyna.PlanPolicy, o.PlanningActions)
 	case o.Steps < 1 || o.StepsPerIter < 1:
@@ -422,11 +424,15 @@ func (a *app) runTrainDyna(ctx context.Context, o *dynaOptions, fs *flag.FlagSet
 	if clip == 0 {
 		clip = -1 // Config: negative disables
 	}
+	var qTarget dyna.QTarget // auto: the Config default
+	if o.QTarget != "auto" {
+		qTarget = dyna.QTarget(o.QTarget)
+	}
 	cfg := dyna.Config{
 		PlanningSteps: o.PlanningSteps, RolloutLength: o.RolloutLength, PlanningUpdates: o.PlanningUpdates,
 		PlanningActions: dyna.PlanningActions(o.PlanningActions), DirectUpdates: o.DirectUpdates,
 		StepsPerIter: o.StepsPerIter, Hidden: hidden, Activation: act, NormaliseObs: o.NormObs,
-		Batch: o.Batch, Gamma: o.Gamma, Adam: nn.Adam{LR: o.LR}, ClipNorm: clip, Double: o.Double,
+		Batch: o.Batch, Gamma: o.Gamma, Adam: nn.Adam{LR: o.LR}, ClipNorm: clip, QTarget: qTarget,
 		Tau: o.Tau, TargetEvery: o.TargetEvery, BufferSize: o.Buffer, LearningStarts: o.LearningStarts,
 		EpsilonStart: o.EpsStart, EpsilonEnd: o.EpsEnd, EpsilonSteps: o.EpsSteps, ActionBins: o.ActionBins,
 		ModelHidden: modelHidden, Ensemble: o.Ensemble, ModelEvery: o.ModelEvery, ModelSteps: o.ModelSteps,

@@ -49,12 +49,16 @@ type Config struct {
 
 	// DQN: minibatch size Batch (default 64), discount Gamma (default 0.99),
 	// Adam (default LR 1e-3), gradient clipping to global norm ClipNorm
-	// (default 10; negative disables), the double-DQN target when Double.
+	// (default 10; negative disables), and the bootstrap QTarget: TargetMax
+	// (DQN's max_a Q'(s', a)) or TargetDouble (double DQN, van Hasselt,
+	// Guez & Silver, AAAI 2016: Q'(s', argmax_a Q(s', a))); the default is
+	// TargetDouble with planning (K > 0) and TargetMax without (package
+	// documentation: model data overestimates).
 	Batch    int
 	Gamma    float64
 	Adam     nn.Adam
 	ClipNorm float64
-	Double   bool
+	QTarget  QTarget
 	// Target network: Polyak averaging with rate Tau after every Q update
 	// (default 0.005), or, when TargetEvery > 0, a hard copy every
 	// TargetEvery real steps (Tau is then ignored). Counting Q updates, not
@@ -136,6 +140,17 @@ const (
 	PlanPolicy PlanningActions = "policy"
 )
 
+// QTarget names the bootstrap target of the Q updates.
+type QTarget string
+
+// The QTarget values.
+const (
+	// TargetMax is DQN's target r + gamma max_a Q'(s', a).
+	TargetMax QTarget = "max"
+	// TargetDouble is double DQN's r + gamma Q'(s', argmax_a Q(s', a)).
+	TargetDouble QTarget = "double"
+)
+
 // withDefaults returns c with zero fields replaced by defaults, or an
 // error for a setting out of range.
 func (c Config) withDefaults() (Config, error) {
@@ -152,6 +167,12 @@ func (c Config) withDefaults() (Config, error) {
 	setI(&c.RolloutLength, 1)
 	if c.PlanningActions == "" {
 		c.PlanningActions = PlanUniform
+	}
+	if c.QTarget == "" {
+		c.QTarget = TargetMax
+		if c.PlanningSteps > 0 {
+			c.QTarget = TargetDouble
+		}
 	}
 	setI(&c.StepsPerIter, 1000)
 	if c.Hidden == nil {
@@ -199,6 +220,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, bad("RolloutLength", c.RolloutLength)
 	case c.PlanningUpdates < 0:
 		return c, bad("PlanningUpdates", c.PlanningUpdates)
+	case c.QTarget != TargetMax && c.QTarget != TargetDouble:
+		return c, fmt.Errorf("dyna: QTarget %q is neither %q nor %q", c.QTarget, TargetMax, TargetDouble)
 	case c.PlanningActions != PlanUniform && c.PlanningActions != PlanPolicy:
 		return c, fmt.Errorf("dyna: PlanningActions %q is neither %q nor %q", c.PlanningActions, PlanUniform, PlanPolicy)
 	case c.StepsPerIter < 1:

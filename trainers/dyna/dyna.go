@@ -140,7 +140,7 @@ func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
 	if hard > 0 {
 		tau = 0
 	}
-	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.Double, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
+	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.QTarget == TargetDouble, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
 	if err != nil {
 		return nil, err
 	}

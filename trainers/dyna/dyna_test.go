@@ -432,6 +432,31 @@ func TestPolyakPerUpdate(t *testing.T) {
 	}
 }
 
+// TestQTargetDefault: double DQN by default with planning, DQN's max
+// without, and an explicit choice is kept.
+func TestQTargetDefault(t *testing.T) {
+	tests := []struct {
+		name   string
+		k      int
+		target QTarget
+		want   QTarget
+	}{
+		{"plain DQN", 0, "", TargetMax},
+		{"planning", 10, "", TargetDouble},
+		{"explicit max with planning", 10, TargetMax, TargetMax},
+		{"explicit double without planning", 0, TargetDouble, TargetDouble},
+	}
+	for _, tc := range tests {
+		c, err := Config{PlanningSteps: tc.k, QTarget: tc.target}.withDefaults()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if c.QTarget != tc.want {
+			t.Errorf("%s: QTarget %q, want %q", tc.name, c.QTarget, tc.want)
+		}
+	}
+}
+
 // smallConfig is a cheap configuration that exercises every part: model
 // learning, planning, ring buffers that wrap, an ensemble and hard target
 // copies.
@@ -613,6 +638,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"negative K", Config{PlanningSteps: -1}, "PlanningSteps"},
 		{"planning actions", Config{PlanningSteps: 1, PlanningActions: "greedy"}, "PlanningActions"},
+		{"q target", Config{QTarget: "min"}, "QTarget"},
 		{"rollout", Config{RolloutLength: -2}, "RolloutLength"},
 		{"gamma", Config{Gamma: 1.5}, "Gamma"},
 		{"tau", Config{Tau: 2}, "Tau"},

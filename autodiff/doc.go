@@ -2,8 +2,10 @@
 // global and per-group gradient norms and global-norm clipping on plain
 // slices, copying gradients out of a Gorgonia run, finite-difference
 // gradients, Jacobians and gradient checks, gradients with respect to
-// intermediate (non-leaf) nodes of a graph, and batched per-sample Jacobians
-// of a graph function (for iLQR on a learned dynamics model).
+// intermediate (non-leaf) nodes of a graph, batched per-sample Jacobians
+// of a graph function (for iLQR on a learned dynamics model), and the
+// elementwise ops with gradients the graph dynamics and BPTT need (Clamp,
+// WrapAngle, Atan2).
 //
 // Trainers hold gradients as [][]float64, one slice per parameter tensor:
 //
@@ -29,6 +31,12 @@
 //
 //	jac, err := autodiff.NewJacobian(g, out, x, u)
 //	J, err := jac.Compute() // J[0]: [B, n, dx], J[1]: [B, n, du]
+//
+// The ops compose with Gorgonia's own (symbolic differentiation with G.Grad
+// and a TapeMachine):
+//
+//	th, err := autodiff.Atan2(sin, cos) // the angle of a predicted [cos, sin]
+//	u, err := autodiff.Clamp(raw, -2, 2) // gradient 0 outside (-2, 2)
 //
 // The package knows nothing about RL methods; it has no package-level
 // mutable state, and its types are not safe for concurrent use (one Jacobian

@@ -21,7 +21,8 @@
 // [Save] validates the checkpoint (shapes, declared models, no NaN or Inf,
 // so a diverged run never replaces a good checkpoint), writes a temporary
 // file in the target's directory, syncs it and renames it over the target,
-// so readers see either the old file or the new one, never a mix.
+// so readers see either the old file or the new one, never a mix;
+// [WriteFileAtomic] writes any other file the same way.
 //
 // [Load] validates everything before returning anything: a truncated,
 // corrupt or mismatched file gives one error that names the path and wraps

@@ -92,7 +92,7 @@ func (q *boxQP) factorFree(H []float64) bool {
 			q.lf[a*nf+b] = H[q.freeIdx[a]*m+q.freeIdx[b]]
 		}
 	}
-	return cholesky(q.lf[:nf*nf], nf)
+	return Cholesky(q.lf[:nf*nf], nf)
 }
 
 // solve overwrites x (the initial guess) by the solution and leaves the free
@@ -153,7 +153,7 @@ func (q *boxQP) solve(H, g, lower, upper, x []float64) bool {
 			}
 			q.rhs[a] = s
 		}
-		cholSolve(q.lf[:nf*nf], nf, q.rhs[:nf])
+		CholSolve(q.lf[:nf*nf], nf, q.rhs[:nf])
 		clear(q.search)
 		for a := range nf {
 			i := q.freeIdx[a]

@@ -39,7 +39,8 @@ var (
 )
 
 // CEMSettings configures CEM. The zero value of every field means its
-// default.
+// default (DefaultCEMSettings lists them); Validate rejects values out of
+// range.
 type CEMSettings struct {
 	// Horizon is the planning horizon H (default 20).
 	Horizon int
@@ -76,7 +77,7 @@ type CEMSettings struct {
 // smoothing Alpha. The first action of the cheapest sequence seen is
 // applied. The budget per step is fixed: N*Iters rollouts of H steps.
 //
-// With a LearnedModel stacking the members of an ensemble and an
+// With a learned.Model stacking the members of an ensemble and an
 // EnsembleCost, each sample is rolled out by every member and scored by
 // the members' mean cost (PETS trajectory sampling).
 type CEM struct {
@@ -105,27 +106,10 @@ func NewCEM(model Model, cost Cost, settings *CEMSettings) (*CEM, error) {
 	if settings != nil {
 		s = *settings
 	}
-	if s.Horizon <= 0 {
-		s.Horizon = 20
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
-	if s.Samples <= 0 {
-		s.Samples = 100
-	}
-	if s.Elites <= 0 {
-		s.Elites = max(s.Samples/10, 2)
-	}
-	if s.Iters <= 0 {
-		s.Iters = 4
-	}
-	if s.Alpha == 0 {
-		s.Alpha = 0.1
-	}
-	if s.InitStd <= 0 {
-		s.InitStd = 0.5
-	}
-	if s.Rng == nil {
-		s.Rng = rand.New(rand.NewPCG(1, 0))
-	}
+	s.fill()
 	m := model.ActionDim()
 	switch {
 	case s.Elites > s.Samples:
@@ -182,11 +166,12 @@ func (c *CEM) Reset(rng *rand.Rand) {
 
 // Clone returns an independent planner with the same settings, model and
 // cost (which must then be safe for concurrent use, or be replaced: see
-// LearnedModel.Clone) and a copy of the current mean; its stream is seeded
-// from c's.
+// learned.Model.Clone) and a copy of the current mean; its stream is the
+// default PCG(1, 0) until Reset gives it one. Clone only reads c, so
+// goroutines may clone one prototype at the same time.
 func (c *CEM) Clone() *CEM {
 	s := c.s
-	s.Rng = rand.New(rand.NewPCG(c.s.Rng.Uint64(), c.s.Rng.Uint64()))
+	s.Rng = nil
 	d, err := NewCEM(c.model, c.cost, &s)
 	if err != nil {
 		panic(err) // the settings were valid for c

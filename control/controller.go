@@ -2,7 +2,6 @@ package control
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 )
 
@@ -70,7 +69,7 @@ func (c *LinearGaussianController) SetCov(t int, cov []float64) error {
 	}
 	l := make([]float64, len(cov))
 	copy(l, cov)
-	if !cholesky(l, c.m) {
+	if !Cholesky(l, c.m) {
 		return fmt.Errorf("%w: covariance of step %d", ErrNotPositiveDefinite, t)
 	}
 	c.cov[t] = append([]float64(nil), cov...)
@@ -151,50 +150,4 @@ func (c *LinearGaussianController) Clone() *LinearGaussianController {
 		}
 	}
 	return d
-}
-
-// cholesky overwrites the symmetric [m, m] matrix a by its lower Cholesky
-// factor (upper part zeroed) and reports whether a was positive definite.
-func cholesky(a []float64, m int) bool {
-	for j := range m {
-		d := a[j*m+j]
-		for k := range j {
-			d -= a[j*m+k] * a[j*m+k]
-		}
-		if !(d > 0) || math.IsInf(d, 0) {
-			return false
-		}
-		d = math.Sqrt(d)
-		a[j*m+j] = d
-		for i := j + 1; i < m; i++ {
-			s := a[i*m+j]
-			for k := range j {
-				s -= a[i*m+k] * a[j*m+k]
-			}
-			a[i*m+j] = s / d
-		}
-		for k := j + 1; k < m; k++ {
-			a[j*m+k] = 0
-		}
-	}
-	return true
-}
-
-// cholSolve solves L L' x = b in place (b becomes x) for the lower factor L
-// [m, m] of cholesky.
-func cholSolve(L []float64, m int, b []float64) {
-	for i := range m {
-		s := b[i]
-		for k := range i {
-			s -= L[i*m+k] * b[k]
-		}
-		b[i] = s / L[i*m+i]
-	}
-	for i := m - 1; i >= 0; i-- {
-		s := b[i]
-		for k := i + 1; k < m; k++ {
-			s -= L[k*m+i] * b[k]
-		}
-		b[i] = s / L[i*m+i]
-	}
 }

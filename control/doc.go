@@ -8,7 +8,10 @@
 //
 // Dynamics come through the small Model interface (f and its Jacobians) and
 // costs through Cost (c and its derivatives); envs.Dynamics satisfies both,
-// and a learned model can be adapted to Model. iLQR takes an optional
+// and a learned neural model is adapted to Model by package
+// control/learned (this package does not import nn; its costs on
+// observations, PendulumObsCost, ObsCost and EnsembleCost, serve the
+// learned model). iLQR takes an optional
 // ExtraCost, a time-indexed term with derivatives, which guided policy
 // search and PLATO use to pull the trajectory towards a learner.
 //
@@ -36,4 +39,15 @@
 //	pol := mpc.ObsPolicy(dyn)
 //	pol.Act(action, obs)
 //	worker := pol.Clone()
+//
+// An environment's planning hints (envs.PlanningHints: an initial
+// feedback law such as the pendulum's energy-shaping swing-up) become
+// generators with InitialPlans and FreshGenerators, so no planner asks
+// which env it runs on. The experts of imitation learning and "mbrl eval
+// --controller" are NewExpert's: LQR, whole-episode iLQR and MPC on an
+// env's true dynamics as policies on observations (a continuous force
+// mapped to CartPole's discrete push):
+//
+//	mk, err := control.NewExpert("mpc", env, control.ExpertSettings{Plans: 16})
+//	pol, err := mk() // one per goroutine
 package control

@@ -153,27 +153,40 @@ func (g FeedbackPlan) Generate(u [][]float64, x []float64, ctx *PlanContext) {
 	}
 }
 
-// PendulumSwingUp returns a FeedbackPlan for the Gymnasium pendulum (state
-// [th, thdot], th = 0 upright): energy shaping u = k (E* - E) thdot far from
-// the top, with E = I thdot^2 / 2 + m g l/2 (cos th - 1) (zero at rest
-// upright, I = m l^2 / 3), and the linear balance law u = -(a th' + b thdot)
-// within 0.5 rad of the top (th' the wrapped angle). It is one of the
-// optional fresh-candidate generators for population MPC on pendulum.
+// PendulumSwingUp returns the FeedbackPlan of the pendulum's energy-shaping
+// swing-up (envs.PendulumSwingUp), the initial plan of its planning hints.
 func PendulumSwingUp() Generator {
-	const (
-		g, m, l = envs.PendulumGravity, envs.PendulumMass, envs.PendulumLength
-		inertia = m * l * l / 3
-		umax    = envs.PendulumMaxTorque
-		gain    = 2.0
-	)
-	return FeedbackPlan{Policy: func(dst, x []float64) {
-		th, thdot := envs.AngleNormalize(x[0]), x[1]
-		if math.Abs(th) < 0.5 {
-			dst[0] = -(10*th + 2*thdot)
-		} else {
-			e := 0.5*inertia*thdot*thdot + m*g*l/2*(math.Cos(th)-1)
-			dst[0] = gain * (0 - e) * thdot
-		}
-		dst[0] = math.Min(math.Max(dst[0], -umax), umax)
-	}}
+	return FeedbackPlan{Policy: envs.PendulumSwingUp}
+}
+
+// InitialPlans returns the initial-plan generators of a trajectory
+// optimiser on dyn: ZeroPlan, then the rollout of dyn's hinted initial
+// policy (envs.PlanningHints), if it has one.
+func InitialPlans(dyn envs.Dynamics) []Generator {
+	gens := []Generator{ZeroPlan{}}
+	if h := envs.DynamicsHints(dyn); h.InitialPolicy != nil {
+		gens = append(gens, FeedbackPlan{Policy: h.InitialPolicy})
+	}
+	return gens
+}
+
+// FreshGenerators returns the fresh-candidate generators of population
+// MPC with the given number of plans on dyn: ZeroPlan, RandomPlan{Hold: 5}
+// and two BangBang plans, then the rollout of dyn's hinted initial policy,
+// as many as fit (fewer than plans); when not all fit, the hinted plan is
+// kept first. One plan needs none (nil).
+func FreshGenerators(dyn envs.Dynamics, plans int) []Generator {
+	if plans <= 1 {
+		return nil
+	}
+	gens := []Generator{ZeroPlan{}, RandomPlan{Hold: 5}, BangBang{}, BangBang{}}
+	h := envs.DynamicsHints(dyn)
+	if h.InitialPolicy == nil {
+		return gens[:min(len(gens), plans-1)]
+	}
+	hint := FeedbackPlan{Policy: h.InitialPolicy}
+	if plans-1 > len(gens) {
+		return append(gens, hint)
+	}
+	return append(gens[:plans-2], hint)
 }

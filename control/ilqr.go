@@ -50,7 +50,8 @@ type ExtraCost interface {
 }
 
 // ILQRSettings configures iLQR. The zero value of every field means its
-// default.
+// default (DefaultILQRSettings lists them); Validate rejects values out of
+// range.
 type ILQRSettings struct {
 	// MaxIter bounds the iterations of Solve (default 100).
 	MaxIter int
@@ -187,32 +188,11 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 	if settings != nil {
 		s = *settings
 	}
-	if s.MaxIter <= 0 {
-		s.MaxIter = 100
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
-	if s.RelTol <= 0 {
-		s.RelTol = 1e-7
-	}
-	if s.GradTol <= 0 {
-		s.GradTol = 1e-4
-	}
-	if s.MuMin <= 0 {
-		s.MuMin = 1e-6
-	}
-	if s.MuMax <= 0 {
-		s.MuMax = 1e10
-	}
-	if s.Delta0 <= 1 {
-		s.Delta0 = 2
-	}
-	if len(s.Alphas) == 0 {
-		s.Alphas = make([]float64, 11)
-		for i := range s.Alphas {
-			s.Alphas[i] = math.Pow(10, -3*float64(i)/10)
-		}
-	} else {
-		s.Alphas = append([]float64(nil), s.Alphas...)
-	}
+	s.fill()
+	s.Alphas = append([]float64(nil), s.Alphas...)
 	if (s.Low == nil) != (s.High == nil) {
 		return nil, errors.New("control: iLQR needs both Low and High bounds or neither")
 	}
@@ -263,15 +243,6 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 
 // newDerivs allocates cost-derivative buffers for n states and m actions.
 func newDerivs(n, m int) *envs.CostDerivs { return envs.NewCostDerivs(n, m) }
-
-func zeroDerivs(d *envs.CostDerivs) {
-	d.L = 0
-	clear(d.Lx)
-	clear(d.Lu)
-	clear(d.Lxx)
-	clear(d.Luu)
-	clear(d.Lux)
-}
 
 // Horizon returns H.
 func (p *ILQR) Horizon() int { return p.H }
@@ -371,7 +342,7 @@ func (p *ILQR) rollout(xDst, uDst, uRef [][]float64, alpha float64, open bool) f
 		}
 		J += p.cost.Cost(x, u)
 		if p.s.Extra != nil {
-			zeroDerivs(p.scratch)
+			p.scratch.Zero()
 			p.s.Extra.Add(t, x, u, p.scratch)
 			J += p.scratch.L
 		}
@@ -383,32 +354,9 @@ func (p *ILQR) rollout(xDst, uDst, uRef [][]float64, alpha float64, open bool) f
 	return J
 }
 
-// interior returns u, or with bounds a copy of u moved inside the box by a
-// relative 1e-9 on the dimensions at a finite bound. Derivatives at a bound
-// are so taken from the side of the feasible controls: models that clip
-// their input (as the envs do) report zero sensitivity exactly at the
-// bound, which would make Q_uu singular for a clamped control.
-func (p *ILQR) interior(u []float64) []float64 {
-	if p.s.Low == nil {
-		return u
-	}
-	v := p.uEval
-	for i, ui := range u {
-		lo, hi := p.s.Low[i], p.s.High[i]
-		eps := 1e-9 * math.Max(1, math.Abs(ui))
-		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
-			eps = math.Min(eps, (hi-lo)/4)
-		}
-		switch {
-		case ui <= lo && ui+eps < hi:
-			ui = lo + eps
-		case ui >= hi && ui-eps > lo:
-			ui = hi - eps
-		}
-		v[i] = ui
-	}
-	return v
-}
+// interior returns u, or with bounds u moved inside the box (Interior) in
+// p's scratch.
+func (p *ILQR) interior(u []float64) []float64 { return Interior(p.uEval, u, p.s.Low, p.s.High) }
 
 // derivatives evaluates the Jacobians and cost derivatives along the
 // current trajectory.
@@ -417,14 +365,14 @@ func (p *ILQR) derivatives() {
 		x, u := p.sol.X[t], p.interior(p.sol.U[t])
 		p.model.Jacobians(p.fx[t], p.fu[t], x, u)
 		d := p.d[t]
-		zeroDerivs(d)
+		d.Zero()
 		p.cost.CostDerivs(d, x, u)
 		if p.s.Extra != nil {
 			p.s.Extra.Add(t, x, u, d)
 		}
 	}
 	d := p.d[p.H]
-	zeroDerivs(d)
+	d.Zero()
 	if !p.s.NoTerminalCost {
 		p.cost.CostDerivs(d, p.sol.X[p.H], p.zeroU)
 		clear(d.Lu)
@@ -533,7 +481,7 @@ func (p *ILQR) backward() bool {
 					for a := range nf {
 						p.kfree[a] = p.quxr[p.qp.freeIdx[a]*n+j]
 					}
-					cholSolve(p.qp.lf, nf, p.kfree[:nf])
+					CholSolve(p.qp.lf, nf, p.kfree[:nf])
 					for a := range nf {
 						K[p.qp.freeIdx[a]*n+j] = -p.kfree[a]
 					}
@@ -542,11 +490,11 @@ func (p *ILQR) backward() bool {
 		} else {
 			L := p.qp.l
 			copy(L, p.quur)
-			if !cholesky(L, m) {
+			if !Cholesky(L, m) {
 				return false
 			}
 			copy(k, p.qu)
-			cholSolve(L, m, k)
+			CholSolve(L, m, k)
 			for i := range m {
 				k[i] = -k[i]
 			}
@@ -554,7 +502,7 @@ func (p *ILQR) backward() bool {
 				for i := range m {
 					p.tk[i] = p.quxr[i*n+j]
 				}
-				cholSolve(L, m, p.tk)
+				CholSolve(L, m, p.tk)
 				for i := range m {
 					K[i*n+j] = -p.tk[i]
 				}

@@ -102,8 +102,8 @@ func boxQPBrute(H, g, lo, hi []float64, m int) ([]float64, float64) {
 				L[a*nf+b] = H[i*m+j]
 			}
 		}
-		if cholesky(L, nf) {
-			cholSolve(L, nf, rhs)
+		if Cholesky(L, nf) {
+			CholSolve(L, nf, rhs)
 			ok := true
 			for a, i := range free {
 				x[i] = rhs[a]

@@ -67,21 +67,10 @@ func NewMPC(model Model, cost Cost, settings *MPCSettings) (*MPC, error) {
 	if settings != nil {
 		s = *settings
 	}
-	if s.Plans <= 0 {
-		s.Plans = 1
+	if err := s.Validate(); err != nil {
+		return nil, err
 	}
-	if s.Horizon <= 0 {
-		s.Horizon = 20
-		if s.Plans > 1 {
-			s.Horizon = 50
-		}
-	}
-	if s.Iters <= 0 {
-		s.Iters = 2
-		if s.Plans > 1 {
-			s.Iters = 3
-		}
-	}
+	s.fill()
 	if s.Plans > 1 && len(s.Fresh) == 0 {
 		s.Fresh = []Generator{ZeroPlan{}, RandomPlan{Hold: 5}, BangBang{}, BangBang{}}
 		s.Fresh = s.Fresh[:min(len(s.Fresh), s.Plans-1)]
@@ -138,10 +127,12 @@ func (c *MPC) Reset(rng *rand.Rand) {
 }
 
 // Clone returns an independent MPC with the same settings and a copy of the
-// current plans; its random stream is seeded from c's.
+// current plans; its random stream is the default PCG(1, 0) until Reset
+// gives it one. Clone only reads c, so goroutines may clone one prototype
+// at the same time (as the worker pools' expert factories do).
 func (c *MPC) Clone() *MPC {
 	s := c.s
-	s.Rng = rand.New(rand.NewPCG(c.s.Rng.Uint64(), c.s.Rng.Uint64()))
+	s.Rng = nil
 	d, err := NewMPC(c.model, c.cost, &s)
 	if err != nil {
 		panic(err) // the settings were valid for c

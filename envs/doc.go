@@ -33,6 +33,11 @@
 //		dyn.Jacobians(fx, fu, x, u) // fx [n, n], fu [n, m], row-major
 //	}
 //
+// An environment with known dynamics may give hints to trajectory
+// optimisers as plain data (PlanningHints, HintsOf): the pendulum hints its
+// energy-shaping swing-up as the initial plan and that its angle is seen
+// modulo 2 pi. Infos lists the registered environments.
+//
 // Environments are not safe for concurrent use: make one per goroutine. All
 // randomness comes from the *rand.Rand passed to Reset. CheckEnv checks an
 // environment against the Env contract.

@@ -191,6 +191,16 @@ func NewCostDerivs(n, m int) *CostDerivs {
 	}
 }
 
+// Zero sets every derivative to zero, for accumulating into d.
+func (d *CostDerivs) Zero() {
+	d.L = 0
+	clear(d.Lx)
+	clear(d.Lu)
+	clear(d.Lxx)
+	clear(d.Luu)
+	clear(d.Lux)
+}
+
 // Known is implemented by environments whose dynamics are known.
 type Known interface {
 	Dynamics() Dynamics

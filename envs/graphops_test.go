@@ -1,69 +1,11 @@
 package envs
 
 import (
-	"math"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
-
-// TestClampWrapAngle checks values and gradients of the custom ops,
-// including points exactly on the clamp bounds (gradient 0 there).
-func TestClampWrapAngle(t *testing.T) {
-	in := []float64{-3, -2, -1.5, 0, 1.999, 2, 7, 4, -7}
-	g := G.NewGraph()
-	x := G.NewVector(g, G.Float64, G.WithShape(len(in)), G.WithName("x"),
-		G.WithValue(tensor.New(tensor.WithShape(len(in)), tensor.WithBacking(append([]float64(nil), in...)))))
-	c := G.Must(Clamp(x, -2, 2))
-	w := G.Must(WrapAngle(x))
-	// L = sum(k .* clamp(x)) + sum(k^2 .* wrap(x)) with k = 1..len: the
-	// gradient is k * 1{-2 < x < 2} + k^2.
-	k := make([]float64, len(in))
-	for i := range k {
-		k[i] = float64(i + 1)
-	}
-	k2 := make([]float64, len(in))
-	for i := range k2 {
-		k2[i] = k[i] * k[i]
-	}
-	kn := G.NewConstant(tensor.New(tensor.WithShape(len(in)), tensor.WithBacking(k)), G.WithName("k"))
-	k2n := G.NewConstant(tensor.New(tensor.WithShape(len(in)), tensor.WithBacking(k2)), G.WithName("k2"))
-	l := G.Must(G.Add(G.Must(G.Sum(G.Must(G.HadamardProd(kn, c)))),
-		G.Must(G.Sum(G.Must(G.HadamardProd(k2n, w))))))
-	grads, err := G.Grad(l, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cv, wv, gv G.Value
-	G.Read(c, &cv)
-	G.Read(w, &wv)
-	G.Read(grads[0], &gv)
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	cs, ws, gs := cv.Data().([]float64), wv.Data().([]float64), gv.Data().([]float64)
-	for i, v := range in {
-		if want := math.Min(math.Max(v, -2), 2); cs[i] != want {
-			t.Errorf("Clamp(%g) = %g, want %g", v, cs[i], want)
-		}
-		if want := AngleNormalize(v); ws[i] != want {
-			t.Errorf("WrapAngle(%g) = %g, want %g", v, ws[i], want)
-		}
-		want := k[i] * k[i]
-		if -2 < v && v < 2 {
-			want += k[i]
-		}
-		if gs[i] != want {
-			t.Errorf("gradient at %g = %g, want %g", v, gs[i], want)
-		}
-	}
-	if _, err := Clamp(x, 1, -1); err == nil {
-		t.Error("Clamp accepted lo > hi")
-	}
-}
 
 // TestGraphObsGradient checks the gradient of sum(w .* GraphObs(x)) against
 // central differences of Obs.

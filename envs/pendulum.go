@@ -156,6 +156,13 @@ func (PendulumDynamics) ActionBounds() (low, high []float64) {
 	return []float64{-PendulumMaxTorque}, []float64{PendulumMaxTorque}
 }
 
+// StateBox returns the box of the state for grid methods (control/dp): th
+// periodic over [-pi, pi) (f and the cost depend on th only modulo 2pi) and
+// thdot in [-8, 8], the speed clip of every step.
+func (PendulumDynamics) StateBox() (low, high []float64, periodic []bool) {
+	return []float64{-math.Pi, -PendulumMaxSpeed}, []float64{math.Pi, PendulumMaxSpeed}, []bool{true, false}
+}
+
 // Next writes f(x, u) into dst; dst may alias x. The arithmetic is in
 // Gymnasium's order so that results agree to the last bit.
 func (PendulumDynamics) Next(dst, x, u []float64) {

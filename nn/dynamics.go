@@ -236,7 +236,7 @@ func (d *DynamicsModel) ApplyNext(n *DynamicsNodes, obs, act *G.Node) (*G.Node, 
 	if err != nil {
 		return nil, err
 	}
-	if y, err = d.delta.InvertNode(y); err != nil {
+	if y, err = d.delta.InvertNode(d.name+".delta", y); err != nil {
 		return nil, fmt.Errorf("nn: dynamics %q: %w", d.name, err)
 	}
 	next, err := G.Add(obs, y)
@@ -248,7 +248,7 @@ func (d *DynamicsModel) ApplyNext(n *DynamicsNodes, obs, act *G.Node) (*G.Node, 
 
 // applyDelta maps raw concat(obs, act) [B, n+m] to the normalised delta.
 func (d *DynamicsModel) applyDelta(n *DynamicsNodes, xa *G.Node) (*G.Node, error) {
-	z, err := d.in.ApplyNode(xa)
+	z, err := d.in.ApplyNode(d.name+".input", xa)
 	if err != nil {
 		return nil, fmt.Errorf("nn: dynamics %q: %w", d.name, err)
 	}

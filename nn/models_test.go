@@ -390,11 +390,11 @@ func TestNormaliser(t *testing.T) {
 		t.Fatal("Fit reallocated Mean")
 	}
 	got := runOnce(t, func(g *G.ExprGraph) (*G.Node, error) {
-		zn, err := nm.ApplyNode(inputNode(g, "x", data, 3, 3))
+		zn, err := nm.ApplyNode("norm", inputNode(g, "x", data, 3, 3))
 		if err != nil {
 			return nil, err
 		}
-		return nm.InvertNode(zn)
+		return nm.InvertNode("norm", zn)
 	})
 	if d := maxAbsDiff(got, data); d > 1e-15 {
 		t.Fatalf("graph round trip differs by %g", d)

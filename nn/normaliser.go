@@ -113,9 +113,14 @@ func (nm *Normaliser) check(x *G.Node) error {
 }
 
 // ApplyNode returns (x - Mean) / Std for x [B, dim] in x's graph; the
-// statistics enter as non-learnable nodes aliasing nm's slices. A nil
-// normaliser returns x.
-func (nm *Normaliser) ApplyNode(x *G.Node) (*G.Node, error) {
+// statistics enter as non-learnable nodes named name+".mean" and
+// name+".std" aliasing nm's slices. A nil normaliser returns x.
+//
+// The name must be unique to the normaliser within the graph (the models
+// use the keys of their Normalisers map, e.g. "policy.obs"): Gorgonia merges input nodes of equal name and shape,
+// so two normalisers of the same width under one name would silently share
+// the statistics of the first one bound.
+func (nm *Normaliser) ApplyNode(name string, x *G.Node) (*G.Node, error) {
 	if nm == nil {
 		return x, nil
 	}
@@ -123,20 +128,20 @@ func (nm *Normaliser) ApplyNode(x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	g := x.Graph()
-	c, err := G.BroadcastSub(x, constNode(g, "norm.mean", nm.Mean), nil, []byte{0})
+	c, err := G.BroadcastSub(x, constNode(g, name+".mean", nm.Mean), nil, []byte{0})
 	if err != nil {
 		return nil, fmt.Errorf("nn: normaliser: %w", err)
 	}
-	z, err := G.BroadcastHadamardDiv(c, constNode(g, "norm.std", nm.Std), nil, []byte{0})
+	z, err := G.BroadcastHadamardDiv(c, constNode(g, name+".std", nm.Std), nil, []byte{0})
 	if err != nil {
 		return nil, fmt.Errorf("nn: normaliser: %w", err)
 	}
 	return z, nil
 }
 
-// InvertNode returns z*Std + Mean for z [B, dim] in z's graph. A nil
-// normaliser returns z.
-func (nm *Normaliser) InvertNode(z *G.Node) (*G.Node, error) {
+// InvertNode returns z*Std + Mean for z [B, dim] in z's graph, with the
+// statistics named as in ApplyNode. A nil normaliser returns z.
+func (nm *Normaliser) InvertNode(name string, z *G.Node) (*G.Node, error) {
 	if nm == nil {
 		return z, nil
 	}
@@ -144,11 +149,11 @@ func (nm *Normaliser) InvertNode(z *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	g := z.Graph()
-	s, err := G.BroadcastHadamardProd(z, constNode(g, "norm.std", nm.Std), nil, []byte{0})
+	s, err := G.BroadcastHadamardProd(z, constNode(g, name+".std", nm.Std), nil, []byte{0})
 	if err != nil {
 		return nil, fmt.Errorf("nn: normaliser: %w", err)
 	}
-	x, err := G.BroadcastAdd(s, constNode(g, "norm.mean", nm.Mean), nil, []byte{0})
+	x, err := G.BroadcastAdd(s, constNode(g, name+".mean", nm.Mean), nil, []byte{0})
 	if err != nil {
 		return nil, fmt.Errorf("nn: normaliser: %w", err)
 	}

@@ -187,7 +187,7 @@ func (p *DeterministicPolicy) Bind(g *G.ExprGraph) *PolicyNodes {
 
 // Apply maps observations obs [B, obsDim] to actions [B, actDim].
 func (p *DeterministicPolicy) Apply(n *PolicyNodes, obs *G.Node) (*G.Node, error) {
-	z, err := p.norm.ApplyNode(obs)
+	z, err := p.norm.ApplyNode(p.name+".obs", obs)
 	if err != nil {
 		return nil, fmt.Errorf("nn: policy %q: %w", p.name, err)
 	}

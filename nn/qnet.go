@@ -108,7 +108,7 @@ func (q *QNetwork) Bind(g *G.ExprGraph) *QNodes { return &QNodes{net: q.net.Bind
 
 // Apply maps obs [B, obsDim] to Q values [B, NumActions].
 func (q *QNetwork) Apply(n *QNodes, obs *G.Node) (*G.Node, error) {
-	z, err := q.norm.ApplyNode(obs)
+	z, err := q.norm.ApplyNode(q.name+".obs", obs)
 	if err != nil {
 		return nil, fmt.Errorf("nn: q-network %q: %w", q.name, err)
 	}

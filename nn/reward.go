@@ -121,7 +121,7 @@ func (r *RewardModel) Apply(n *RewardNodes, obs, act *G.Node) (*G.Node, error) {
 }
 
 func (r *RewardModel) applyRaw(n *RewardNodes, xa *G.Node) (*G.Node, error) {
-	z, err := r.in.ApplyNode(xa)
+	z, err := r.in.ApplyNode(r.name+".input", xa)
 	if err != nil {
 		return nil, fmt.Errorf("nn: reward %q: %w", r.name, err)
 	}

@@ -1,69 +1,31 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 )
 
-// Exit statuses of the mbrl binary (DESIGN.md).
-const (
-	exitOK    = 0
-	exitOther = 1
-	exitUsage = 2
-)
+// Exit statuses of the mbrl binary: 0 success, 2 usage or input error, 1
+// anything else.
+const exitUsage = cli.ExitUsage
 
-// usageError marks an error the user caused by a bad command line or bad
-// input (unknown env, malformed file, ...): the binary exits with status 2.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// usagef returns a usage error with a formatted one-line message.
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
+// usagef returns a usage error (exit status 2) with a formatted message.
+func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 
 // asUsage marks err as caused by user input.
-func asUsage(err error) error {
-	if err == nil {
-		return nil
-	}
-	var u *usageError
-	if errors.As(err, &u) {
-		return err
-	}
-	return &usageError{err}
-}
-
-// exitCode maps an error to the process exit status.
-func exitCode(err error) int {
-	if err == nil {
-		return exitOK
-	}
-	var u *usageError
-	if errors.As(err, &u) {
-		return exitUsage
-	}
-	return exitOther
-}
+func asUsage(err error) error { return cli.AsUsage(err) }
 
 // app carries the process streams to every command so commands are testable.
 type app struct {
-	stdout io.Writer
-	stderr io.Writer
+	stdout, stderr io.Writer
 	// isTerminal reports whether stdout is a terminal (progress bars are
 	// shown only then).
 	isTerminal bool
@@ -71,34 +33,46 @@ type app struct {
 	now func() time.Time
 }
 
-// command is one subcommand of the binary.
+// command is one subcommand of the binary ("train METHOD" for a method).
 type command struct {
 	name    string
 	summary string
 	usage   string // synopsis after "mbrl "
-	// flags registers the command's flags on fs and returns the function
-	// that runs the command with the remaining positional arguments.
-	flags func(a *app, fs *flag.FlagSet) func(ctx context.Context, args []string) error
+	// args: the command takes positional arguments (others refuse them).
+	args bool
+	// run: the command writes a run folder (--out, and --resume unless
+	// noResume).
+	run, noResume bool
+	// flags binds the command's flags and returns the function that runs
+	// it with the positional arguments.
+	flags func(a *app, b *binder) func(ctx context.Context, args []string) error
 }
 
 func commands() []command {
-	return []command{
-		envsCommand(),
-		rolloutCommand(),
-		trainCommand(),
-		evalCommand(),
-		inspectCommand(),
-		gradnormCommand(),
+	cs := []command{envsCommand(), rolloutCommand(), trainCommand(), evalCommand(), optimumCommand(), compareCommand(), inspectCommand(), gradnormCommand()}
+	for _, m := range methods() {
+		cs = append(cs, m.command())
 	}
+	return cs
 }
 
 func findCommand(name string) (command, bool) {
 	for _, c := range commands() {
-		if c.name == name {
+		if c.name == name || c.name == "train "+name {
 			return c, true
 		}
 	}
 	return command{}, false
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		if !strings.HasPrefix(c.name, "train ") {
+			names = append(names, c.name)
+		}
+	}
+	return append(names, "help")
 }
 
 // run executes the command line args (without the program name) and returns
@@ -108,158 +82,54 @@ func (a *app) run(ctx context.Context, args []string) error {
 		a.printOverview(a.stderr)
 		return usagef("mbrl: no command given (try 'mbrl help')")
 	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "--help", "-help":
+	switch {
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help":
 		return a.help(args[1:])
-	}
-	if name == "train" {
-		return a.runTrain(ctx, args[1:])
-	}
-	c, ok := findCommand(name)
-	if !ok {
-		return usagef("mbrl: unknown command %q (valid: %s)", name, strings.Join(commandNames(), ", "))
-	}
-	return a.runCommand(ctx, c, args[1:])
-}
-
-func commandNames() []string {
-	var names []string
-	for _, c := range commands() {
-		names = append(names, c.name)
-	}
-	return append(names, "help")
-}
-
-// runCommand parses the command's flags (interleaved with positional
-// arguments), applies --config, and runs it.
-func (a *app) runCommand(ctx context.Context, c command, args []string) error {
-	fs := flag.NewFlagSet("mbrl "+c.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	runFn := c.flags(a, fs)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			a.commandHelp(a.stdout, c, fs)
-			return nil
+	case args[0] == "train" && (len(args) == 1 || strings.HasPrefix(args[1], "-")):
+		m, err := cli.ConfigMethod(args[1:]) // "train --config RUN/config.yaml" reruns RUN
+		if err != nil || m == "" {
+			return cmp.Or(err, usagef("mbrl train: give a method first (valid: %s)", strings.Join(methodNames(), ", ")))
 		}
+		return a.run(ctx, append([]string{"train", m}, args[1:]...))
+	case args[0] == "train":
+		if _, ok := findCommand("train " + args[1]); !ok {
+			return usagef("mbrl train: unknown method %q (valid: %s)", args[1], strings.Join(methodNames(), ", "))
+		}
+		args = append([]string{"train " + args[1]}, args[2:]...)
+	}
+	c, ok := findCommand(args[0])
+	if !ok || c.name == "train" {
+		return usagef("mbrl: unknown command %q (valid: %s)", args[0], strings.Join(commandNames(), ", "))
+	}
+	b := newBinder(c)
+	runFn := c.flags(a, b)
+	pos, err := cli.Parse(b.FS, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		a.printHelp(c, b.FS)
+		return nil
+	}
+	if err != nil {
 		return usagef("mbrl %s: %v (see 'mbrl help %s')", c.name, err, c.name)
 	}
-	if err := applyConfigFile(fs); err != nil {
-		return err
+	if len(pos) > 0 && !c.args {
+		return usagef("mbrl %s: unexpected argument %q", c.name, pos[0])
 	}
 	return runFn(ctx, pos)
 }
 
-// parseInterleaved parses flags that may appear before, between or after
-// positional arguments; "--" ends flag parsing.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		// fs.Parse stops at the first non-flag or after "--".
-		consumed := len(args) - len(rest)
-		if consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
 }
 
-// applyConfigFile reads the file named by the -config flag, if the command
-// has one and it is set, and sets every flag it names that was not given on
-// the command line. Keys are flag names; lists become comma-separated values.
-func applyConfigFile(fs *flag.FlagSet) error {
-	cf := fs.Lookup("config")
-	if cf == nil || cf.Value.String() == "" {
-		return nil
-	}
-	path := cf.Value.String()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return usagef("mbrl: --config: %v", err)
-	}
-	var m map[string]any
-	if err := yaml.Unmarshal(raw, &m); err != nil {
-		return usagef("mbrl: --config %s: not valid YAML or JSON: %v", path, oneLine(err))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		name := strings.TrimLeft(k, "-")
-		if name == "config" {
-			continue
-		}
-		if fs.Lookup(name) == nil {
-			return usagef("mbrl: --config %s: unknown key %q (keys are flag names; see 'mbrl help')", path, k)
-		}
-		if given[name] {
-			continue
-		}
-		v, err := configValue(m[k])
-		if err != nil {
-			return usagef("mbrl: --config %s: key %q: %v", path, k, err)
-		}
-		if err := fs.Set(name, v); err != nil {
-			return usagef("mbrl: --config %s: key %q: %v", path, k, err)
-		}
-	}
-	return nil
-}
-
-func configValue(v any) (string, error) {
-	switch x := v.(type) {
-	case nil:
-		return "", nil
-	case string:
-		return x, nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	case int:
-		return strconv.Itoa(x), nil
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			s, err := configValue(e)
-			if err != nil {
-				return "", err
-			}
-			parts[i] = s
-		}
-		return strings.Join(parts, ","), nil
-	default:
-		return "", fmt.Errorf("unsupported value %v", v)
-	}
-}
-
-func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
-}
-
-// help implements "mbrl help [CMD [METHOD]]".
+// help implements "mbrl help [CMD | METHOD | train METHOD]".
 func (a *app) help(args []string) error {
 	if len(args) == 0 {
 		a.printOverview(a.stdout)
 		return nil
 	}
-	if args[0] == "train" {
-		if len(args) > 1 {
-			return a.methodHelp(args[1])
-		}
+	if args[0] == "train" && len(args) == 1 {
 		fmt.Fprintln(a.stdout, "mbrl train METHOD --env E [flags]\n\nMethods:")
 		for _, m := range methods() {
 			fmt.Fprintf(a.stdout, "  %-8s %s\n", m.name, m.summary)
@@ -267,121 +137,30 @@ func (a *app) help(args []string) error {
 		fmt.Fprintln(a.stdout, "\n'mbrl help METHOD' lists a method's flags with their defaults.")
 		return nil
 	}
-	if m, ok := findMethod(args[0]); ok {
-		return a.methodHelp(m.name)
+	name := strings.Join(args, " ")
+	if c, ok := findCommand(name); !ok || c.name == "train" {
+		return usagef("mbrl help: unknown command %q (valid: %s; methods: %s)", name, strings.Join(commandNames(), ", "), strings.Join(methodNames(), ", "))
 	}
-	c, ok := findCommand(args[0])
-	if !ok {
-		return usagef("mbrl help: unknown command %q (valid: %s)", args[0], strings.Join(commandNames(), ", "))
-	}
-	fs := flag.NewFlagSet("mbrl "+c.name, flag.ContinueOnError)
-	c.flags(a, fs)
-	a.commandHelp(a.stdout, c, fs)
-	return nil
+	return a.run(context.Background(), append(args, "-h"))
 }
 
 func (a *app) printOverview(w io.Writer) {
-	fmt.Fprintln(w, "mbrl: model-based reinforcement learning and policy learning in Go")
-	fmt.Fprintln(w, "\nUsage:")
+	fmt.Fprintln(w, "mbrl: model-based reinforcement learning and policy learning in Go\n\nUsage:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  mbrl %-60s %s\n", c.usage, c.summary)
+		if !strings.HasPrefix(c.name, "train ") {
+			fmt.Fprintf(w, "  mbrl %-60s %s\n", c.usage, c.summary)
+		}
 	}
 	fmt.Fprintf(w, "  mbrl %-60s %s\n", "help [COMMAND | METHOD]", "show a command's flags and defaults")
 	fmt.Fprintln(w, "\nExit status: 0 success, 2 usage or input error, 1 anything else.")
 }
 
-func (a *app) commandHelp(w io.Writer, c command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "mbrl %s\n\n%s\n\nFlags:\n", c.usage, c.summary)
-	printFlags(w, fs)
-}
-
-// printFlags lists every flag with its usage and default.
-func printFlags(w io.Writer, fs *flag.FlagSet) {
-	fs.VisitAll(func(f *flag.Flag) {
-		def := f.DefValue
-		if def == "" {
-			def = `""`
-		}
-		fmt.Fprintf(w, "  --%-20s %s (default %s)\n", f.Name, f.Usage, def)
-	})
-}
-
-// commonOptions are the flags every training-like command shares.
-type commonOptions struct {
-	Seed   uint64
-	Out    string
-	Config string
-	Resume string
-	Quiet  bool
-	JSON   bool
-}
-
-func (o *commonOptions) addFlags(fs *flag.FlagSet, withRun bool) {
-	fs.Uint64Var(&o.Seed, "seed", 1, "random seed; the same seed gives the same result bit for bit")
-	fs.StringVar(&o.Config, "config", "", "YAML or JSON file of flag values (flag names as keys); command-line flags win")
-	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
-	fs.BoolVar(&o.JSON, "json", false, "print a one-line JSON summary as the last line of stdout")
-	if withRun {
-		fs.StringVar(&o.Out, "out", "", "run folder (default runs/METHOD-ENV-SEED-TIMESTAMP)")
-		fs.StringVar(&o.Resume, "resume", "", "checkpoint to resume training from (e.g. RUN/latest.safetensors)")
+// printHelp prints c's synopsis, summary and every flag with its default.
+func (a *app) printHelp(c command, fs *flag.FlagSet) {
+	usage := c.usage
+	if usage == "" {
+		usage = c.name + " [flags]"
 	}
-}
-
-// runDir returns the run folder to use and creates it.
-func (a *app) runDir(o *commonOptions, method, env string) (string, error) {
-	dir := o.Out
-	if dir == "" {
-		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-%d-%s", method, env, o.Seed, a.now().Format("20060102-150405")))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("mbrl: create run folder: %w", err)
-	}
-	return dir, nil
-}
-
-// writeJSON prints v as one JSON line on stdout when enabled.
-func (a *app) writeJSON(enabled bool, v any) error {
-	if !enabled {
-		return nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("mbrl: encode JSON summary: %w", err)
-	}
-	_, err = fmt.Fprintln(a.stdout, string(b))
-	return err
-}
-
-// parseFloats parses a comma-separated list of numbers.
-func parseFloats(s string) ([]float64, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	parts := strings.Split(s, ",")
-	out := make([]float64, len(parts))
-	for i, p := range parts {
-		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", strings.TrimSpace(p))
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-// parseInts parses a comma-separated list of integers.
-func parseInts(s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	parts := strings.Split(s, ",")
-	out := make([]int, len(parts))
-	for i, p := range parts {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an integer", strings.TrimSpace(p))
-		}
-		out[i] = v
-	}
-	return out, nil
+	fmt.Fprintf(a.stdout, "mbrl %s\n\n%s\n\nFlags:\n", usage, c.summary)
+	cli.PrintDefaults(a.stdout, fs)
 }

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mbrl/mbrl/cmd/internal/cli"
 )
 
 // runCLI runs the binary's entry point in-process and returns stdout,
@@ -19,9 +22,9 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	a := &app{stdout: &out, stderr: &errb, now: func() time.Time { return time.Date(2026, 11, 25, 10, 15, 0, 0, time.UTC) }}
 	err := a.run(context.Background(), args)
 	if err != nil {
-		errb.WriteString("error: " + oneLine(err) + "\n")
+		errb.WriteString("error: " + cli.OneLine(err) + "\n")
 	}
-	return out.String(), errb.String(), exitCode(err)
+	return out.String(), errb.String(), cli.ExitCode(err)
 }
 
 func lastJSON(t *testing.T, stdout string) map[string]any {
@@ -187,21 +190,75 @@ func TestParseInterleaved(t *testing.T) {
 	}
 }
 
-func TestMetricsCSVWidensForLateColumns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "metrics.csv")
-	m, err := openMetrics(path, false)
+// TestSummaryJSONIsThePrintedSummary checks that every training run
+// writes summary.json into its run folder, holding exactly the JSON
+// object --json prints as the last line.
+func TestSummaryJSONIsThePrintedSummary(t *testing.T) {
+	for _, args := range [][]string{
+		{"train", "dynaq", "--planning-steps", "0,5", "--runs", "2", "--episodes", "3"},
+		{"train", "bptt", "--true-dynamics", "--horizon", "3", "--batch", "2", "--hidden", "4", "--iters", "2", "--final-episodes", "1"},
+	} {
+		dir := filepath.Join(t.TempDir(), "run")
+		out, stderr, code := runCLI(t, append(args, "--out", dir, "--json", "--quiet")...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(string(raw)); got != lines[len(lines)-1] {
+			t.Fatalf("%v: summary.json\n%s\ndiffers from the printed summary\n%s", args, got, lines[len(lines)-1])
+		}
+	}
+}
+
+// TestTrainConfigRerunsTheRun checks that config.yaml records the method
+// and typed values, and that "mbrl train --config RUN/config.yaml" reruns
+// the run by itself to the same result.
+func TestTrainConfigRerunsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	out, stderr, code := runCLI(t, "train", "bptt", "--true-dynamics", "--horizon", "3", "--batch", "2", "--hidden", "4,4",
+		"--iters", "2", "--final-episodes", "1", "--out", first, "--json", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := lastJSON(t, out)
+	cfg, err := os.ReadFile(filepath.Join(first, "config.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Append([]metric{{"iter", 1}, {"loss", 0.5}}); err != nil {
-		t.Fatal(err)
+	for _, line := range []string{`method: "bptt"`, "horizon: 3", "hidden: [4, 4]", "true-dynamics: true", `env: "pendulum"`} {
+		if !strings.Contains(string(cfg), line+"\n") {
+			t.Errorf("config.yaml lacks %q:\n%s", line, cfg)
+		}
 	}
-	if err := m.Append([]metric{{"iter", 2}, {"loss", 0.25}, {"eval_return", -150}}); err != nil {
-		t.Fatal(err)
+	out, stderr, code = runCLI(t, "train", "--config", filepath.Join(first, "config.yaml"), "--out", second, "--json")
+	if code != 0 {
+		t.Fatalf("rerun: exit %d: %s", code, stderr)
 	}
-	b, _ := os.ReadFile(path)
-	want := "iter,loss,eval_return\n1,0.5,\n2,0.25,-150\n"
-	if string(b) != want {
-		t.Fatalf("metrics.csv =\n%s\nwant\n%s", b, want)
+	got := lastJSON(t, out)
+	for _, k := range []string{"method", "horizon", "grad_norm", "eval", "iterations"} {
+		if g, w := fmt.Sprint(got[k]), fmt.Sprint(want[k]); g != w {
+			t.Errorf("rerun %s = %s, want %s", k, g, w)
+		}
+	}
+}
+
+// TestTrainRefusesAnExistingRunFolder: a second run into a folder that
+// holds a run is refused (exit 2) unless --force (or --resume).
+func TestTrainRefusesAnExistingRunFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "dynaq", "--runs", "1", "--episodes", "2", "--out", dir, "--quiet"}
+	if _, stderr, code := runCLI(t, args...); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, args...); code != exitUsage || !strings.Contains(stderr, "--force") {
+		t.Fatalf("second run: exit %d: %s (want 2, mentioning --force)", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, append(args, "--force")...); code != 0 {
+		t.Fatalf("--force: exit %d: %s", code, stderr)
 	}
 }

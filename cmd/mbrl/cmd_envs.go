@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 
@@ -15,41 +14,16 @@ func envsCommand() command {
 		name:    "envs",
 		summary: "list environments: observation dims, action space, episode limit, known dynamics",
 		usage:   "envs [--json]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			asJSON := fs.Bool("json", false, "print the list as one JSON line")
-			return func(_ context.Context, args []string) error {
-				if len(args) > 0 {
-					return usagef("mbrl envs: unexpected argument %q", args[0])
-				}
-				return a.listEnvs(*asJSON)
-			}
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			return func(context.Context, []string) error { return a.listEnvs(b.common.JSON) }
 		},
 	}
 }
 
-type envInfo struct {
-	Name        string     `json:"name"`
-	ObsDim      int        `json:"obs_dim"`
-	StateDim    int        `json:"state_dim"`
-	Observation envs.Space `json:"observation_space"`
-	Action      envs.Space `json:"action_space"`
-	MaxSteps    int        `json:"max_steps"`
-	Known       bool       `json:"known_dynamics"`
-}
-
 func (a *app) listEnvs(asJSON bool) error {
-	var infos []envInfo
-	for _, name := range envs.Names() {
-		e, err := envs.Make(name)
-		if err != nil {
-			return err
-		}
-		_, known := envs.DynamicsOf(e)
-		infos = append(infos, envInfo{
-			Name: name, ObsDim: e.ObservationSpace().Dim(), StateDim: e.StateDim(),
-			Observation: e.ObservationSpace(), Action: e.ActionSpace(),
-			MaxSteps: e.MaxSteps(), Known: known,
-		})
+	infos, err := envs.Infos()
+	if err != nil {
+		return err
 	}
 	if asJSON {
 		return a.writeJSON(true, map[string]any{"command": "envs", "envs": infos})

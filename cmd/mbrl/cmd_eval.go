@@ -2,81 +2,76 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
-	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // evalOptions are the flags of "mbrl eval".
 type evalOptions struct {
-	commonOptions
+	*cli.Common
 	Env        string
 	Checkpoint string
 	Controller string
 	Episodes   int
 	Workers    int
-	ctl        controllerOptions
+	ctl        control.ExpertSettings
 }
 
 func evalCommand() command {
 	return command{
 		name:    "eval",
 		summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
-		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc) [--episodes N]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			o := &evalOptions{}
-			o.commonOptions.addFlags(fs, false)
-			fs.StringVar(&o.Env, "env", "", "environment name (default: the checkpoint's env)")
-			fs.StringVar(&o.Checkpoint, "checkpoint", "", "policy checkpoint (.safetensors) to evaluate")
-			fs.StringVar(&o.Controller, "controller", "", "controller on the env's true dynamics: lqr | ilqr | mpc")
-			fs.IntVar(&o.Episodes, "episodes", 100, "episodes from random starts (episode i's start depends only on --seed and i)")
-			fs.IntVar(&o.Workers, "workers", 0, "parallel episodes (0: one per CPU); results do not depend on it")
-			o.ctl.addFlags(fs, 16)
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					return usagef("mbrl eval: unexpected argument %q", args[0])
-				}
-				return a.runEval(ctx, o)
-			}
+		usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc|dp) [--episodes N]",
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			o := &evalOptions{Common: &b.common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs'; default: the checkpoint's env)"),
+				row("checkpoint", "Checkpoint", "policy checkpoint (.safetensors) to evaluate"),
+				row("controller", "Controller", "controller on the env's true dynamics: lqr | ilqr | mpc | dp (the grid DP optimum of 'mbrl optimum')"),
+				row("episodes", "Episodes", "episodes from random starts (episode i's start depends only on --seed and i)"),
+				row("workers", "Workers", "parallel episodes (0: one per CPU); results do not depend on it"))
+			addExpertFlags(b, &o.ctl)
+			return func(context.Context, []string) error { return a.runEval(b, o) }
 		},
 	}
 }
 
-func (a *app) runEval(_ context.Context, o *evalOptions) error {
-	if (o.Checkpoint == "") == (o.Controller == "") {
+func (a *app) runEval(b *binder, o *evalOptions) error {
+	switch {
+	case (o.Checkpoint == "") == (o.Controller == ""):
 		return usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
-	}
-	if o.Episodes <= 0 {
+	case o.Episodes <= 0:
 		return usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
 	}
-	if o.Env == "" {
-		return usagef("mbrl eval: --env is required (see 'mbrl envs')")
-	}
-	env, err := envs.Make(o.Env)
-	if err != nil {
-		return asUsage(err)
-	}
-	var mk func() (common.Policy, error)
-	label := o.Checkpoint
-	switch {
-	case o.Checkpoint != "":
-		mk, err = checkpointPolicy(o.Checkpoint, env)
-	default:
-		if !isController(o.Controller) {
-			return usagef("mbrl eval: unknown controller %q (valid: lqr, ilqr, mpc)", o.Controller)
+	if o.Env == "" && o.Checkpoint != "" {
+		c, err := checkpoints.Load(o.Checkpoint)
+		if err != nil {
+			return usagef("mbrl eval: %v", err)
 		}
-		mk, err = a.controllerFactory(o.Controller, env, o.ctl)
-		label = o.Controller
+		o.Env = c.Meta.Env // the checkpoint's env by default
+	}
+	env, makeEnv, err := b.makeEnv(o.Env)
+	if err != nil {
+		return err
+	}
+	label := o.Checkpoint + o.Controller
+	var mk func() (common.Policy, error)
+	if o.Checkpoint != "" {
+		mk, err = policyFactory("checkpoint", o.Checkpoint, env, o.ctl)
+	} else {
+		mk, err = policyFactory("controller", o.Controller, env, o.ctl)
 	}
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
-	bar := a.newProgress(1, "eval "+label, o.Quiet)
-	res, err := common.Evaluate(func() (envs.Env, error) { return envs.Make(o.Env) }, mk,
+	bar := cli.NewProgress(a.stderr, 1, "eval "+label, a.isTerminal && !o.Quiet)
+	res, err := common.Evaluate(makeEnv, mk,
 		common.EvalConfig{Episodes: o.Episodes, Seed: o.Seed, Workers: o.Workers})
 	bar.Finish()
 	if err != nil {

@@ -1,25 +1,21 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 
-	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // rolloutOptions are the flags of "mbrl rollout".
 type rolloutOptions struct {
-	commonOptions
+	*cli.Common
 	Env     string
 	Policy  string
 	Init    string
@@ -29,9 +25,8 @@ type rolloutOptions struct {
 }
 
 func (o *rolloutOptions) addFlags(fs *flag.FlagSet) {
-	o.commonOptions.addFlags(fs, false)
 	fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
-	fs.StringVar(&o.Policy, "policy", "random", "random | zero | "+strings.Join(extraPolicyNames(), " | ")+" | path to a policy checkpoint")
+	fs.StringVar(&o.Policy, "policy", "random", "random | zero | "+strings.Join(control.ExpertNames, " | ")+" | path to a policy checkpoint")
 	fs.StringVar(&o.Init, "init", "", "initial internal state as comma-separated values (default: the env's reset distribution)")
 	fs.StringVar(&o.Actions, "actions", "", "CSV file of actions to replay, one step per line (overrides --policy)")
 	fs.StringVar(&o.CSV, "csv", "", "write the trajectory to this CSV file ('-' for stdout)")
@@ -43,37 +38,22 @@ func rolloutCommand() command {
 		name:    "rollout",
 		summary: "run one episode (random, zero, controller or checkpoint policy, or replayed actions) and write the trajectory as CSV",
 		usage:   "rollout --env E [--policy random|zero|mpc|CKPT] [--init x1,x2,..] [--actions FILE.csv] [--csv OUT]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			o := &rolloutOptions{}
-			o.addFlags(fs)
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					return usagef("mbrl rollout: unexpected argument %q", args[0])
-				}
-				return a.runRollout(ctx, o)
-			}
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			o := &rolloutOptions{Common: &b.common}
+			o.addFlags(b.FS)
+			return func(ctx context.Context, _ []string) error { return a.runRollout(b, o) }
 		},
 	}
 }
 
-// trajectoryRow is one line of the rollout CSV.
-type trajectoryRow struct {
-	obs, action []float64
-	reward      float64
-	term, trunc bool
-}
-
-func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
-	if o.Env == "" {
-		return usagef("mbrl rollout: --env is required (see 'mbrl envs')")
-	}
-	env, err := envs.Make(o.Env)
+func (a *app) runRollout(b *binder, o *rolloutOptions) error {
+	env, _, err := b.makeEnv(o.Env)
 	if err != nil {
-		return asUsage(err)
+		return err
 	}
 	var init []float64
 	if o.Init != "" {
-		init, err = parseFloats(o.Init)
+		init, err = cli.Floats(o.Init)
 		if err != nil {
 			return usagef("mbrl rollout: --init: %v", err)
 		}
@@ -85,44 +65,33 @@ func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
 	var pol common.Policy
 	label := o.Policy
 	if o.Actions != "" {
-		acts, err := readActions(o.Actions, space)
+		acts, err := common.ReadActions(o.Actions, space)
 		if err != nil {
-			return asUsage(err)
+			return usagef("mbrl rollout: --actions: %v", err)
 		}
-		pol = &replayPolicy{actions: acts}
+		pol = &common.ReplayPolicy{Actions: acts}
 		label = "replay:" + o.Actions
 	} else {
-		pol, err = a.makePolicy(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 1)))
+		pol, err = makePolicy(o.Policy, env, rand.New(rand.NewPCG(o.Seed, 1)))
 		if err != nil {
 			return err
 		}
 	}
 	maxSteps := o.Steps
-	if rp, ok := pol.(*replayPolicy); ok && (maxSteps == 0 || maxSteps > len(rp.actions)) {
-		maxSteps = len(rp.actions)
+	if rp, ok := pol.(*common.ReplayPolicy); ok && (maxSteps == 0 || maxSteps > len(rp.Actions)) {
+		maxSteps = len(rp.Actions)
 	}
 	if maxSteps == 0 && env.MaxSteps() == 0 {
 		maxSteps = 10000
 	}
-	var rows []trajectoryRow
-	rng := rand.New(rand.NewPCG(o.Seed, 0))
-	ep, err := common.Rollout(env, pol, rng, common.RolloutConfig{
-		Init:     init,
-		MaxSteps: maxSteps,
-		OnStep: func(t int, tr *common.Transition) {
-			rows = append(rows, trajectoryRow{
-				obs: append([]float64(nil), tr.Obs...), action: append([]float64(nil), tr.Action...),
-				reward: tr.Reward, term: tr.Terminated, trunc: tr.Truncated,
-			})
-		},
-	})
+	var steps []common.Transition
+	ep, err := common.Rollout(env, pol, rand.New(rand.NewPCG(o.Seed, 0)),
+		common.RolloutConfig{Init: init, MaxSteps: maxSteps, OnStep: common.Recorder(&steps)})
 	if err != nil {
 		return asUsage(fmt.Errorf("mbrl rollout: %w", err))
 	}
-	if o.CSV != "" {
-		if err := writeTrajectoryCSV(o.CSV, a, rows); err != nil {
-			return err
-		}
+	if err := a.writeTrajectory(o.CSV, steps); err != nil {
+		return err
 	}
 	if !o.JSON && o.CSV != "-" {
 		fmt.Fprintf(a.stdout, "%s  policy %s  steps %d  return %.4f  terminated %v  truncated %v\n",
@@ -135,117 +104,16 @@ func (a *app) runRollout(_ context.Context, o *rolloutOptions) error {
 	})
 }
 
-// replayPolicy plays back a fixed action sequence.
-type replayPolicy struct {
-	actions [][]float64
-	t       int
-}
-
-func (p *replayPolicy) Act(dst, _ []float64) {
-	copy(dst, p.actions[min(p.t, len(p.actions)-1)])
-	p.t++
-}
-
-// readActions reads one action per line (comma-separated values); blank
-// lines and lines starting with '#' are skipped, and a first line that is not
-// numeric is taken as a header. Every action is validated against space.
-func readActions(path string, space envs.Space) ([][]float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("mbrl rollout: --actions: %w", err)
-	}
-	defer f.Close()
-	var acts [][]float64
-	sc := bufio.NewScanner(f)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		vals, err := parseFloats(s)
-		if err != nil {
-			if len(acts) == 0 && line == 1 {
-				continue // header
-			}
-			return nil, fmt.Errorf("mbrl rollout: %s line %d: %v", path, line, err)
-		}
-		if err := space.Validate(vals); err != nil {
-			return nil, fmt.Errorf("mbrl rollout: %s line %d: %v", path, line, err)
-		}
-		acts = append(acts, vals)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("mbrl rollout: read %s: %w", path, err)
-	}
-	if len(acts) == 0 {
-		return nil, errors.New("mbrl rollout: " + path + " holds no actions")
-	}
-	return acts, nil
-}
-
-// writeTrajectoryCSV writes rows as t, obs_i..., action_j..., reward,
-// terminated, truncated; obs is the observation the action was taken in.
-// Files are written atomically.
-func writeTrajectoryCSV(path string, a *app, rows []trajectoryRow) error {
+// writeTrajectory writes the trajectory CSV to path ('-': stdout; "":
+// nowhere), atomically.
+func (a *app) writeTrajectory(path string, steps []common.Transition) error {
 	var sb strings.Builder
-	w := csv.NewWriter(&sb)
-	header := []string{"t"}
-	if len(rows) > 0 {
-		for i := range rows[0].obs {
-			header = append(header, "obs_"+strconv.Itoa(i))
-		}
-		for j := range rows[0].action {
-			header = append(header, "action_"+strconv.Itoa(j))
-		}
+	if err := common.WriteTrajectoryCSV(&sb, steps); err != nil || path == "" {
+		return err
 	}
-	header = append(header, "reward", "terminated", "truncated")
-	_ = w.Write(header)
-	for t, r := range rows {
-		rec := []string{strconv.Itoa(t)}
-		for _, v := range r.obs {
-			rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		for _, v := range r.action {
-			rec = append(rec, strconv.FormatFloat(v, 'g', -1, 64))
-		}
-		rec = append(rec, strconv.FormatFloat(r.reward, 'g', -1, 64), strconv.FormatBool(r.term), strconv.FormatBool(r.trunc))
-		_ = w.Write(rec)
-	}
-	w.Flush()
 	if path == "-" {
 		_, err := fmt.Fprint(a.stdout, sb.String())
 		return err
 	}
-	return writeFileAtomic(path, []byte(sb.String()))
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it into place, so a crash never leaves a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("mbrl: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("mbrl: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("mbrl: write %s: %w", path, err)
-	}
-	return nil
+	return checkpoints.WriteFileAtomic(path, []byte(sb.String()))
 }

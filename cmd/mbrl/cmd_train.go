@@ -2,18 +2,21 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"io"
 	"strings"
+
+	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/run"
 )
 
 // method is one training method of "mbrl train METHOD".
 type method struct {
 	name    string
 	summary string
-	// flags registers the method's flags and returns its run function.
-	flags func(a *app, fs *flag.FlagSet) func(ctx context.Context) error
+	// noResume: the method has no iterations to resume (no --resume).
+	noResume bool
+	// flags binds the method's flags and returns its run function.
+	flags func(a *app, b *binder) func(ctx context.Context) error
 }
 
 func methods() []method {
@@ -26,15 +29,6 @@ func methods() []method {
 	}
 }
 
-func findMethod(name string) (method, bool) {
-	for _, m := range methods() {
-		if m.name == name {
-			return m, true
-		}
-	}
-	return method{}, false
-}
-
 func methodNames() []string {
 	var names []string
 	for _, m := range methods() {
@@ -43,53 +37,77 @@ func methodNames() []string {
 	return names
 }
 
+// command returns the command "train METHOD" of m.
+func (m method) command() command {
+	return command{name: "train " + m.name, summary: m.summary, run: true, noResume: m.noResume,
+		flags: func(a *app, b *binder) func(context.Context, []string) error {
+			runFn := m.flags(a, b)
+			return func(ctx context.Context, _ []string) error { return runFn(ctx) }
+		}}
+}
+
 func trainCommand() command {
-	return command{
-		name:    "train",
-		summary: "train with a method: " + strings.Join(methodNames(), ", ") + " ('mbrl help METHOD' lists its flags)",
-		usage:   "train METHOD --env E [flags]",
-		flags: func(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-			return nil // handled by runTrain: each method has its own flag set
-		},
-	}
+	return command{name: "train", usage: "train METHOD --env E [flags]",
+		summary: "train with a method: " + strings.Join(methodNames(), ", ") + " ('mbrl help METHOD' lists its flags)"}
 }
 
-// runTrain dispatches "mbrl train METHOD [flags]".
-func (a *app) runTrain(ctx context.Context, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return usagef("mbrl train: give a method first (valid: %s)", strings.Join(methodNames(), ", "))
+// binder binds a command's flags to the fields of its library
+// configuration (cli.Binder) and holds the options every command shares.
+type binder struct {
+	*cli.Binder
+	method string // the training method, for "train METHOD"
+	cmd    string // the command, e.g. "train gps"
+	common cli.Common
+}
+
+func newBinder(c command) *binder {
+	b := &binder{Binder: cli.NewBinder(newFlagSet("mbrl " + c.name)), method: strings.TrimPrefix(c.name, "train "), cmd: c.name}
+	out := "runs/METHOD-ENV-SEED-TIMESTAMP-PID"
+	if c.noResume {
+		out = "runs/" + b.method + "-ENV-SEED-TIMESTAMP-PID"
 	}
-	m, ok := findMethod(args[0])
-	if !ok {
-		return usagef("mbrl train: unknown method %q (valid: %s)", args[0], strings.Join(methodNames(), ", "))
+	b.common.AddFlags(b.FS, c.run, !c.noResume, out)
+	return b
+}
+
+// check returns the first error of errs as a usage error of the method;
+// a configuration error of a bound field names its flag.
+func (b *binder) check(errs ...error) error { return b.Check("mbrl "+b.cmd, errs...) }
+
+// bindTraining binds the run's schedule: iters (unless itersHelp is
+// empty: the method binds it itself), eval-every, eval-episodes and
+// final-episodes.
+func (b *binder) bindTraining(t *run.Training, itersHelp string) {
+	if itersHelp != "" {
+		b.Bind("run", t, row("iters", "Iters", itersHelp))
 	}
-	fs := flag.NewFlagSet("mbrl train "+m.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	runFn := m.flags(a, fs)
-	pos, err := parseInterleaved(fs, args[1:])
+	b.Bind("run", t,
+		row("eval-every", "EvalEvery", "evaluate in the real env every N iterations (0: only at the end)"),
+		row("eval-episodes", "EvalEpisodes", "episodes per periodic evaluation"),
+		row("final-episodes", "FinalEpisodes", "episodes of the final evaluation (random starts, in parallel)"))
+}
+
+// makeEnv returns the constructor of the named env after checking that
+// it can be made.
+func (b *binder) makeEnv(name string) (envs.Env, func() (envs.Env, error), error) {
+	if name == "" {
+		return nil, nil, usagef("mbrl %s: --env is required (see 'mbrl envs')", b.cmd)
+	}
+	env, err := envs.Make(name)
 	if err != nil {
-		if err == flag.ErrHelp {
-			return a.methodHelp(m.name)
-		}
-		return usagef("mbrl train %s: %v (see 'mbrl help %s')", m.name, err, m.name)
+		return nil, nil, asUsage(err)
 	}
-	if len(pos) > 0 {
-		return usagef("mbrl train %s: unexpected argument %q", m.name, pos[0])
-	}
-	if err := applyConfigFile(fs); err != nil {
-		return err
-	}
-	return runFn(ctx)
+	return env, func() (envs.Env, error) { return envs.Make(name) }, nil
 }
 
-func (a *app) methodHelp(name string) error {
-	m, ok := findMethod(name)
-	if !ok {
-		return usagef("mbrl help: unknown method %q (valid: %s)", name, strings.Join(methodNames(), ", "))
+// modelError reports an error of setting up a method's dynamics as a
+// usage error, naming --model when one was given.
+func (b *binder) modelError(model string, err error) error {
+	if model != "" {
+		return usagef("mbrl %s: --model: %v", b.cmd, err)
 	}
-	fs := flag.NewFlagSet("mbrl train "+m.name, flag.ContinueOnError)
-	m.flags(a, fs)
-	fmt.Fprintf(a.stdout, "mbrl train %s\n\n%s\n\nFlags:\n", m.name, m.summary)
-	printFlags(a.stdout, fs)
-	return nil
+	return usagef("mbrl %s: %v", b.cmd, err)
 }
+
+// row binds the flag --name to the config field at path (cli.Row).
+func row(name, path, help string) cli.Row { return cli.Row{Name: name, Path: path, Help: help} }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,28 @@ func TestEvalErrors(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, stderr %q (want exit 2 mentioning %q)", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// TestEvalReplaysMPCRunWithoutEnv evaluates the checkpoint of a
+// learned-model MPC run (no policy: eval plans through its model with its
+// planner) without --env (the checkpoint's env is the default): the
+// returns equal the run's own final evaluation on the same starts.
+func TestEvalReplaysMPCRunWithoutEnv(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	out, stderr, code := runCLI(t, "train", "mpc", "--env", "pendulum", "--random-steps", "200", "--iters", "1",
+		"--init-fit-steps", "30", "--fit-steps", "10", "--hidden", "16", "--horizon", "5",
+		"--final-episodes", "3", "--out", dir, "--quiet", "--json")
+	if code != 0 {
+		t.Fatalf("train mpc: exit %d: %s", code, stderr)
+	}
+	want := lastJSON(t, out)["eval"].(map[string]any)["mean_return"]
+	out, stderr, code = runCLI(t, "eval", "--checkpoint", filepath.Join(dir, "final.safetensors"), "--episodes", "3", "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	got := lastJSON(t, out)
+	if got["env"] != "pendulum" || got["eval"].(map[string]any)["mean_return"] != want {
+		t.Fatalf("eval of the mpc run: %v, want env pendulum and mean %v", got, want)
 	}
 }

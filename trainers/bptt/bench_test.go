@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 )
@@ -36,7 +37,12 @@ func BenchmarkIteration(b *testing.B) {
 				var before runtime.MemStats
 				runtime.ReadMemStats(&before)
 				t0 := time.Now()
-				tr, err := New(Config{Horizon: h, Batch: 32, ClipNorm: 1, Seed: 1}, envs.NewPendulum(), sys, pol)
+				tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+					c.Horizon = h
+					c.Batch = 32
+					c.ClipNorm = 1
+					c.Seed = 1
+				}), envs.NewPendulum(), sys, pol)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,9 +5,10 @@
 // Rasmussen 2011, "PILCO: A Model-Based and Data-Efficient Approach to
 // Policy Search"), with deterministic rollouts from a batch of start states
 // and either the env's known dynamics (TrueSystem) or a learned neural
-// dynamics model (ModelSystem) in place of PILCO's Gaussian process; see
-// also CS 285 (Berkeley, Levine), lecture "Model-based policy learning",
-// on why this is hard: the gradient is a product of H closed-loop
+// dynamics model (ModelSystem, through the graph form of the shared
+// learned.Model of package control/learned) in place of PILCO's Gaussian
+// process; see also CS 285 (Berkeley, Levine), lecture "Model-based policy
+// learning", on why this is hard: the gradient is a product of H closed-loop
 // Jacobians and explodes or vanishes as H grows.
 //
 // Engine computes the gradient with one step graph reused for every time
@@ -19,14 +20,15 @@
 // closed-loop Jacobians predict.
 //
 //	sys := bptt.TrueSystem{Dyn: envs.PendulumDynamics{}}
-//	tr, err := bptt.New(bptt.Config{Horizon: 50, Batch: 64, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 1, Seed: 1},
-//		envs.NewPendulum(), sys, policy)
+//	cfg := bptt.DefaultConfig() // H = 50, batch 64, Adam LR 1e-2, clip 1
+//	cfg.Seed = 1
+//	tr, err := bptt.New(cfg, envs.NewPendulum(), sys, policy)
 //	for i := 0; i < 400; i++ {
 //		metrics, err := tr.Iterate(ctx, i) // loss, cost_per_step, grad_norm, horizon
 //	}
 //
 // Through a learned model the rollout runs on observations, and the cost
-// is evaluated on them: for the pendulum the angle is Atan2(sin, cos), a
-// custom Gorgonia op with its gradient. Nothing in the package prints;
+// is evaluated on them: for the pendulum the angle is
+// autodiff.Atan2(sin, cos), a custom Gorgonia op with its gradient. Nothing in the package prints;
 // trainers report through metrics.
 package bptt

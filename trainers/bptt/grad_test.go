@@ -10,8 +10,6 @@ import (
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"gonum.org/v1/gonum/mat"
-	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 func pendulumPolicy(t testing.TB, hidden []int, seed uint64) *nn.DeterministicPolicy {
@@ -302,59 +300,6 @@ func TestLinearGradientMatchesClosedForm(t *testing.T) {
 	n := len(ratios)
 	if d := math.Abs(ratios[n-1]/ratios[n-2] - 1); d > 0.1 {
 		t.Errorf("|g|/Σ t rho^(2t) still changing by %.0f%% between H=60 and 80", 100*d)
-	}
-}
-
-func TestAtan2MatchesFiniteDifferences(t *testing.T) {
-	g := G.NewGraph()
-	ys := []float64{0.3, -0.2, 1e-3, -0.9, 0.7}
-	xs := []float64{0.9, -0.95, -1.0, 0.1, -0.4}
-	yN := G.NewVector(g, G.Float64, G.WithShape(5), G.WithName("y"), G.WithValue(tensor.New(tensor.WithShape(5), tensor.WithBacking(ys))))
-	xN := G.NewVector(g, G.Float64, G.WithShape(5), G.WithName("x"), G.WithValue(tensor.New(tensor.WithShape(5), tensor.WithBacking(xs))))
-	a, err := Atan2(yN, xN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A nonlinear scalar of the angles: Σ w_i atan2(y_i, x_i)^2.
-	w := G.NewConstant(tensor.New(tensor.WithShape(5), tensor.WithBacking([]float64{1, 2, 3, 4, 5})))
-	sq, _ := G.Square(a)
-	s, _ := G.HadamardProd(sq, w)
-	loss, _ := G.Sum(s)
-	grads, err := G.Grad(loss, yN, xN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Read the angles out during the run: later ops may reuse their memory.
-	angles := make([]float64, 5)
-	var av G.Value = tensor.New(tensor.WithShape(5), tensor.WithBacking(angles))
-	G.Read(a, &av)
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
-		t.Fatal(err)
-	}
-	for i := range ys {
-		if got := angles[i]; got != math.Atan2(ys[i], xs[i]) {
-			t.Fatalf("atan2 %d = %v", i, got)
-		}
-	}
-	out := make([][]float64, 2)
-	if err := autodiff.CopyGrads(out, grads); err != nil {
-		t.Fatal(err)
-	}
-	f := func(_ []float64) float64 {
-		var v float64
-		for i := range ys {
-			th := math.Atan2(ys[i], xs[i])
-			v += float64(i+1) * th * th
-		}
-		return v
-	}
-	if r := autodiff.CheckGradient(f, out[0], ys, 1e-6); r > 1e-8 {
-		t.Errorf("d/dy: relative error %g", r)
-	}
-	if r := autodiff.CheckGradient(f, out[1], xs, 1e-6); r > 1e-8 {
-		t.Errorf("d/dx: relative error %g", r)
 	}
 }
 

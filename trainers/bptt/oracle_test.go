@@ -11,7 +11,7 @@ import (
 
 // unrolled is the test oracle: the whole H-step rollout as one graph,
 // differentiated by Gorgonia in one go. Its build time grows quadratically
-// with H (GORGONIA.md), so it is used at small H only.
+// with H (a Gorgonia graph of H steps), so it is used at small H only.
 type unrolled struct {
 	g     *G.ExprGraph
 	vm    G.VM

@@ -3,6 +3,8 @@ package bptt
 import (
 	"fmt"
 
+	"github.com/mbrl/mbrl/autodiff"
+	"github.com/mbrl/mbrl/control/learned"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	G "gorgonia.org/gorgonia"
@@ -81,7 +83,7 @@ func (s TrueSystem) Start(dst []float64, env envs.Env, _ []float64) { copy(dst, 
 
 // ObsCostGraph builds, for a batch of observations obs [B, ObsDim] of an
 // environment with known dynamics dyn, the state the cost needs: for the
-// pendulum [atan2(sin, cos), thdot] (with Atan2, so that a model's
+// pendulum [atan2(sin, cos), thdot] (with autodiff.Atan2, so that a model's
 // predicted cos and sin need not lie on the unit circle), for envs whose
 // observation is the state (linear) the observation itself. Other dynamics
 // give an error.
@@ -110,7 +112,7 @@ func ObsCostGraph(dyn envs.Dynamics, obs *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		th, err := Atan2(sin, cos)
+		th, err := autodiff.Atan2(sin, cos)
 		if err != nil {
 			return nil, err
 		}
@@ -129,22 +131,24 @@ func ObsCostGraph(dyn envs.Dynamics, obs *G.Node) (*G.Node, error) {
 }
 
 // ModelSystem rolls out observations through a learned dynamics model
-// (frozen: its weights are not differentiated): x_t is the observation,
-// the policy sees it unchanged, x_{t+1} = Model's prediction, and the cost
-// is the env's cost evaluated on the observation (ObsCostGraph; for the
-// pendulum the angle is atan2(sin, cos) of the predicted observation). It
-// binds the model once per graph and is not safe for concurrent use.
+// (frozen: its weights are not differentiated), the learned.Model every
+// model-based method shares: x_t is the observation, the policy sees it
+// unchanged, x_{t+1} = the model's prediction (its graph form in the step
+// graph), and the cost is the env's cost evaluated on the observation
+// (ObsCostGraph; for the pendulum the angle is atan2(sin, cos) of the
+// predicted observation). It binds the model once per graph and is not
+// safe for concurrent use.
 type ModelSystem struct {
-	Model *nn.DynamicsModel
+	Model *learned.Model
 	Dyn   envs.Dynamics
-	nodes map[*G.ExprGraph]*nn.DynamicsNodes
 	st    []float64
 }
 
 var _ System = (*ModelSystem)(nil)
 
 // NewModelSystem checks that model matches dyn's observation and action
-// widths and that the cost on observations is known for dyn.
+// widths and that the cost on observations is known for dyn. Actions are
+// not clipped: the policy squashes them into the bounds.
 func NewModelSystem(model *nn.DynamicsModel, dyn envs.Dynamics) (*ModelSystem, error) {
 	if model.ObsDim() != dyn.ObsDim() || model.ActDim() != dyn.ActionDim() {
 		return nil, fmt.Errorf("bptt: dynamics model maps (obs %d, act %d), the env has obs %d and act %d",
@@ -155,7 +159,11 @@ func NewModelSystem(model *nn.DynamicsModel, dyn envs.Dynamics) (*ModelSystem, e
 	default:
 		return nil, fmt.Errorf("bptt: no cost on observations for dynamics %T (pendulum and linear only)", dyn)
 	}
-	return &ModelSystem{Model: model, Dyn: dyn, nodes: map[*G.ExprGraph]*nn.DynamicsNodes{}, st: make([]float64, dyn.StateDim())}, nil
+	lm, err := learned.New(model, nil, nil, false)
+	if err != nil {
+		return nil, fmt.Errorf("bptt: %w", err)
+	}
+	return &ModelSystem{Model: lm, Dyn: dyn, st: make([]float64, dyn.StateDim())}, nil
 }
 
 // StateDim returns the observation width.
@@ -165,21 +173,13 @@ func (s *ModelSystem) StateDim() int { return s.Model.ObsDim() }
 func (s *ModelSystem) InputDim() int { return s.Model.ObsDim() }
 
 // ActionDim returns the action width.
-func (s *ModelSystem) ActionDim() int { return s.Model.ActDim() }
+func (s *ModelSystem) ActionDim() int { return s.Model.ActionDim() }
 
 // GraphInput returns x: the policy sees the observation.
 func (s *ModelSystem) GraphInput(x *G.Node) (*G.Node, error) { return x, nil }
 
 // GraphNext builds the model's prediction.
-func (s *ModelSystem) GraphNext(x, u *G.Node) (*G.Node, error) {
-	g := x.Graph()
-	n, ok := s.nodes[g]
-	if !ok {
-		n = s.Model.Bind(g)
-		s.nodes[g] = n
-	}
-	return s.Model.ApplyNext(n, x, u)
-}
+func (s *ModelSystem) GraphNext(x, u *G.Node) (*G.Node, error) { return s.Model.GraphNext(x, u) }
 
 // GraphCost builds the env's cost of the observation's state.
 func (s *ModelSystem) GraphCost(x, u *G.Node) (*G.Node, error) {
@@ -194,7 +194,7 @@ func (s *ModelSystem) GraphCost(x, u *G.Node) (*G.Node, error) {
 func (s *ModelSystem) Input(dst, x []float64) { copy(dst, x) }
 
 // Next writes the model's prediction.
-func (s *ModelSystem) Next(dst, x, u []float64) { s.Model.Predict(dst, x, u) }
+func (s *ModelSystem) Next(dst, x, u []float64) { s.Model.Next(dst, x, u) }
 
 // Cost returns the env's cost of the observation's state.
 func (s *ModelSystem) Cost(x, u []float64) float64 {

@@ -4,16 +4,136 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/mbrl/mbrl/autodiff"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 )
+
+// Trainer trains a policy by backpropagating the H-step cost of rollouts
+// from a batch of start states through the policy and the (true or
+// learned, frozen) dynamics into the policy's parameters (PILCO's analytic
+// policy gradient, Deisenroth & Rasmussen 2011, with deterministic
+// rollouts and a neural or known model instead of a GP). Each iteration:
+//
+//  1. draw Batch start states from the env's reset distribution;
+//  2. roll the policy out H steps (forward sweep of the step graph);
+//  3. backpropagate J = mean_b Σ_t c(x_t, u_t) through time (Engine);
+//  4. clip the gradient's global norm (optional) and take an Adam step.
+//
+// It implements common.Trainer: metrics are loss (J, the mean total cost),
+// cost_per_step (J/H), grad_norm (before clipping) and horizon.
+type Trainer struct {
+	cfg   Config
+	env   envs.Env
+	sys   System
+	pol   Policy
+	eng   *Engine
+	adam  *nn.Adam
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	grads [][]float64
+	x0    []float64
+}
+
+var _ common.Trainer = (*Trainer)(nil)
+
+// Iterate runs one BPTT iteration.
+func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	h := t.HorizonAt(iter)
+	n := t.sys.StateDim()
+	for b := range t.cfg.Batch {
+		obs := t.env.Reset(t.rng)
+		t.sys.Start(t.x0[b*n:(b+1)*n], t.env, obs)
+	}
+	j, _, err := t.eng.Forward(ctx, t.x0, h, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.eng.Backward(ctx, t.grads, t.cfg.Truncate, nil); err != nil {
+		return nil, err
+	}
+	inv := 1 / float64(t.cfg.Batch)
+	for _, g := range t.grads {
+		for i := range g {
+			g[i] *= inv
+		}
+	}
+	pre := autodiff.ClipByGlobalNorm(t.grads, t.cfg.ClipNorm)
+	loss := j * inv
+	lr := t.cfg.LRAt(iter)
+	ms := []common.Metric{
+		{Name: "loss", Value: loss},
+		{Name: "cost_per_step", Value: loss / float64(max(h, 1))},
+		{Name: "grad_norm", Value: pre},
+		{Name: "horizon", Value: float64(h)},
+		{Name: "lr", Value: lr},
+	}
+	if err := checkFinite(pre, loss); err != nil {
+		return ms, err
+	}
+	t.adam.LR = lr
+	t.adam.Step(t.grads)
+	return ms, nil
+}
+
+// LRAt returns the learning rate of iteration iter (0-based): a linear
+// warmup from Adam.LR/Warmup to Adam.LR over the first Warmup iterations,
+// then a cosine decay (Loshchilov & Hutter 2017, SGDR, one cycle without
+// restarts) from Adam.LR to LRFinal at iteration Iters-1; LRFinal = 0
+// keeps Adam.LR after the warmup.
+//
+// Why a warmup: Adam's first bias-corrected steps move every weight by
+// about LR in the sign of its gradient, whatever the gradient's size, so
+// at LR 1e-2 the whole policy moves coherently in the first few
+// iterations and its tanh output saturates. Measured on the pendulum
+// (H = 50, batch 64): after 2-5 iterations 67-86% of a 64x17 grid of
+// (theta, thetadot) states get a torque at the bound (|u| > 1.98), the
+// gradient through the saturated tanh vanishes there, and the policy
+// stays in the local optimum of holding the pendulum tilted near the
+// bottom at full torque (-772 and -764 at seeds 2 and 3). With a 50- or
+// 100-iteration warmup no state saturates in the first 30 iterations.
+func (c Config) LRAt(iter int) float64 {
+	lr := c.Adam.LR
+	if iter < c.Warmup {
+		return lr * float64(iter+1) / float64(c.Warmup)
+	}
+	if c.LRFinal == 0 || c.Iters <= c.Warmup+1 {
+		return lr
+	}
+	f := min(float64(iter-c.Warmup)/float64(c.Iters-1-c.Warmup), 1)
+	return c.LRFinal + (lr-c.LRFinal)*0.5*(1+math.Cos(math.Pi*f))
+}
+
+// HorizonAt returns the horizon of iteration iter under the schedule.
+func (t *Trainer) HorizonAt(iter int) int {
+	h := t.cfg.Horizon
+	i := sort.Search(len(t.cfg.Schedule), func(i int) bool { return t.cfg.Schedule[i].From > iter })
+	if i > 0 {
+		h = t.cfg.Schedule[i-1].Horizon
+	}
+	return h
+}
+
+// ErrNonFinite is returned by Iterate when the loss or the gradient is NaN
+// or infinite (the weights are then not updated).
+var ErrNonFinite = fmt.Errorf("bptt: non-finite loss or gradient (try --clip or a shorter horizon)")
+
+func checkFinite(vs ...float64) error {
+	for _, v := range vs {
+		if v-v != 0 {
+			return ErrNonFinite
+		}
+	}
+	return nil
+}
 
 // Stage is one step of a horizon curriculum: from iteration From (0-based)
 // on, roll out Horizon steps.
@@ -60,7 +180,7 @@ func validateSchedule(st []Stage) error {
 	return nil
 }
 
-// Config configures a Trainer. Zero fields mean the documented defaults.
+// Config configures a Trainer; DefaultConfig gives the defaults.
 type Config struct {
 	// Horizon H of the rollout (default 50).
 	Horizon int
@@ -70,13 +190,30 @@ type Config struct {
 	// Batch is the number of start states per iteration, drawn from the
 	// env's reset distribution (default 64).
 	Batch int
-	// Adam configures the policy's optimiser (default LR 1e-3).
+	// Adam configures the policy's optimiser (default LR 1e-2, the peak
+	// of the learning-rate schedule LRAt).
 	Adam nn.Adam
+	// Iters is the length of the run in iterations (default 400): the
+	// cosine decay of the learning rate ends at its last iteration.
+	Iters int
+	// Warmup is the number of iterations of linear learning-rate warmup
+	// (default 50; 0: none). See LRAt for why it matters.
+	Warmup int
+	// LRFinal is the learning rate the cosine decay reaches at the last
+	// iteration (default 1e-3; 0: no decay, Adam.LR after the warmup).
+	LRFinal float64
 	// ClipNorm > 0 rescales the gradient to at most this global norm
-	// (Pascanu et al. 2013); 0 does not clip.
+	// (Pascanu et al. 2013; default 1); 0 does not clip.
 	ClipNorm float64
 	// Truncate > 0 stops the gradient every Truncate steps (truncated
-	// BPTT; see Engine.Backward); 0 backpropagates through all H steps.
+	// BPTT, Williams & Peng 1990; see Engine.Backward); 0 backpropagates
+	// through all H steps. The default, 25, keeps the full 50-step cost
+	// but not the chaotic part of its gradient: on the pendulum the
+	// untruncated gradient norm reaches 1e3-2e3 while the policy learns to
+	// swing up, and the escape from the hold-tilted optimum took 100 to
+	// over 400 iterations depending on the seed (6 of 8 seeds within 400
+	// with the warmup alone); truncated at 25 every seed 1-8 swings up
+	// within about 100 iterations.
 	Truncate int
 	// Seed selects the start states: they are drawn from
 	// rand.NewPCG(Seed, StartStream).
@@ -86,55 +223,37 @@ type Config struct {
 // StartStream is the PCG stream of the start-state draws.
 const StartStream = 7
 
-func (c *Config) defaults() error {
-	if c.Horizon == 0 {
-		c.Horizon = 50
-	}
-	if c.Batch == 0 {
-		c.Batch = 64
-	}
-	if c.Horizon < 1 || c.Batch < 1 || c.Truncate < 0 || c.ClipNorm < 0 {
-		return fmt.Errorf("bptt: invalid config: horizon %d, batch %d, truncate %d, clip %g", c.Horizon, c.Batch, c.Truncate, c.ClipNorm)
-	}
-	if !(c.Adam.LR >= 0) {
-		return fmt.Errorf("bptt: invalid learning rate %g", c.Adam.LR)
-	}
-	return validateSchedule(c.Schedule)
+// DefaultConfig returns the default Config: H = 50, 64 start states,
+// 400 iterations, Adam with a 50-iteration warmup to LR 1e-2 and a cosine
+// decay to 1e-3, gradients clipped to norm 1 and truncated every 25 steps.
+// Measured on Pendulum-v1 with the true dynamics (100 starts of
+// "mbrl eval --seed 11", optimum -131.5): -140.2 to -141.4 at seeds 1-8 (the
+// former defaults, LR 1e-2 flat and no truncation: -148.6, -772, -764 at
+// seeds 1-3).
+func DefaultConfig() Config {
+	return Config{Horizon: 50, Batch: 64, Adam: nn.Adam{LR: 1e-2}, Iters: 400, Warmup: 50, LRFinal: 1e-3, ClipNorm: 1, Truncate: 25}
 }
 
-// Trainer trains a policy by backpropagating the H-step cost of rollouts
-// from a batch of start states through the policy and the (true or
-// learned, frozen) dynamics into the policy's parameters (PILCO's analytic
-// policy gradient, Deisenroth & Rasmussen 2011, with deterministic
-// rollouts and a neural or known model instead of a GP). Each iteration:
-//
-//  1. draw Batch start states from the env's reset distribution;
-//  2. roll the policy out H steps (forward sweep of the step graph);
-//  3. backpropagate J = mean_b Σ_t c(x_t, u_t) through time (Engine);
-//  4. clip the gradient's global norm (optional) and take an Adam step.
-//
-// It implements common.Trainer: metrics are loss (J, the mean total cost),
-// cost_per_step (J/H), grad_norm (before clipping) and horizon.
-type Trainer struct {
-	cfg   Config
-	env   envs.Env
-	sys   System
-	pol   Policy
-	eng   *Engine
-	adam  *nn.Adam
-	pcg   *rand.PCG
-	rng   *rand.Rand
-	grads [][]float64
-	x0    []float64
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "bptt"}
+	v.AtLeast("Horizon", c.Horizon, 1)
+	v.Nested("Schedule", validateSchedule(c.Schedule))
+	v.AtLeast("Batch", c.Batch, 1)
+	v.Positive("Adam.LR", c.Adam.LR)
+	v.AtLeast("Iters", c.Iters, 1)
+	v.AtLeast("Warmup", c.Warmup, 0)
+	v.NonNegative("LRFinal", c.LRFinal)
+	v.NonNegative("ClipNorm", c.ClipNorm)
+	v.AtLeast("Truncate", c.Truncate, 0)
+	return v.Err()
 }
-
-var _ common.Trainer = (*Trainer)(nil)
 
 // New returns a Trainer of pol on sys; env supplies the start states (its
 // Reset with the trainer's rng) and must not be used elsewhere meanwhile.
 // The step graph is built here, once.
 func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
-	if err := cfg.defaults(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if env == nil || sys == nil || pol == nil {
@@ -161,65 +280,6 @@ func (t *Trainer) Close() { t.eng.Close() }
 
 // Policy returns the trained policy.
 func (t *Trainer) Policy() Policy { return t.pol }
-
-// HorizonAt returns the horizon of iteration iter under the schedule.
-func (t *Trainer) HorizonAt(iter int) int {
-	h := t.cfg.Horizon
-	i := sort.Search(len(t.cfg.Schedule), func(i int) bool { return t.cfg.Schedule[i].From > iter })
-	if i > 0 {
-		h = t.cfg.Schedule[i-1].Horizon
-	}
-	return h
-}
-
-// Iterate runs one BPTT iteration.
-func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
-	h := t.HorizonAt(iter)
-	n := t.sys.StateDim()
-	for b := range t.cfg.Batch {
-		obs := t.env.Reset(t.rng)
-		t.sys.Start(t.x0[b*n:(b+1)*n], t.env, obs)
-	}
-	j, _, err := t.eng.Forward(ctx, t.x0, h, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.eng.Backward(ctx, t.grads, t.cfg.Truncate, nil); err != nil {
-		return nil, err
-	}
-	inv := 1 / float64(t.cfg.Batch)
-	for _, g := range t.grads {
-		for i := range g {
-			g[i] *= inv
-		}
-	}
-	pre := autodiff.ClipByGlobalNorm(t.grads, t.cfg.ClipNorm)
-	loss := j * inv
-	ms := []common.Metric{
-		{Name: "loss", Value: loss},
-		{Name: "cost_per_step", Value: loss / float64(max(h, 1))},
-		{Name: "grad_norm", Value: pre},
-		{Name: "horizon", Value: float64(h)},
-	}
-	if err := checkFinite(pre, loss); err != nil {
-		return ms, err
-	}
-	t.adam.Step(t.grads)
-	return ms, nil
-}
-
-// ErrNonFinite is returned by Iterate when the loss or the gradient is NaN
-// or infinite (the weights are then not updated).
-var ErrNonFinite = fmt.Errorf("bptt: non-finite loss or gradient (try --clip or a shorter horizon)")
-
-func checkFinite(vs ...float64) error {
-	for _, v := range vs {
-		if v-v != 0 {
-			return ErrNonFinite
-		}
-	}
-	return nil
-}
 
 // Models returns the policy.
 func (t *Trainer) Models() []nn.Model { return []nn.Model{t.pol} }

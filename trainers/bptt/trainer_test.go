@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -23,7 +24,10 @@ func TestParseSchedule(t *testing.T) {
 			t.Errorf("%q: no error", bad)
 		}
 	}
-	tr := &Trainer{cfg: Config{Horizon: 5, Schedule: st}}
+	tr := &Trainer{cfg: config.With(DefaultConfig(), func(c *Config) {
+		c.Horizon = 5
+		c.Schedule = st
+	})}
 	for iter, want := range map[int]int{0: 5, 9: 5, 10: 50, 29: 50, 30: 100, 1000: 100} {
 		if got := tr.HorizonAt(iter); got != want {
 			t.Errorf("HorizonAt(%d) = %d, want %d", iter, got, want)
@@ -64,7 +68,12 @@ func TestTrainingLearns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning test skipped in -short mode")
 	}
-	tr := newPendulumTrainer(t, Config{Horizon: 50, Batch: 16, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 1}, 1)
+	tr := newPendulumTrainer(t, config.With(DefaultConfig(), func(c *Config) {
+		c.Horizon = 50
+		c.Batch = 16
+		c.Adam = nn.Adam{LR: 1e-2}
+		c.ClipNorm = 1
+	}), 1)
 	pol := tr.Policy().(*nn.DeterministicPolicy)
 	before := evalReturn(t, pol, 20)
 	var first, last float64
@@ -98,8 +107,14 @@ func weightsOf(m nn.Model) []float64 {
 // trainer of another seed and N/2 more (Adam moments and the start-state
 // rng are restored).
 func TestTrainingDeterministicAndResumable(t *testing.T) {
-	cfg := Config{Horizon: 8, Batch: 4, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 1, Truncate: 3,
-		Schedule: []Stage{{From: 2, Horizon: 12}}}
+	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.Horizon = 8
+		c.Batch = 4
+		c.Adam = nn.Adam{LR: 1e-2}
+		c.ClipNorm = 1
+		c.Truncate = 3
+		c.Schedule = []Stage{{From: 2, Horizon: 12}}
+	})
 	meta := checkpoints.Metadata{Method: "bptt", Env: "pendulum", Seed: 3}
 	run := func(dir string, iters, start int, tr *Trainer) {
 		if _, err := common.Loop(context.Background(), tr, common.LoopConfig{Iters: iters, Start: start, Dir: dir, Meta: meta}); err != nil {
@@ -141,7 +156,13 @@ func TestTrainingLearnsLinear(t *testing.T) {
 	d, _ := envs.DynamicsOf(env)
 	mlp := nn.NewMLP("policy", []int{2, 16, 1}, nn.Tanh, rand.New(rand.NewPCG(1, 0)))
 	pol := MLPPolicy{mlp}
-	tr, err := New(Config{Horizon: 30, Batch: 16, Adam: nn.Adam{LR: 1e-2}, ClipNorm: 10, Seed: 1}, env, TrueSystem{Dyn: d}, pol)
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Horizon = 30
+		c.Batch = 16
+		c.Adam = nn.Adam{LR: 1e-2}
+		c.ClipNorm = 10
+		c.Seed = 1
+	}), env, TrueSystem{Dyn: d}, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,5 +185,86 @@ func TestTrainingLearnsLinear(t *testing.T) {
 	t.Logf("linear: return %.4g -> %.4g", before, after)
 	if !(after > -20) || !(after > before) {
 		t.Fatalf("no learning on linear: return %.4g -> %.4g", before, after)
+	}
+}
+
+// saturatedFraction returns the fraction of a 64x17 grid of pendulum
+// states (theta over the circle, thetadot over [-8, 8]) at which pol's
+// torque is at its bound (|u| > 1.98 of 2).
+func saturatedFraction(pol Policy) float64 {
+	u := make([]float64, 1)
+	sat, n := 0, 0
+	for i := range 64 {
+		for j := range 17 {
+			th := -math.Pi + 2*math.Pi*float64(i)/64
+			pol.Act(u, []float64{math.Cos(th), math.Sin(th), -8 + float64(j)})
+			if math.Abs(u[0]) > 1.98 {
+				sat++
+			}
+			n++
+		}
+	}
+	return float64(sat) / float64(n)
+}
+
+// TestWarmupKeepsThePolicyOutOfSaturation pins the reason for the
+// learning-rate warmup of DefaultConfig (see Config.LRAt): without it the
+// first Adam steps at LR 1e-2 drive the policy's tanh output to the torque
+// bound on most of the state space within five iterations (measured
+// 67-86%), and the gradient through the saturated output vanishes; with
+// the default warmup no state saturates in those iterations.
+func TestWarmupKeepsThePolicyOutOfSaturation(t *testing.T) {
+	for _, seed := range []uint64{1, 2} {
+		for _, warmup := range []int{0, DefaultConfig().Warmup} {
+			cfg := DefaultConfig()
+			cfg.Warmup, cfg.Seed = warmup, seed
+			env := envs.NewPendulum()
+			pol, err := NewPolicy(env, []int{64, 64}, rand.New(rand.NewPCG(seed, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := New(cfg, env, TrueSystem{Dyn: envs.PendulumDynamics{}}, pol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for it := range 5 {
+				if _, err := tr.Iterate(context.Background(), it); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tr.Close()
+			f := saturatedFraction(pol)
+			t.Logf("seed %d warmup %d: %.0f%% of states saturated after 5 iterations", seed, warmup, 100*f)
+			switch {
+			case warmup == 0 && f < 0.5:
+				t.Errorf("seed %d without warmup: only %.0f%% saturated; the reason given for the warmup no longer holds", seed, 100*f)
+			case warmup > 0 && f > 0.02:
+				t.Errorf("seed %d with warmup %d: %.0f%% saturated, want none", seed, warmup, 100*f)
+			}
+		}
+	}
+}
+
+func TestLRSchedule(t *testing.T) {
+	c := DefaultConfig()
+	cases := []struct {
+		iter int
+		want float64
+	}{
+		{0, c.Adam.LR / 50}, {49, c.Adam.LR}, {50, c.Adam.LR}, {399, c.LRFinal}, {1000, c.LRFinal},
+	}
+	for _, k := range cases {
+		if got := c.LRAt(k.iter); math.Abs(got-k.want) > 1e-4*c.Adam.LR {
+			t.Errorf("LRAt(%d) = %g, want %g", k.iter, got, k.want)
+		}
+	}
+	for it := 51; it < c.Iters; it++ {
+		if c.LRAt(it) >= c.LRAt(it-1) {
+			t.Fatalf("LRAt(%d) = %g does not decay from %g", it, c.LRAt(it), c.LRAt(it-1))
+		}
+	}
+	c.LRFinal = 0
+	if got := c.LRAt(300); got != c.Adam.LR {
+		t.Errorf("no decay: LRAt(300) = %g, want %g", got, c.Adam.LR)
 	}
 }

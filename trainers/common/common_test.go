@@ -212,3 +212,19 @@ func TestLoopInterrupted(t *testing.T) {
 		t.Fatalf("latest after interrupt: %v, %v", c, err)
 	}
 }
+
+func TestEncodeFloatsIsBitExact(t *testing.T) {
+	v := []float64{0, math.Copysign(0, -1), 1.0 / 3, -5e-324, math.Inf(1), math.MaxFloat64}
+	got, err := DecodeFloats(EncodeFloats(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range v {
+		if math.Float64bits(got[i]) != math.Float64bits(v[i]) {
+			t.Fatalf("%d: %v became %v", i, v[i], got[i])
+		}
+	}
+	if _, err := DecodeFloats(make([]byte, 12)); err == nil {
+		t.Fatal("12 bytes decoded")
+	}
+}

@@ -1,14 +1,14 @@
 package common
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sort"
-	"sync"
 
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
 // EvalConfig controls Evaluate. Zero values mean: 10 episodes, seed 0, one
@@ -46,50 +46,28 @@ func Evaluate(makeEnv func() (envs.Env, error), makePolicy func() (Policy, error
 	if n <= 0 {
 		n = 10
 	}
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
 	returns := make([]float64, n)
 	steps := make([]int, n)
-	jobs := make(chan int)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			env, err := makeEnv()
-			if err == nil {
-				var pol Policy
-				pol, err = makePolicy()
-				if err == nil {
-					for i := range jobs {
-						rng := rand.New(rand.NewPCG(cfg.Seed, evalStream+uint64(i)))
-						ep, e := Rollout(env, pol, rng, RolloutConfig{MaxSteps: cfg.MaxSteps})
-						if e != nil && errs[w] == nil {
-							errs[w] = e
-						}
-						returns[i], steps[i] = ep.Return, ep.Steps
-					}
-					return
-				}
-			}
-			errs[w] = err
-			for range jobs {
-			}
-		}()
+	type worker struct {
+		env envs.Env
+		pol Policy
 	}
-	for i := range n {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	for _, e := range errs {
-		if e != nil {
-			return EvalResult{}, fmt.Errorf("evaluate: %w", e)
+	newWorker := func() (worker, error) {
+		env, err := makeEnv()
+		if err != nil {
+			return worker{}, err
 		}
+		pol, err := makePolicy()
+		return worker{env, pol}, err
+	}
+	err := parallel.Run(context.Background(), n, cfg.Workers, newWorker, func(w worker, i int) error {
+		rng := rand.New(rand.NewPCG(cfg.Seed, evalStream+uint64(i)))
+		ep, err := Rollout(w.env, w.pol, rng, RolloutConfig{MaxSteps: cfg.MaxSteps})
+		returns[i], steps[i] = ep.Return, ep.Steps
+		return err
+	})
+	if err != nil {
+		return EvalResult{}, fmt.Errorf("evaluate: %w", err)
 	}
 	return Summarise(returns, steps), nil
 }

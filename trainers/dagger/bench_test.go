@@ -5,8 +5,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // BenchmarkExpertLabel times one expert label, the single-plan MPC action
@@ -39,7 +41,17 @@ func BenchmarkExpertLabel(b *testing.B) {
 // worth of data at the default 20 episodes per iteration; an epoch on the
 // aggregate of iteration i costs i times as much.
 func BenchmarkRetrainEpoch(b *testing.B) {
-	tr, err := New(Config{MakeEnv: makePendulum, Expert: pdExpert, EpisodesPerIter: 20, Fit: FitConfig{Epochs: 1}, Seed: 1})
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
+		c.BetaDecay = 0
+		c.MakeEnv = makePendulum
+		c.Expert = pdExpert
+		c.EpisodesPerIter = 20
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
+			c.Epochs = 1
+		})
+		c.Seed = 1
+	}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -51,7 +63,7 @@ func BenchmarkRetrainEpoch(b *testing.B) {
 		b.Fatalf("dataset has %d rows", tr.Dataset().Len())
 	}
 	for b.Loop() {
-		if _, err := tr.learner.Fit(tr.Dataset(), 0); err != nil {
+		if _, err := tr.Learner.Fit(tr.Dataset(), 0); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,7 +2,6 @@ package dagger
 
 import (
 	"context"
-	"errors"
 	"math"
 	"path/filepath"
 	"slices"
@@ -10,14 +9,19 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // quickFit keeps bookkeeping tests fast: a few epochs are enough to move
 // the weights.
-var quickFit = FitConfig{Epochs: 2, Batch: 64}
+var quickFit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
+	c.Epochs = 2
+	c.Batch = 64
+})
 
 func TestConfigErrors(t *testing.T) {
 	cases := []struct {
@@ -25,12 +29,36 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no expert", Config{MakeEnv: makePendulum}, "needs MakeEnv and Expert"},
-		{"beta decay above 1", Config{MakeEnv: makePendulum, Expert: pdExpert, BetaDecay: 1.5}, "BetaDecay"},
-		{"beta decay NaN", Config{MakeEnv: makePendulum, Expert: pdExpert, BetaDecay: math.NaN()}, "BetaDecay"},
-		{"BC and CompareBC", Config{MakeEnv: makePendulum, Expert: pdExpert, BC: true, CompareBC: true}, "CompareBC"},
-		{"discrete actions", Config{MakeEnv: func() (envs.Env, error) { return envs.Make("cartpole") }, Expert: pdExpert}, "discrete actions"},
-		{"val fraction 1", Config{MakeEnv: makePendulum, Expert: pdExpert, Fit: FitConfig{ValFrac: 1}}, "ValFrac"},
+		{"no expert", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+		}), "needs MakeEnv and Expert"},
+		{"beta decay above 1", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = pdExpert
+			c.BetaDecay = 1.5
+		}), "BetaDecay"},
+		{"beta decay NaN", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = pdExpert
+			c.BetaDecay = math.NaN()
+		}), "BetaDecay"},
+		{"BC and CompareBC", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = pdExpert
+			c.BC = true
+			c.CompareBC = true
+		}), "CompareBC"},
+		{"discrete actions", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = func() (envs.Env, error) { return envs.Make("cartpole") }
+			c.Expert = pdExpert
+		}), "discrete actions"},
+		{"val fraction 1", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = pdExpert
+			c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
+				c.ValFrac = 1
+			})
+		}), "ValFrac"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,8 +92,16 @@ func TestAggregation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr, err := New(Config{MakeEnv: makePendulum, Expert: pdExpert, BC: c.bc, BetaDecay: c.p,
-				EpisodesPerIter: M, Fit: quickFit, Seed: 3})
+			tr, err := New(config.With(DefaultConfig(), func(cf *Config) {
+				cf.EvalExpert = false
+				cf.MakeEnv = makePendulum
+				cf.Expert = pdExpert
+				cf.BC = c.bc
+				cf.BetaDecay = c.p
+				cf.EpisodesPerIter = M
+				cf.Fit = quickFit
+				cf.Seed = 3
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,9 +148,21 @@ func TestDAggerBeatsBC(t *testing.T) {
 		t.Skip("trains two policies with an MPC expert")
 	}
 	const iters = 4
-	tr, err := New(Config{MakeEnv: makePendulum, Expert: mpcExpert(t, control.MPCSettings{}), Iters: iters,
-		EpisodesPerIter: 2, BetaDecay: 0.5, CompareBC: true, Fit: FitConfig{Epochs: 30},
-		EvalEpisodes: 10, FinalEvalEpisodes: 20, Seed: 1})
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
+		c.MakeEnv = makePendulum
+		c.Expert = mpcExpert(t, control.MPCSettings{})
+		c.Iters = iters
+		c.EpisodesPerIter = 2
+		c.BetaDecay = 0.5
+		c.CompareBC = true
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
+			c.Epochs = 30
+		})
+		c.EvalEpisodes = 10
+		c.FinalEvalEpisodes = 20
+		c.Seed = 1
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +192,18 @@ func TestDAggerBeatsBC(t *testing.T) {
 // the trainer.
 func run(t *testing.T, workers int, seed uint64, iters int) *Trainer {
 	t.Helper()
-	tr, err := New(Config{MakeEnv: makePendulum, Expert: pdExpert, EpisodesPerIter: 3, BetaDecay: 0.5,
-		CompareBC: true, Fit: quickFit, EvalEpisodes: 2, Workers: workers, Seed: seed})
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
+		c.MakeEnv = makePendulum
+		c.Expert = pdExpert
+		c.EpisodesPerIter = 3
+		c.BetaDecay = 0.5
+		c.CompareBC = true
+		c.Fit = quickFit
+		c.EvalEpisodes = 2
+		c.Workers = workers
+		c.Seed = seed
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +245,17 @@ func TestDeterminism(t *testing.T) {
 // resume into a fresh trainer and the third.
 func TestResumeIsBitExact(t *testing.T) {
 	straight := run(t, 2, 5, 3)
-	cfg := Config{MakeEnv: makePendulum, Expert: pdExpert, EpisodesPerIter: 3, BetaDecay: 0.5,
-		CompareBC: true, Fit: quickFit, EvalEpisodes: 2, Seed: 5}
+	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
+		c.MakeEnv = makePendulum
+		c.Expert = pdExpert
+		c.EpisodesPerIter = 3
+		c.BetaDecay = 0.5
+		c.CompareBC = true
+		c.Fit = quickFit
+		c.EvalEpisodes = 2
+		c.Seed = 5
+	})
 	first, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -220,44 +287,5 @@ func TestResumeIsBitExact(t *testing.T) {
 		!slices.Equal(weightsOf(straight.BCPolicy()), weightsOf(second.BCPolicy())) ||
 		!slices.Equal(straight.Dataset().Label, second.Dataset().Label) {
 		t.Fatal("resumed run differs from the straight one")
-	}
-}
-
-func TestRunParallel(t *testing.T) {
-	boom := errors.New("boom")
-	for _, c := range []struct {
-		name    string
-		workers int
-		failAt  int
-	}{{"one worker", 1, -1}, {"four workers", 4, -1}, {"failure", 3, 5}} {
-		t.Run(c.name, func(t *testing.T) {
-			out := make([]int, 20)
-			err := RunParallel(context.Background(), 20, c.workers, func() (int, error) { return 0, nil }, func(_ int, i int) error {
-				if c.failAt >= 0 && (i == c.failAt || i == c.failAt+3) {
-					return boom
-				}
-				out[i] = i * i
-				return nil
-			})
-			if c.failAt >= 0 {
-				if !errors.Is(err, boom) {
-					t.Fatalf("err %v, want boom", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range out {
-				if v != i*i {
-					t.Fatalf("out[%d] = %d", i, v)
-				}
-			}
-		})
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := RunParallel(ctx, 5, 2, func() (int, error) { return 0, nil }, func(int, int) error { return nil }); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled: err %v", err)
 	}
 }

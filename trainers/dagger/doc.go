@@ -19,11 +19,11 @@
 // cores; every episode has its own random streams and results are stored
 // by episode index, so nothing depends on the number of workers.
 //
-//	tr, err := dagger.New(dagger.Config{
-//		MakeEnv: func() (envs.Env, error) { return envs.Make("pendulum") },
-//		Expert:  makeMPC, // func() (common.Policy, error)
-//		EpisodesPerIter: 20, BetaDecay: 0.5, Seed: 1,
-//	})
+//	cfg := dagger.DefaultConfig() // M = 20 episodes, beta decay 0.5
+//	cfg.MakeEnv = func() (envs.Env, error) { return envs.Make("pendulum") }
+//	cfg.Expert = makeMPC // func() (common.Policy, error)
+//	cfg.Seed = 1
+//	tr, err := dagger.New(cfg)
 //	for i := range 10 {
 //		metrics, err := tr.Iterate(ctx, i) // labels, train_return, loss, ...
 //	}
@@ -34,9 +34,9 @@
 // trains a behaviour-cloning learner on the same number of expert-only
 // labels at every iteration and reports its return beside DAgger's.
 //
-// Dataset, Learner and RunParallel are the pieces DAgger shares with PLATO
-// (package trainers/plato): an aggregated dataset of labelled
-// observations, a warm-started supervised learner with a held-out split
-// and early stopping (nn.Regressor), and worker-count-independent parallel
-// episodes.
+// The pieces DAgger shares with PLATO (package trainers/plato) are package
+// imitation's: the aggregated dataset of labelled observations, the
+// warm-started supervised learner with a held-out split and early stopping
+// (nn.Regressor), the worker-count-independent parallel labelled episodes,
+// the expert's evaluation and the resume state.
 package dagger

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // A DAgger run with a hand-written pendulum expert: every iteration runs
@@ -16,14 +18,17 @@ func Example() {
 	expert := func() (common.Policy, error) {
 		return common.PolicyFunc(func(u, obs []float64) { u[0] = max(-2, min(2, -3*obs[1]-0.5*obs[2])) }), nil
 	}
-	tr, err := dagger.New(dagger.Config{
-		MakeEnv:         func() (envs.Env, error) { return envs.Make("pendulum") },
-		Expert:          expert,
-		EpisodesPerIter: 2,
-		BetaDecay:       0.5,
-		Fit:             dagger.FitConfig{Epochs: 2},
-		Seed:            1,
-	})
+	tr, err := dagger.New(config.With(dagger.DefaultConfig(), func(c *dagger.Config) {
+		c.EvalExpert = false
+		c.MakeEnv = func() (envs.Env, error) { return envs.Make("pendulum") }
+		c.Expert = expert
+		c.EpisodesPerIter = 2
+		c.BetaDecay = 0.5
+		c.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
+			c.Epochs = 2
+		})
+		c.Seed = 1
+	}))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 )
 
@@ -11,7 +12,13 @@ import (
 // holds 1000 random-policy transitions and whose model is fitted once.
 func benchTrainer(b *testing.B) *Trainer {
 	b.Helper()
-	tr, err := New(Config{PlanningSteps: 10, StepsPerIter: 1000, LearningStarts: 100000, EvalEpisodes: 1, Seed: 1},
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.PlanningSteps = 10
+		c.StepsPerIter = 1000
+		c.LearningStarts = 100000
+		c.EvalEpisodes = 1
+		c.Seed = 1
+	}),
 		func() (envs.Env, error) { return envs.Make("cartpole") })
 	if err != nil {
 		b.Fatal(err)

@@ -1,19 +1,17 @@
 package dyna
 
 import (
-	"fmt"
 	"math"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
 )
 
-// Config configures a Trainer. The zero value of every field except
-// PlanningSteps selects the documented default; the defaults are a DQN
+// Config configures a Trainer; DefaultConfig gives the defaults, a Dyna-DQN
 // that solves CartPole-v1 in a few tens of thousands of steps.
 type Config struct {
 	// PlanningSteps is K, the number of simulated transitions generated
-	// with the learned model after each real step (and, by default, the
-	// number of Q updates on simulated data). It is taken literally: 0 is
+	// with the learned model after each real step (default 10). 0 is
 	// plain DQN, and no model is learned.
 	PlanningSteps int
 	// RolloutLength is h, the length of the model rollouts that produce
@@ -22,10 +20,10 @@ type Config struct {
 	// state). The K transitions come from ceil(K/h) rollouts.
 	RolloutLength int
 	// PlanningUpdates is the number of Q updates on minibatches from the
-	// model buffer after each real step (default min(PlanningSteps,
-	// 2 DirectUpdates): at most twice as many updates on simulated data as
-	// on real data, a replay ratio of 3 with the defaults; the package
-	// documentation explains the cap).
+	// model buffer after each real step; 0 (the default) means
+	// min(PlanningSteps, 2 DirectUpdates): at most twice as many updates
+	// on simulated data as on real data, a replay ratio of 3 with the
+	// defaults (the package documentation explains the cap).
 	PlanningUpdates int
 	// PlanningActions chooses the actions of the simulated transitions:
 	// PlanUniform (the default) draws every one uniformly from the action
@@ -49,10 +47,10 @@ type Config struct {
 
 	// DQN: minibatch size Batch (default 64), discount Gamma (default 0.99),
 	// Adam (default LR 1e-3), gradient clipping to global norm ClipNorm
-	// (default 10; negative disables), and the bootstrap QTarget: TargetMax
-	// (DQN's max_a Q'(s', a)) or TargetDouble (double DQN, van Hasselt,
-	// Guez & Silver, AAAI 2016: Q'(s', argmax_a Q(s', a))); the default is
-	// TargetDouble with planning (K > 0) and TargetMax without (package
+	// (default 10; 0 disables), and the bootstrap QTarget: TargetMax (DQN's
+	// max_a Q'(s', a)), TargetDouble (double DQN, van Hasselt, Guez &
+	// Silver, AAAI 2016: Q'(s', argmax_a Q(s', a))) or TargetAuto (the
+	// default): double with planning (K > 0), max without (package
 	// documentation: model data overestimates).
 	Batch    int
 	Gamma    float64
@@ -145,137 +143,75 @@ type QTarget string
 
 // The QTarget values.
 const (
+	// TargetAuto is TargetDouble with planning (K > 0), TargetMax without.
+	TargetAuto QTarget = "auto"
 	// TargetMax is DQN's target r + gamma max_a Q'(s', a).
 	TargetMax QTarget = "max"
 	// TargetDouble is double DQN's r + gamma Q'(s', argmax_a Q(s', a)).
 	TargetDouble QTarget = "double"
 )
 
-// withDefaults returns c with zero fields replaced by defaults, or an
-// error for a setting out of range.
-func (c Config) withDefaults() (Config, error) {
-	setI := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
+// DefaultConfig returns the default Config (K = 10 planning steps).
+func DefaultConfig() Config {
+	return Config{
+		PlanningSteps: 10, RolloutLength: 1, PlanningActions: PlanUniform, StepsPerIter: 1000,
+		Hidden: []int{64, 64}, Activation: nn.ReLU,
+		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, QTarget: TargetAuto, Tau: 0.005,
+		BufferSize: 100000, LearningStarts: 1000, TrainEvery: 1, DirectUpdates: 1,
+		EpsilonStart: 1, EpsilonEnd: 0.05, EpsilonSteps: 3000, ActionBins: 5,
+		ModelHidden: []int{64, 64}, ModelActivation: nn.Tanh, Ensemble: 1, ModelEvery: 250,
+		ModelSteps: 100, ModelBatch: 256, ModelLR: 1e-3, ModelBufferSize: 20000, EvalEpisodes: 10,
 	}
-	setF := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "dyna"}
+	v.AtLeast("PlanningSteps", c.PlanningSteps, 0)
+	v.AtLeast("RolloutLength", c.RolloutLength, 1)
+	v.AtLeast("PlanningUpdates", c.PlanningUpdates, 0)
+	v.Check(c.PlanningActions == PlanUniform || c.PlanningActions == PlanPolicy, "PlanningActions", "must be uniform or policy, got %q", c.PlanningActions)
+	v.Check(c.QTarget == TargetAuto || c.QTarget == TargetMax || c.QTarget == TargetDouble, "QTarget", "must be auto, max or double, got %q", c.QTarget)
+	v.AtLeast("StepsPerIter", c.StepsPerIter, 1)
+	v.Sizes("Hidden", c.Hidden)
+	v.Check(c.Activation.Valid() == nil, "Activation", "must be tanh, relu or identity, got %q", c.Activation)
+	v.AtLeast("Batch", c.Batch, 1)
+	v.Check(c.Gamma > 0 && c.Gamma <= 1, "Gamma", "must be in (0, 1], got %v", c.Gamma)
+	v.Positive("Adam.LR", c.Adam.LR)
+	v.NonNegative("ClipNorm", c.ClipNorm)
+	v.Check(c.Tau > 0 && c.Tau <= 1, "Tau", "must be in (0, 1], got %v", c.Tau)
+	v.AtLeast("TargetEvery", c.TargetEvery, 0)
+	v.AtLeast("BufferSize", c.BufferSize, 1)
+	v.AtLeast("LearningStarts", c.LearningStarts, 1)
+	v.AtLeast("TrainEvery", c.TrainEvery, 1)
+	v.AtLeast("DirectUpdates", c.DirectUpdates, 1)
+	v.In("EpsilonStart", c.EpsilonStart, 0, 1)
+	v.In("EpsilonEnd", c.EpsilonEnd, 0, 1)
+	v.AtLeast("EpsilonSteps", c.EpsilonSteps, 1)
+	v.AtLeast("ActionBins", c.ActionBins, 2)
+	v.Sizes("ModelHidden", c.ModelHidden)
+	v.Check(c.ModelActivation.Valid() == nil, "ModelActivation", "must be tanh, relu or identity, got %q", c.ModelActivation)
+	v.AtLeast("Ensemble", c.Ensemble, 1)
+	v.AtLeast("ModelEvery", c.ModelEvery, 1)
+	v.AtLeast("ModelSteps", c.ModelSteps, 1)
+	v.AtLeast("ModelBatch", c.ModelBatch, 1)
+	v.Positive("ModelLR", c.ModelLR)
+	v.AtLeast("ModelBufferSize", c.ModelBufferSize, 1)
+	v.AtLeast("EvalEpisodes", c.EvalEpisodes, 1)
+	if c.TargetReturn != nil {
+		v.Check(!math.IsNaN(*c.TargetReturn) && !math.IsInf(*c.TargetReturn, 0), "TargetReturn", "must be finite, got %v", *c.TargetReturn)
 	}
-	setI(&c.RolloutLength, 1)
-	if c.PlanningActions == "" {
-		c.PlanningActions = PlanUniform
+	return v.Err()
+}
+
+// resolved validates c and replaces a zero PlanningUpdates by
+// min(PlanningSteps, 2 DirectUpdates).
+func (c Config) resolved() (Config, error) {
+	if err := c.Validate(); err != nil {
+		return c, err
 	}
-	if c.QTarget == "" {
-		c.QTarget = TargetMax
-		if c.PlanningSteps > 0 {
-			c.QTarget = TargetDouble
-		}
-	}
-	setI(&c.StepsPerIter, 1000)
-	if c.Hidden == nil {
-		c.Hidden = []int{64, 64}
-	}
-	if c.Activation == "" {
-		c.Activation = nn.ReLU
-	}
-	setI(&c.Batch, 64)
-	setF(&c.Gamma, 0.99)
-	setF(&c.ClipNorm, 10)
-	setF(&c.Tau, 0.005)
-	setI(&c.BufferSize, 100000)
-	setI(&c.LearningStarts, 1000)
-	setI(&c.TrainEvery, 1)
-	setI(&c.DirectUpdates, 1)
-	setI(&c.PlanningUpdates, min(c.PlanningSteps, 2*c.DirectUpdates))
-	setF(&c.EpsilonStart, 1)
-	setF(&c.EpsilonEnd, 0.05)
-	setI(&c.EpsilonSteps, 3000)
-	setI(&c.ActionBins, 5)
-	if c.ModelHidden == nil {
-		c.ModelHidden = []int{64, 64}
-	}
-	if c.ModelActivation == "" {
-		c.ModelActivation = nn.Tanh
-	}
-	setI(&c.Ensemble, 1)
-	setI(&c.ModelEvery, 250)
-	setI(&c.ModelSteps, 100)
-	setI(&c.ModelBatch, 256)
-	setF(&c.ModelLR, 1e-3)
-	setI(&c.ModelBufferSize, 20000)
-	setI(&c.EvalEpisodes, 10)
-	if c.Adam.LR == 0 {
-		c.Adam.LR = 1e-3
-	}
-	bad := func(name string, v any) error {
-		return fmt.Errorf("dyna: %s %v is out of range", name, v)
-	}
-	switch {
-	case c.PlanningSteps < 0:
-		return c, bad("PlanningSteps", c.PlanningSteps)
-	case c.RolloutLength < 1:
-		return c, bad("RolloutLength", c.RolloutLength)
-	case c.PlanningUpdates < 0:
-		return c, bad("PlanningUpdates", c.PlanningUpdates)
-	case c.QTarget != TargetMax && c.QTarget != TargetDouble:
-		return c, fmt.Errorf("dyna: QTarget %q is neither %q nor %q", c.QTarget, TargetMax, TargetDouble)
-	case c.PlanningActions != PlanUniform && c.PlanningActions != PlanPolicy:
-		return c, fmt.Errorf("dyna: PlanningActions %q is neither %q nor %q", c.PlanningActions, PlanUniform, PlanPolicy)
-	case c.StepsPerIter < 1:
-		return c, bad("StepsPerIter", c.StepsPerIter)
-	case c.Batch < 1:
-		return c, bad("Batch", c.Batch)
-	case !(c.Gamma > 0 && c.Gamma <= 1):
-		return c, bad("Gamma", c.Gamma)
-	case !(c.Adam.LR > 0) || math.IsInf(c.Adam.LR, 0):
-		return c, bad("learning rate", c.Adam.LR)
-	case math.IsNaN(c.ClipNorm):
-		return c, bad("ClipNorm", c.ClipNorm)
-	case !(c.Tau > 0 && c.Tau <= 1):
-		return c, bad("Tau", c.Tau)
-	case c.TargetEvery < 0:
-		return c, bad("TargetEvery", c.TargetEvery)
-	case c.BufferSize < 1:
-		return c, bad("BufferSize", c.BufferSize)
-	case c.LearningStarts < 1:
-		return c, bad("LearningStarts", c.LearningStarts)
-	case c.TrainEvery < 1:
-		return c, bad("TrainEvery", c.TrainEvery)
-	case c.DirectUpdates < 1:
-		return c, bad("DirectUpdates", c.DirectUpdates)
-	case !(c.EpsilonStart >= 0 && c.EpsilonStart <= 1):
-		return c, bad("EpsilonStart", c.EpsilonStart)
-	case !(c.EpsilonEnd >= 0 && c.EpsilonEnd <= 1):
-		return c, bad("EpsilonEnd", c.EpsilonEnd)
-	case c.EpsilonSteps < 1:
-		return c, bad("EpsilonSteps", c.EpsilonSteps)
-	case c.Ensemble < 1:
-		return c, bad("Ensemble", c.Ensemble)
-	case c.ModelEvery < 1:
-		return c, bad("ModelEvery", c.ModelEvery)
-	case c.ModelSteps < 1:
-		return c, bad("ModelSteps", c.ModelSteps)
-	case c.ModelBatch < 1:
-		return c, bad("ModelBatch", c.ModelBatch)
-	case !(c.ModelLR > 0) || math.IsInf(c.ModelLR, 0):
-		return c, bad("ModelLR", c.ModelLR)
-	case c.ModelBufferSize < 1:
-		return c, bad("ModelBufferSize", c.ModelBufferSize)
-	case c.EvalEpisodes < 1:
-		return c, bad("EvalEpisodes", c.EvalEpisodes)
-	case c.TargetReturn != nil && (math.IsNaN(*c.TargetReturn) || math.IsInf(*c.TargetReturn, 0)):
-		return c, bad("TargetReturn", *c.TargetReturn)
-	}
-	for _, h := range append(append([]int(nil), c.Hidden...), c.ModelHidden...) {
-		if h < 1 {
-			return c, fmt.Errorf("dyna: hidden layer sizes must be positive, got %v and %v", c.Hidden, c.ModelHidden)
-		}
-	}
-	if c.ClipNorm < 0 {
-		c.ClipNorm = 0 // autodiff.ClipByGlobalNorm: 0 disables
+	if c.PlanningUpdates == 0 {
+		c.PlanningUpdates = min(c.PlanningSteps, 2*c.DirectUpdates)
 	}
 	return c, nil
 }

@@ -9,16 +9,20 @@
 // After every real step the trainer does one DQN update on real data,
 // refits the dynamics (nn.DynamicsModel, or an nn.Ensemble) and reward
 // (nn.RewardModel) models every ModelEvery steps, generates K simulated
-// transitions by rolling the model out h steps from observations of the
-// real buffer with uniformly random actions, stores them in a separate
-// model buffer and does min(K, 2) DQN updates on minibatches of it. The
-// target network moves by Polyak averaging after every update, and with
-// K > 0 the targets are double DQN's. With K = 0 it is plain DQN. Simulated transitions end at the environment's known
+// transitions (the dynamics sampled member by member through the shared
+// learned.Model of package control/learned) by rolling the model out h
+// steps from observations of the real buffer with uniformly random
+// actions, stores them in a separate model buffer and does min(K, 2) DQN
+// updates on minibatches of it. The target network moves by Polyak
+// averaging after every update, and with K > 0 the targets are double
+// DQN's. With K = 0 it is plain DQN. Simulated transitions end at the
+// environment's known
 // termination rule when there is one (TerminalFunc; MBPO does the same).
 // Continuous action spaces are discretised into a grid (Actions).
 //
-//	tr, err := dyna.New(dyna.Config{PlanningSteps: 10, Seed: 1},
-//		func() (envs.Env, error) { return envs.Make("cartpole") })
+//	cfg := dyna.DefaultConfig() // K = 10 planning steps
+//	cfg.Seed = 1
+//	tr, err := dyna.New(cfg, func() (envs.Env, error) { return envs.Make("cartpole") })
 //	if err != nil { ... }
 //	defer tr.Close()
 //	for it := range 30 { // 30 x 1000 real steps, evaluated after each

@@ -21,7 +21,7 @@
 //	(f) planning: K simulated transitions from states of the real buffer,
 //	    rolled out h steps through the model with uniformly random actions
 //	    (or, with PlanPolicy, the exploration policy), into the model
-//	    buffer; K DQN updates on minibatches of it
+//	    buffer; min(K, 2) DQN updates on minibatches of it
 
 package dyna
 
@@ -34,17 +34,6 @@ import (
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
-)
-
-// The PCG streams of the trainer's random numbers (all with Config.Seed).
-const (
-	StreamQInit     = 0 // Q-network initialisation
-	StreamModelInit = 1 // model initialisation
-	StreamEnv       = 2 // real environment resets
-	StreamExplore   = 3 // epsilon-greedy choices in the real environment
-	StreamBatch     = 4 // Q-update minibatches (real and simulated)
-	StreamModelFit  = 5 // model-fitting minibatches
-	StreamPlan      = 6 // planning: start states, simulated exploration, ensemble members
 )
 
 // Trainer is Dyna with a DQN learner and a learned neural model; with
@@ -98,153 +87,6 @@ type Trainer struct {
 }
 
 var _ common.Trainer = (*Trainer)(nil)
-
-// New returns a Trainer on environments made by makeEnv: one for the real
-// steps and one per evaluation worker. The Q training graph and the
-// model-fitting graphs are built here, once.
-func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	if makeEnv == nil {
-		return nil, errors.New("dyna: New needs an environment constructor")
-	}
-	env, err := makeEnv()
-	if err != nil {
-		return nil, fmt.Errorf("dyna: %w", err)
-	}
-	obsSpace := env.ObservationSpace()
-	if obsSpace.Discrete {
-		return nil, fmt.Errorf("dyna: %s has discrete observations; the neural Dyna needs vectors (use 'mbrl train dynaq' for tabular envs)", env.Name())
-	}
-	actions, err := NewActions(env.ActionSpace(), cfg.ActionBins)
-	if err != nil {
-		return nil, err
-	}
-	t := &Trainer{cfg: cfg, makeEnv: makeEnv, env: env, actions: actions, obsDim: obsSpace.Dim(), maxEp: env.MaxSteps(), stepsToTarget: -1}
-	for i := range t.pcgs {
-		t.pcgs[i] = rand.NewPCG(cfg.Seed, uint64(i))
-	}
-	t.envRng, t.explore = rand.New(t.pcgs[StreamEnv]), rand.New(t.pcgs[StreamExplore])
-	t.batchRng, t.fitRng, t.planRng = rand.New(t.pcgs[StreamBatch]), rand.New(t.pcgs[StreamModelFit]), rand.New(t.pcgs[StreamPlan])
-
-	// The Q-network and its learner.
-	t.q, err = nn.NewQNetwork("q", nn.QArch{ObsDim: t.obsDim, NumActions: actions.N(), Hidden: cfg.Hidden, Activation: cfg.Activation, ObsNorm: cfg.NormaliseObs},
-		rand.New(t.pcgs[StreamQInit]))
-	if err != nil {
-		return nil, fmt.Errorf("dyna: %w", err)
-	}
-	hard := cfg.TargetEvery
-	tau := cfg.Tau
-	if hard > 0 {
-		tau = 0
-	}
-	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.QTarget == TargetDouble, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
-	if err != nil {
-		return nil, err
-	}
-
-	// The model, its termination rule and the two buffers.
-	t.model = cfg.Model
-	if t.model == nil && cfg.PlanningSteps > 0 {
-		t.lm, err = newLearnedModel(actions, t.obsDim, &cfg, rand.New(t.pcgs[StreamModelInit]))
-		if err != nil {
-			t.learn.close()
-			return nil, err
-		}
-		t.model = t.lm
-	}
-	switch {
-	case cfg.IgnoreTermination:
-	case cfg.Terminal != nil:
-		t.term = cfg.Terminal
-	default:
-		t.term = TerminalFunc(env)
-	}
-	t.real = common.NewBuffer(t.obsDim, 1, cfg.BufferSize)
-	t.sim = common.NewBuffer(t.obsDim, 1, cfg.ModelBufferSize)
-
-	b := cfg.Batch
-	t.envAct = make([]float64, actions.EnvDim())
-	t.qValues = make([]float64, actions.N())
-	t.idx, t.bIdx = make([]int, b), make([]int, b)
-	t.bObs, t.bNext, t.bRew, t.bAct, t.bTerm = make([]float64, b*t.obsDim), make([]float64, b*t.obsDim), make([]float64, b), make([]float64, b), make([]bool, b)
-	t.simObs, t.simNext = make([]float64, t.obsDim), make([]float64, t.obsDim)
-	t.kBuf = make([]float64, 1)
-	t.obs = env.Reset(t.envRng)
-	return t, nil
-}
-
-// Close releases the graphs' machines.
-func (t *Trainer) Close() {
-	t.learn.close()
-	if t.lm != nil {
-		t.lm.close()
-	}
-}
-
-// Q returns the Q-network being trained (shared, not a copy).
-func (t *Trainer) Q() *nn.QNetwork { return t.q }
-
-// Actions returns the action set of the Q-network.
-func (t *Trainer) Actions() *Actions { return t.actions }
-
-// EnvSteps returns the number of real environment steps taken.
-func (t *Trainer) EnvSteps() int { return t.envSteps }
-
-// StepsToTarget returns the real steps taken when the evaluation mean
-// return first reached Config.TargetReturn, and whether it has.
-func (t *Trainer) StepsToTarget() (int, bool) { return t.stepsToTarget, t.stepsToTarget >= 0 }
-
-// Done reports that the target was reached with StopAtTarget set: further
-// iterations do nothing.
-func (t *Trainer) Done() bool { return t.done }
-
-// LastEval returns the last evaluation (nil before the first).
-func (t *Trainer) LastEval() *common.EvalResult { return t.lastEval }
-
-// Models returns the Q-network and, when learned, the dynamics model (or
-// ensemble) and the reward model.
-func (t *Trainer) Models() []nn.Model {
-	ms := []nn.Model{t.q}
-	if t.lm != nil {
-		ms = append(ms, t.lm.models()...)
-	}
-	return ms
-}
-
-// Policy returns a new greedy policy over a copy of the current Q-network,
-// acting in the environment's action space.
-func (t *Trainer) Policy() common.Policy {
-	return &GreedyPolicy{Q: t.q.Clone(), Actions: t.actions}
-}
-
-// GreedyPolicy acts with argmax_a Q(obs, a), mapped to the environment's
-// action by Actions. Not safe for concurrent use.
-type GreedyPolicy struct {
-	Q       *nn.QNetwork
-	Actions *Actions
-}
-
-// Act writes the greedy action for obs into dst.
-func (p *GreedyPolicy) Act(dst, obs []float64) { p.Actions.EnvAction(dst, p.Q.Greedy(obs)) }
-
-// epsilon is the exploration rate after steps real steps: linear from
-// EpsilonStart to EpsilonEnd over EpsilonSteps, constant after.
-func (t *Trainer) epsilon(steps int) float64 {
-	f := min(1, float64(steps)/float64(t.cfg.EpsilonSteps))
-	return t.cfg.EpsilonStart + f*(t.cfg.EpsilonEnd-t.cfg.EpsilonStart)
-}
-
-// act is epsilon-greedy on the online Q-network; before LearningStarts the
-// exploration rate is EpsilonStart.
-func (t *Trainer) act(obs []float64, eps float64, rng *rand.Rand) int {
-	if rng.Float64() < eps {
-		return rng.IntN(t.actions.N())
-	}
-	return t.q.Greedy(obs)
-}
 
 // Iterate runs StepsPerIter real steps of Dyna and evaluates the greedy
 // policy.
@@ -367,6 +209,164 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 		t.done = t.cfg.StopAtTarget
 	}
 	return ms, nil
+}
+
+// The PCG streams of the trainer's random numbers (all with Config.Seed).
+const (
+	StreamQInit     = 0 // Q-network initialisation
+	StreamModelInit = 1 // model initialisation
+	StreamEnv       = 2 // real environment resets
+	StreamExplore   = 3 // epsilon-greedy choices in the real environment
+	StreamBatch     = 4 // Q-update minibatches (real and simulated)
+	StreamModelFit  = 5 // model-fitting minibatches
+	StreamPlan      = 6 // planning: start states, simulated exploration, ensemble members
+)
+
+// New returns a Trainer on environments made by makeEnv: one for the real
+// steps and one per evaluation worker. The Q training graph and the
+// model-fitting graphs are built here, once.
+func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
+	cfg, err := cfg.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if makeEnv == nil {
+		return nil, errors.New("dyna: New needs an environment constructor")
+	}
+	env, err := makeEnv()
+	if err != nil {
+		return nil, fmt.Errorf("dyna: %w", err)
+	}
+	obsSpace := env.ObservationSpace()
+	if obsSpace.Discrete {
+		return nil, fmt.Errorf("dyna: %s has discrete observations; the neural Dyna needs vectors (use 'mbrl train dynaq' for tabular envs)", env.Name())
+	}
+	actions, err := NewActions(env.ActionSpace(), cfg.ActionBins)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg, makeEnv: makeEnv, env: env, actions: actions, obsDim: obsSpace.Dim(), maxEp: env.MaxSteps(), stepsToTarget: -1}
+	for i := range t.pcgs {
+		t.pcgs[i] = rand.NewPCG(cfg.Seed, uint64(i))
+	}
+	t.envRng, t.explore = rand.New(t.pcgs[StreamEnv]), rand.New(t.pcgs[StreamExplore])
+	t.batchRng, t.fitRng, t.planRng = rand.New(t.pcgs[StreamBatch]), rand.New(t.pcgs[StreamModelFit]), rand.New(t.pcgs[StreamPlan])
+
+	// The Q-network and its learner.
+	t.q, err = nn.NewQNetwork("q", nn.QArch{ObsDim: t.obsDim, NumActions: actions.N(), Hidden: cfg.Hidden, Activation: cfg.Activation, ObsNorm: cfg.NormaliseObs},
+		rand.New(t.pcgs[StreamQInit]))
+	if err != nil {
+		return nil, fmt.Errorf("dyna: %w", err)
+	}
+	hard := cfg.TargetEvery
+	tau := cfg.Tau
+	if hard > 0 {
+		tau = 0
+	}
+	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.QTarget == TargetDouble || cfg.QTarget == TargetAuto && cfg.PlanningSteps > 0, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
+	if err != nil {
+		return nil, err
+	}
+
+	// The model, its termination rule and the two buffers.
+	t.model = cfg.Model
+	if t.model == nil && cfg.PlanningSteps > 0 {
+		t.lm, err = newLearnedModel(actions, t.obsDim, &cfg, rand.New(t.pcgs[StreamModelInit]))
+		if err != nil {
+			t.learn.close()
+			return nil, err
+		}
+		t.model = t.lm
+	}
+	switch {
+	case cfg.IgnoreTermination:
+	case cfg.Terminal != nil:
+		t.term = cfg.Terminal
+	default:
+		t.term = TerminalFunc(env)
+	}
+	t.real = common.NewBuffer(t.obsDim, 1, cfg.BufferSize)
+	t.sim = common.NewBuffer(t.obsDim, 1, cfg.ModelBufferSize)
+
+	b := cfg.Batch
+	t.envAct = make([]float64, actions.EnvDim())
+	t.qValues = make([]float64, actions.N())
+	t.idx, t.bIdx = make([]int, b), make([]int, b)
+	t.bObs, t.bNext, t.bRew, t.bAct, t.bTerm = make([]float64, b*t.obsDim), make([]float64, b*t.obsDim), make([]float64, b), make([]float64, b), make([]bool, b)
+	t.simObs, t.simNext = make([]float64, t.obsDim), make([]float64, t.obsDim)
+	t.kBuf = make([]float64, 1)
+	t.obs = env.Reset(t.envRng)
+	return t, nil
+}
+
+// Close releases the graphs' machines.
+func (t *Trainer) Close() {
+	t.learn.close()
+	if t.lm != nil {
+		t.lm.close()
+	}
+}
+
+// Q returns the Q-network being trained (shared, not a copy).
+func (t *Trainer) Q() *nn.QNetwork { return t.q }
+
+// Actions returns the action set of the Q-network.
+func (t *Trainer) Actions() *Actions { return t.actions }
+
+// EnvSteps returns the number of real environment steps taken.
+func (t *Trainer) EnvSteps() int { return t.envSteps }
+
+// StepsToTarget returns the real steps taken when the evaluation mean
+// return first reached Config.TargetReturn, and whether it has.
+func (t *Trainer) StepsToTarget() (int, bool) { return t.stepsToTarget, t.stepsToTarget >= 0 }
+
+// Done reports that the target was reached with StopAtTarget set: further
+// iterations do nothing.
+func (t *Trainer) Done() bool { return t.done }
+
+// LastEval returns the last evaluation (nil before the first).
+func (t *Trainer) LastEval() *common.EvalResult { return t.lastEval }
+
+// Models returns the Q-network and, when learned, the dynamics model (or
+// ensemble) and the reward model.
+func (t *Trainer) Models() []nn.Model {
+	ms := []nn.Model{t.q}
+	if t.lm != nil {
+		ms = append(ms, t.lm.models()...)
+	}
+	return ms
+}
+
+// Policy returns a new greedy policy over a copy of the current Q-network,
+// acting in the environment's action space.
+func (t *Trainer) Policy() common.Policy {
+	return &GreedyPolicy{Q: t.q.Clone(), Actions: t.actions}
+}
+
+// GreedyPolicy acts with argmax_a Q(obs, a), mapped to the environment's
+// action by Actions. Not safe for concurrent use.
+type GreedyPolicy struct {
+	Q       *nn.QNetwork
+	Actions *Actions
+}
+
+// Act writes the greedy action for obs into dst.
+func (p *GreedyPolicy) Act(dst, obs []float64) { p.Actions.EnvAction(dst, p.Q.Greedy(obs)) }
+
+// epsilon is the exploration rate after steps real steps: linear from
+// EpsilonStart to EpsilonEnd over EpsilonSteps, constant after.
+func (t *Trainer) epsilon(steps int) float64 {
+	f := min(1, float64(steps)/float64(t.cfg.EpsilonSteps))
+	return t.cfg.EpsilonStart + f*(t.cfg.EpsilonEnd-t.cfg.EpsilonStart)
+}
+
+// act is epsilon-greedy on the online Q-network; before LearningStarts the
+// exploration rate is EpsilonStart.
+func (t *Trainer) act(obs []float64, eps float64, rng *rand.Rand) int {
+	if rng.Float64() < eps {
+		return rng.IntN(t.actions.N())
+	}
+	return t.q.Greedy(obs)
 }
 
 // Evaluate runs episodes greedy episodes of the current Q-network in fresh

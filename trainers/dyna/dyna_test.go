@@ -11,6 +11,7 @@ import (
 
 	"github.com/mbrl/mbrl/autodiff"
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -227,8 +228,17 @@ func TestPlanningUsesModel(t *testing.T) {
 	// Terminal once the cart position passes 150: the third step of a
 	// rollout (x + 300) always is, the second (x + 200) never.
 	terminal := func(obs []float64) bool { return obs[0] > 250 }
-	tr, err := New(Config{PlanningSteps: K, RolloutLength: h, StepsPerIter: steps, LearningStarts: starts,
-		Batch: 8, Model: m, Terminal: terminal, EvalEpisodes: 1, Seed: 4}, makeEnv("cartpole"))
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.PlanningSteps = K
+		c.RolloutLength = h
+		c.StepsPerIter = steps
+		c.LearningStarts = starts
+		c.Batch = 8
+		c.Model = m
+		c.Terminal = terminal
+		c.EvalEpisodes = 1
+		c.Seed = 4
+	}), makeEnv("cartpole"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,9 +309,13 @@ func TestPlanningActions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, err := New(Config{PlanningSteps: K, PlanningActions: tc.actions, StepsPerIter: steps, LearningStarts: starts,
-				Batch: 8, Adam: nn.Adam{LR: 1e-12}, EpsilonSteps: 1, EpsilonEnd: 1e-300, Model: &fakeModel{},
-				EvalEpisodes: 1, Seed: 5}, makeEnv("cartpole"))
+			tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+				c.PlanningSteps, c.StepsPerIter, c.LearningStarts, c.Batch = K, steps, starts, 8
+				if tc.actions != "" {
+					c.PlanningActions = tc.actions
+				}
+				c.Adam.LR, c.EpsilonSteps, c.EpsilonEnd, c.Model, c.EvalEpisodes, c.Seed = 1e-12, 1, 0, &fakeModel{}, 1, 5
+			}), makeEnv("cartpole"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -349,9 +363,10 @@ func TestPlanningUpdatesDefault(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tr, err := New(Config{PlanningSteps: tc.k, DirectUpdates: tc.direct, PlanningUpdates: tc.planning,
-				StepsPerIter: steps, LearningStarts: starts, Batch: 8, Model: &fakeModel{}, EvalEpisodes: 1, Seed: 6},
-				makeEnv("cartpole"))
+			tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+				c.PlanningSteps, c.PlanningUpdates, c.DirectUpdates = tc.k, tc.planning, max(tc.direct, 1)
+				c.StepsPerIter, c.LearningStarts, c.Batch, c.Model, c.EvalEpisodes, c.Seed = steps, starts, 8, &fakeModel{}, 1, 6
+			}), makeEnv("cartpole"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -441,19 +456,25 @@ func TestQTargetDefault(t *testing.T) {
 		target QTarget
 		want   QTarget
 	}{
-		{"plain DQN", 0, "", TargetMax},
-		{"planning", 10, "", TargetDouble},
+		{"plain DQN", 0, TargetAuto, TargetMax},
+		{"planning", 10, TargetAuto, TargetDouble},
 		{"explicit max with planning", 10, TargetMax, TargetMax},
 		{"explicit double without planning", 0, TargetDouble, TargetDouble},
 	}
+	if DefaultConfig().QTarget != TargetAuto {
+		t.Fatalf("default QTarget %q, want %q", DefaultConfig().QTarget, TargetAuto)
+	}
 	for _, tc := range tests {
-		c, err := Config{PlanningSteps: tc.k, QTarget: tc.target}.withDefaults()
+		tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningSteps, c.QTarget, c.Model, c.Seed = tc.k, tc.target, &fakeModel{}, 1
+		}), makeEnv("cartpole"))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if c.QTarget != tc.want {
-			t.Errorf("%s: QTarget %q, want %q", tc.name, c.QTarget, tc.want)
+		if got := tr.learn.double; got != (tc.want == TargetDouble) {
+			t.Errorf("%s: double-DQN targets %v, want %s", tc.name, got, tc.want)
 		}
+		tr.Close()
 	}
 }
 
@@ -461,9 +482,25 @@ func TestQTargetDefault(t *testing.T) {
 // learning, planning, ring buffers that wrap, an ensemble and hard target
 // copies.
 func smallConfig(seed uint64) Config {
-	return Config{PlanningSteps: 2, RolloutLength: 2, StepsPerIter: 150, LearningStarts: 100, Batch: 16,
-		Hidden: []int{16}, ModelHidden: []int{16}, Ensemble: 2, ModelEvery: 50, ModelSteps: 3, ModelBatch: 32,
-		BufferSize: 200, ModelBufferSize: 120, TargetEvery: 40, NormaliseObs: true, EvalEpisodes: 2, Seed: seed}
+	return config.With(DefaultConfig(), func(c *Config) {
+		c.PlanningSteps = 2
+		c.RolloutLength = 2
+		c.StepsPerIter = 150
+		c.LearningStarts = 100
+		c.Batch = 16
+		c.Hidden = []int{16}
+		c.ModelHidden = []int{16}
+		c.Ensemble = 2
+		c.ModelEvery = 50
+		c.ModelSteps = 3
+		c.ModelBatch = 32
+		c.BufferSize = 200
+		c.ModelBufferSize = 120
+		c.TargetEvery = 40
+		c.NormaliseObs = true
+		c.EvalEpisodes = 2
+		c.Seed = seed
+	})
 }
 
 func allWeights(tr *Trainer) []float64 {
@@ -584,7 +621,10 @@ func TestDQNLearnsCartPole(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains for about 5 s")
 	}
-	tr, err := New(Config{Seed: 1}, makeEnv("cartpole"))
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.PlanningSteps = 0 // plain DQN
+		c.Seed = 1
+	}), makeEnv("cartpole"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -609,7 +649,15 @@ func TestDQNLearnsCartPole(t *testing.T) {
 // and, with StopAtTarget, later iterations do nothing.
 func TestTargetAndStop(t *testing.T) {
 	low := 5.0 // any evaluation of cartpole returns at least 8
-	tr, err := New(Config{StepsPerIter: 50, LearningStarts: 40, Batch: 8, TargetReturn: &low, StopAtTarget: true, EvalEpisodes: 1, Seed: 1},
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.StepsPerIter = 50
+		c.LearningStarts = 40
+		c.Batch = 8
+		c.TargetReturn = &low
+		c.StopAtTarget = true
+		c.EvalEpisodes = 1
+		c.Seed = 1
+	}),
 		makeEnv("cartpole"))
 	if err != nil {
 		t.Fatal(err)
@@ -636,16 +684,36 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"negative K", Config{PlanningSteps: -1}, "PlanningSteps"},
-		{"planning actions", Config{PlanningSteps: 1, PlanningActions: "greedy"}, "PlanningActions"},
-		{"q target", Config{QTarget: "min"}, "QTarget"},
-		{"rollout", Config{RolloutLength: -2}, "RolloutLength"},
-		{"gamma", Config{Gamma: 1.5}, "Gamma"},
-		{"tau", Config{Tau: 2}, "Tau"},
-		{"epsilon", Config{EpsilonEnd: -0.1}, "EpsilonEnd"},
-		{"hidden", Config{Hidden: []int{0}}, "hidden"},
-		{"target", Config{TargetReturn: &neg}, "TargetReturn"},
-		{"bins", Config{ActionBins: 1}, "bins"},
+		{"negative K", config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningSteps = -1
+		}), "PlanningSteps"},
+		{"planning actions", config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningActions = "greedy"
+		}), "PlanningActions"},
+		{"q target", config.With(DefaultConfig(), func(c *Config) {
+			c.QTarget = "min"
+		}), "QTarget"},
+		{"rollout", config.With(DefaultConfig(), func(c *Config) {
+			c.RolloutLength = -2
+		}), "RolloutLength"},
+		{"gamma", config.With(DefaultConfig(), func(c *Config) {
+			c.Gamma = 1.5
+		}), "Gamma"},
+		{"tau", config.With(DefaultConfig(), func(c *Config) {
+			c.Tau = 2
+		}), "Tau"},
+		{"epsilon", config.With(DefaultConfig(), func(c *Config) {
+			c.EpsilonEnd = -0.1
+		}), "EpsilonEnd"},
+		{"hidden", config.With(DefaultConfig(), func(c *Config) {
+			c.Hidden = []int{0}
+		}), "Hidden"},
+		{"target", config.With(DefaultConfig(), func(c *Config) {
+			c.TargetReturn = &neg
+		}), "TargetReturn"},
+		{"bins", config.With(DefaultConfig(), func(c *Config) {
+			c.ActionBins = 1
+		}), "ActionBins"},
 	}
 	for _, tc := range tests {
 		env := "cartpole"
@@ -657,7 +725,7 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want a dyna error mentioning %s", tc.name, err, tc.want)
 		}
 	}
-	if _, err := New(Config{}, makeEnv("maze")); err == nil || !strings.Contains(err.Error(), "dynaq") {
+	if _, err := New(DefaultConfig(), makeEnv("maze")); err == nil || !strings.Contains(err.Error(), "dynaq") {
 		t.Errorf("maze: %v, want a pointer to dynaq", err)
 	}
 }

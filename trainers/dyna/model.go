@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/control/learned"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 )
@@ -21,11 +22,14 @@ type Model interface {
 	Sample(next, obs []float64, k int, rng *rand.Rand) (reward float64)
 }
 
-// learnedModel is the neural Model with its training machinery.
+// learnedModel is the neural Model with its training machinery: the
+// dynamics sampled through the learned.Model every model-based method
+// shares, and a reward model.
 type learnedModel struct {
 	actions *Actions
 	members []*nn.DynamicsModel
-	ens     *nn.Ensemble // nil for a single model
+	ens     *nn.Ensemble   // nil for a single model
+	dyn     *learned.Model // over ens or the single member
 	reward  *nn.RewardModel
 	dynRegs []*nn.Regressor
 	rewReg  *nn.Regressor
@@ -64,6 +68,9 @@ func newLearnedModel(actions *Actions, obsDim int, cfg *Config, rng *rand.Rand) 
 		return nil, fmt.Errorf("dyna: %w", err)
 	}
 	m.reward = r
+	if m.dyn, err = learned.New(m.models()[0], nil, nil, false); err != nil {
+		return nil, fmt.Errorf("dyna: %w", err)
+	}
 	rc := nn.RegressorConfig{Batch: cfg.ModelBatch, Adam: nn.Adam{LR: cfg.ModelLR}}
 	for _, d := range m.members {
 		reg, err := nn.NewRegressor(d, obsDim+ad, obsDim, rc)
@@ -178,11 +185,7 @@ func (m *learnedModel) dynamicsTargets(d *nn.DynamicsModel) {
 // model.
 func (m *learnedModel) Sample(next, obs []float64, k int, rng *rand.Rand) float64 {
 	m.actions.ModelInput(m.act, k)
-	d := m.members[0]
-	if len(m.members) > 1 {
-		d = m.members[rng.IntN(len(m.members))]
-	}
 	r := m.reward.Predict(obs, m.act)
-	d.Predict(next, obs, m.act)
+	m.dyn.SampleNext(next, obs, m.act, rng)
 	return r
 }

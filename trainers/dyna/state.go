@@ -1,11 +1,9 @@
 package dyna
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -49,25 +47,6 @@ type bufferState struct {
 	Term []byte `json:"term"`
 }
 
-func floatsToBytes(v []float64) []byte {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return b
-}
-
-func bytesToFloats(b []byte) ([]float64, error) {
-	if len(b)%8 != 0 {
-		return nil, fmt.Errorf("dyna: state: %d bytes is not a whole number of float64s", len(b))
-	}
-	v := make([]float64, len(b)/8)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return v, nil
-}
-
 func encodeBuffer(b *common.Buffer, adds int64) bufferState {
 	n := b.Len()
 	term := make([]byte, n)
@@ -78,8 +57,8 @@ func encodeBuffer(b *common.Buffer, adds int64) bufferState {
 	}
 	return bufferState{
 		Adds: adds,
-		Obs:  floatsToBytes(b.Obs[:n*b.ObsDim]), Act: floatsToBytes(b.Act[:n*b.ActDim]),
-		Next: floatsToBytes(b.NextObs[:n*b.ObsDim]), Rew: floatsToBytes(b.Rew[:n]), Term: term,
+		Obs:  common.EncodeFloats(b.Obs[:n*b.ObsDim]), Act: common.EncodeFloats(b.Act[:n*b.ActDim]),
+		Next: common.EncodeFloats(b.NextObs[:n*b.ObsDim]), Rew: common.EncodeFloats(b.Rew[:n]), Term: term,
 	}
 }
 
@@ -89,12 +68,12 @@ func encodeBuffer(b *common.Buffer, adds int64) bufferState {
 // 0..p-1 again, p = adds mod capacity, leaving them unchanged and the next
 // write at slot p, as in the original.
 func decodeBuffer(s bufferState, obsDim, actDim, capacity int) (*common.Buffer, error) {
-	obs, err1 := bytesToFloats(s.Obs)
-	act, err2 := bytesToFloats(s.Act)
-	next, err3 := bytesToFloats(s.Next)
-	rew, err4 := bytesToFloats(s.Rew)
+	obs, err1 := common.DecodeFloats(s.Obs)
+	act, err2 := common.DecodeFloats(s.Act)
+	next, err3 := common.DecodeFloats(s.Next)
+	rew, err4 := common.DecodeFloats(s.Rew)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("dyna: state: %w", err)
 	}
 	n := len(rew)
 	if len(obs) != n*obsDim || len(next) != n*obsDim || len(act) != n*actDim || len(s.Term) != n || n > capacity || int64(n) > s.Adds || (int64(n) < s.Adds && n != capacity) {
@@ -155,7 +134,7 @@ func (t *Trainer) State() (json.RawMessage, error) {
 	for _, p := range t.learn.targetParams {
 		tw = append(tw, p...)
 	}
-	s.Target = floatsToBytes(tw)
+	s.Target = common.EncodeFloats(tw)
 	if t.lm != nil {
 		for _, r := range t.lm.dynRegs {
 			s.ModelAdam = append(s.ModelAdam, r.Optimizer().State())
@@ -164,7 +143,7 @@ func (t *Trainer) State() (json.RawMessage, error) {
 	}
 	s.Normalisers = map[string][2][]byte{}
 	for k, nm := range t.normalisers() {
-		s.Normalisers[k] = [2][]byte{floatsToBytes(nm.Mean), floatsToBytes(nm.Std)}
+		s.Normalisers[k] = [2][]byte{common.EncodeFloats(nm.Mean), common.EncodeFloats(nm.Std)}
 	}
 	return json.Marshal(s)
 }
@@ -191,9 +170,9 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	tw, err := bytesToFloats(s.Target)
+	tw, err := common.DecodeFloats(s.Target)
 	if err != nil {
-		return err
+		return fmt.Errorf("dyna: state: %w", err)
 	}
 	total := 0
 	for _, p := range t.learn.targetParams {
@@ -212,8 +191,8 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 		if !ok {
 			return fmt.Errorf("dyna: state lacks normaliser %s", k)
 		}
-		mean, err1 := bytesToFloats(v[0])
-		std, err2 := bytesToFloats(v[1])
+		mean, err1 := common.DecodeFloats(v[0])
+		std, err2 := common.DecodeFloats(v[1])
 		if err := errors.Join(err1, err2); err != nil {
 			return err
 		}

@@ -9,14 +9,16 @@
 // transitions replayed from the model). With n = 0 it is plain Q-learning.
 //
 //	env := envs.NewMaze()
-//	res, err := dynaq.Run(env, dynaq.Config{PlanningSteps: 50}, rand.New(rand.NewPCG(1, 0)), nil)
+//	cfg := dynaq.DefaultConfig() // the book's alpha, epsilon, gamma
+//	cfg.PlanningSteps = 50
+//	res, err := dynaq.Run(env, cfg, rand.New(rand.NewPCG(1, 0)), nil)
 //	// res.StepsPerEpisode[ep], res.Q[s*numActions+a]
 //	length, err := dynaq.GreedyPath(env, res.Q, rand.New(rand.NewPCG(1, 1)), 0) // 14 on the maze
 //
 // RunMany repeats Run over independent seeded runs for several values of n
 // and averages the steps per episode, the experiment of Figure 8.2:
 //
-//	curves, err := dynaq.RunMany(makeEnv, []int{0, 5, 50}, 30, dynaq.Config{}, 1, 0)
+//	curves, err := dynaq.RunMany(makeEnv, []int{0, 5, 50}, 30, dynaq.DefaultConfig(), 1, 0)
 //	// curves[50][ep] is the mean number of steps of episode ep with n = 50
 //
 // The package does not print; Run reports each finished episode through its

@@ -32,94 +32,9 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 )
-
-// The book's settings for the Dyna maze (Example 8.1, Figure 8.2).
-const (
-	DefaultAlpha    = 0.1
-	DefaultEpsilon  = 0.1
-	DefaultGamma    = 0.95
-	DefaultEpisodes = 50
-	DefaultRuns     = 30
-)
-
-// Config holds the hyper-parameters of Dyna-Q. The zero value of every field
-// except PlanningSteps selects the book's setting; a literal zero Epsilon or
-// Gamma therefore cannot be requested (neither is useful for learning the
-// maze: use GreedyPath to follow the greedy policy).
-type Config struct {
-	// PlanningSteps is n, the number of planning updates from the model
-	// after each real step. It is taken literally and has no default: 0 is
-	// plain one-step Q-learning (the n = 0 curve of Figure 8.2); the book
-	// compares 0, 5 and 50. Negative values are an error.
-	PlanningSteps int
-	// Episodes is the number of episodes of a run. Default 50.
-	Episodes int
-	// Alpha is the step size, in (0, 1]. Default 0.1.
-	Alpha float64
-	// Epsilon is the exploration rate of the epsilon-greedy behaviour
-	// policy, in [0, 1]: with probability Epsilon a uniformly random action,
-	// otherwise a greedy one with ties broken uniformly at random. Default
-	// 0.1.
-	Epsilon float64
-	// Gamma is the discount factor, in [0, 1]. Default 0.95.
-	Gamma float64
-	// MaxStepsPerEpisode is a safety cap for environments without a step
-	// limit (the maze has none): an episode that reaches it ends as if
-	// truncated (its last update still bootstraps, since the state is not
-	// terminal) and the next one starts from Reset. 0 means no cap; the
-	// environment's own MaxSteps limit applies in any case. The book's
-	// algorithm has no cap, and the maze needs none: the first episode with
-	// Q = 0 is a random walk of a few hundred to a few thousand steps.
-	MaxStepsPerEpisode int
-}
-
-// withDefaults returns cfg with zero values replaced by the book's settings,
-// or an error for a setting out of range.
-func (cfg Config) withDefaults() (Config, error) {
-	if cfg.Alpha == 0 {
-		cfg.Alpha = DefaultAlpha
-	}
-	if cfg.Epsilon == 0 {
-		cfg.Epsilon = DefaultEpsilon
-	}
-	if cfg.Gamma == 0 {
-		cfg.Gamma = DefaultGamma
-	}
-	if cfg.Episodes == 0 {
-		cfg.Episodes = DefaultEpisodes
-	}
-	switch {
-	case cfg.PlanningSteps < 0:
-		return cfg, fmt.Errorf("dynaq: PlanningSteps %d is negative", cfg.PlanningSteps)
-	case cfg.Episodes < 0:
-		return cfg, fmt.Errorf("dynaq: Episodes %d is negative", cfg.Episodes)
-	case cfg.MaxStepsPerEpisode < 0:
-		return cfg, fmt.Errorf("dynaq: MaxStepsPerEpisode %d is negative", cfg.MaxStepsPerEpisode)
-	case !(cfg.Alpha > 0 && cfg.Alpha <= 1): // also rejects NaN
-		return cfg, fmt.Errorf("dynaq: Alpha %g is not in (0, 1]", cfg.Alpha)
-	case !(cfg.Epsilon >= 0 && cfg.Epsilon <= 1):
-		return cfg, fmt.Errorf("dynaq: Epsilon %g is not in [0, 1]", cfg.Epsilon)
-	case !(cfg.Gamma >= 0 && cfg.Gamma <= 1):
-		return cfg, fmt.Errorf("dynaq: Gamma %g is not in [0, 1]", cfg.Gamma)
-	}
-	return cfg, nil
-}
-
-// Result is the outcome of one run.
-type Result struct {
-	// StepsPerEpisode[ep] is the number of real steps of episode ep, the
-	// y-axis of Figure 8.2.
-	StepsPerEpisode []int
-	// Q is the learned action-value table, row-major [states*actions]:
-	// Q[s*actions+a].
-	Q []float64
-}
-
-// ErrNotDiscrete is returned for an environment whose observation or action
-// space is not discrete.
-var ErrNotDiscrete = errors.New("dynaq: tabular Dyna-Q needs discrete observation and action spaces")
 
 // Run learns with tabular Dyna-Q on env for cfg.Episodes episodes. All
 // randomness comes from rng: resets and exploration use it directly, and
@@ -127,8 +42,7 @@ var ErrNotDiscrete = errors.New("dynaq: tabular Dyna-Q needs discrete observatio
 // not nil, is called after each episode with its index ep (0-based, the
 // index into Result.StepsPerEpisode) and its number of steps.
 func Run(env envs.Env, cfg Config, rng *rand.Rand, onEpisode func(ep, steps int)) (Result, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
 	if rng == nil {
@@ -189,6 +103,76 @@ func Run(env envs.Env, cfg Config, rng *rand.Rand, onEpisode func(ep, steps int)
 	}
 	return Result{StepsPerEpisode: steps, Q: ag.q}, nil
 }
+
+// Result is the outcome of one run.
+type Result struct {
+	// StepsPerEpisode[ep] is the number of real steps of episode ep, the
+	// y-axis of Figure 8.2.
+	StepsPerEpisode []int
+	// Q is the learned action-value table, row-major [states*actions]:
+	// Q[s*actions+a].
+	Q []float64
+}
+
+// The book's settings for the Dyna maze (Example 8.1, Figure 8.2), as
+// DefaultConfig returns them, and RunMany's default number of runs.
+const (
+	DefaultAlpha    = 0.1
+	DefaultEpsilon  = 0.1
+	DefaultGamma    = 0.95
+	DefaultEpisodes = 50
+	DefaultRuns     = 30
+)
+
+// Config holds the hyper-parameters of Dyna-Q; DefaultConfig gives the
+// book's settings.
+type Config struct {
+	// PlanningSteps is n, the number of planning updates from the model
+	// after each real step (default 0: plain one-step Q-learning, the n = 0
+	// curve of Figure 8.2); the book compares 0, 5 and 50.
+	PlanningSteps int
+	// Episodes is the number of episodes of a run (default 50).
+	Episodes int
+	// Alpha is the step size, in (0, 1] (default 0.1).
+	Alpha float64
+	// Epsilon is the exploration rate of the epsilon-greedy behaviour
+	// policy, in [0, 1]: with probability Epsilon a uniformly random action,
+	// otherwise a greedy one with ties broken uniformly at random (default
+	// 0.1).
+	Epsilon float64
+	// Gamma is the discount factor, in [0, 1] (default 0.95).
+	Gamma float64
+	// MaxStepsPerEpisode is a safety cap for environments without a step
+	// limit (the maze has none): an episode that reaches it ends as if
+	// truncated (its last update still bootstraps, since the state is not
+	// terminal) and the next one starts from Reset. 0 means no cap; the
+	// environment's own MaxSteps limit applies in any case. The book's
+	// algorithm has no cap, and the maze needs none: the first episode with
+	// Q = 0 is a random walk of a few hundred to a few thousand steps.
+	MaxStepsPerEpisode int
+}
+
+// DefaultConfig returns the book's settings: n = 0, 50 episodes, alpha =
+// 0.1, epsilon = 0.1, gamma = 0.95, no step cap.
+func DefaultConfig() Config {
+	return Config{Episodes: DefaultEpisodes, Alpha: DefaultAlpha, Epsilon: DefaultEpsilon, Gamma: DefaultGamma}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (cfg Config) Validate() error {
+	v := config.Checker{Pkg: "dynaq"}
+	v.AtLeast("PlanningSteps", cfg.PlanningSteps, 0)
+	v.AtLeast("Episodes", cfg.Episodes, 0)
+	v.Check(cfg.Alpha > 0 && cfg.Alpha <= 1, "Alpha", "must be in (0, 1], got %v", cfg.Alpha)
+	v.In("Epsilon", cfg.Epsilon, 0, 1)
+	v.In("Gamma", cfg.Gamma, 0, 1)
+	v.AtLeast("MaxStepsPerEpisode", cfg.MaxStepsPerEpisode, 0)
+	return v.Err()
+}
+
+// ErrNotDiscrete is returned for an environment whose observation or action
+// space is not discrete.
+var ErrNotDiscrete = errors.New("dynaq: tabular Dyna-Q needs discrete observation and action spaces")
 
 // tableSize returns the number of states and actions of a discrete env.
 func tableSize(env envs.Env) (numStates, numActions int, err error) {

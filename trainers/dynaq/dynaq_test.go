@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 )
 
@@ -69,7 +70,12 @@ func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
 // no planning, where the trajectory is forced. Values are exact up to
 // rounding of products like 0.9*0.5.
 func TestQUpdateByHand(t *testing.T) {
-	cfg := Config{PlanningSteps: 0, Episodes: 3, Alpha: 0.5, Gamma: 0.9}
+	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.PlanningSteps = 0
+		c.Episodes = 3
+		c.Alpha = 0.5
+		c.Gamma = 0.9
+	})
 	// Episode 1: Q0 = 0 + .5(0 + .9*0 - 0) = 0;       Q1 = .5(1 - 0) = .5
 	// Episode 2: Q0 = .5(.9*.5) = .225;               Q1 = .5 + .5(1 - .5) = .75
 	// Episode 3: Q0 = .225 + .5(.9*.75 - .225) = .45; Q1 = .75 + .5(1 - .75) = .875
@@ -92,7 +98,11 @@ func TestQUpdateByHand(t *testing.T) {
 // reports the start state, whose Q is non-zero by episode 2: a bootstrapping
 // update would give Q1 = .5 + .5(1 + .9*.225 - .5) = .85125 instead of .75.
 func TestTerminalDoesNotBootstrap(t *testing.T) {
-	cfg := Config{Episodes: 2, Alpha: 0.5, Gamma: 0.9}
+	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.Episodes = 2
+		c.Alpha = 0.5
+		c.Gamma = 0.9
+	})
 	res, err := Run(&chainEnv{length: 3, actions: 1, loop: true}, cfg, newRand(1), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +117,10 @@ func TestTerminalDoesNotBootstrap(t *testing.T) {
 // TestUpdateArithmetic checks one bootstrapping and one terminal update,
 // including the max over the next state's actions.
 func TestUpdateArithmetic(t *testing.T) {
-	ag := newAgent(2, 2, Config{Alpha: 0.1, Gamma: 0.9})
+	ag := newAgent(2, 2, config.With(DefaultConfig(), func(c *Config) {
+		c.Alpha = 0.1
+		c.Gamma = 0.9
+	}))
 	ag.q = []float64{0.3, 0, 0.2, 0.7} // Q(0,0)=.3, Q(1,·)=[.2 .7]
 	ag.update(0, 0, 0.5, 1, false)
 	if want := 0.3 + 0.1*(0.5+0.9*0.7-0.3); math.Abs(ag.q[0]-want) > 1e-15 {
@@ -123,7 +136,10 @@ func TestUpdateArithmetic(t *testing.T) {
 // terminal), k planning steps give Q = 1 - (1-alpha)^k, exactly for alpha
 // 0.5.
 func TestPlanningRepeatsModel(t *testing.T) {
-	ag := newAgent(3, 2, Config{Alpha: 0.5, Gamma: 0.9})
+	ag := newAgent(3, 2, config.With(DefaultConfig(), func(c *Config) {
+		c.Alpha = 0.5
+		c.Gamma = 0.9
+	}))
 	ag.remember(1, 1, 1, 2, true)
 	rng := newRand(1)
 	for k := 1; k <= 5; k++ {
@@ -137,7 +153,10 @@ func TestPlanningRepeatsModel(t *testing.T) {
 // TestModelIsLastOutcome: remembering (s, a) again overwrites its outcome
 // but does not add it twice to the lists sampled by planning.
 func TestModelIsLastOutcome(t *testing.T) {
-	ag := newAgent(3, 2, Config{Alpha: 0.5, Gamma: 0.9})
+	ag := newAgent(3, 2, config.With(DefaultConfig(), func(c *Config) {
+		c.Alpha = 0.5
+		c.Gamma = 0.9
+	}))
 	ag.remember(0, 1, 0, 1, false)
 	ag.remember(0, 1, 1, 2, true)
 	if ag.reward[1] != 1 || ag.next[1] != 2 || !ag.terminal[1] {
@@ -154,7 +173,10 @@ func TestModelIsLastOutcome(t *testing.T) {
 // probability 1/2 and each (0,a) 1/6. Tolerance 0.01 is about 5 standard
 // errors at 60000 draws.
 func TestSampleUniform(t *testing.T) {
-	ag := newAgent(4, 4, Config{Alpha: 0.5, Gamma: 0.9})
+	ag := newAgent(4, 4, config.With(DefaultConfig(), func(c *Config) {
+		c.Alpha = 0.5
+		c.Gamma = 0.9
+	}))
 	for _, sa := range [][2]int{{0, 0}, {2, 3}, {0, 2}, {0, 1}} {
 		ag.remember(sa[0], sa[1], 0, 1, false)
 	}
@@ -209,7 +231,11 @@ func TestArgmaxRandomTies(t *testing.T) {
 // TestEpsilonGreedy: with epsilon 0.2 and a unique greedy action among 4,
 // the greedy action has probability 0.8 + 0.2/4 = 0.85.
 func TestEpsilonGreedy(t *testing.T) {
-	ag := newAgent(1, 4, Config{Alpha: 0.1, Epsilon: 0.2, Gamma: 0.9})
+	ag := newAgent(1, 4, config.With(DefaultConfig(), func(c *Config) {
+		c.Alpha = 0.1
+		c.Epsilon = 0.2
+		c.Gamma = 0.9
+	}))
 	ag.q[2] = 1
 	rng := newRand(5)
 	const draws = 40000
@@ -225,13 +251,13 @@ func TestEpsilonGreedy(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	got, err := Config{}.withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := DefaultConfig()
 	want := Config{PlanningSteps: 0, Episodes: 50, Alpha: 0.1, Epsilon: 0.1, Gamma: 0.95}
 	if got != want {
-		t.Errorf("defaults %+v, want %+v", got, want)
+		t.Fatalf("DefaultConfig() = %+v, want the book's %+v", got, want)
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -244,20 +270,40 @@ func TestErrors(t *testing.T) {
 		rng  *rand.Rand
 		want string // substring of the error
 	}{
-		{"continuous observations", &boxEnv{chainEnv{length: 3, actions: 2}}, Config{}, newRand(1), "discrete"},
-		{"nil env", nil, Config{}, newRand(1), "nil env"},
-		{"nil rng", chain(), Config{}, nil, "nil rng"},
-		{"alpha negative", chain(), Config{Alpha: -0.1}, newRand(1), "Alpha"},
-		{"alpha above 1", chain(), Config{Alpha: 1.5}, newRand(1), "Alpha"},
-		{"alpha NaN", chain(), Config{Alpha: math.NaN()}, newRand(1), "Alpha"},
-		{"epsilon above 1", chain(), Config{Epsilon: 1.01}, newRand(1), "Epsilon"},
-		{"epsilon negative", chain(), Config{Epsilon: -0.5}, newRand(1), "Epsilon"},
-		{"gamma above 1", chain(), Config{Gamma: 1.01}, newRand(1), "Gamma"},
-		{"gamma negative", chain(), Config{Gamma: -1}, newRand(1), "Gamma"},
-		{"negative planning steps", chain(), Config{PlanningSteps: -1}, newRand(1), "PlanningSteps"},
-		{"negative episodes", chain(), Config{Episodes: -1}, newRand(1), "Episodes"},
-		{"negative step cap", chain(), Config{MaxStepsPerEpisode: -1}, newRand(1), "MaxStepsPerEpisode"},
-		{"observation out of space", &badObsEnv{chainEnv{length: 3, actions: 2}}, Config{}, newRand(1), "observation"},
+		{"continuous observations", &boxEnv{chainEnv{length: 3, actions: 2}}, DefaultConfig(), newRand(1), "discrete"},
+		{"nil env", nil, DefaultConfig(), newRand(1), "nil env"},
+		{"nil rng", chain(), DefaultConfig(), nil, "nil rng"},
+		{"alpha negative", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.Alpha = -0.1
+		}), newRand(1), "Alpha"},
+		{"alpha above 1", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.Alpha = 1.5
+		}), newRand(1), "Alpha"},
+		{"alpha NaN", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.Alpha = math.NaN()
+		}), newRand(1), "Alpha"},
+		{"epsilon above 1", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.Epsilon = 1.01
+		}), newRand(1), "Epsilon"},
+		{"epsilon negative", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.Epsilon = -0.5
+		}), newRand(1), "Epsilon"},
+		{"gamma above 1", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.Gamma = 1.01
+		}), newRand(1), "Gamma"},
+		{"gamma negative", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.Gamma = -1
+		}), newRand(1), "Gamma"},
+		{"negative planning steps", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningSteps = -1
+		}), newRand(1), "PlanningSteps"},
+		{"negative episodes", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.Episodes = -1
+		}), newRand(1), "Episodes"},
+		{"negative step cap", chain(), config.With(DefaultConfig(), func(c *Config) {
+			c.MaxStepsPerEpisode = -1
+		}), newRand(1), "MaxStepsPerEpisode"},
+		{"observation out of space", &badObsEnv{chainEnv{length: 3, actions: 2}}, DefaultConfig(), newRand(1), "observation"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -267,7 +313,7 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Run(&boxEnv{chainEnv{length: 3, actions: 2}}, Config{}, newRand(1), nil); !errors.Is(err, ErrNotDiscrete) {
+	if _, err := Run(&boxEnv{chainEnv{length: 3, actions: 2}}, DefaultConfig(), newRand(1), nil); !errors.Is(err, ErrNotDiscrete) {
 		t.Errorf("continuous env: %v, want ErrNotDiscrete", err)
 	}
 }
@@ -283,13 +329,15 @@ func TestRunManyErrors(t *testing.T) {
 		cfg     Config
 		want    string
 	}{
-		{"no n", mk, nil, 2, Config{}, "no planning-steps"},
-		{"duplicate n", mk, []int{5, 5}, 2, Config{}, "twice"},
-		{"negative n", mk, []int{-1}, 2, Config{}, "PlanningSteps"},
-		{"negative runs", mk, []int{0}, -1, Config{}, "runs"},
-		{"bad config", mk, []int{0}, 2, Config{Alpha: 2}, "Alpha"},
-		{"nil makeEnv", nil, []int{0}, 2, Config{}, "nil makeEnv"},
-		{"makeEnv fails", failing, []int{0, 1}, 3, Config{}, "no env today"},
+		{"no n", mk, nil, 2, DefaultConfig(), "no planning-steps"},
+		{"duplicate n", mk, []int{5, 5}, 2, DefaultConfig(), "twice"},
+		{"negative n", mk, []int{-1}, 2, DefaultConfig(), "PlanningSteps"},
+		{"negative runs", mk, []int{0}, -1, DefaultConfig(), "runs"},
+		{"bad config", mk, []int{0}, 2, config.With(DefaultConfig(), func(c *Config) {
+			c.Alpha = 2
+		}), "Alpha"},
+		{"nil makeEnv", nil, []int{0}, 2, DefaultConfig(), "nil makeEnv"},
+		{"makeEnv fails", failing, []int{0, 1}, 3, DefaultConfig(), "no env today"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,8 +358,13 @@ func TestEpisodeEnds(t *testing.T) {
 		env  *chainEnv
 		cfg  Config
 	}{
-		{"env truncates", &chainEnv{length: 30, actions: 2, maxSteps: 5}, Config{Episodes: 4}},
-		{"step cap", &chainEnv{length: 30, actions: 2}, Config{Episodes: 4, MaxStepsPerEpisode: 5}},
+		{"env truncates", &chainEnv{length: 30, actions: 2, maxSteps: 5}, config.With(DefaultConfig(), func(c *Config) {
+			c.Episodes = 4
+		})},
+		{"step cap", &chainEnv{length: 30, actions: 2}, config.With(DefaultConfig(), func(c *Config) {
+			c.Episodes = 4
+			c.MaxStepsPerEpisode = 5
+		})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,7 +382,10 @@ func TestEpisodeEnds(t *testing.T) {
 // TestCallback: onEpisode sees every episode in order with its steps.
 func TestCallback(t *testing.T) {
 	var eps, steps []int
-	res, err := Run(&chainEnv{length: 6, actions: 2}, Config{Episodes: 7, PlanningSteps: 3}, newRand(2),
+	res, err := Run(&chainEnv{length: 6, actions: 2}, config.With(DefaultConfig(), func(c *Config) {
+		c.Episodes = 7
+		c.PlanningSteps = 3
+	}), newRand(2),
 		func(ep, n int) { eps, steps = append(eps, ep), append(steps, n) })
 	if err != nil {
 		t.Fatal(err)
@@ -369,7 +425,11 @@ func TestGreedyPathChain(t *testing.T) {
 // TestAgentDoesNotAllocate: acting, updating, model learning and planning
 // allocate nothing once the agent exists.
 func TestAgentDoesNotAllocate(t *testing.T) {
-	ag := newAgent(54, 4, Config{Alpha: 0.1, Epsilon: 0.1, Gamma: 0.95})
+	ag := newAgent(54, 4, config.With(DefaultConfig(), func(c *Config) {
+		c.Alpha = 0.1
+		c.Epsilon = 0.1
+		c.Gamma = 0.95
+	}))
 	rng := newRand(1)
 	s := 0
 	allocs := testing.AllocsPerRun(1000, func() {
@@ -388,7 +448,11 @@ func TestAgentDoesNotAllocate(t *testing.T) {
 }
 
 func BenchmarkQUpdate(b *testing.B) {
-	ag := newAgent(54, 4, Config{Alpha: 0.1, Epsilon: 0.1, Gamma: 0.95})
+	ag := newAgent(54, 4, config.With(DefaultConfig(), func(c *Config) {
+		c.Alpha = 0.1
+		c.Epsilon = 0.1
+		c.Gamma = 0.95
+	}))
 	rng := newRand(1)
 	for i := range ag.q {
 		ag.q[i] = rng.Float64()
@@ -407,7 +471,11 @@ func BenchmarkQUpdate(b *testing.B) {
 }
 
 func BenchmarkPlanningStep(b *testing.B) {
-	ag := newAgent(54, 4, Config{Alpha: 0.1, Epsilon: 0.1, Gamma: 0.95})
+	ag := newAgent(54, 4, config.With(DefaultConfig(), func(c *Config) {
+		c.Alpha = 0.1
+		c.Epsilon = 0.1
+		c.Gamma = 0.95
+	}))
 	rng := newRand(1)
 	for s := range 54 {
 		for a := range 4 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/dynaq"
 )
@@ -12,7 +13,9 @@ import (
 // follows the greedy policy, which takes the 14-step shortest path.
 func ExampleRun() {
 	env := envs.NewMaze()
-	res, err := dynaq.Run(env, dynaq.Config{PlanningSteps: 50}, rand.New(rand.NewPCG(1, 0)), nil)
+	res, err := dynaq.Run(env, config.With(dynaq.DefaultConfig(), func(c *dynaq.Config) {
+		c.PlanningSteps = 50
+	}), rand.New(rand.NewPCG(1, 0)), nil)
 	if err != nil {
 		panic(err)
 	}
@@ -31,7 +34,9 @@ func ExampleRun() {
 // the second episode over 30 runs.
 func ExampleRunMany() {
 	makeEnv := func() (envs.Env, error) { return envs.NewMaze(), nil }
-	curves, err := dynaq.RunMany(makeEnv, []int{0, 5, 50}, 30, dynaq.Config{Episodes: 2}, 1, 0)
+	curves, err := dynaq.RunMany(makeEnv, []int{0, 5, 50}, 30, config.With(dynaq.DefaultConfig(), func(c *dynaq.Config) {
+		c.Episodes = 2
+	}), 1, 0)
 	if err != nil {
 		panic(err)
 	}

@@ -1,14 +1,13 @@
 package dynaq
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
 // RunMany is the experiment of Figure 8.2: for each number of planning steps
@@ -22,8 +21,8 @@ import (
 // <= 0 means one per CPU. Runs execute on up to `workers` goroutines, each
 // with its own environment from makeEnv; since every run has a fixed stream
 // and its result is stored by run index, the output does not depend on
-// workers. If a run fails, the remaining ones are skipped and the error of a
-// failing run is returned.
+// workers. If a run fails, the later ones are skipped and the error of the
+// lowest failing run is returned (parallel.For).
 func RunMany(makeEnv func() (envs.Env, error), planningSteps []int, runs int, cfg Config, seed uint64, workers int) (map[int][]float64, error) {
 	if makeEnv == nil {
 		return nil, errors.New("dynaq: nil makeEnv")
@@ -45,46 +44,20 @@ func RunMany(makeEnv func() (envs.Env, error), planningSteps []int, runs int, cf
 		seen[n] = true
 		c := cfg
 		c.PlanningSteps = n
-		if _, err := c.withDefaults(); err != nil {
+		if err := c.Validate(); err != nil {
 			return nil, err
 		}
 	}
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-
-	// One job per (n, run); results and errors are stored by job index.
+	// One job per (n, run); results are stored by job index.
 	numJobs := len(planningSteps) * runs
-	workers = min(workers, numJobs)
 	steps := make([][]int, numJobs)
-	errs := make([]error, numJobs)
-	var failed atomic.Bool
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if failed.Load() {
-					continue // drain: a run has failed already
-				}
-				steps[j], errs[j] = runJob(makeEnv, cfg, planningSteps[j/runs], seed, j%runs)
-				if errs[j] != nil {
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	for j := range numJobs {
-		jobs <- j
-	}
-	close(jobs)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	err := parallel.For(context.Background(), numJobs, workers, func(j int) error {
+		var err error
+		steps[j], err = runJob(makeEnv, cfg, planningSteps[j/runs], seed, j%runs)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	// Average over runs, summing in run order so the result is exact and

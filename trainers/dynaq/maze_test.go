@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 )
 
@@ -19,7 +20,9 @@ func makeMaze() (envs.Env, error) { return envs.NewMaze(), nil }
 // TestMazePlanningSpeedsLearning: total steps over the first 10 episodes,
 // averaged over 10 runs, order as in Figure 8.2: n=50 < n=5 < n=0.
 func TestMazePlanningSpeedsLearning(t *testing.T) {
-	curves, err := RunMany(makeMaze, []int{0, 5, 50}, 10, Config{Episodes: 10}, 1, 0)
+	curves, err := RunMany(makeMaze, []int{0, 5, 50}, 10, config.With(DefaultConfig(), func(c *Config) {
+		c.Episodes = 10
+	}), 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +45,9 @@ func TestMazePlanningSpeedsLearning(t *testing.T) {
 // stream, so the first episode is identical for every n. Over 400 runs the
 // standard error of the mean is about 45 steps; the tolerance is 150.
 func TestMazeFirstEpisodeIsRandomWalk(t *testing.T) {
-	curves, err := RunMany(makeMaze, []int{0, 5}, 400, Config{Episodes: 1}, 9, 0)
+	curves, err := RunMany(makeMaze, []int{0, 5}, 400, config.With(DefaultConfig(), func(c *Config) {
+		c.Episodes = 1
+	}), 9, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +72,9 @@ func TestMazeGreedyPathOptimal(t *testing.T) {
 	optimal := 0
 	for run := range 10 {
 		env := envs.NewMaze()
-		res, err := Run(env, Config{PlanningSteps: 50}, rand.New(rand.NewPCG(1, uint64(run))), nil)
+		res, err := Run(env, config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningSteps = 50
+		}), rand.New(rand.NewPCG(1, uint64(run))), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +97,7 @@ func TestMazeGreedyPathOptimal(t *testing.T) {
 // 0.1 costs about 2 steps per 14 (each non-greedy move, probability 0.075,
 // is usually undone by the next), and some runs keep the 16-step route.
 func TestMazeLastEpisodes(t *testing.T) {
-	curves, err := RunMany(makeMaze, []int{50}, 10, Config{}, 1, 0)
+	curves, err := RunMany(makeMaze, []int{50}, 10, DefaultConfig(), 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +115,10 @@ func TestMazeLastEpisodes(t *testing.T) {
 // different ones.
 func TestDeterminism(t *testing.T) {
 	run := func(seed uint64) Result {
-		res, err := Run(envs.NewMaze(), Config{PlanningSteps: 5, Episodes: 10}, rand.New(rand.NewPCG(seed, 3)), nil)
+		res, err := Run(envs.NewMaze(), config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningSteps = 5
+			c.Episodes = 10
+		}), rand.New(rand.NewPCG(seed, 3)), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +136,9 @@ func TestDeterminism(t *testing.T) {
 // TestRunManyWorkers: the output does not depend on the number of workers,
 // and run r of RunMany is Run with stream (seed, r).
 func TestRunManyWorkers(t *testing.T) {
-	cfg := Config{Episodes: 8}
+	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.Episodes = 8
+	})
 	var first map[int][]float64
 	for _, workers := range []int{1, 2, 3, 16} {
 		got, err := RunMany(makeMaze, []int{0, 5}, 6, cfg, 42, workers)
@@ -163,7 +175,7 @@ func TestFigure82(t *testing.T) {
 	if os.Getenv("DYNAQ_FIGURES") == "" {
 		t.Skip("set DYNAQ_FIGURES=1 to print the Figure 8.2 numbers")
 	}
-	curves, err := RunMany(makeMaze, []int{0, 5, 50}, 30, Config{}, 1, 0)
+	curves, err := RunMany(makeMaze, []int{0, 5, 50}, 30, DefaultConfig(), 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +188,9 @@ func TestFigure82(t *testing.T) {
 
 func BenchmarkRunMaze(b *testing.B) {
 	for b.Loop() {
-		if _, err := Run(envs.NewMaze(), Config{PlanningSteps: 50}, newRand(1), nil); err != nil {
+		if _, err := Run(envs.NewMaze(), config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningSteps = 50
+		}), newRand(1), nil); err != nil {
 			b.Fatal(err)
 		}
 	}

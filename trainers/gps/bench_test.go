@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 )
@@ -14,10 +15,11 @@ import (
 func benchTrainer(b *testing.B) *Trainer {
 	b.Helper()
 	env, sys, pol := pendulumSetup(b, []int{64, 64}, 1)
-	tr, err := New(Config{
-		Conditions: 16, Seed: 1,
-		Init: []control.Generator{control.ZeroPlan{}, control.PendulumSwingUp()},
-	}, env, sys, pol)
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Conditions = 16
+		c.Seed = 1
+		c.Init = []control.Generator{control.ZeroPlan{}, control.PendulumSwingUp()}
+	}), env, sys, pol)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,7 +17,8 @@
 //
 // Trajectories live on a System: an env's known dynamics (TrueSystem: the
 // state is the env's state, the policy sees its observation) or a learned
-// model of observations (ModelSystem, from 'mbrl train model'). Policies
+// model of observations (ModelSystem over the shared learned.Model of
+// package control/learned, from 'mbrl train model'). Policies
 // are *nn.DeterministicPolicy (bounded actions) or MLPPolicy (unbounded;
 // with no hidden layer the linear policy that recovers the LQR gain on the
 // linear env). Config.FeedbackSamples optionally also trains the policy
@@ -42,7 +43,9 @@
 //	env, _ := envs.Make("pendulum")
 //	dyn, _ := envs.DynamicsOf(env)
 //	pol, _ := nn.NewDeterministicPolicy("policy", arch, rand.New(rand.NewPCG(seed, 0)))
-//	tr, err := gps.New(gps.Config{Conditions: 32, Seed: seed}, env, gps.NewTrueSystem(dyn), pol)
+//	cfg := gps.DefaultConfig()
+//	cfg.Conditions, cfg.Seed = 32, seed
+//	tr, err := gps.New(cfg, env, gps.NewTrueSystem(dyn), pol)
 //	if err != nil { ... }
 //	for it := range 30 {
 //		metrics, err := tr.Iterate(ctx, it) // traj_cost, violation, policy_cost, ...

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
@@ -16,10 +17,15 @@ func Example() {
 	env, _ := envs.Make("linear")
 	dyn, _ := envs.DynamicsOf(env)
 	pol := gps.MLPPolicy{MLP: nn.NewMLP("policy", []int{2, 1}, nn.Identity, rand.New(rand.NewPCG(1, 0)))}
-	tr, err := gps.New(gps.Config{
-		Conditions: 4, Batch: 400, PolicyEpochs: 50, Adam: nn.Adam{LR: 3e-2}, LRFloor: 1e-3,
-		RhoSchedule: []gps.RhoStage{{From: 0, Rho: 1}}, Seed: 1,
-	}, env, gps.NewTrueSystem(dyn), pol)
+	tr, err := gps.New(config.With(gps.DefaultConfig(), func(c *gps.Config) {
+		c.Conditions = 4
+		c.Batch = 400
+		c.PolicyEpochs = 50
+		c.Adam = nn.Adam{LR: 3e-2}
+		c.LRFloor = 1e-3
+		c.RhoSchedule = []gps.RhoStage{{From: 0, Rho: 1}}
+		c.Seed = 1
+	}), env, gps.NewTrueSystem(dyn), pol)
 	if err != nil {
 		fmt.Println(err)
 		return

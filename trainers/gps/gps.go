@@ -10,13 +10,268 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
+
+// Trainer is deterministic guided policy search by dual gradient descent on
+// the augmented Lagrangian (see the package doc). It implements
+// common.Trainer; each Iterate reports
+//
+//	traj_cost      mean over conditions of c(tau)
+//	policy_cost    mean over conditions of the policy-alone cost
+//	violation      mean over conditions and steps of |pi(x_t) - u_t|
+//	violation_rms  sqrt of the mean of |pi(x_t) - u_t|^2
+//	loss           mean augmented Lagrangian L(tau, theta, lambda) before
+//	               the dual update
+//	policy_loss    last epoch's mean weighted regression loss
+//	rho            mean penalty; lambda_rms: RMS of the dual variables
+//	dual_residual  mean over conditions of 2 rho RMS|pi_new - pi_old|
+//	ilqr_iters     mean iLQR iterations per condition
+//	ilqr_failures  conditions whose iLQR stopped on an indefinite Q_uu
+//	               (their last accepted trajectory is kept)
+//
+// and ConditionStats has each condition's numbers.
+type Trainer struct {
+	cfg     Config
+	sys     System
+	pol     Policy
+	reg     *nn.Regressor
+	pcg     *rand.PCG
+	rng     *rand.Rand
+	workers []*worker
+
+	K, T, n, m, p int
+	low, high     []float64
+	x0            [][]float64   // [K][n] initial conditions
+	X             [][][]float64 // [K][T+1][n] trajectories
+	U             [][][]float64 // [K][T][m]
+	gains         [][][]float64 // [K][T][m*n] iLQR feedback gains of the trajectories
+	lambda        [][][]float64 // [K][T][m] dual variables
+	rho           [][]float64   // [K][T] penalties
+	g             [][][]float64 // [K][T][m] violation pi(x_t) - u_t after the last policy step
+	piOld         [][][]float64 // [K][T][m] the previous policy's actions pi_old(x_t) on the new trajectory
+	prevViol      []float64     // [K] RMS violation of the previous iteration (NaN: none)
+	started       bool          // trajectories exist
+	stats         []ConditionStat
+	failures      []bool
+
+	xs, ys, ws []float64 // regression data [rows, p], [rows, m], [rows]
+	xp         []float64 // a perturbed state
+	order      []int     // row order of the current epoch
+	xb, yb, wb []float64 // one minibatch
+	lr         float64   // Adam.LR with its default filled in
+}
+
+var _ common.Trainer = (*Trainer)(nil)
+
+// Iterate runs one GPS iteration: (1) trajectories, (2) policy, (3) dual
+// variables and penalties.
+func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	t.applySchedule(iter)
+	if err := t.trajectoryStep(ctx); err != nil {
+		return nil, err
+	}
+	policyLoss, err := t.policyStep()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.refreshWorkers(); err != nil {
+		return nil, err
+	}
+	lag, err := t.dualStep(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.metrics(policyLoss, lag), nil
+}
+
+// (1) tau <- argmin_tau L(tau, theta, lambda): per condition, iLQR on
+// c + lambda'g + rho|g|^2 warm-started from the previous trajectory. In
+// the first iteration there is no policy to stay close to yet: each
+// condition's trajectory is iLQR on c alone from each of Config.Init's
+// plans, the cheapest kept.
+func (t *Trainer) trajectoryStep(ctx context.Context) error {
+	first := !t.started
+	err := t.parallel(ctx, func(w *worker, k int) error {
+		t.failures[k] = false
+		if first {
+			if err := t.initialTrajectory(w, k); err != nil {
+				return err
+			}
+		} else {
+			w.lag.Lambda, w.lag.Rho = t.lambda[k], t.rho[k]
+			w.solver.SetExtra(w.lag)
+			sol, err := w.solver.Solve(t.x0[k], t.U[k])
+			switch {
+			case sol == nil:
+				return fmt.Errorf("gps: iLQR on condition %d: %w", k, err)
+			case err != nil:
+				// Q_uu stayed indefinite: keep the last accepted trajectory.
+				t.failures[k] = true
+			}
+			t.keep(k, sol)
+		}
+		for s := range t.T {
+			w.sys.Obs(w.obs, t.X[k][s])
+			w.pol.Act(t.piOld[k][s], w.obs)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	t.started = true
+	return nil
+}
+
+// (2) theta <- argmin_theta L: sum_{k,t} lambda'(pi - u) + rho|pi - u|^2
+// equals sum rho |pi - (u - lambda/(2 rho))|^2 up to a constant, so the
+// policy step is a regression of pi(obs_t) on u_t - lambda_t/(2 rho_t) with
+// weights rho_t (scaled by their mean, which leaves the minimiser alone)
+// over every condition's trajectory, by Adam for PolicyEpochs epochs of
+// shuffled minibatches (the last one of an epoch completed by wrapping
+// around) with the learning rate annealed as Config.LRFloor says. It
+// returns the last epoch's mean minibatch loss.
+func (t *Trainer) policyStep() (float64, error) {
+	var rhoSum float64
+	for k := range t.K {
+		for _, r := range t.rho[k] {
+			rhoSum += r
+		}
+	}
+	scale := float64(t.K*t.T) / rhoSum
+	row := 0
+	n, sigma := t.n, t.cfg.FeedbackNoise
+	for k := range t.K {
+		for s := range t.T {
+			r := t.rho[k][s]
+			for j := range t.cfg.FeedbackSamples + 1 {
+				copy(t.xp, t.X[k][s])
+				y := t.ys[row*t.m : (row+1)*t.m]
+				copy(y, t.U[k][s])
+				if j > 0 { // a perturbed state with the local controller's action
+					for c := range n {
+						t.xp[c] += sigma * t.rng.NormFloat64()
+					}
+					for i := range t.m {
+						for c := range n {
+							y[i] += t.gains[k][s][i*n+c] * (t.xp[c] - t.X[k][s][c])
+						}
+						if t.low != nil {
+							y[i] = math.Min(math.Max(y[i], t.low[i]), t.high[i])
+						}
+					}
+				}
+				t.sys.Obs(t.xs[row*t.p:(row+1)*t.p], t.xp)
+				for i := range t.m {
+					y[i] -= t.lambda[k][s][i] / (2 * r)
+				}
+				t.ws[row] = r * scale
+				row++
+			}
+		}
+	}
+	n, B, p, m := row, t.cfg.Batch, t.p, t.m
+	for i := range t.order {
+		t.order[i] = i
+	}
+	opt := t.reg.Optimizer()
+	defer func() { opt.LR = t.lr }()
+	steps := (n + B - 1) / B
+	total := steps * t.cfg.PolicyEpochs
+	var epochLoss float64
+	for ep := range t.cfg.PolicyEpochs {
+		t.rng.Shuffle(n, func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
+		epochLoss = 0
+		for s := range steps {
+			for b := range B {
+				i := t.order[(s*B+b)%n]
+				copy(t.xb[b*p:(b+1)*p], t.xs[i*p:(i+1)*p])
+				copy(t.yb[b*m:(b+1)*m], t.ys[i*m:(i+1)*m])
+				t.wb[b] = t.ws[i]
+			}
+			frac := float64(ep*steps+s) / float64(max(total-1, 1))
+			opt.LR = t.lr * (t.cfg.LRFloor + (1-t.cfg.LRFloor)*0.5*(1+math.Cos(math.Pi*frac)))
+			loss, err := t.reg.StepWeighted(t.xb, t.yb, t.wb)
+			if err != nil {
+				return 0, fmt.Errorf("gps: policy step: epoch %d: %w", ep, err)
+			}
+			epochLoss += loss
+		}
+	}
+	return epochLoss / float64(steps), nil
+}
+
+// (3) lambda_t <- lambda_t + alpha_t g_t with g_t = pi(x_t) - u_t of the
+// new policy (dL/dlambda_t = g_t) and alpha_t = DualStep or 2 rho_t. Then,
+// without a schedule, rho of a condition whose RMS violation did not fall
+// below RhoStall times its previous value is multiplied by RhoGrowth. The
+// same pass rolls the policy out alone from each condition. It returns the
+// mean augmented Lagrangian before the dual update.
+func (t *Trainer) dualStep(ctx context.Context) (float64, error) {
+	lags := make([]float64, t.K)
+	err := t.parallel(ctx, func(w *worker, k int) error {
+		lag := t.stats[k].TrajCost
+		var sumAbs, sumSq, dual, uSq float64
+		for s := range t.T {
+			for _, v := range t.U[k][s] {
+				uSq += v * v
+			}
+			g, lam, r := t.g[k][s], t.lambda[k][s], t.rho[k][s]
+			w.lag.Violation(g, t.X[k][s], t.U[k][s])
+			alpha := t.cfg.DualStep
+			if alpha == 0 {
+				alpha = 2 * r
+			}
+			var sq float64
+			for i, gi := range g {
+				lag += lam[i]*gi + r*gi*gi
+				lam[i] += alpha * gi
+				sq += gi * gi
+				d := 2 * r * (w.lag.a[i] - t.piOld[k][s][i]) // w.lag.a = pi_new(x_t)
+				dual += d * d
+			}
+			sumAbs += math.Sqrt(sq)
+			sumSq += sq
+		}
+		lags[k] = lag
+		viol := math.Sqrt(sumSq / float64(t.T))
+		t.stats[k].DualResidual = math.Sqrt(dual / float64(t.T))
+		if len(t.cfg.RhoSchedule) == 0 && !math.IsNaN(t.prevViol[k]) && viol >= t.cfg.RhoTol*math.Sqrt(uSq/float64(t.T)) {
+			dual := t.stats[k].DualResidual
+			switch {
+			case viol > t.cfg.RhoStall*t.prevViol[k] && viol > t.cfg.RhoBalance*dual:
+				for s := range t.rho[k] {
+					t.rho[k][s] = math.Min(t.rho[k][s]*t.cfg.RhoGrowth, t.cfg.RhoMax)
+				}
+			case t.cfg.RhoShrink > 0 && dual > t.cfg.RhoShrink*viol:
+				for s := range t.rho[k] {
+					t.rho[k][s] = math.Max(t.rho[k][s]/t.cfg.RhoGrowth, t.cfg.Rho)
+				}
+			}
+		}
+		t.prevViol[k] = viol
+		var rs float64
+		for _, r := range t.rho[k] {
+			rs += r
+		}
+		t.stats[k].Violation = sumAbs / float64(t.T)
+		t.stats[k].Rho = rs / float64(t.T)
+		t.stats[k].PolicyCost = t.policyCost(w, k)
+		return nil
+	})
+	var mean float64
+	for _, l := range lags {
+		mean += l
+	}
+	return mean / float64(t.K), err
+}
 
 // RhoStage is one step of a penalty schedule: from iteration From
 // (0-based) on, rho_t = Rho for every condition and step.
@@ -65,16 +320,15 @@ func validateSchedule(st []RhoStage) error {
 	return nil
 }
 
-// Config configures a Trainer. The zero value of every field means its
-// documented default.
+// Config configures a Trainer; DefaultConfig gives the defaults.
 type Config struct {
 	// Conditions is the number K of initial conditions, drawn once from the
 	// env's reset distribution with rand.NewPCG(Seed, ConditionStream)
 	// (default 64; the first K' of K conditions are those of a run with K').
 	Conditions int
-	// Horizon is the length T of every trajectory (default: the env's
-	// episode length MaxSteps, so that c(tau) is minus an episode's return;
-	// 100 for an env without a limit).
+	// Horizon is the length T of every trajectory; 0 (the default) means
+	// the env's episode length MaxSteps, so that c(tau) is minus an
+	// episode's return (100 for an env without a limit).
 	Horizon int
 	// Rho is the initial penalty rho_t of every condition and step
 	// (default 1).
@@ -134,16 +388,16 @@ type Config struct {
 	FeedbackSamples int
 	FeedbackNoise   float64
 	// ILQRIters bounds the iLQR iterations per condition and iteration
-	// (default 100, iLQR's own default).
+	// (default: iLQR's own, control.DefaultILQRSettings().MaxIter = 100).
 	ILQRIters int
 	// Init are the candidate initial plans of the first iteration: each is
 	// optimised by iLQR on c alone (no policy exists yet to constrain to)
-	// and the cheapest kept. Default: [control.ZeroPlan{}]. Swing-up tasks
+	// and the cheapest kept (at least one). Default: [control.ZeroPlan{}]. Swing-up tasks
 	// need a better guess (control.PendulumSwingUp for pendulum): iLQR from
 	// zeros ends in poor local optima there.
 	Init []control.Generator
-	// Workers optimise the conditions in parallel (default GOMAXPROCS);
-	// results do not depend on it.
+	// Workers optimise the conditions in parallel; 0 (the default) means
+	// GOMAXPROCS. Results do not depend on it.
 	Workers int
 	// Seed selects the conditions and the policy regression's minibatches.
 	Seed uint64
@@ -156,9 +410,49 @@ const (
 	InitStream      = 1 << 32 // + k: condition k's initial plan generators
 )
 
-func (c *Config) defaults(env envs.Env) error {
-	if c.Conditions == 0 {
-		c.Conditions = 64
+// DefaultConfig returns the default Config: K = 64 conditions of the
+// env's episode length, rho = 1 adapted by residual balancing, 20 policy
+// epochs of minibatches of 256 with Adam (LR 1e-3, cosine floor 0.01), at
+// most 100 iLQR iterations, trajectories initialised from zero controls.
+func DefaultConfig() Config {
+	return Config{
+		Conditions: 64, Rho: 1, RhoGrowth: 2, RhoStall: 0.75, RhoBalance: 1, RhoMax: 1000, RhoTol: 1e-3,
+		PolicyEpochs: 20, Batch: 256, Adam: nn.Adam{LR: 1e-3}, LRFloor: 0.01, FeedbackNoise: 0.01,
+		ILQRIters: control.DefaultILQRSettings().MaxIter, Init: []control.Generator{control.ZeroPlan{}},
+	}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "gps"}
+	v.AtLeast("Conditions", c.Conditions, 1)
+	v.AtLeast("Horizon", c.Horizon, 0)
+	v.Positive("Rho", c.Rho)
+	v.Nested("RhoSchedule", validateSchedule(c.RhoSchedule))
+	v.Check(c.RhoGrowth >= 1 && !math.IsInf(c.RhoGrowth, 0), "RhoGrowth", "must be >= 1 and finite, got %v", c.RhoGrowth)
+	v.Positive("RhoStall", c.RhoStall)
+	v.NonNegative("RhoBalance", c.RhoBalance)
+	v.Check(c.RhoMax >= c.Rho && !math.IsInf(c.RhoMax, 0), "RhoMax", "must be finite and >= Rho (%v), got %v", c.Rho, c.RhoMax)
+	v.NonNegative("RhoShrink", c.RhoShrink)
+	v.NonNegative("RhoTol", c.RhoTol)
+	v.NonNegative("DualStep", c.DualStep)
+	v.AtLeast("PolicyEpochs", c.PolicyEpochs, 1)
+	v.AtLeast("Batch", c.Batch, 1)
+	v.Positive("Adam.LR", c.Adam.LR)
+	v.Check(c.LRFloor > 0 && c.LRFloor <= 1, "LRFloor", "must be in (0, 1], got %v", c.LRFloor)
+	v.AtLeast("FeedbackSamples", c.FeedbackSamples, 0)
+	v.Positive("FeedbackNoise", c.FeedbackNoise)
+	v.AtLeast("ILQRIters", c.ILQRIters, 1)
+	v.Check(len(c.Init) > 0, "Init", "needs at least one initial plan generator (e.g. control.ZeroPlan{})")
+	v.AtLeast("Workers", c.Workers, 0)
+	return v.Err()
+}
+
+// resolved validates c and replaces the zero Horizon and Workers by env's
+// episode length and GOMAXPROCS.
+func (c Config) resolved(env envs.Env) (Config, error) {
+	if err := c.Validate(); err != nil {
+		return c, err
 	}
 	if c.Horizon == 0 {
 		c.Horizon = env.MaxSteps()
@@ -166,62 +460,10 @@ func (c *Config) defaults(env envs.Env) error {
 			c.Horizon = 100
 		}
 	}
-	if c.Rho == 0 {
-		c.Rho = 1
-	}
-	if c.RhoGrowth == 0 {
-		c.RhoGrowth = 2
-	}
-	if c.RhoStall == 0 {
-		c.RhoStall = 0.75
-	}
-	if c.RhoBalance == 0 {
-		c.RhoBalance = 1
-	}
-	if c.RhoTol == 0 {
-		c.RhoTol = 1e-3
-	}
-	if c.RhoMax == 0 {
-		c.RhoMax = 1000
-	}
-	if c.PolicyEpochs == 0 {
-		c.PolicyEpochs = 20
-	}
-	if c.Batch == 0 {
-		c.Batch = 256
-	}
-	if c.LRFloor == 0 {
-		c.LRFloor = 0.01
-	}
-	if c.FeedbackNoise == 0 {
-		c.FeedbackNoise = 0.01
-	}
-	if c.ILQRIters == 0 {
-		c.ILQRIters = 100
-	}
-	if len(c.Init) == 0 {
-		c.Init = []control.Generator{control.ZeroPlan{}}
-	}
-	if c.Workers <= 0 {
+	if c.Workers == 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
-	switch {
-	case c.Conditions < 1 || c.Horizon < 1 || c.PolicyEpochs < 1 || c.Batch < 1 || c.ILQRIters < 1:
-		return fmt.Errorf("gps: conditions %d, horizon %d, policy epochs %d, batch %d and iLQR iterations %d must be at least 1",
-			c.Conditions, c.Horizon, c.PolicyEpochs, c.Batch, c.ILQRIters)
-	case c.FeedbackSamples < 0 || !(c.FeedbackNoise > 0) || math.IsInf(c.FeedbackNoise, 0):
-		return fmt.Errorf("gps: feedback samples %d must be >= 0 and feedback noise %g positive", c.FeedbackSamples, c.FeedbackNoise)
-	case !(c.Rho > 0) || math.IsInf(c.Rho, 0):
-		return fmt.Errorf("gps: rho must be positive and finite, got %g", c.Rho)
-	case !(c.RhoGrowth >= 1) || !(c.RhoStall > 0) || !(c.RhoBalance >= 0) || !(c.RhoShrink >= 0) || !(c.RhoTol >= 0) || !(c.RhoMax >= c.Rho) || math.IsInf(c.RhoMax, 0):
-		return fmt.Errorf("gps: rho growth %g must be >= 1, rho stall %g > 0, rho balance %g >= 0, rho shrink %g >= 0, rho tol %g >= 0 and rho max %g finite and >= rho %g",
-			c.RhoGrowth, c.RhoStall, c.RhoBalance, c.RhoShrink, c.RhoTol, c.RhoMax, c.Rho)
-	case !(c.DualStep >= 0) || math.IsInf(c.DualStep, 0):
-		return fmt.Errorf("gps: dual step must be >= 0 and finite, got %g", c.DualStep)
-	case !(c.Adam.LR >= 0) || !(c.LRFloor > 0 && c.LRFloor <= 1):
-		return fmt.Errorf("gps: invalid learning rate %g or floor %g (want LR >= 0, 0 < floor <= 1)", c.Adam.LR, c.LRFloor)
-	}
-	return validateSchedule(c.RhoSchedule)
+	return c, nil
 }
 
 // ConditionStat is one condition's result of the last iteration.
@@ -239,57 +481,6 @@ type ConditionStat struct {
 	// ILQRIters counts the iLQR iterations of the trajectory step.
 	ILQRIters int `json:"ilqr_iters"`
 }
-
-// Trainer is deterministic guided policy search by dual gradient descent on
-// the augmented Lagrangian (see the package doc). It implements
-// common.Trainer; each Iterate reports
-//
-//	traj_cost      mean over conditions of c(tau)
-//	policy_cost    mean over conditions of the policy-alone cost
-//	violation      mean over conditions and steps of |pi(x_t) - u_t|
-//	violation_rms  sqrt of the mean of |pi(x_t) - u_t|^2
-//	loss           mean augmented Lagrangian L(tau, theta, lambda) before
-//	               the dual update
-//	policy_loss    last epoch's mean weighted regression loss
-//	rho            mean penalty; lambda_rms: RMS of the dual variables
-//	dual_residual  mean over conditions of 2 rho RMS|pi_new - pi_old|
-//	ilqr_iters     mean iLQR iterations per condition
-//	ilqr_failures  conditions whose iLQR stopped on an indefinite Q_uu
-//	               (their last accepted trajectory is kept)
-//
-// and ConditionStats has each condition's numbers.
-type Trainer struct {
-	cfg     Config
-	sys     System
-	pol     Policy
-	reg     *nn.Regressor
-	pcg     *rand.PCG
-	rng     *rand.Rand
-	workers []*worker
-
-	K, T, n, m, p int
-	low, high     []float64
-	x0            [][]float64   // [K][n] initial conditions
-	X             [][][]float64 // [K][T+1][n] trajectories
-	U             [][][]float64 // [K][T][m]
-	gains         [][][]float64 // [K][T][m*n] iLQR feedback gains of the trajectories
-	lambda        [][][]float64 // [K][T][m] dual variables
-	rho           [][]float64   // [K][T] penalties
-	g             [][][]float64 // [K][T][m] violation pi(x_t) - u_t after the last policy step
-	piOld         [][][]float64 // [K][T][m] the previous policy's actions pi_old(x_t) on the new trajectory
-	prevViol      []float64     // [K] RMS violation of the previous iteration (NaN: none)
-	started       bool          // trajectories exist
-	stats         []ConditionStat
-	failures      []bool
-
-	xs, ys, ws []float64 // regression data [rows, p], [rows, m], [rows]
-	xp         []float64 // a perturbed state
-	order      []int     // row order of the current epoch
-	xb, yb, wb []float64 // one minibatch
-	lr         float64   // Adam.LR with its default filled in
-}
-
-var _ common.Trainer = (*Trainer)(nil)
 
 // worker is one goroutine's solver, Lagrangian and copies of the system and
 // policy.
@@ -314,7 +505,8 @@ func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
 	if env.ActionSpace().Discrete {
 		return nil, fmt.Errorf("gps: env %q has discrete actions; GPS needs continuous ones", env.Name())
 	}
-	if err := cfg.defaults(env); err != nil {
+	cfg, err := cfg.resolved(env)
+	if err != nil {
 		return nil, err
 	}
 	n, m, p := sys.StateDim(), sys.ActionDim(), sys.ObsDim()
@@ -405,27 +597,6 @@ func (t *Trainer) Policy() Policy { return t.pol }
 // Models returns the policy.
 func (t *Trainer) Models() []nn.Model { return []nn.Model{t.pol} }
 
-// Iterate runs one GPS iteration: (1) trajectories, (2) policy, (3) dual
-// variables and penalties.
-func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
-	t.applySchedule(iter)
-	if err := t.trajectoryStep(ctx); err != nil {
-		return nil, err
-	}
-	policyLoss, err := t.policyStep()
-	if err != nil {
-		return nil, err
-	}
-	if err := t.refreshWorkers(); err != nil {
-		return nil, err
-	}
-	lag, err := t.dualStep(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return t.metrics(policyLoss, lag), nil
-}
-
 // applySchedule sets rho from the schedule stage of iteration iter.
 func (t *Trainer) applySchedule(iter int) {
 	st := t.cfg.RhoSchedule
@@ -442,45 +613,6 @@ func (t *Trainer) applySchedule(iter int) {
 			t.rho[k][s] = rho
 		}
 	}
-}
-
-// (1) tau <- argmin_tau L(tau, theta, lambda): per condition, iLQR on
-// c + lambda'g + rho|g|^2 warm-started from the previous trajectory. In
-// the first iteration there is no policy to stay close to yet: each
-// condition's trajectory is iLQR on c alone from each of Config.Init's
-// plans, the cheapest kept.
-func (t *Trainer) trajectoryStep(ctx context.Context) error {
-	first := !t.started
-	err := t.parallel(ctx, func(w *worker, k int) error {
-		t.failures[k] = false
-		if first {
-			if err := t.initialTrajectory(w, k); err != nil {
-				return err
-			}
-		} else {
-			w.lag.Lambda, w.lag.Rho = t.lambda[k], t.rho[k]
-			w.solver.SetExtra(w.lag)
-			sol, err := w.solver.Solve(t.x0[k], t.U[k])
-			switch {
-			case sol == nil:
-				return fmt.Errorf("gps: iLQR on condition %d: %w", k, err)
-			case err != nil:
-				// Q_uu stayed indefinite: keep the last accepted trajectory.
-				t.failures[k] = true
-			}
-			t.keep(k, sol)
-		}
-		for s := range t.T {
-			w.sys.Obs(w.obs, t.X[k][s])
-			w.pol.Act(t.piOld[k][s], w.obs)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	t.started = true
-	return nil
 }
 
 func (t *Trainer) initialTrajectory(w *worker, k int) error {
@@ -520,84 +652,6 @@ func (t *Trainer) keep(k int, sol *control.Solution) {
 	t.stats[k].ILQRIters = len(sol.Iters)
 }
 
-// (2) theta <- argmin_theta L: sum_{k,t} lambda'(pi - u) + rho|pi - u|^2
-// equals sum rho |pi - (u - lambda/(2 rho))|^2 up to a constant, so the
-// policy step is a regression of pi(obs_t) on u_t - lambda_t/(2 rho_t) with
-// weights rho_t (scaled by their mean, which leaves the minimiser alone)
-// over every condition's trajectory, by Adam for PolicyEpochs epochs of
-// shuffled minibatches (the last one of an epoch completed by wrapping
-// around) with the learning rate annealed as Config.LRFloor says. It
-// returns the last epoch's mean minibatch loss.
-func (t *Trainer) policyStep() (float64, error) {
-	var rhoSum float64
-	for k := range t.K {
-		for _, r := range t.rho[k] {
-			rhoSum += r
-		}
-	}
-	scale := float64(t.K*t.T) / rhoSum
-	row := 0
-	n, sigma := t.n, t.cfg.FeedbackNoise
-	for k := range t.K {
-		for s := range t.T {
-			r := t.rho[k][s]
-			for j := range t.cfg.FeedbackSamples + 1 {
-				copy(t.xp, t.X[k][s])
-				y := t.ys[row*t.m : (row+1)*t.m]
-				copy(y, t.U[k][s])
-				if j > 0 { // a perturbed state with the local controller's action
-					for c := range n {
-						t.xp[c] += sigma * t.rng.NormFloat64()
-					}
-					for i := range t.m {
-						for c := range n {
-							y[i] += t.gains[k][s][i*n+c] * (t.xp[c] - t.X[k][s][c])
-						}
-						if t.low != nil {
-							y[i] = math.Min(math.Max(y[i], t.low[i]), t.high[i])
-						}
-					}
-				}
-				t.sys.Obs(t.xs[row*t.p:(row+1)*t.p], t.xp)
-				for i := range t.m {
-					y[i] -= t.lambda[k][s][i] / (2 * r)
-				}
-				t.ws[row] = r * scale
-				row++
-			}
-		}
-	}
-	n, B, p, m := row, t.cfg.Batch, t.p, t.m
-	for i := range t.order {
-		t.order[i] = i
-	}
-	opt := t.reg.Optimizer()
-	defer func() { opt.LR = t.lr }()
-	steps := (n + B - 1) / B
-	total := steps * t.cfg.PolicyEpochs
-	var epochLoss float64
-	for ep := range t.cfg.PolicyEpochs {
-		t.rng.Shuffle(n, func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
-		epochLoss = 0
-		for s := range steps {
-			for b := range B {
-				i := t.order[(s*B+b)%n]
-				copy(t.xb[b*p:(b+1)*p], t.xs[i*p:(i+1)*p])
-				copy(t.yb[b*m:(b+1)*m], t.ys[i*m:(i+1)*m])
-				t.wb[b] = t.ws[i]
-			}
-			frac := float64(ep*steps+s) / float64(max(total-1, 1))
-			opt.LR = t.lr * (t.cfg.LRFloor + (1-t.cfg.LRFloor)*0.5*(1+math.Cos(math.Pi*frac)))
-			loss, err := t.reg.StepWeighted(t.xb, t.yb, t.wb)
-			if err != nil {
-				return 0, fmt.Errorf("gps: policy step: epoch %d: %w", ep, err)
-			}
-			epochLoss += loss
-		}
-	}
-	return epochLoss / float64(steps), nil
-}
-
 // refreshWorkers gives every worker a copy of the updated policy.
 func (t *Trainer) refreshWorkers() error {
 	for _, w := range t.workers {
@@ -608,71 +662,6 @@ func (t *Trainer) refreshWorkers() error {
 		w.pol, w.lag.Pol = pol, pol
 	}
 	return nil
-}
-
-// (3) lambda_t <- lambda_t + alpha_t g_t with g_t = pi(x_t) - u_t of the
-// new policy (dL/dlambda_t = g_t) and alpha_t = DualStep or 2 rho_t. Then,
-// without a schedule, rho of a condition whose RMS violation did not fall
-// below RhoStall times its previous value is multiplied by RhoGrowth. The
-// same pass rolls the policy out alone from each condition. It returns the
-// mean augmented Lagrangian before the dual update.
-func (t *Trainer) dualStep(ctx context.Context) (float64, error) {
-	lags := make([]float64, t.K)
-	err := t.parallel(ctx, func(w *worker, k int) error {
-		lag := t.stats[k].TrajCost
-		var sumAbs, sumSq, dual, uSq float64
-		for s := range t.T {
-			for _, v := range t.U[k][s] {
-				uSq += v * v
-			}
-			g, lam, r := t.g[k][s], t.lambda[k][s], t.rho[k][s]
-			w.lag.Violation(g, t.X[k][s], t.U[k][s])
-			alpha := t.cfg.DualStep
-			if alpha == 0 {
-				alpha = 2 * r
-			}
-			var sq float64
-			for i, gi := range g {
-				lag += lam[i]*gi + r*gi*gi
-				lam[i] += alpha * gi
-				sq += gi * gi
-				d := 2 * r * (w.lag.a[i] - t.piOld[k][s][i]) // w.lag.a = pi_new(x_t)
-				dual += d * d
-			}
-			sumAbs += math.Sqrt(sq)
-			sumSq += sq
-		}
-		lags[k] = lag
-		viol := math.Sqrt(sumSq / float64(t.T))
-		t.stats[k].DualResidual = math.Sqrt(dual / float64(t.T))
-		if len(t.cfg.RhoSchedule) == 0 && !math.IsNaN(t.prevViol[k]) && viol >= t.cfg.RhoTol*math.Sqrt(uSq/float64(t.T)) {
-			dual := t.stats[k].DualResidual
-			switch {
-			case viol > t.cfg.RhoStall*t.prevViol[k] && viol > t.cfg.RhoBalance*dual:
-				for s := range t.rho[k] {
-					t.rho[k][s] = math.Min(t.rho[k][s]*t.cfg.RhoGrowth, t.cfg.RhoMax)
-				}
-			case t.cfg.RhoShrink > 0 && dual > t.cfg.RhoShrink*viol:
-				for s := range t.rho[k] {
-					t.rho[k][s] = math.Max(t.rho[k][s]/t.cfg.RhoGrowth, t.cfg.Rho)
-				}
-			}
-		}
-		t.prevViol[k] = viol
-		var rs float64
-		for _, r := range t.rho[k] {
-			rs += r
-		}
-		t.stats[k].Violation = sumAbs / float64(t.T)
-		t.stats[k].Rho = rs / float64(t.T)
-		t.stats[k].PolicyCost = t.policyCost(w, k)
-		return nil
-	})
-	var mean float64
-	for _, l := range lags {
-		mean += l
-	}
-	return mean / float64(t.K), err
 }
 
 // policyCost rolls the policy alone out from condition k for T steps on the
@@ -731,36 +720,9 @@ func (t *Trainer) metrics(policyLoss, lag float64) []common.Metric {
 	}
 }
 
-// parallel runs fn for every condition on the workers. Each condition's
-// work depends only on k and shared read-only data, so the results do not
-// depend on the number of workers. The first error in condition order is
-// returned.
+// parallel runs fn for every condition on the workers (parallel.RunOn).
+// Each condition's work depends only on k and shared read-only data, so
+// the results do not depend on the number of workers.
 func (t *Trainer) parallel(ctx context.Context, fn func(w *worker, k int) error) error {
-	errs := make([]error, t.K)
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for _, w := range t.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range jobs {
-				if err := ctx.Err(); err != nil {
-					errs[k] = err
-					continue
-				}
-				errs[k] = fn(w, k)
-			}
-		}()
-	}
-	for k := range t.K {
-		jobs <- k
-	}
-	close(jobs)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return parallel.RunOn(ctx, t.K, t.workers, fn)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
@@ -189,10 +190,15 @@ func TestLinearConvergesToLQRGain(t *testing.T) {
 	if e := relErr(k0, kInf); e > 1e-9 {
 		t.Fatalf("finite-horizon K_0 %v differs from K_inf %v by %.1e", k0, kInf, e)
 	}
-	tr, err := New(Config{
-		Conditions: 4, Batch: 400, PolicyEpochs: 50, Adam: nn.Adam{LR: 3e-2}, LRFloor: 1e-3,
-		RhoSchedule: []RhoStage{{From: 0, Rho: 1}}, Seed: 1,
-	}, env, sys, pol)
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Conditions = 4
+		c.Batch = 400
+		c.PolicyEpochs = 50
+		c.Adam = nn.Adam{LR: 3e-2}
+		c.LRFloor = 1e-3
+		c.RhoSchedule = []RhoStage{{From: 0, Rho: 1}}
+		c.Seed = 1
+	}), env, sys, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,19 +227,21 @@ func TestLinearConvergesToLQRGain(t *testing.T) {
 func smallPendulum(t testing.TB, cfg Config) (*Trainer, *nn.DeterministicPolicy) {
 	t.Helper()
 	env, sys, pol := pendulumSetup(t, []int{16}, cfg.Seed)
-	if cfg.Conditions == 0 {
+	// Fields the test left at their defaults get the small problem's values.
+	d := DefaultConfig()
+	if cfg.Conditions == d.Conditions {
 		cfg.Conditions = 3
 	}
-	if cfg.Horizon == 0 {
+	if cfg.Horizon == d.Horizon {
 		cfg.Horizon = 60
 	}
-	if cfg.PolicyEpochs == 0 {
+	if cfg.PolicyEpochs == d.PolicyEpochs {
 		cfg.PolicyEpochs = 10
 	}
-	if cfg.Adam.LR == 0 {
+	if cfg.Adam.LR == d.Adam.LR {
 		cfg.Adam.LR = 1e-2
 	}
-	if cfg.Batch == 0 {
+	if cfg.Batch == d.Batch {
 		cfg.Batch = 64
 	}
 	cfg.Init = []control.Generator{control.ZeroPlan{}, control.PendulumSwingUp()}
@@ -255,7 +263,10 @@ func TestViolationDecreasesAndLambdaFollowsIt(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr, _ := smallPendulum(t, Config{DualStep: c.dualStep, Seed: 2})
+			tr, _ := smallPendulum(t, config.With(DefaultConfig(), func(cf *Config) {
+				cf.DualStep = c.dualStep
+				cf.Seed = 2
+			}))
 			var viol []float64
 			for it := range 8 {
 				before := make([][][]float64, tr.K)
@@ -314,7 +325,10 @@ func TestSameSeedSameWeights(t *testing.T) {
 	var ref [][]float64
 	var refMetrics []common.Metric
 	for _, workers := range []int{1, 3, 2} {
-		tr, pol := smallPendulum(t, Config{Workers: workers, Seed: 5})
+		tr, pol := smallPendulum(t, config.With(DefaultConfig(), func(c *Config) {
+			c.Workers = workers
+			c.Seed = 5
+		}))
 		hist := run(t, tr, 3)
 		w := weights(pol)
 		if ref == nil {
@@ -328,7 +342,9 @@ func TestSameSeedSameWeights(t *testing.T) {
 			}
 		}
 	}
-	other, pol := smallPendulum(t, Config{Seed: 6})
+	other, pol := smallPendulum(t, config.With(DefaultConfig(), func(c *Config) {
+		c.Seed = 6
+	}))
 	run(t, other, 3)
 	if w := weights(pol); w[0][0] == ref[0][0] {
 		t.Errorf("seeds 5 and 6 gave the same first weight %v", w[0][0])
@@ -338,16 +354,22 @@ func TestSameSeedSameWeights(t *testing.T) {
 func TestResumeIsBitExact(t *testing.T) {
 	// Three iterations straight equal two, State, a fresh trainer with the
 	// weights and Restore, and a third.
-	straight, polA := smallPendulum(t, Config{Seed: 7})
+	straight, polA := smallPendulum(t, config.With(DefaultConfig(), func(c *Config) {
+		c.Seed = 7
+	}))
 	run(t, straight, 3)
 
-	first, polB := smallPendulum(t, Config{Seed: 7})
+	first, polB := smallPendulum(t, config.With(DefaultConfig(), func(c *Config) {
+		c.Seed = 7
+	}))
 	run(t, first, 2)
 	st, err := first.State()
 	if err != nil {
 		t.Fatal(err)
 	}
-	resumed, polC := smallPendulum(t, Config{Seed: 7})
+	resumed, polC := smallPendulum(t, config.With(DefaultConfig(), func(c *Config) {
+		c.Seed = 7
+	}))
 	for i, p := range polC.Params() {
 		copy(p.Data(), polB.Params()[i].Data())
 	}
@@ -367,7 +389,10 @@ func TestResumeIsBitExact(t *testing.T) {
 		}
 	}
 	// A state of another shape is refused.
-	bigger, _ := smallPendulum(t, Config{Seed: 7, Conditions: 4})
+	bigger, _ := smallPendulum(t, config.With(DefaultConfig(), func(c *Config) {
+		c.Seed = 7
+		c.Conditions = 4
+	}))
 	if err := bigger.Restore(st); err == nil || !strings.Contains(err.Error(), "conditions") {
 		t.Errorf("restoring 3 conditions into 4: error %v", err)
 	}
@@ -384,18 +409,39 @@ func TestConfigErrors(t *testing.T) {
 		sys  System
 		want string
 	}{
-		{"negative conditions", Config{Conditions: -1}, env, sys, "conditions"},
-		{"negative horizon", Config{Horizon: -5}, env, sys, "horizon"},
-		{"negative rho", Config{Rho: -1}, env, sys, "rho"},
-		{"rho max below rho", Config{Rho: 10, RhoMax: 5}, env, sys, "rho max"},
-		{"shrinking growth", Config{RhoGrowth: 0.5}, env, sys, "growth"},
-		{"negative dual step", Config{DualStep: -1}, env, sys, "dual step"},
-		{"NaN learning rate", Config{Adam: nn.Adam{LR: math.NaN()}}, env, sys, "learning rate"},
-		{"LR floor above 1", Config{LRFloor: 2}, env, sys, "floor"},
-		{"negative feedback samples", Config{FeedbackSamples: -1}, env, sys, "feedback"},
-		{"bad schedule", Config{RhoSchedule: []RhoStage{{From: 3, Rho: 1}, {From: 2, Rho: 2}}}, env, sys, "increase"},
-		{"discrete env", Config{}, maze, sys, "discrete"},
-		{"policy of another system", Config{}, env, lsys, "maps 3 -> 1"},
+		{"negative conditions", config.With(DefaultConfig(), func(c *Config) {
+			c.Conditions = -1
+		}), env, sys, "Conditions"},
+		{"negative horizon", config.With(DefaultConfig(), func(c *Config) {
+			c.Horizon = -5
+		}), env, sys, "Horizon"},
+		{"negative rho", config.With(DefaultConfig(), func(c *Config) {
+			c.Rho = -1
+		}), env, sys, "Rho must"},
+		{"rho max below rho", config.With(DefaultConfig(), func(c *Config) {
+			c.Rho = 10
+			c.RhoMax = 5
+		}), env, sys, "RhoMax"},
+		{"shrinking growth", config.With(DefaultConfig(), func(c *Config) {
+			c.RhoGrowth = 0.5
+		}), env, sys, "RhoGrowth"},
+		{"negative dual step", config.With(DefaultConfig(), func(c *Config) {
+			c.DualStep = -1
+		}), env, sys, "DualStep"},
+		{"NaN learning rate", config.With(DefaultConfig(), func(c *Config) {
+			c.Adam = nn.Adam{LR: math.NaN()}
+		}), env, sys, "Adam.LR"},
+		{"LR floor above 1", config.With(DefaultConfig(), func(c *Config) {
+			c.LRFloor = 2
+		}), env, sys, "LRFloor"},
+		{"negative feedback samples", config.With(DefaultConfig(), func(c *Config) {
+			c.FeedbackSamples = -1
+		}), env, sys, "FeedbackSamples"},
+		{"bad schedule", config.With(DefaultConfig(), func(c *Config) {
+			c.RhoSchedule = []RhoStage{{From: 3, Rho: 1}, {From: 2, Rho: 2}}
+		}), env, sys, "increase"},
+		{"discrete env", DefaultConfig(), maze, sys, "discrete"},
+		{"policy of another system", DefaultConfig(), env, lsys, "maps 3 -> 1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -468,8 +514,15 @@ func TestLearnedModelSystem(t *testing.T) {
 	if want := dyn.Cost([]float64{math.Atan2(0.8, 0.6), -1.5}, []float64{0.5}); math.Abs(c-want) > 1e-12 {
 		t.Errorf("cost of the observation %g, the env's %g", c, want)
 	}
-	tr, err := New(Config{Conditions: 2, Horizon: 30, PolicyEpochs: 5, Batch: 32, Adam: nn.Adam{LR: 1e-2}, Seed: 4,
-		Init: []control.Generator{control.ZeroPlan{}, ObsPlan(control.PendulumSwingUp(), dyn)}}, env, sys, pol)
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Conditions = 2
+		c.Horizon = 30
+		c.PolicyEpochs = 5
+		c.Batch = 32
+		c.Adam = nn.Adam{LR: 1e-2}
+		c.Seed = 4
+		c.Init = []control.Generator{control.ZeroPlan{}, ObsPlan(control.PendulumSwingUp(), dyn)}
+	}), env, sys, pol)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,7 +548,13 @@ func TestFeedbackSamplesFollowTheLocalController(t *testing.T) {
 	// its own row and two rows at perturbed states x_t + delta with the
 	// target u_t + K_t delta - lambda_t/(2 rho_t), K_t the iLQR gains.
 	env, sys, pol, _ := linearSetup(t, 8)
-	tr, err := New(Config{Conditions: 2, Horizon: 20, FeedbackSamples: 2, FeedbackNoise: 0.1, Seed: 8}, env, sys, pol)
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Conditions = 2
+		c.Horizon = 20
+		c.FeedbackSamples = 2
+		c.FeedbackNoise = 0.1
+		c.Seed = 8
+	}), env, sys, pol)
 	if err != nil {
 		t.Fatal(err)
 	}

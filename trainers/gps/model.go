@@ -5,20 +5,21 @@ import (
 	"math"
 
 	"github.com/mbrl/mbrl/control"
+	"github.com/mbrl/mbrl/control/learned"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 )
 
 // ModelSystem optimises trajectories on a learned model of observations
 // (an *nn.DynamicsModel or the mean of an *nn.Ensemble, from 'mbrl train
-// model') through control.LearnedModel and its reverse-mode Jacobians: the
+// model') through learned.Model and its reverse-mode Jacobians: the
 // state is the observation itself, the policy's input is the state (the
 // observation Jacobian is the identity), and the cost is the env's cost of
-// the observation (control.PendulumObsCost with Gauss-Newton curvature for
+// the observation (envs.ObsCoster with Gauss-Newton curvature for
 // pendulum, control.ObsCost otherwise). Actions are clipped to the env's
 // bounds as the env does.
 type ModelSystem struct {
-	*control.LearnedModel
+	*learned.Model
 	cost control.Cost
 	dyn  envs.Dynamics
 	n    int
@@ -33,7 +34,7 @@ func NewModelSystem(model nn.Model, dyn envs.Dynamics) (*ModelSystem, error) {
 		return nil, fmt.Errorf("gps: a learned-model system needs the env's cost (known dynamics)")
 	}
 	low, high := boundsOf(dyn)
-	lm, err := control.NewLearnedModel(model, low, high, false)
+	lm, err := learned.New(model, low, high, false)
 	if err != nil {
 		return nil, fmt.Errorf("gps: %w", err)
 	}
@@ -44,11 +45,11 @@ func NewModelSystem(model nn.Model, dyn envs.Dynamics) (*ModelSystem, error) {
 	return newModelSystem(lm, dyn)
 }
 
-func newModelSystem(lm *control.LearnedModel, dyn envs.Dynamics) (*ModelSystem, error) {
+func newModelSystem(lm *learned.Model, dyn envs.Dynamics) (*ModelSystem, error) {
 	var cost control.Cost
-	switch dyn.(type) {
-	case envs.PendulumDynamics, *envs.PendulumDynamics:
-		cost = control.PendulumObsCost{GaussNewton: true}
+	switch oc := dyn.(type) {
+	case envs.ObsCoster:
+		cost = oc.ObsCost(false)
 	default:
 		c, err := control.NewObsCost(dyn)
 		if err != nil {
@@ -56,7 +57,7 @@ func newModelSystem(lm *control.LearnedModel, dyn envs.Dynamics) (*ModelSystem, 
 		}
 		cost = c
 	}
-	return &ModelSystem{LearnedModel: lm, cost: cost, dyn: dyn, n: lm.ObsDim()}, nil
+	return &ModelSystem{Model: lm, cost: cost, dyn: dyn, n: lm.ObsDim()}, nil
 }
 
 // boundsOf returns dyn's action bounds, or nil, nil if all are infinite.
@@ -91,7 +92,7 @@ func (s *ModelSystem) Start(dst []float64, _ envs.Env, obs []float64) { copy(dst
 // Clone returns a system over a deep copy of the model for another
 // goroutine.
 func (s *ModelSystem) Clone() System {
-	c, err := newModelSystem(s.LearnedModel.Clone(), s.dyn)
+	c, err := newModelSystem(s.Model.Clone(), s.dyn)
 	if err != nil {
 		panic(err) // the same arguments were valid for s
 	}

@@ -21,7 +21,9 @@
 //
 //	env, _ := envs.Make("pendulum")
 //	pol := &common.RandomPolicy{Space: env.ActionSpace(), Rng: rand.New(rand.NewPCG(1, 3))}
-//	tr, err := model.New(model.Config{Samples: 20000, Seed: 1}, env, pol)
+//	cfg := model.DefaultConfig() // 100 episodes, 10% held out, [64, 64] tanh
+//	cfg.Seed = 1
+//	tr, err := model.New(cfg, env, pol)
 //	defer tr.Close()
 //	for i := range 20 {
 //		ms, err := tr.Iterate(ctx, i) // loss, val_mse, rmse_10, rmse_50

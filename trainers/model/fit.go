@@ -4,19 +4,19 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
 
-// FitConfig configures a Fitter; zero fields mean the defaults.
+// FitConfig configures a Fitter; DefaultFitConfig gives the defaults.
 type FitConfig struct {
 	// Hidden are the MLP's hidden layer sizes (default 64, 64).
 	Hidden []int
 	// Activation is the hidden nonlinearity (default tanh).
 	Activation nn.Activation
-	// Ensemble is the number of members E: E <= 1 fits one
+	// Ensemble is the number of members E (default 1): E = 1 fits one
 	// nn.DynamicsModel, E >= 2 an nn.Ensemble whose members start from
 	// their own initialisation and train on their own bootstrap resample
 	// of the data (Chua et al. 2018).
@@ -27,19 +27,26 @@ type FitConfig struct {
 	LR float64
 }
 
-func (c *FitConfig) defaults() {
-	if len(c.Hidden) == 0 {
-		c.Hidden = []int{64, 64}
-	}
-	if c.Activation == "" {
-		c.Activation = nn.Tanh
-	}
-	if c.Batch <= 0 {
-		c.Batch = 256
-	}
-	if c.LR <= 0 {
-		c.LR = 1e-3
-	}
+// DefaultFitConfig returns the default FitConfig: one model with hidden
+// layers [64, 64] of tanh, minibatches of 256, Adam with LR 1e-3.
+func DefaultFitConfig() FitConfig {
+	return FitConfig{Hidden: []int{64, 64}, Activation: nn.Tanh, Ensemble: 1, Batch: 256, LR: 1e-3}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c FitConfig) Validate() error {
+	v := config.Checker{Pkg: "model"}
+	c.check(&v)
+	return v.Err()
+}
+
+func (c FitConfig) check(v *config.Checker) {
+	v.Check(len(c.Hidden) > 0, "Hidden", "needs at least one layer size")
+	v.Sizes("Hidden", c.Hidden)
+	v.Check(c.Activation.Valid() == nil, "Activation", "must be tanh, relu or identity, got %q", c.Activation)
+	v.AtLeast("Ensemble", c.Ensemble, 1)
+	v.AtLeast("Batch", c.Batch, 1)
+	v.Positive("LR", c.LR)
 }
 
 // Fitter fits a dynamics model (one nn.DynamicsModel, or an nn.Ensemble
@@ -72,7 +79,9 @@ type Fitter struct {
 // initRng; member i's minibatches and bootstrap resamples come from the
 // stream rand.NewPCG(seed, 100+i).
 func NewFitter(name string, obsDim, actDim int, cfg FitConfig, initRng *rand.Rand, seed uint64) (*Fitter, error) {
-	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	arch := nn.DynamicsArch{ObsDim: obsDim, ActDim: actDim, Hidden: cfg.Hidden, Activation: cfg.Activation}
 	f := &Fitter{cfg: cfg, in: obsDim + actDim, out: obsDim}
 	if cfg.Ensemble <= 1 {
@@ -166,24 +175,19 @@ func (f *Fitter) Epochs(ctx context.Context, k int) (float64, error) {
 		return 0, fmt.Errorf("model: fit before SetData")
 	}
 	losses := make([]float64, len(f.members))
-	errs := make([]error, len(f.members))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, maxWorkers())
-	for i := range f.members {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			losses[i], errs[i] = f.memberEpochs(ctx, i, k)
-		}()
-	}
-	wg.Wait()
-	var mean float64
-	for i, err := range errs {
-		if err != nil {
-			return 0, fmt.Errorf("model: member %d: %w", i, err)
+	err := parallel.For(ctx, len(f.members), 0, func(i int) error {
+		var err error
+		if losses[i], err = f.memberEpochs(ctx, i, k); err != nil {
+			return fmt.Errorf("model: member %d: %w", i, err)
 		}
-		mean += losses[i]
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var mean float64
+	for _, l := range losses {
+		mean += l
 	}
 	return mean / float64(len(f.members)), nil
 }
@@ -275,6 +279,3 @@ func (f *Fitter) SetState(s FitterState) error {
 	}
 	return nil
 }
-
-// maxWorkers is the number of members trained at once.
-func maxWorkers() int { return max(runtime.GOMAXPROCS(0), 1) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -149,7 +150,11 @@ func TestErrorsOfKnownModels(t *testing.T) {
 
 func TestTrainerLearnsPendulum(t *testing.T) {
 	env := envs.NewPendulum()
-	tr, err := New(Config{Samples: 4000, EpochsPerIter: 10, Seed: 1}, env, randomPolicy(env, 1))
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Samples = 4000
+		c.EpochsPerIter = 10
+		c.Seed = 1
+	}), env, randomPolicy(env, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +198,17 @@ func weights(m nn.Model) []float64 {
 
 func TestTrainerResumeIsBitExact(t *testing.T) {
 	for _, E := range []int{1, 2} {
-		cfg := Config{Samples: 600, EpochsPerIter: 2, ValFrac: 0.34, Seed: 3, Fit: FitConfig{Ensemble: E, Hidden: []int{16}, Batch: 64}}
+		cfg := config.With(DefaultConfig(), func(c *Config) {
+			c.Samples = 600
+			c.EpochsPerIter = 2
+			c.ValFrac = 0.34
+			c.Seed = 3
+			c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+				c.Ensemble = E
+				c.Hidden = []int{16}
+				c.Batch = 64
+			})
+		})
 		mk := func(seed uint64) *Trainer {
 			env := envs.NewPendulum()
 			tr, err := New(cfg, env, randomPolicy(env, 5))
@@ -244,13 +259,31 @@ func TestTrainerResumeIsBitExact(t *testing.T) {
 	}
 	// Another sample count: the data differ and Restore refuses.
 	env := envs.NewPendulum()
-	other, err := New(Config{Samples: 400, EpochsPerIter: 1, ValFrac: 0.5, Seed: 3, Fit: FitConfig{Hidden: []int{16}, Batch: 64}}, env, randomPolicy(env, 5))
+	other, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Samples = 400
+		c.EpochsPerIter = 1
+		c.ValFrac = 0.5
+		c.Seed = 3
+		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+			c.Hidden = []int{16}
+			c.Batch = 64
+		})
+	}), env, randomPolicy(env, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 	st, _ := other.State()
-	same, _ := New(Config{Samples: 600, EpochsPerIter: 1, ValFrac: 0.5, Seed: 3, Fit: FitConfig{Hidden: []int{16}, Batch: 64}}, env, randomPolicy(env, 5))
+	same, _ := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Samples = 600
+		c.EpochsPerIter = 1
+		c.ValFrac = 0.5
+		c.Seed = 3
+		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+			c.Hidden = []int{16}
+			c.Batch = 64
+		})
+	}), env, randomPolicy(env, 5))
 	defer same.Close()
 	if err := same.Restore(st); err == nil {
 		t.Fatal("restoring a state collected with other data must fail")
@@ -259,7 +292,17 @@ func TestTrainerResumeIsBitExact(t *testing.T) {
 
 func TestEnsembleMembersDifferAndBootstrap(t *testing.T) {
 	env := envs.NewPendulum()
-	tr, err := New(Config{Samples: 800, EpochsPerIter: 2, ValFrac: 0.25, Seed: 2, Fit: FitConfig{Ensemble: 3, Hidden: []int{16}, Batch: 64}}, env, randomPolicy(env, 1))
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Samples = 800
+		c.EpochsPerIter = 2
+		c.ValFrac = 0.25
+		c.Seed = 2
+		c.Fit = config.With(DefaultFitConfig(), func(c *FitConfig) {
+			c.Ensemble = 3
+			c.Hidden = []int{16}
+			c.Batch = 64
+		})
+	}), env, randomPolicy(env, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +360,7 @@ func BenchmarkFitStep(b *testing.B) {
 	if _, err := Collect(d, env, randomPolicy(env, 1), rand.New(rand.NewPCG(1, 1)), CollectConfig{Steps: 1000}); err != nil {
 		b.Fatal(err)
 	}
-	f, err := NewFitter("dynamics", 3, 1, FitConfig{}, rand.New(rand.NewPCG(1, 0)), 1)
+	f, err := NewFitter("dynamics", 3, 1, DefaultFitConfig(), rand.New(rand.NewPCG(1, 0)), 1)
 	if err != nil {
 		b.Fatal(err)
 	}

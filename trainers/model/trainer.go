@@ -6,58 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 )
-
-// Config configures a Trainer; zero fields mean the defaults.
-type Config struct {
-	// Samples is the number of env steps collected (default 20000).
-	Samples int
-	// EpisodeSteps caps the collection episodes (default: the env's
-	// MaxSteps, or 200).
-	EpisodeSteps int
-	// ValFrac is the fraction of the collected episodes held out for
-	// validation (default 0.1; whole episodes, so that open-loop errors
-	// run along real trajectories).
-	ValFrac float64
-	// EpochsPerIter is the number of epochs over the training data per
-	// iteration (default 5).
-	EpochsPerIter int
-	// Fit configures the model and its optimiser.
-	Fit FitConfig
-	// Horizons are the open-loop horizons reported as rmse_<h> (default
-	// 10 and 50).
-	Horizons []int
-	// Stride is the step between the starts of the open-loop segments
-	// (default 5).
-	Stride int
-	// Seed selects the random streams: rand.NewPCG(Seed, 0) initialises
-	// the model, (Seed, 1) drives the collection episodes (resets and,
-	// through common.Rollout, Resetter policies such as
-	// common.RandomPolicy), (Seed, 2) the validation split, and (Seed,
-	// 100+i) member i's bootstrap and minibatches.
-	Seed uint64
-}
-
-func (c *Config) defaults() {
-	if c.Samples <= 0 {
-		c.Samples = 20000
-	}
-	if c.ValFrac == 0 {
-		c.ValFrac = 0.1
-	}
-	if c.EpochsPerIter <= 0 {
-		c.EpochsPerIter = 5
-	}
-	if len(c.Horizons) == 0 {
-		c.Horizons = []int{10, 50}
-	}
-	if c.Stride <= 0 {
-		c.Stride = 5
-	}
-}
 
 // Trainer fits a dynamics model to transitions collected in an env, as a
 // common.Trainer: New collects the data (Samples env steps with the
@@ -86,10 +39,94 @@ type Trainer struct {
 
 var _ common.Trainer = (*Trainer)(nil)
 
+// Iterate trains EpochsPerIter epochs and measures the validation errors.
+func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
+	loss, err := t.fit.Epochs(ctx, t.cfg.EpochsPerIter)
+	if err != nil {
+		return nil, err
+	}
+	ms := []common.Metric{{Name: "loss", Value: loss}}
+	return append(ms, t.Validate()...), nil
+}
+
+// Validate returns val_mse and rmse_<h> of the current model on the
+// held-out episodes.
+func (t *Trainer) Validate() []common.Metric {
+	m := t.fit.Model()
+	p := m.(Predictor)
+	mse, _ := NormalisedMSE(p, DeltaNormaliser(m), t.valObs, t.valAct, t.valNext, t.nVal)
+	ms := []common.Metric{{Name: "val_mse", Value: mse}}
+	maxH := 0
+	for _, h := range t.cfg.Horizons {
+		maxH = max(maxH, h)
+	}
+	rmse := MultiStepRMSE(p, t.data, t.val, maxH, t.cfg.Stride)
+	for _, h := range t.cfg.Horizons {
+		ms = append(ms, common.Metric{Name: fmt.Sprintf("rmse_%d", h), Value: rmse[h-1]})
+	}
+	return ms
+}
+
+// Config configures a Trainer; DefaultConfig gives the defaults.
+type Config struct {
+	// Samples is the number of env steps collected; 0 (the default)
+	// collects 100 episodes of EpisodeCap(env, EpisodeSteps) steps (20000
+	// on pendulum).
+	Samples int
+	// EpisodeSteps caps the collection episodes; 0 (the default) means
+	// the env's MaxSteps, or 200 (EpisodeCap).
+	EpisodeSteps int
+	// ValFrac is the fraction of the collected episodes held out for
+	// validation, in (0, 1) (default 0.1; whole episodes, so that
+	// open-loop errors run along real trajectories).
+	ValFrac float64
+	// EpochsPerIter is the number of epochs over the training data per
+	// iteration (default 5).
+	EpochsPerIter int
+	// Fit configures the model and its optimiser (DefaultFitConfig).
+	Fit FitConfig
+	// Horizons are the open-loop horizons reported as rmse_<h> (default
+	// 10 and 50).
+	Horizons []int
+	// Stride is the step between the starts of the open-loop segments
+	// (default 5).
+	Stride int
+	// Seed selects the random streams: rand.NewPCG(Seed, 0) initialises
+	// the model, (Seed, 1) drives the collection episodes (resets and,
+	// through common.Rollout, Resetter policies such as
+	// common.RandomPolicy), (Seed, 2) the validation split, and (Seed,
+	// 100+i) member i's bootstrap and minibatches.
+	Seed uint64
+}
+
+// DefaultConfig returns the default Config.
+func DefaultConfig() Config {
+	return Config{ValFrac: 0.1, EpochsPerIter: 5, Fit: DefaultFitConfig(), Horizons: []int{10, 50}, Stride: 5}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "model"}
+	v.AtLeast("Samples", c.Samples, 0)
+	v.AtLeast("EpisodeSteps", c.EpisodeSteps, 0)
+	v.Check(c.ValFrac > 0 && c.ValFrac < 1, "ValFrac", "must be in (0, 1), got %v", c.ValFrac)
+	v.AtLeast("EpochsPerIter", c.EpochsPerIter, 1)
+	v.Nested("Fit", c.Fit.Validate())
+	v.Check(len(c.Horizons) > 0, "Horizons", "needs at least one horizon")
+	v.Sizes("Horizons", c.Horizons)
+	v.AtLeast("Stride", c.Stride, 1)
+	return v.Err()
+}
+
 // New collects the data with pol in env and prepares the model called
 // "dynamics".
 func New(cfg Config, env envs.Env, pol common.Policy) (*Trainer, error) {
-	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Samples == 0 {
+		cfg.Samples = 100 * EpisodeCap(env, cfg.EpisodeSteps)
+	}
 	no, na := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
 	t := &Trainer{cfg: cfg, env: env, data: NewDataset(no, na)}
 	eps, err := Collect(t.data, env, pol, rand.New(rand.NewPCG(cfg.Seed, 1)), CollectConfig{Steps: cfg.Samples, EpisodeSteps: cfg.EpisodeSteps})
@@ -104,11 +141,6 @@ func New(cfg Config, env envs.Env, pol common.Policy) (*Trainer, error) {
 	}
 	if len(t.val) == 0 {
 		return nil, fmt.Errorf("model: no validation episodes (set a validation fraction > 0)")
-	}
-	for _, h := range cfg.Horizons {
-		if h < 1 {
-			return nil, fmt.Errorf("model: horizon %d: want >= 1", h)
-		}
 	}
 	t.fit, err = NewFitter("dynamics", no, na, cfg.Fit, rand.New(rand.NewPCG(cfg.Seed, 0)), cfg.Seed)
 	if err != nil {
@@ -142,34 +174,6 @@ func (t *Trainer) Data() (d *Dataset, train, val []int) { return t.data, t.train
 
 // CollectReturns are the returns of the collection episodes.
 func (t *Trainer) CollectReturns() []float64 { return t.returns }
-
-// Iterate trains EpochsPerIter epochs and measures the validation errors.
-func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
-	loss, err := t.fit.Epochs(ctx, t.cfg.EpochsPerIter)
-	if err != nil {
-		return nil, err
-	}
-	ms := []common.Metric{{Name: "loss", Value: loss}}
-	return append(ms, t.Validate()...), nil
-}
-
-// Validate returns val_mse and rmse_<h> of the current model on the
-// held-out episodes.
-func (t *Trainer) Validate() []common.Metric {
-	m := t.fit.Model()
-	p := m.(Predictor)
-	mse, _ := NormalisedMSE(p, DeltaNormaliser(m), t.valObs, t.valAct, t.valNext, t.nVal)
-	ms := []common.Metric{{Name: "val_mse", Value: mse}}
-	maxH := 0
-	for _, h := range t.cfg.Horizons {
-		maxH = max(maxH, h)
-	}
-	rmse := MultiStepRMSE(p, t.data, t.val, maxH, t.cfg.Stride)
-	for _, h := range t.cfg.Horizons {
-		ms = append(ms, common.Metric{Name: fmt.Sprintf("rmse_%d", h), Value: rmse[h-1]})
-	}
-	return ms
-}
 
 // ErrorCurve returns the open-loop RMSE at horizons 1..maxH on the
 // held-out episodes (every start, stride 1) of the model (its mean for an

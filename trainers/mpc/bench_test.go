@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/model"
@@ -38,7 +39,10 @@ func BenchmarkPlannerAct(b *testing.B) {
 		if _, err := model.Collect(d, env, pol, rand.New(rand.NewPCG(1, 2)), model.CollectConfig{Steps: 1000}); err != nil {
 			b.Fatal(err)
 		}
-		f, err := model.NewFitter("dynamics", 3, 1, model.FitConfig{Ensemble: E, Batch: 64}, rand.New(rand.NewPCG(1, 0)), 1)
+		f, err := model.NewFitter("dynamics", 3, 1, config.With(model.DefaultFitConfig(), func(c *model.FitConfig) {
+			c.Ensemble = E
+			c.Batch = 64
+		}), rand.New(rand.NewPCG(1, 0)), 1)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -52,7 +56,9 @@ func BenchmarkPlannerAct(b *testing.B) {
 		f.Close()
 		for _, planner := range []string{PlannerILQR, PlannerCEM} {
 			b.Run(fmt.Sprintf("%s/E=%d", planner, E), func(b *testing.B) {
-				p, err := NewPlannerPolicy(f.Model(), env, PlannerConfig{Planner: planner})
+				p, err := NewPlannerPolicy(f.Model(), env, config.With(DefaultPlannerConfig(), func(c *PlannerConfig) {
+					c.Planner = planner
+				}))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -15,8 +15,9 @@
 //
 // The planners are control.MPC (iLQR on the model's Jacobians) and
 // control.CEM (sampling; no Jacobians), both behind control.Planner; the
-// model enters as a control.LearnedModel and the cost as a cost on
-// observations (ObsCost). NewPlannerPolicy turns any saved dynamics model
+// model enters as a learned.Model (package control/learned, the adapter
+// every model-based method shares) and the cost as a cost on observations
+// (ObsCost). NewPlannerPolicy turns any saved dynamics model
 // into a policy:
 //
 //	c, _ := checkpoints.Load("runs/mpc-pendulum-1-.../final.safetensors")
@@ -28,8 +29,9 @@
 //
 // Trainer is the loop as a common.Trainer ("mbrl train mpc"):
 //
-//	tr, err := mpc.New(mpc.Config{RandomSteps: 200, Fit: model.FitConfig{Ensemble: 5}, Seed: 1},
-//		func() (envs.Env, error) { return envs.Make("pendulum") })
+//	cfg := mpc.DefaultConfig()
+//	cfg.Fit.Ensemble, cfg.Seed = 5, 1
+//	tr, err := mpc.New(cfg, func() (envs.Env, error) { return envs.Make("pendulum") })
 //	for i := range 15 {
 //		ms, err := tr.Iterate(ctx, i) // return, env_steps, val_mse, rmse_10, ...
 //	}

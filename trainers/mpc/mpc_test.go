@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -20,12 +21,26 @@ func makePendulum() (envs.Env, error) { return envs.Make("pendulum") }
 // tinyConfig is a budget of a fraction of a second per iteration: short
 // episodes, small nets, short plans.
 func tinyConfig(seed uint64, ensemble int, planner string) Config {
-	return Config{
-		RandomSteps: 120, EpisodesPerIter: 2, EpisodeSteps: 30, InitFitSteps: 40, FitSteps: 10,
-		Fit:     model.FitConfig{Hidden: []int{16}, Batch: 32, Ensemble: ensemble},
-		Planner: PlannerConfig{Planner: planner, Horizon: 5, Samples: 16, Elites: 4, Iters: 2},
-		Seed:    seed,
-	}
+	return config.With(DefaultConfig(), func(c *Config) {
+		c.RandomSteps = 120
+		c.EpisodesPerIter = 2
+		c.EpisodeSteps = 30
+		c.InitFitSteps = 40
+		c.FitSteps = 10
+		c.Fit = config.With(model.DefaultFitConfig(), func(c *model.FitConfig) {
+			c.Hidden = []int{16}
+			c.Batch = 32
+			c.Ensemble = ensemble
+		})
+		c.Planner = config.With(DefaultPlannerConfig(), func(c *PlannerConfig) {
+			c.Planner = planner
+			c.Horizon = 5
+			c.Samples = 16
+			c.Elites = 4
+			c.Iters = 2
+		})
+		c.Seed = seed
+	})
 }
 
 func weights(m nn.Model) []float64 {
@@ -226,7 +241,9 @@ func TestResumeIsBitExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, _ := NewPlannerPolicy(resumed.Model(), env, PlannerConfig{Horizon: 5})
+	p2, _ := NewPlannerPolicy(resumed.Model(), env, config.With(DefaultPlannerConfig(), func(c *PlannerConfig) {
+		c.Horizon = 5
+	}))
 	obs := []float64{-1, 0.1, 0.3}
 	u1, u2 := make([]float64, 1), make([]float64, 1)
 	p1.Act(u1, obs)
@@ -243,8 +260,17 @@ func TestLearnsToSwingUp(t *testing.T) {
 	// starts. Random actions score about -1,200 on pendulum; MPC on a
 	// model that learned the dynamics swings up and balances (the true
 	// dynamics' MPC averages about -150).
-	cfg := Config{RandomSteps: 1000, InitFitSteps: 1500, Fit: model.FitConfig{Batch: 64}, Seed: 2,
-		Planner: PlannerConfig{Horizon: 20}}
+	cfg := config.With(DefaultConfig(), func(c *Config) {
+		c.RandomSteps = 1000
+		c.InitFitSteps = 1500
+		c.Fit = config.With(model.DefaultFitConfig(), func(c *model.FitConfig) {
+			c.Batch = 64
+		})
+		c.Seed = 2
+		c.Planner = config.With(DefaultPlannerConfig(), func(c *PlannerConfig) {
+			c.Horizon = 20
+		})
+	})
 	tr, err := New(cfg, makePendulum)
 	if err != nil {
 		t.Fatal(err)
@@ -281,11 +307,11 @@ func TestPlannerPolicyErrors(t *testing.T) {
 	}
 	env, _ := makePendulum()
 	mlp := nn.NewMLP("dynamics", []int{4, 3}, nn.Tanh, rand.New(rand.NewPCG(1, 1)))
-	if _, err := NewPlannerPolicy(mlp, env, PlannerConfig{}); err == nil {
+	if _, err := NewPlannerPolicy(mlp, env, DefaultPlannerConfig()); err == nil {
 		t.Fatal("a plain MLP accepted as a dynamics model")
 	}
 	wrong, _ := nn.NewDynamicsModel("dynamics", nn.DynamicsArch{ObsDim: 4, ActDim: 1, Hidden: []int{4}, Activation: nn.Tanh}, rand.New(rand.NewPCG(1, 1)))
-	if _, err := NewPlannerPolicy(wrong, env, PlannerConfig{}); err == nil {
+	if _, err := NewPlannerPolicy(wrong, env, DefaultPlannerConfig()); err == nil {
 		t.Fatal("a model of another env's observations accepted")
 	}
 	lin, _ := envs.Make("linear")

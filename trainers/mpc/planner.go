@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
+	"github.com/mbrl/mbrl/control/learned"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -18,21 +20,22 @@ const (
 )
 
 // PlannerConfig configures the planner that acts through a learned model;
-// zero fields mean the defaults.
+// DefaultPlannerConfig gives the defaults.
 type PlannerConfig struct {
 	// Planner is "ilqr" (default: receding-horizon iLQR, control.MPC) or
 	// "cem" (control.CEM).
 	Planner string `json:"planner"`
-	// Horizon is the planning horizon H (default 20 for iLQR, 25 for CEM).
+	// Horizon is the planning horizon H; 0 (the default) means the
+	// planner's own: 20 for iLQR, 25 for CEM.
 	Horizon int `json:"horizon"`
-	// Iters is the number of iLQR iterations per step (default 2) or of
-	// CEM iterations per step (default 3).
+	// Iters is the number of planner iterations per step; 0 (the default)
+	// means the planner's own: 2 for iLQR, 3 for CEM.
 	Iters int `json:"iters"`
 	// Plans is the number of iLQR candidate plans (default 1: a single
 	// warm-started plan; see control.MPCSettings.Plans).
 	Plans int `json:"plans"`
 	// Samples and Elites are CEM's N and K per iteration (defaults 60 and
-	// 6).
+	// 6), 1 <= K <= N, N >= 2.
 	Samples int `json:"samples"`
 	Elites  int `json:"elites"`
 	// Mean plans an ensemble through the members' mean prediction; by
@@ -44,56 +47,65 @@ type PlannerConfig struct {
 	ExactHessian bool `json:"exact_hessian"`
 }
 
-func (c *PlannerConfig) defaults() error {
-	if c.Planner == "" {
-		c.Planner = PlannerILQR
+// DefaultPlannerConfig returns the default PlannerConfig: iLQR with its
+// own horizon and iterations, one plan (and, for CEM, 60 samples with 6
+// elites).
+func DefaultPlannerConfig() PlannerConfig {
+	return PlannerConfig{Planner: PlannerILQR, Plans: 1, Samples: 60, Elites: 6}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c PlannerConfig) Validate() error {
+	v := config.Checker{Pkg: "mpc"}
+	c.check(&v)
+	return v.Err()
+}
+
+func (c PlannerConfig) check(v *config.Checker) {
+	v.Check(c.Planner == PlannerILQR || c.Planner == PlannerCEM, "Planner", "must be %s or %s, got %q", PlannerILQR, PlannerCEM, c.Planner)
+	v.AtLeast("Horizon", c.Horizon, 0)
+	v.AtLeast("Iters", c.Iters, 0)
+	v.AtLeast("Plans", c.Plans, 1)
+	v.AtLeast("Samples", c.Samples, 2)
+	v.Check(c.Elites >= 1 && c.Elites <= c.Samples, "Elites", "must be in [1, Samples=%d], got %d", c.Samples, c.Elites)
+}
+
+// resolved validates c and replaces the zero Horizon and Iters by the
+// planner's own.
+func (c PlannerConfig) resolved() (PlannerConfig, error) {
+	if err := c.Validate(); err != nil {
+		return c, err
 	}
-	switch c.Planner {
-	case PlannerILQR:
-		if c.Horizon <= 0 {
-			c.Horizon = 20
-		}
-		if c.Iters <= 0 {
-			c.Iters = 2
-		}
-		if c.Plans <= 0 {
-			c.Plans = 1
-		}
-	case PlannerCEM:
-		if c.Horizon <= 0 {
-			c.Horizon = 25
-		}
-		if c.Iters <= 0 {
-			c.Iters = 3
-		}
-		if c.Samples <= 0 {
-			c.Samples = 60
-		}
-		if c.Elites <= 0 {
-			c.Elites = max(c.Samples/10, 2)
-		}
-	default:
-		return fmt.Errorf("mpc: unknown planner %q (valid: %s, %s)", c.Planner, PlannerILQR, PlannerCEM)
+	h, it := 20, 2
+	if c.Planner == PlannerCEM {
+		h, it = 25, 3
 	}
-	return nil
+	if c.Horizon == 0 {
+		c.Horizon = h
+	}
+	if c.Iters == 0 {
+		c.Iters = it
+	}
+	return c, nil
 }
 
 // ObsCost returns the cost on observations that planning in env
-// minimises, equal to the negative of env's reward: the analytic
-// control.PendulumObsCost for pendulum, otherwise control.ObsCost over the
-// env's known dynamics (numerical Jacobian of StateFromObs). Envs without
+// minimises, equal to the negative of env's reward: the analytic cost of
+// dynamics that have one (envs.ObsCoster: the pendulum's), otherwise
+// control.ObsCost over the env's known dynamics (numerical Jacobian of
+// StateFromObs). Envs without
 // known dynamics, or whose reward is not the negative of their cost, have
 // no such cost.
 func ObsCost(env envs.Env, exactHessian bool) (control.Cost, error) {
-	if env.Name() == "pendulum" {
-		return control.PendulumObsCost{GaussNewton: !exactHessian}, nil
-	}
 	dyn, ok := envs.DynamicsOf(env)
 	if !ok {
 		return nil, fmt.Errorf("mpc: env %q has no known cost to plan with (envs with known dynamics: see 'mbrl envs')", env.Name())
 	}
 	if cr, ok := env.(envs.CostReward); !ok || !cr.RewardIsNegCost() {
 		return nil, fmt.Errorf("mpc: the reward of env %q is not the negative of its dynamics' cost, so planning on that cost would not maximise it", env.Name())
+	}
+	if oc, ok := dyn.(envs.ObsCoster); ok {
+		return oc.ObsCost(exactHessian), nil
 	}
 	return control.NewObsCost(dyn)
 }
@@ -104,7 +116,7 @@ func ObsCost(env envs.Env, exactHessian bool) (control.Cost, error) {
 // (Reset starts a new episode). It is not safe for concurrent use: build
 // one per goroutine with NewPlannerPolicy, which copies the model.
 type PlannerPolicy struct {
-	model     *control.LearnedModel
+	model     *learned.Model
 	planner   control.Planner
 	x         []float64
 	low, high []float64
@@ -131,7 +143,8 @@ func NewPlannerPolicy(model nn.Model, env envs.Env, cfg PlannerConfig) (common.P
 }
 
 func newPlannerPolicy(model nn.Model, env envs.Env, cfg PlannerConfig) (*PlannerPolicy, error) {
-	if err := cfg.defaults(); err != nil {
+	cfg, err := cfg.resolved()
+	if err != nil {
 		return nil, err
 	}
 	as := env.ActionSpace()
@@ -148,7 +161,7 @@ func newPlannerPolicy(model nn.Model, env envs.Env, cfg PlannerConfig) (*Planner
 		return nil, fmt.Errorf("mpc: model %q is a %s, want a dynamics model or ensemble", model.Name(), model.Kind())
 	}
 	low, high := as.Low, as.High
-	lm, err := control.NewLearnedModel(copyOf, low, high, !cfg.Mean)
+	lm, err := learned.New(copyOf, low, high, !cfg.Mean)
 	if err != nil {
 		return nil, fmt.Errorf("mpc: %w", err)
 	}
@@ -208,7 +221,7 @@ func (p *PlannerPolicy) Reset(rng *rand.Rand) {
 
 // Disagreement is the mean, over the steps since Reset, of the ensemble
 // members' disagreement along the plan they acted on
-// (control.LearnedModel.Disagreement); 0 for a single model.
+// (learned.Model.Disagreement); 0 for a single model.
 func (p *PlannerPolicy) Disagreement() float64 {
 	if p.steps == 0 {
 		return 0
@@ -221,7 +234,7 @@ func (p *PlannerPolicy) Disagreement() float64 {
 func (p *PlannerPolicy) Errors() (int, error) { return p.errs, p.lastErr }
 
 // Model returns the policy's learned model adapter.
-func (p *PlannerPolicy) Model() *control.LearnedModel { return p.model }
+func (p *PlannerPolicy) Model() *learned.Model { return p.model }
 
 // Planner returns the policy's planner.
 func (p *PlannerPolicy) Planner() control.Planner { return p.planner }

@@ -7,63 +7,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/model"
+	"github.com/mbrl/mbrl/trainers/parallel"
 )
-
-// Config configures a Trainer; zero fields mean the defaults.
-type Config struct {
-	// RandomSteps is R, the random-action env steps collected before the
-	// first fit (default 200: one pendulum episode).
-	RandomSteps int
-	// EpisodesPerIter is M, the MPC episodes run in the real env per
-	// iteration (default 1).
-	EpisodesPerIter int
-	// EpisodeSteps caps episodes (default: the env's MaxSteps, or 200).
-	EpisodeSteps int
-	// InitFitSteps is the number of Adam steps per member of the first
-	// fit, from scratch (default 2000); FitSteps those of every later,
-	// warm-started refit (default 400). Fits run whole epochs over the
-	// data: round(steps / steps-per-epoch) of them, at least one.
-	InitFitSteps, FitSteps int
-	// Fit configures the model (Ensemble: the number of members E) and
-	// its optimiser.
-	Fit model.FitConfig
-	// Planner configures MPC through the model.
-	Planner PlannerConfig
-	// Seed selects the random streams: rand.NewPCG(Seed, 0) initialises
-	// the model, (Seed, 1) drives the random-action episodes, (Seed, 3)
-	// seeds the MPC episodes (resets and planners), and (Seed, 100+i)
-	// member i's bootstrap and minibatches.
-	Seed uint64
-	// Workers runs the episodes of an iteration in parallel (default
-	// GOMAXPROCS); results do not depend on it.
-	Workers int
-}
-
-func (c *Config) defaults() error {
-	if c.RandomSteps <= 0 {
-		c.RandomSteps = 200
-	}
-	if c.EpisodesPerIter <= 0 {
-		c.EpisodesPerIter = 1
-	}
-	if c.InitFitSteps <= 0 {
-		c.InitFitSteps = 2000
-	}
-	if c.FitSteps <= 0 {
-		c.FitSteps = 400
-	}
-	if c.Workers <= 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
-	}
-	return c.Planner.defaults()
-}
 
 // Trainer is the iterative model-based RL loop with MPC as a
 // common.Trainer. Iteration k:
@@ -104,49 +56,6 @@ type Trainer struct {
 }
 
 var _ common.Trainer = (*Trainer)(nil)
-
-// New returns a trainer for the env built by makeEnv (called once here
-// and once per worker for the episodes).
-func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
-	if err := cfg.defaults(); err != nil {
-		return nil, err
-	}
-	env, err := makeEnv()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ObsCost(env, false); err != nil {
-		return nil, err
-	}
-	if env.ActionSpace().Discrete {
-		return nil, fmt.Errorf("mpc: env %q has discrete actions; the planners need continuous ones", env.Name())
-	}
-	no, na := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
-	t := &Trainer{cfg: cfg, makeEnv: makeEnv, env: env, data: model.NewDataset(no, na),
-		randPCG: rand.NewPCG(cfg.Seed, 1), epPCG: rand.NewPCG(cfg.Seed, 3)}
-	t.fit, err = model.NewFitter("dynamics", no, na, cfg.Fit, rand.New(rand.NewPCG(cfg.Seed, 0)), cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// Close releases the training graphs.
-func (t *Trainer) Close() { t.fit.Close() }
-
-// Model returns the dynamics model (*nn.DynamicsModel or *nn.Ensemble,
-// named "dynamics").
-func (t *Trainer) Model() nn.Model { return t.fit.Model() }
-
-// Data returns the aggregated real transitions.
-func (t *Trainer) Data() *model.Dataset { return t.data }
-
-// Newest returns the data's episode indices of the last iteration's MPC
-// episodes (unseen by the current model).
-func (t *Trainer) Newest() []int { return t.newest }
-
-// Config returns the effective configuration.
-func (t *Trainer) Config() Config { return t.cfg }
 
 // Iterate runs one iteration: fit, act, measure, aggregate.
 func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
@@ -215,14 +124,6 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 	}, nil
 }
 
-// finiteOr returns v, or alt if v is NaN (a horizon no episode reached).
-func finiteOr(v, alt float64) float64 {
-	if math.IsNaN(v) {
-		return alt
-	}
-	return v
-}
-
 // runEpisodes runs n MPC episodes in parallel. Episode i resets the env
 // and the planner from a stream seeded by the trainer's episode stream
 // (drawn in order before any episode runs), and its transitions go to its
@@ -238,52 +139,38 @@ func (t *Trainer) runEpisodes(ctx context.Context, n int) (*model.Dataset, []flo
 	parts := make([]*model.Dataset, n)
 	returns, disagree := make([]float64, n), make([]float64, n)
 	planErrs := make([]int, n)
-	workers := min(t.cfg.Workers, n)
-	errs := make([]error, workers)
-	jobs := make(chan int)
 	limit := model.EpisodeCap(t.env, t.cfg.EpisodeSteps)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			env, err := t.makeEnv()
-			var pol *PlannerPolicy
-			if err == nil {
-				pol, err = newPlannerPolicy(t.fit.Model(), env, t.cfg.Planner)
-			}
-			for i := range jobs {
-				if err != nil || ctx.Err() != nil {
-					continue
-				}
-				d := model.NewDataset(no, na)
-				d.StartEpisode()
-				ep, e := common.Rollout(env, pol, rand.New(rand.NewPCG(seeds[i][0], seeds[i][1])), common.RolloutConfig{
-					MaxSteps: limit,
-					OnStep:   func(_ int, tr *common.Transition) { d.Buf.AddTransition(tr) },
-				})
-				if e != nil {
-					err = e
-					continue
-				}
-				parts[i], returns[i], disagree[i] = d, ep.Return, pol.Disagreement()
-				planErrs[i], _ = pol.Errors()
-			}
-			errs[w] = err
-		}()
+	type worker struct {
+		env envs.Env
+		pol *PlannerPolicy
 	}
-	for i := range n {
-		jobs <- i
+	newWorker := func() (worker, error) {
+		env, err := t.makeEnv()
+		if err != nil {
+			return worker{}, err
+		}
+		pol, err := newPlannerPolicy(t.fit.Model(), env, t.cfg.Planner)
+		return worker{env, pol}, err
 	}
-	close(jobs)
-	wg.Wait()
+	err := parallel.Run(ctx, n, t.cfg.Workers, newWorker, func(w worker, i int) error {
+		d := model.NewDataset(no, na)
+		d.StartEpisode()
+		ep, err := common.Rollout(w.env, w.pol, rand.New(rand.NewPCG(seeds[i][0], seeds[i][1])), common.RolloutConfig{
+			MaxSteps: limit,
+			OnStep:   func(_ int, tr *common.Transition) { d.Buf.AddTransition(tr) },
+		})
+		if err != nil {
+			return err
+		}
+		parts[i], returns[i], disagree[i] = d, ep.Return, w.pol.Disagreement()
+		planErrs[i], _ = w.pol.Errors()
+		return nil
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, nil, nil, 0, err
 	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, nil, nil, 0, fmt.Errorf("mpc: episode: %w", err)
-		}
+	if err != nil {
+		return nil, nil, nil, 0, fmt.Errorf("mpc: episode: %w", err)
 	}
 	fresh := model.NewDataset(no, na)
 	total := 0
@@ -295,6 +182,115 @@ func (t *Trainer) runEpisodes(ctx context.Context, n int) (*model.Dataset, []flo
 	}
 	return fresh, returns, disagree, total, nil
 }
+
+// finiteOr returns v, or alt if v is NaN (a horizon no episode reached).
+func finiteOr(v, alt float64) float64 {
+	if math.IsNaN(v) {
+		return alt
+	}
+	return v
+}
+
+// Config configures a Trainer; DefaultConfig gives the defaults.
+type Config struct {
+	// RandomSteps is R, the random-action env steps collected before the
+	// first fit (default 200: one pendulum episode).
+	RandomSteps int
+	// EpisodesPerIter is M, the MPC episodes run in the real env per
+	// iteration (default 1).
+	EpisodesPerIter int
+	// EpisodeSteps caps episodes; 0 (the default) means the env's
+	// MaxSteps, or 200 (model.EpisodeCap).
+	EpisodeSteps int
+	// InitFitSteps is the number of Adam steps per member of the first
+	// fit, from scratch (default 2000); FitSteps those of every later,
+	// warm-started refit (default 400). Fits run whole epochs over the
+	// data: round(steps / steps-per-epoch) of them, at least one.
+	InitFitSteps, FitSteps int
+	// Fit configures the model (Ensemble: the number of members E) and
+	// its optimiser (model.DefaultFitConfig).
+	Fit model.FitConfig
+	// Planner configures MPC through the model (DefaultPlannerConfig).
+	Planner PlannerConfig
+	// Seed selects the random streams: rand.NewPCG(Seed, 0) initialises
+	// the model, (Seed, 1) drives the random-action episodes, (Seed, 3)
+	// seeds the MPC episodes (resets and planners), and (Seed, 100+i)
+	// member i's bootstrap and minibatches.
+	Seed uint64
+	// Workers runs the episodes of an iteration in parallel; 0 (the
+	// default) means GOMAXPROCS. Results do not depend on it.
+	Workers int
+}
+
+// DefaultConfig returns the default Config.
+func DefaultConfig() Config {
+	return Config{RandomSteps: 200, EpisodesPerIter: 1, InitFitSteps: 2000, FitSteps: 400,
+		Fit: model.DefaultFitConfig(), Planner: DefaultPlannerConfig()}
+}
+
+// Validate returns a *config.Error naming the first invalid field.
+func (c Config) Validate() error {
+	v := config.Checker{Pkg: "mpc"}
+	v.AtLeast("RandomSteps", c.RandomSteps, 1)
+	v.AtLeast("EpisodesPerIter", c.EpisodesPerIter, 1)
+	v.AtLeast("EpisodeSteps", c.EpisodeSteps, 0)
+	v.AtLeast("InitFitSteps", c.InitFitSteps, 1)
+	v.AtLeast("FitSteps", c.FitSteps, 1)
+	v.Nested("Fit", c.Fit.Validate())
+	v.Nested("Planner", c.Planner.Validate())
+	v.AtLeast("Workers", c.Workers, 0)
+	return v.Err()
+}
+
+// New returns a trainer for the env built by makeEnv (called once here
+// and once per worker for the episodes).
+func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var err error
+	if cfg.Planner, err = cfg.Planner.resolved(); err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	env, err := makeEnv()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ObsCost(env, false); err != nil {
+		return nil, err
+	}
+	if env.ActionSpace().Discrete {
+		return nil, fmt.Errorf("mpc: env %q has discrete actions; the planners need continuous ones", env.Name())
+	}
+	no, na := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
+	t := &Trainer{cfg: cfg, makeEnv: makeEnv, env: env, data: model.NewDataset(no, na),
+		randPCG: rand.NewPCG(cfg.Seed, 1), epPCG: rand.NewPCG(cfg.Seed, 3)}
+	t.fit, err = model.NewFitter("dynamics", no, na, cfg.Fit, rand.New(rand.NewPCG(cfg.Seed, 0)), cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close releases the training graphs.
+func (t *Trainer) Close() { t.fit.Close() }
+
+// Model returns the dynamics model (*nn.DynamicsModel or *nn.Ensemble,
+// named "dynamics").
+func (t *Trainer) Model() nn.Model { return t.fit.Model() }
+
+// Data returns the aggregated real transitions.
+func (t *Trainer) Data() *model.Dataset { return t.data }
+
+// Newest returns the data's episode indices of the last iteration's MPC
+// episodes (unseen by the current model).
+func (t *Trainer) Newest() []int { return t.newest }
+
+// Config returns the effective configuration.
+func (t *Trainer) Config() Config { return t.cfg }
 
 // ErrorCurve returns the open-loop RMSE at horizons 1..maxH (every start)
 // on the last iteration's episodes, which the current model has not been
@@ -334,8 +330,8 @@ type trainerState struct {
 
 // SavedPlannerConfig returns the planner configuration a checkpoint
 // written by a Trainer (method "mpc") was trained with, or false for other
-// checkpoints (e.g. from "mbrl train model"; use the zero PlannerConfig,
-// the defaults, then).
+// checkpoints (e.g. from "mbrl train model"; use DefaultPlannerConfig
+// then).
 func SavedPlannerConfig(c *checkpoints.Checkpoint) (PlannerConfig, bool) {
 	if c == nil || c.Meta.Method != "mpc" || len(c.Meta.Optimizer) == 0 {
 		return PlannerConfig{}, false

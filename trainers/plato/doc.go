@@ -33,14 +33,15 @@
 // planned state through the env's known Dynamics.Obs.
 //
 // The learner is an nn.GaussianPolicy: its mean is fitted by mean-squared
-// regression to the labels (dagger.Learner), its state-independent standard
-// deviation set to the maximum-likelihood value, the root-mean-square
-// residual of the fit (floored at MinStd).
+// regression to the labels (imitation.Learner), its state-independent
+// standard deviation set to the maximum-likelihood value, the
+// root-mean-square residual of the fit (floored at MinStd). The dataset,
+// the learner, the parallel labelled episodes and the resume state are
+// package imitation's, shared with DAgger.
 //
-//	tr, err := plato.New(plato.Config{
-//		MakeEnv: makeEnv, Expert: makeMPC, Dynamics: envs.PendulumDynamics{},
-//		KLWeight: 0.01, Seed: 1,
-//	})
+//	cfg := plato.DefaultConfig() // lambda = 0.01
+//	cfg.MakeEnv, cfg.Expert, cfg.Dynamics = makeEnv, makeMPC, envs.PendulumDynamics{}
+//	tr, err := plato.New(cfg)
 //	for i := range 10 {
 //		metrics, err := tr.Iterate(ctx, i) // train_return, labels, teacher_std, ...
 //	}

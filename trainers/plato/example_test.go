@@ -3,6 +3,7 @@ package plato_test
 import (
 	"fmt"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -21,12 +22,15 @@ func ExampleTrainer_KLWeight() {
 		return
 	}
 	expert := mpc.ObsPolicy(dyn)
-	tr, err := plato.New(plato.Config{
-		MakeEnv:  func() (envs.Env, error) { return envs.Make("pendulum") },
-		Expert:   func() (common.Policy, error) { return expert.Clone(), nil },
-		Dynamics: dyn,
-		KLWeight: 0.02, Schedule: plato.Linear, Iters: 5,
-	})
+	tr, err := plato.New(config.With(plato.DefaultConfig(), func(c *plato.Config) {
+		c.EvalExpert = false
+		c.MakeEnv = func() (envs.Env, error) { return envs.Make("pendulum") }
+		c.Expert = func() (common.Policy, error) { return expert.Clone(), nil }
+		c.Dynamics = dyn
+		c.KLWeight = 0.02
+		c.Schedule = plato.Linear
+		c.Iters = 5
+	}))
 	if err != nil {
 		fmt.Println(err)
 		return

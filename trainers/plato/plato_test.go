@@ -10,11 +10,13 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/imitation"
 )
 
 // randomLearner is a 2x16 tanh pendulum policy with random weights.
@@ -36,11 +38,33 @@ func TestConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no dynamics", Config{MakeEnv: makePendulum, Expert: mpcExpert(t, control.MPCSettings{})}, "needs MakeEnv, Expert and Dynamics"},
-		{"bad schedule", Config{MakeEnv: makePendulum, Expert: mpcExpert(t, control.MPCSettings{}), Dynamics: dyn, Schedule: "cosine"}, "unknown KL schedule"},
-		{"infinite weight", Config{MakeEnv: makePendulum, Expert: mpcExpert(t, control.MPCSettings{}), Dynamics: dyn, KLWeight: math.Inf(1)}, "KLWeight"},
-		{"negative growth", Config{MakeEnv: makePendulum, Expert: mpcExpert(t, control.MPCSettings{}), Dynamics: dyn, KLGrowth: -1}, "KLGrowth"},
-		{"wrong dynamics", Config{MakeEnv: makePendulum, Expert: mpcExpert(t, control.MPCSettings{}), Dynamics: envs.CartPoleDynamics{}}, "do not match"},
+		{"no dynamics", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = mpcExpert(t, control.MPCSettings{})
+		}), "needs MakeEnv, Expert and Dynamics"},
+		{"bad schedule", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = mpcExpert(t, control.MPCSettings{})
+			c.Dynamics = dyn
+			c.Schedule = "cosine"
+		}), "unknown KL schedule"},
+		{"infinite weight", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = mpcExpert(t, control.MPCSettings{})
+			c.Dynamics = dyn
+			c.KLWeight = math.Inf(1)
+		}), "KLWeight"},
+		{"negative growth", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = mpcExpert(t, control.MPCSettings{})
+			c.Dynamics = dyn
+			c.KLGrowth = -1
+		}), "KLGrowth"},
+		{"wrong dynamics", config.With(DefaultConfig(), func(c *Config) {
+			c.MakeEnv = makePendulum
+			c.Expert = mpcExpert(t, control.MPCSettings{})
+			c.Dynamics = envs.CartPoleDynamics{}
+		}), "do not match"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -166,7 +190,12 @@ func TestKLPullsTeacherTowardsLearner(t *testing.T) {
 }
 
 func pendulumConfig(t testing.TB) Config {
-	return Config{MakeEnv: makePendulum, Expert: mpcExpert(t, control.MPCSettings{}), Dynamics: envs.PendulumDynamics{}}
+	return config.With(DefaultConfig(), func(c *Config) {
+		c.EvalExpert = false
+		c.MakeEnv = makePendulum
+		c.Expert = mpcExpert(t, control.MPCSettings{})
+		c.Dynamics = envs.PendulumDynamics{}
+	})
 }
 
 // TestDeterminismAndResume: same seed, any number of workers -> the same
@@ -176,7 +205,10 @@ func TestDeterminismAndResume(t *testing.T) {
 	mk := func(workers int, seed uint64) *Trainer {
 		cfg := pendulumConfig(t)
 		cfg.EpisodesPerIter, cfg.Workers, cfg.Seed = 3, workers, seed
-		cfg.Fit = dagger.FitConfig{Epochs: 2, Batch: 64}
+		cfg.Fit = config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
+			c.Epochs = 2
+			c.Batch = 64
+		})
 		cfg.Teacher.Horizon = 10
 		cfg.MaxSteps = 50
 		tr, err := New(cfg)
@@ -251,7 +283,9 @@ func TestPLATOSafeAndLearns(t *testing.T) {
 		t.Skip("trains two policies with an MPC expert")
 	}
 	const iters, M = 5, 2
-	fit := dagger.FitConfig{Epochs: 30}
+	fit := config.With(imitation.DefaultFitConfig(), func(c *imitation.FitConfig) {
+		c.Epochs = 30
+	})
 	cfg := pendulumConfig(t)
 	cfg.Iters, cfg.EpisodesPerIter, cfg.Fit, cfg.Seed = iters, M, fit, 1
 	pl, err := New(cfg)
@@ -259,8 +293,16 @@ func TestPLATOSafeAndLearns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pl.Close()
-	dg, err := dagger.New(dagger.Config{MakeEnv: makePendulum, Expert: cfg.Expert, Iters: iters,
-		EpisodesPerIter: M, BetaDecay: 0.5, Fit: fit, Seed: 1})
+	dg, err := dagger.New(config.With(dagger.DefaultConfig(), func(c *dagger.Config) {
+		c.EvalExpert = false
+		c.MakeEnv = makePendulum
+		c.Expert = cfg.Expert
+		c.Iters = iters
+		c.EpisodesPerIter = M
+		c.BetaDecay = 0.5
+		c.Fit = fit
+		c.Seed = 1
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

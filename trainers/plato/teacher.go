@@ -301,18 +301,17 @@ func (t *teacher) covariance(x []float64) {
 	}
 	clear(t.vxx)
 	if t.term {
-		zeroDerivs(t.d)
+		t.d.Zero()
 		clear(t.ui)
 		t.cost.CostDerivs(t.d, t.xs[H], t.ui)
 		copy(t.vxx, t.d.Lxx)
 	}
 	for s := H - 1; s >= 0; s-- {
 		xs := t.xs[s]
-		zeroDerivs(t.d)
+		t.d.Zero()
 		t.cost.CostDerivs(t.d, xs, U[s])
 		t.kl.Add(s, xs, U[s], t.d)
-		t.interior(U[s])
-		t.dyn.Jacobians(t.fx, t.fu, xs, t.ui)
+		t.dyn.Jacobians(t.fx, t.fu, xs, control.Interior(t.ui, U[s], t.low, t.high))
 		// Q_uu = l_uu + fu' Vxx fu.
 		for i := range m {
 			for j := range m {
@@ -371,46 +370,26 @@ func (t *teacher) covariance(x []float64) {
 	}
 	// Sigma = lambda Q_uu^-1.
 	copy(t.chol, t.quu)
-	if !cholesky(t.chol, m) {
+	if !control.Cholesky(t.chol, m) {
 		clear(t.quu)
 		for j := range m {
 			t.quu[j*m+j] = t.kl.lambda * t.kl.prec[j]
 		}
 		copy(t.chol, t.quu)
-		cholesky(t.chol, m)
+		control.Cholesky(t.chol, m)
 	}
 	// cov = lambda (L L')^-1, column by column.
 	for j := range m {
 		clear(t.z)
 		t.z[j] = 1
-		cholSolve(t.chol, m, t.z)
+		control.CholSolve(t.chol, m, t.z)
 		for i := range m {
 			t.cov[i*m+j] = t.kl.lambda * t.z[i]
 		}
 	}
 	copy(t.chol, t.cov)
-	if !cholesky(t.chol, m) {
+	if !control.Cholesky(t.chol, m) {
 		clear(t.chol) // cannot happen for a valid inverse; act with the mean
-	}
-}
-
-// interior writes into t.ui the action u moved a relative 1e-9 inside the
-// box where it sits on a bound (the envs clip actions, so their Jacobians
-// at a bound are one-sided; iLQR takes them from inside too).
-func (t *teacher) interior(u []float64) {
-	for i, v := range u {
-		lo, hi := t.low[i], t.high[i]
-		eps := 1e-9 * math.Max(1, math.Abs(v))
-		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
-			eps = math.Min(eps, (hi-lo)/4)
-		}
-		switch {
-		case v <= lo && v+eps < hi:
-			v = lo + eps
-		case v >= hi && v-eps > lo:
-			v = hi - eps
-		}
-		t.ui[i] = v
 	}
 }
 
@@ -436,7 +415,7 @@ func (t *teacher) gain(u []float64) {
 			qf[a*f+b] = t.quu[i*m+j]
 		}
 	}
-	if !cholesky(qf, f) {
+	if !control.Cholesky(qf, f) {
 		return
 	}
 	rhs := t.z[:f]
@@ -444,63 +423,9 @@ func (t *teacher) gain(u []float64) {
 		for a, i := range t.free {
 			rhs[a] = t.qux[i*n+c]
 		}
-		cholSolve(qf, f, rhs)
+		control.CholSolve(qf, f, rhs)
 		for a, i := range t.free {
 			t.kgain[i*n+c] = -rhs[a]
 		}
-	}
-}
-
-func zeroDerivs(d *envs.CostDerivs) {
-	d.L = 0
-	clear(d.Lx)
-	clear(d.Lu)
-	clear(d.Lxx)
-	clear(d.Luu)
-	clear(d.Lux)
-}
-
-// cholesky overwrites the symmetric [m, m] matrix a by its lower Cholesky
-// factor (upper part zeroed) and reports whether a is positive definite.
-func cholesky(a []float64, m int) bool {
-	for j := range m {
-		d := a[j*m+j]
-		for k := range j {
-			d -= a[j*m+k] * a[j*m+k]
-		}
-		if !(d > 0) || math.IsInf(d, 0) {
-			return false
-		}
-		d = math.Sqrt(d)
-		a[j*m+j] = d
-		for i := j + 1; i < m; i++ {
-			s := a[i*m+j]
-			for k := range j {
-				s -= a[i*m+k] * a[j*m+k]
-			}
-			a[i*m+j] = s / d
-		}
-		for k := j + 1; k < m; k++ {
-			a[j*m+k] = 0
-		}
-	}
-	return true
-}
-
-// cholSolve solves L L' y = b in place for the lower factor L [m, m].
-func cholSolve(L []float64, m int, b []float64) {
-	for i := range m {
-		s := b[i]
-		for k := range i {
-			s -= L[i*m+k] * b[k]
-		}
-		b[i] = s / L[i*m+i]
-	}
-	for i := m - 1; i >= 0; i-- {
-		s := b[i]
-		for k := i + 1; k < m; k++ {
-			s -= L[k*m+i] * b[k]
-		}
-		b[i] = s / L[i*m+i]
 	}
 }

@@ -1,0 +1,117 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func kernel6x8(kc int, a, b, c *float64, ldc int, beta float64, load int)
+//
+// Accumulators: Y0..Y11 hold the 6×8 tile, row i in Y(2i) (columns 0-3)
+// and Y(2i+1) (columns 4-7). Y12, Y13 hold one row of the B panel; Y14,
+// Y15 take turns holding a broadcast element of the A panel.
+TEXT ·kernel6x8(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $3, R8
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+
+	TESTQ CX, CX
+	JEQ   store
+
+loop:
+	VMOVUPD      (DI), Y12
+	VMOVUPD      32(DI), Y13
+	VBROADCASTSD (SI), Y14
+	VBROADCASTSD 8(SI), Y15
+	VFMADD231PD  Y12, Y14, Y0
+	VFMADD231PD  Y13, Y14, Y1
+	VFMADD231PD  Y12, Y15, Y2
+	VFMADD231PD  Y13, Y15, Y3
+	VBROADCASTSD 16(SI), Y14
+	VBROADCASTSD 24(SI), Y15
+	VFMADD231PD  Y12, Y14, Y4
+	VFMADD231PD  Y13, Y14, Y5
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VBROADCASTSD 32(SI), Y14
+	VBROADCASTSD 40(SI), Y15
+	VFMADD231PD  Y12, Y14, Y8
+	VFMADD231PD  Y13, Y14, Y9
+	VFMADD231PD  Y12, Y15, Y10
+	VFMADD231PD  Y13, Y15, Y11
+	ADDQ         $48, SI
+	ADDQ         $64, DI
+	DECQ         CX
+	JNE          loop
+
+store:
+	CMPQ load+48(FP), $0
+	JEQ  overwrite
+
+	// C = acc + beta·C, row by row.
+	VBROADCASTSD beta+40(FP), Y15
+	VFMADD231PD  (DX), Y15, Y0
+	VFMADD231PD  32(DX), Y15, Y1
+	VMOVUPD      Y0, (DX)
+	VMOVUPD      Y1, 32(DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Y15, Y2
+	VFMADD231PD  32(DX), Y15, Y3
+	VMOVUPD      Y2, (DX)
+	VMOVUPD      Y3, 32(DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Y15, Y4
+	VFMADD231PD  32(DX), Y15, Y5
+	VMOVUPD      Y4, (DX)
+	VMOVUPD      Y5, 32(DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Y15, Y6
+	VFMADD231PD  32(DX), Y15, Y7
+	VMOVUPD      Y6, (DX)
+	VMOVUPD      Y7, 32(DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Y15, Y8
+	VFMADD231PD  32(DX), Y15, Y9
+	VMOVUPD      Y8, (DX)
+	VMOVUPD      Y9, 32(DX)
+	ADDQ         R8, DX
+	VFMADD231PD  (DX), Y15, Y10
+	VFMADD231PD  32(DX), Y15, Y11
+	VMOVUPD      Y10, (DX)
+	VMOVUPD      Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+overwrite:
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y2, (DX)
+	VMOVUPD Y3, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y4, (DX)
+	VMOVUPD Y5, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y6, (DX)
+	VMOVUPD Y7, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y8, (DX)
+	VMOVUPD Y9, 32(DX)
+	ADDQ    R8, DX
+	VMOVUPD Y10, (DX)
+	VMOVUPD Y11, 32(DX)
+	VZEROUPPER
+	RET

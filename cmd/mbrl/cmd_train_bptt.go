@@ -1,0 +1,97 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"math/rand/v2"
+
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/bptt"
+	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/run"
+)
+
+// bpttFlags are the flags of "mbrl train bptt" beyond bptt.Config.
+type bpttFlags struct {
+	Env, Schedule, Model string
+	TrueDynamics         bool
+	Hidden               []int
+}
+
+func bpttMethod() method {
+	return method{
+		name:    "bptt",
+		summary: "backpropagation through time of the H-step cost through the true or a learned model into the policy (PILCO-style)",
+		flags: func(a *app, b *binder) func(context.Context) error {
+			cfg, o := bptt.DefaultConfig(), &bpttFlags{Env: "pendulum", Hidden: []int{64, 64}}
+			t := &run.Training{EvalEvery: 50, EvalEpisodes: 20, FinalEpisodes: 100}
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics"),
+				row("horizon-schedule", "Schedule", "horizon curriculum ITER:H,...: from iteration ITER (0-based) on use horizon H (e.g. \"100:100,300:200\"; --horizon before the first)"),
+				row("true-dynamics", "TrueDynamics", "backpropagate through the env's known dynamics (state rollout)"),
+				row("model", "Model", "backpropagate through the learned dynamics model \"dynamics\" of this checkpoint (from 'mbrl train model'; observation rollout)"),
+				row("hidden", "Hidden", "policy hidden layer sizes (tanh)"))
+			b.Bind("bptt", &cfg,
+				row("horizon", "Horizon", "rollout horizon H: the policy is trained on the H-step cost"),
+				row("clip", "ClipNorm", "clip the gradient to this global norm (0: no clipping)"),
+				row("truncate", "Truncate", "truncated BPTT: stop the gradient every K steps (0: through the whole horizon)"),
+				row("batch", "Batch", "start states per iteration, drawn from the env's reset distribution"),
+				row("lr", "Adam.LR", "peak Adam learning rate, reached after the warmup"),
+				row("warmup", "Warmup", "iterations of linear learning-rate warmup (0: none); without it the first Adam steps saturate the policy's tanh output"),
+				row("lr-final", "LRFinal", "learning rate the cosine decay reaches at the last iteration (0: no decay)"),
+				row("iters", "Iters", "iterations (one batch of rollouts and one Adam step each)"))
+			b.bindTraining(t, "")
+			return func(ctx context.Context) error { return a.runTrainBPTT(ctx, b, cfg, o, t) }
+		},
+	}
+}
+
+// bpttSystem resolves --env, --true-dynamics and --model of "train bptt"
+// and "gradnorm": the env, the system to differentiate through and its
+// name ("true" or the model checkpoint).
+func bpttSystem(b *binder, envName string, trueDyn bool, model string) (envs.Env, bptt.System, string, error) {
+	env, _, err := b.makeEnv(envName)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if trueDyn == (model != "") {
+		return nil, nil, "", usagef("mbrl %s: give exactly one of --true-dynamics and --model CKPT", b.cmd)
+	}
+	sys, err := bptt.SystemFor(env, model)
+	if err != nil {
+		return nil, nil, "", b.modelError(model, err)
+	}
+	return env, sys, cmp.Or(model, "true"), nil
+}
+
+func (a *app) runTrainBPTT(ctx context.Context, b *binder, cfg bptt.Config, o *bpttFlags, t *run.Training) error {
+	sched, err := bptt.ParseSchedule(o.Schedule)
+	if err != nil {
+		return usagef("mbrl %s: --horizon-schedule: %v", b.cmd, err)
+	}
+	cfg.Schedule, cfg.Seed, t.Iters = sched, b.common.Seed, cfg.Iters
+	if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+		return err
+	}
+	env, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
+	if err != nil {
+		return err
+	}
+	pol, err := bptt.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.common.Seed, 0)))
+	if err != nil {
+		return b.check(err)
+	}
+	tr, err := bptt.New(cfg, env, sys, pol)
+	if err != nil {
+		return b.check(err)
+	}
+	defer tr.Close()
+	t.MakeEnv = func() (envs.Env, error) { return envs.Make(o.Env) }
+	t.EvalPolicy = func() (common.Policy, error) { return bptt.ClonePolicy(pol), nil }
+	t.Plot = []string{"loss", "grad_norm", "eval_return"}
+	t.Summarize = func(r *run.Run, sum run.Summary) error {
+		sum["horizon_schedule"], sum["dynamics"] = o.Schedule, dynName
+		return tr.Summarize(r, sum)
+	}
+	return a.train(ctx, b, o.Env, tr, *t)
+}

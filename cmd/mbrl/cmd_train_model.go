@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+
+	"github.com/mbrl/mbrl/trainers/model"
+	"github.com/mbrl/mbrl/trainers/run"
+)
+
+// modelFlags are the flags of "mbrl train model" beyond model.Config.
+type modelFlags struct{ Env, Policy string }
+
+// bindFit binds the flags of a dynamics model fit (model.FitConfig at
+// path prefix, e.g. "Fit.").
+func (b *binder) bindFit(pkg string, cfg any, prefix string) {
+	b.Bind(pkg, cfg,
+		row("hidden", prefix+"Hidden", "hidden layer sizes of the dynamics MLP (tanh)"),
+		row("batch", prefix+"Batch", "minibatch size"),
+		row("lr", prefix+"LR", "Adam learning rate"))
+}
+
+func modelMethod() method {
+	return method{
+		name:    "model",
+		summary: "fit a neural dynamics model (or ensemble) to transitions collected in the env; reports one-step and open-loop errors",
+		flags: func(a *app, b *binder) func(context.Context) error {
+			cfg, o := model.DefaultConfig(), &modelFlags{Policy: "random"}
+			t := &run.Training{Iters: 20, EvalEpisodes: 1, FinalEpisodes: 1} // no evaluation
+			b.Bind("", o,
+				row("env", "Env", "environment name (see 'mbrl envs'); required"),
+				row("policy", "Policy", "policy that collects the data: random, zero, a controller or a checkpoint path"))
+			b.Bind("run", t, row("iters", "Iters", "iterations (each --epochs-per-iter epochs of fitting, then validation)"))
+			b.Bind("model", &cfg,
+				row("samples", "Samples", "env steps to collect (0: 100 episodes, 20000 for pendulum)"),
+				row("val-frac", "ValFrac", "fraction of the collected episodes held out for validation"),
+				row("ensemble", "Fit.Ensemble", "ensemble members E: 1 fits one dynamics model, E >= 2 an ensemble (own init and bootstrap per member)"),
+				row("epochs-per-iter", "EpochsPerIter", "epochs over the training data per iteration"))
+			b.bindFit("model", &cfg, "Fit.")
+			return func(ctx context.Context) error {
+				cfg.Seed = b.common.Seed
+				if err := b.check(cfg.Validate(), t.Validate()); err != nil {
+					return err
+				}
+				env, makeEnv, err := b.makeEnv(o.Env)
+				if err != nil {
+					return err
+				}
+				pol, err := makePolicy(o.Policy, env, rand.New(rand.NewPCG(b.common.Seed, 3)))
+				if err != nil {
+					return err
+				}
+				tr, err := model.New(cfg, env, pol)
+				if err != nil {
+					return b.check(err)
+				}
+				defer tr.Close()
+				t.MakeEnv, t.Plot = makeEnv, []string{"loss", "val_mse"}
+				t.Summarize = func(r *run.Run, sum run.Summary) error {
+					sum["ensemble"], sum["hidden"], sum["batch"], sum["lr"], sum["policy"] = cfg.Fit.Ensemble, cfg.Fit.Hidden, cfg.Fit.Batch, cfg.Fit.LR, o.Policy
+					return tr.Summarize(r, sum)
+				}
+				return a.train(ctx, b, o.Env, tr, *t)
+			}
+		},
+	}
+}

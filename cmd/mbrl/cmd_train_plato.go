@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+
+	"github.com/mbrl/mbrl/control"
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/plato"
+)
+
+func platoMethod() method {
+	return method{
+		name:    "plato",
+		summary: "PLATO (Kahn et al. 2017): execute an adaptive MPC teacher pulled towards the Gaussian learner by a KL term, label with plain MPC, aggregate, retrain",
+		flags: func(a *app, b *binder) func(context.Context) error {
+			cfg, o := plato.DefaultConfig(), &imitationFlags{}
+			b.bindImitation("plato", &cfg, o, "expert that labels states: mpc (on the true dynamics; the teacher is the same MPC with the KL term)")
+			b.Bind("plato", &cfg,
+				row("kl-weight", "KLWeight", "lambda, the weight of KL(teacher || learner) in the teacher's cost (0: the teacher is the plain expert)"),
+				row("kl-schedule", "Schedule", "lambda over the iterations: constant, linear (0 at the first, --kl-weight at the last) or exp (--kl-weight * --kl-growth^i)"),
+				row("kl-growth", "KLGrowth", "growth factor of --kl-schedule exp"),
+				row("min-std", "MinStd", "floor of the learner's fitted standard deviation (0: 5% of half the action range)"))
+			return func(ctx context.Context) error { return a.runTrainPLATO(ctx, b, cfg, o) }
+		},
+	}
+}
+
+func (a *app) runTrainPLATO(ctx context.Context, b *binder, cfg plato.Config, o *imitationFlags) error {
+	if o.Expert != "mpc" {
+		return usagef("mbrl %s: --expert must be mpc (PLATO's teacher is that MPC with a KL term), got %q", b.cmd, o.Expert)
+	}
+	sched, err := plato.ParseSchedule(string(cfg.Schedule))
+	if err != nil {
+		return usagef("mbrl %s: --kl-schedule: %v", b.cmd, err)
+	}
+	o.t.Iters, cfg.Schedule, cfg.FinalEvalEpisodes = cfg.Iters, sched, o.t.FinalEpisodes
+	cfg.Seed, cfg.EvalSeed = b.common.Seed, b.common.Seed
+	env, makeEnv, expert, err := b.expert(o)
+	if err != nil {
+		return err
+	}
+	dyn, _ := envs.DynamicsOf(env) // the mpc expert was made, so the dynamics are known
+	cfg.MakeEnv, cfg.Expert, cfg.Dynamics = makeEnv, expert, dyn
+	cfg.Teacher = control.MPCSettings{Plans: o.Ctl.Plans, Horizon: o.Ctl.Horizon, Iters: o.Ctl.Iters, Fresh: control.FreshGenerators(dyn, o.Ctl.Plans)}
+	if err := b.check(o.t.Validate(), cfg.Validate()); err != nil {
+		return err
+	}
+	tr, err := plato.New(cfg)
+	if err != nil {
+		return b.check(err)
+	}
+	defer tr.Close()
+	pol := tr.Policy()
+	o.t.MakeEnv, o.t.PlotX = makeEnv, "labels"
+	o.t.EvalPolicy = func() (common.Policy, error) { return common.PolicyFunc(pol.Clone().Mean), nil }
+	o.t.Plot = []string{"eval_return", "train_return", "expert_return"}
+	o.t.Summarize = imitationSummary(o, cfg.EpisodesPerIter, map[string]any{"kl_weight": cfg.KLWeight, "kl_schedule": string(sched)})
+	return a.train(ctx, b, env.Name(), tr, o.t)
+}

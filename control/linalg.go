@@ -1,0 +1,80 @@
+package control
+
+import "math"
+
+// This file holds the small dense linear algebra the controllers share.
+
+// Cholesky overwrites the symmetric [m, m] matrix a by its lower Cholesky
+// factor (upper part zeroed), row-major, and reports whether a was positive
+// definite (the Cholesky-Banachiewicz order; no allocation, for the small
+// [m, m] blocks of iLQR, its box QP and PLATO's teacher).
+func Cholesky(a []float64, m int) bool {
+	for j := range m {
+		d := a[j*m+j]
+		for k := range j {
+			d -= a[j*m+k] * a[j*m+k]
+		}
+		if !(d > 0) || math.IsInf(d, 0) {
+			return false
+		}
+		d = math.Sqrt(d)
+		a[j*m+j] = d
+		for i := j + 1; i < m; i++ {
+			s := a[i*m+j]
+			for k := range j {
+				s -= a[i*m+k] * a[j*m+k]
+			}
+			a[i*m+j] = s / d
+		}
+		for k := j + 1; k < m; k++ {
+			a[j*m+k] = 0
+		}
+	}
+	return true
+}
+
+// CholSolve solves L L' x = b in place (b becomes x) for the lower factor L
+// [m, m] of Cholesky.
+func CholSolve(L []float64, m int, b []float64) {
+	for i := range m {
+		s := b[i]
+		for k := range i {
+			s -= L[i*m+k] * b[k]
+		}
+		b[i] = s / L[i*m+i]
+	}
+	for i := m - 1; i >= 0; i-- {
+		s := b[i]
+		for k := i + 1; k < m; k++ {
+			s -= L[k*m+i] * b[k]
+		}
+		b[i] = s / L[i*m+i]
+	}
+}
+
+// Interior writes into dst the control u moved a relative 1e-9 inside the
+// box [low, high] on the dimensions where it sits on (or beyond) a finite
+// bound, and returns dst; with nil bounds it returns u itself. Derivatives
+// at a bound are so taken from the side of the feasible controls: models
+// that clip their input (as the envs do) report zero sensitivity exactly at
+// the bound, which would make Q_uu singular for a clamped control.
+func Interior(dst, u, low, high []float64) []float64 {
+	if low == nil {
+		return u
+	}
+	for i, ui := range u {
+		lo, hi := low[i], high[i]
+		eps := 1e-9 * math.Max(1, math.Abs(ui))
+		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
+			eps = math.Min(eps, (hi-lo)/4)
+		}
+		switch {
+		case ui <= lo && ui+eps < hi:
+			ui = lo + eps
+		case ui >= hi && ui-eps > lo:
+			ui = hi - eps
+		}
+		dst[i] = ui
+	}
+	return dst
+}

@@ -1,0 +1,72 @@
+package common
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mbrl/mbrl/checkpoints"
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/nn"
+)
+
+// LoadModel loads the model called name from the checkpoint at path. A
+// checkpoint written for an environment other than envName is refused
+// (envName "" accepts any).
+func LoadModel(path, name, envName string) (nn.Model, error) {
+	c, err := checkpoints.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if envName != "" && c.Meta.Env != "" && c.Meta.Env != envName {
+		return nil, fmt.Errorf("%s was trained on %q, not %q", path, c.Meta.Env, envName)
+	}
+	if _, ok := c.Model(name); !ok {
+		var names []string
+		for _, m := range c.Meta.Models {
+			names = append(names, m.Name)
+		}
+		return nil, fmt.Errorf("%s holds no model %q (models: %s)", path, name, strings.Join(names, ", "))
+	}
+	m, err := nn.LoadModel(c, name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// LoadPolicy loads the policy of the checkpoint at path for env and
+// returns a constructor of independent copies, one per goroutine: the
+// model "policy" (deterministic, or Gaussian acted on by its mean) or, if
+// there is none, the model "q" acted on greedily in its Q-values.
+func LoadPolicy(path string, env envs.Env) (func() (Policy, error), error) {
+	c, err := checkpoints.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	name := "policy"
+	if _, ok := c.Model(name); !ok {
+		if _, ok := c.Model("q"); ok {
+			name = "q"
+		}
+	}
+	m, err := LoadModel(path, name, env.Name())
+	if err != nil {
+		return nil, fmt.Errorf("%w; train a policy with 'mbrl train bc|dagger|plato|bptt|gps|dyna'", err)
+	}
+	obsDim, actDim := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
+	switch p := m.(type) {
+	case *nn.DeterministicPolicy:
+		if p.ObsDim() != obsDim || p.ActDim() != actDim {
+			return nil, fmt.Errorf("%s: policy maps %d -> %d values, %s needs %d -> %d", path, p.ObsDim(), p.ActDim(), env.Name(), obsDim, actDim)
+		}
+		return func() (Policy, error) { return p.Clone(), nil }, nil
+	case *nn.GaussianPolicy:
+		return func() (Policy, error) { return PolicyFunc(p.Clone().Mean), nil }, nil
+	case *nn.QNetwork:
+		return func() (Policy, error) {
+			q := p.Clone()
+			return PolicyFunc(func(dst, obs []float64) { dst[0] = float64(q.Greedy(obs)) }), nil
+		}, nil
+	}
+	return nil, fmt.Errorf("%s: model %q is a %s, not a policy", path, name, m.Kind())
+}

@@ -1,0 +1,63 @@
+package gps
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/mbrl/mbrl/control"
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/common"
+)
+
+// SystemFor returns the system GPS optimises trajectories on in env: its
+// known dynamics when modelPath is "", otherwise the learned model
+// "dynamics" of the checkpoint at modelPath (a dynamics model or an
+// ensemble, used by its mean) with env's cost on observations. The env
+// needs continuous actions and known dynamics (at least for the cost).
+func SystemFor(env envs.Env, modelPath string) (System, error) {
+	if env.ActionSpace().Discrete {
+		return nil, fmt.Errorf("gps: env %q has discrete actions; GPS needs continuous ones (try cartpole-continuous)", env.Name())
+	}
+	dyn, ok := envs.DynamicsOf(env)
+	if !ok {
+		return nil, fmt.Errorf("gps: env %q has no known dynamics (GPS needs them, or at least its cost)", env.Name())
+	}
+	if modelPath == "" {
+		return NewTrueSystem(dyn), nil
+	}
+	m, err := common.LoadModel(modelPath, "dynamics", env.Name())
+	if err != nil {
+		return nil, fmt.Errorf("gps: %w (train one with 'mbrl train model')", err)
+	}
+	sys, err := NewModelSystem(m, dyn)
+	if err != nil {
+		return nil, err
+	}
+	return sys, nil
+}
+
+// NewPolicy returns a fresh policy for env (common.NewPolicyNet): squashed
+// into finite action bounds, otherwise an unbounded MLPPolicy (with no
+// hidden layer, the linear policy u = W'obs + b).
+func NewPolicy(env envs.Env, hidden []int, rng *rand.Rand) (Policy, error) {
+	det, mlp, err := common.NewPolicyNet(env, hidden, rng)
+	if det != nil || err != nil {
+		return det, err
+	}
+	return MLPPolicy{MLP: mlp}, nil
+}
+
+// InitialPlans returns Config.Init for env: zero controls and, for an env
+// that hints an initial policy (envs.PlanningHints: the pendulum's
+// swing-up; iLQR from zero controls ends in poor local optima there), its
+// rollout; on a learned model (onModel) the hinted law reads the state
+// from the observation (ObsPlan).
+func InitialPlans(dyn envs.Dynamics, onModel bool) []control.Generator {
+	gens := control.InitialPlans(dyn)
+	if onModel {
+		for i, g := range gens {
+			gens[i] = ObsPlan(g, dyn)
+		}
+	}
+	return gens
+}

@@ -16,9 +16,9 @@
 // updates on minibatches of it. The target network moves by Polyak
 // averaging after every update, and with K > 0 the targets are double
 // DQN's. With K = 0 it is plain DQN. Simulated transitions end at the
-// environment's known
-// termination rule when there is one (TerminalFunc; MBPO does the same).
-// Continuous action spaces are discretised into a grid (Actions).
+// environment's known termination rule when there is one (TerminalFunc;
+// MBPO does the same). Continuous action spaces are discretised into a
+// grid (Actions).
 //
 //	cfg := dyna.DefaultConfig() // K = 10 planning steps
 //	cfg.Seed = 1

@@ -77,7 +77,8 @@ type Config struct {
 	DirectUpdates  int
 	// Epsilon-greedy exploration, annealed linearly from EpsilonStart
 	// (default 1) to EpsilonEnd (default 0.05) over the first EpsilonSteps
-	// real steps (default 3000). With PlanPolicy, simulated rollouts use the same epsilon.
+	// real steps (default 3000). With PlanPolicy, simulated rollouts use
+	// the same epsilon.
 	EpsilonStart, EpsilonEnd float64
 	EpsilonSteps             int
 

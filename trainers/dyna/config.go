@@ -21,9 +21,9 @@ type Config struct {
 	RolloutLength int
 	// PlanningUpdates is the number of Q updates on minibatches from the
 	// model buffer after each real step; 0 (the default) means
-	// min(PlanningSteps, 2 DirectUpdates): at most twice as many updates
-	// on simulated data as on real data, a replay ratio of 3 with the
-	// defaults (the package documentation explains the cap).
+	// min(PlanningSteps, DirectUpdates): no more updates on simulated
+	// data than on real data, a replay ratio of 2 with the defaults (the
+	// package documentation explains the cap).
 	PlanningUpdates int
 	// PlanningActions chooses the actions of the simulated transitions:
 	// PlanUniform (the default) draws every one uniformly from the action
@@ -206,13 +206,13 @@ func (c Config) Validate() error {
 }
 
 // resolved validates c and replaces a zero PlanningUpdates by
-// min(PlanningSteps, 2 DirectUpdates).
+// min(PlanningSteps, DirectUpdates).
 func (c Config) resolved() (Config, error) {
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
 	if c.PlanningUpdates == 0 {
-		c.PlanningUpdates = min(c.PlanningSteps, 2*c.DirectUpdates)
+		c.PlanningUpdates = min(c.PlanningSteps, c.DirectUpdates)
 	}
 	return c, nil
 }

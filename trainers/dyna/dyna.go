@@ -21,7 +21,7 @@
 //	(f) planning: K simulated transitions from states of the real buffer,
 //	    rolled out h steps through the model with uniformly random actions
 //	    (or, with PlanPolicy, the exploration policy), into the model
-//	    buffer; min(K, 2) DQN updates on minibatches of it
+//	    buffer; min(K, 1) DQN updates on minibatches of it
 
 package dyna
 

@@ -346,7 +346,7 @@ func TestPlanningActions(t *testing.T) {
 }
 
 // TestPlanningUpdatesDefault: without an explicit PlanningUpdates the
-// trainer does min(K, 2 DirectUpdates) Q updates on simulated data per
+// trainer does min(K, DirectUpdates) Q updates on simulated data per
 // real step, and an explicit value is kept.
 func TestPlanningUpdatesDefault(t *testing.T) {
 	const steps, starts = 60, 20
@@ -357,8 +357,8 @@ func TestPlanningUpdatesDefault(t *testing.T) {
 	}{
 		{"plain DQN", 0, 0, 0, 0},
 		{"K below the cap", 1, 0, 0, 1},
-		{"K = 10 capped at 2", 10, 0, 0, 2},
-		{"cap follows direct updates", 10, 3, 0, 6},
+		{"K = 10 capped at 1", 10, 0, 0, 1},
+		{"cap follows direct updates", 10, 3, 0, 3},
 		{"explicit", 10, 0, 7, 7},
 	}
 	for _, tc := range tests {

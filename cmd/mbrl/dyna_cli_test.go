@@ -126,6 +126,8 @@ func TestTrainDynaUsageErrors(t *testing.T) {
 		{"dyna target", []string{"train", "dyna", "--target-return", "lots"}, "--target-return"},
 		{"dyna hidden", []string{"train", "dyna", "--hidden", "64,x"}, "--hidden"},
 		{"dyna rollout", []string{"train", "dyna", "--rollout-length", "0"}, "--rollout-length"},
+		{"dyna planning actions", []string{"train", "dyna", "--planning-actions", "greedy"}, "--planning-actions"},
+		{"dyna q target", []string{"train", "dyna", "--q-target", "min"}, "--q-target"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

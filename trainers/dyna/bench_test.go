@@ -58,9 +58,8 @@ func BenchmarkSimulatedTransition(b *testing.B) {
 	}
 }
 
-// BenchmarkPlanningStep is one planning step of Dyna as the trainer does it
-// per simulated transition with the default PlanningUpdates = K: one
-// simulated transition and one Q update on a model minibatch.
+// BenchmarkPlanningStep is one simulated transition and one Q update on a
+// model minibatch (the trainer's planning with PlanningUpdates = K).
 func BenchmarkPlanningStep(b *testing.B) {
 	tr := benchTrainer(b)
 	b.ReportAllocs()

@@ -11,9 +11,8 @@ import (
 // that solves CartPole-v1 in a few tens of thousands of steps.
 type Config struct {
 	// PlanningSteps is K, the number of simulated transitions generated
-	// with the learned model after each real step (default 10; by
-	// default also the number of Q updates on simulated data). 0 is plain
-	// DQN, and no model is learned.
+	// with the learned model after each real step (default 10). 0 is
+	// plain DQN, and no model is learned.
 	PlanningSteps int
 	// RolloutLength is h, the length of the model rollouts that produce
 	// the K simulated transitions, each starting from an observation drawn
@@ -22,8 +21,18 @@ type Config struct {
 	RolloutLength int
 	// PlanningUpdates is the number of Q updates on minibatches from the
 	// model buffer after each real step; 0 (the default) means
-	// PlanningSteps.
+	// min(PlanningSteps, DirectUpdates): no more updates on simulated
+	// data than on real data, a replay ratio of 2 with the defaults (the
+	// package documentation explains the cap).
 	PlanningUpdates int
+	// PlanningActions chooses the actions of the simulated transitions:
+	// PlanUniform (the default) draws every one uniformly from the action
+	// set, as Dyna-Q's planning does (Sutton 1990; Sutton & Barto 2018,
+	// section 8.2); PlanPolicy uses the current exploration policy
+	// (epsilon-greedy at the real step's epsilon), as MBPO does for its
+	// actor-critic. The package documentation explains why uniform is the
+	// default for a Q-learner.
+	PlanningActions PlanningActions
 
 	// StepsPerIter is the number of real environment steps of one
 	// iteration (default 1000); evaluation follows every iteration.
@@ -38,16 +47,22 @@ type Config struct {
 
 	// DQN: minibatch size Batch (default 64), discount Gamma (default 0.99),
 	// Adam (default LR 1e-3), gradient clipping to global norm ClipNorm
-	// (default 10; 0 disables), the double-DQN target when Double.
+	// (default 10; 0 disables), and the bootstrap QTarget: TargetMax (DQN's
+	// max_a Q'(s', a)), TargetDouble (double DQN, van Hasselt, Guez &
+	// Silver, AAAI 2016: Q'(s', argmax_a Q(s', a))) or TargetAuto (the
+	// default): double with planning (K > 0), max without (package
+	// documentation: model data overestimates).
 	Batch    int
 	Gamma    float64
 	Adam     nn.Adam
 	ClipNorm float64
-	Double   bool
-	// Target network: Polyak averaging with rate Tau after every real step
+	QTarget  QTarget
+	// Target network: Polyak averaging with rate Tau after every Q update
 	// (default 0.005), or, when TargetEvery > 0, a hard copy every
-	// TargetEvery real steps (Tau is then ignored). Counting real steps, not
-	// Q updates, keeps the target's time scale independent of K.
+	// TargetEvery real steps (Tau is then ignored). Counting Q updates, not
+	// real steps, lets the values propagate faster when there are more
+	// updates per real step: that is what planning buys (package
+	// documentation).
 	Tau         float64
 	TargetEvery int
 	// BufferSize is the capacity of the real replay buffer (default
@@ -62,7 +77,8 @@ type Config struct {
 	DirectUpdates  int
 	// Epsilon-greedy exploration, annealed linearly from EpsilonStart
 	// (default 1) to EpsilonEnd (default 0.05) over the first EpsilonSteps
-	// real steps (default 3000). Simulated rollouts use the same epsilon.
+	// real steps (default 3000). With PlanPolicy, simulated rollouts use
+	// the same epsilon.
 	EpsilonStart, EpsilonEnd float64
 	EpsilonSteps             int
 
@@ -111,12 +127,37 @@ type Config struct {
 	Seed uint64
 }
 
+// PlanningActions names the action distribution of simulated transitions.
+type PlanningActions string
+
+// The PlanningActions values.
+const (
+	// PlanUniform draws simulated actions uniformly at random.
+	PlanUniform PlanningActions = "uniform"
+	// PlanPolicy draws simulated actions from the epsilon-greedy
+	// exploration policy.
+	PlanPolicy PlanningActions = "policy"
+)
+
+// QTarget names the bootstrap target of the Q updates.
+type QTarget string
+
+// The QTarget values.
+const (
+	// TargetAuto is TargetDouble with planning (K > 0), TargetMax without.
+	TargetAuto QTarget = "auto"
+	// TargetMax is DQN's target r + gamma max_a Q'(s', a).
+	TargetMax QTarget = "max"
+	// TargetDouble is double DQN's r + gamma Q'(s', argmax_a Q(s', a)).
+	TargetDouble QTarget = "double"
+)
+
 // DefaultConfig returns the default Config (K = 10 planning steps).
 func DefaultConfig() Config {
 	return Config{
-		PlanningSteps: 10, RolloutLength: 1, StepsPerIter: 1000,
+		PlanningSteps: 10, RolloutLength: 1, PlanningActions: PlanUniform, StepsPerIter: 1000,
 		Hidden: []int{64, 64}, Activation: nn.ReLU,
-		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, Tau: 0.005,
+		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, QTarget: TargetAuto, Tau: 0.005,
 		BufferSize: 100000, LearningStarts: 1000, TrainEvery: 1, DirectUpdates: 1,
 		EpsilonStart: 1, EpsilonEnd: 0.05, EpsilonSteps: 3000, ActionBins: 5,
 		ModelHidden: []int{64, 64}, ModelActivation: nn.Tanh, Ensemble: 1, ModelEvery: 250,
@@ -130,6 +171,8 @@ func (c Config) Validate() error {
 	v.AtLeast("PlanningSteps", c.PlanningSteps, 0)
 	v.AtLeast("RolloutLength", c.RolloutLength, 1)
 	v.AtLeast("PlanningUpdates", c.PlanningUpdates, 0)
+	v.Check(c.PlanningActions == PlanUniform || c.PlanningActions == PlanPolicy, "PlanningActions", "must be uniform or policy, got %q", c.PlanningActions)
+	v.Check(c.QTarget == TargetAuto || c.QTarget == TargetMax || c.QTarget == TargetDouble, "QTarget", "must be auto, max or double, got %q", c.QTarget)
 	v.AtLeast("StepsPerIter", c.StepsPerIter, 1)
 	v.Sizes("Hidden", c.Hidden)
 	v.Check(c.Activation.Valid() == nil, "Activation", "must be tanh, relu or identity, got %q", c.Activation)
@@ -163,13 +206,13 @@ func (c Config) Validate() error {
 }
 
 // resolved validates c and replaces a zero PlanningUpdates by
-// PlanningSteps.
+// min(PlanningSteps, DirectUpdates).
 func (c Config) resolved() (Config, error) {
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
 	if c.PlanningUpdates == 0 {
-		c.PlanningUpdates = c.PlanningSteps
+		c.PlanningUpdates = min(c.PlanningSteps, c.DirectUpdates)
 	}
 	return c, nil
 }

@@ -19,8 +19,9 @@
 //	(d) direct RL: one DQN update on a minibatch of real transitions
 //	(e) model learning: every ModelEvery steps refit dynamics and reward
 //	(f) planning: K simulated transitions from states of the real buffer,
-//	    rolled out h steps through the model with the exploration policy,
-//	    into the model buffer; K DQN updates on minibatches of it
+//	    rolled out h steps through the model with uniformly random actions
+//	    (or, with PlanPolicy, the exploration policy), into the model
+//	    buffer; min(K, 1) DQN updates on minibatches of it
 
 package dyna
 
@@ -160,7 +161,11 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 
 		// (f) Planning: simulated transitions, then Q updates on them.
 		if t.cfg.PlanningSteps > 0 {
-			t.simulate(t.cfg.PlanningSteps, eps)
+			simEps := eps
+			if t.cfg.PlanningActions == PlanUniform {
+				simEps = 1
+			}
+			t.simulate(t.cfg.PlanningSteps, simEps)
 			for range t.cfg.PlanningUpdates {
 				l, err := t.qUpdate(t.sim)
 				if err != nil {
@@ -170,6 +175,8 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 				qUpdates++
 			}
 		}
+		// Hard target copies count real steps; Polyak averaging happened
+		// in every update.
 		t.learn.updateTarget()
 	}
 
@@ -256,7 +263,7 @@ func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
 	if hard > 0 {
 		tau = 0
 	}
-	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.Double, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
+	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.QTarget == TargetDouble || cfg.QTarget == TargetAuto && cfg.PlanningSteps > 0, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +404,8 @@ func (t *Trainer) qUpdate(buf *common.Buffer) (float64, error) {
 // simulate is step (f)'s model rollouts: k simulated transitions from
 // rollouts of up to RolloutLength steps, each starting at an observation
 // drawn uniformly from the real buffer, with actions epsilon-greedy at
-// rate eps and a rollout ending early at a terminal observation.
+// rate eps (1: uniformly random, PlanUniform) and a rollout ending early
+// at a terminal observation.
 func (t *Trainer) simulate(k int, eps float64) {
 	h := t.cfg.RolloutLength
 	for made := 0; made < k; {

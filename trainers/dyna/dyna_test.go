@@ -288,6 +288,196 @@ func TestPlanningUsesModel(t *testing.T) {
 	}
 }
 
+// TestPlanningActions: by default (PlanUniform) the simulated actions are
+// uniform over the action set, whatever the greedy action is; PlanPolicy
+// follows the exploration policy, here greedy (epsilon about 0). The
+// learning rate is tiny so that the greedy action of the final Q-network
+// is the one planning saw. Reverting the default to the policy's actions
+// brings back the seed-8 failure of the package documentation.
+func TestPlanningActions(t *testing.T) {
+	const K, steps, starts = 10, 60, 20
+	tests := []struct {
+		name       string
+		actions    PlanningActions
+		lo, hi     float64 // bounds on the fraction of greedy simulated actions
+		wantFilled PlanningActions
+	}{
+		// 400 draws of a fair coin: the bounds are 4 standard deviations.
+		{"default is uniform", "", 0.4, 0.6, PlanUniform},
+		{"uniform", PlanUniform, 0.4, 0.6, PlanUniform},
+		{"policy", PlanPolicy, 1, 1, PlanPolicy},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+				c.PlanningSteps, c.StepsPerIter, c.LearningStarts, c.Batch = K, steps, starts, 8
+				if tc.actions != "" {
+					c.PlanningActions = tc.actions
+				}
+				c.Adam.LR, c.EpsilonSteps, c.EpsilonEnd, c.Model, c.EvalEpisodes, c.Seed = 1e-12, 1, 0, &fakeModel{}, 1, 5
+			}), makeEnv("cartpole"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			if tr.cfg.PlanningActions != tc.wantFilled {
+				t.Fatalf("PlanningActions %q, want %q", tr.cfg.PlanningActions, tc.wantFilled)
+			}
+			if _, err := tr.Iterate(context.Background(), 0); err != nil {
+				t.Fatal(err)
+			}
+			n := tr.sim.Len()
+			if n != (steps-starts+1)*K {
+				t.Fatalf("%d simulated transitions, want %d", n, (steps-starts+1)*K)
+			}
+			// The first K follow the action of the step at which learning
+			// starts, taken at EpsilonStart: skip them.
+			greedy := 0
+			for i := K; i < n; i++ {
+				if int(tr.sim.Act[i]) == tr.q.Greedy(tr.sim.Obs[i*4:(i+1)*4]) {
+					greedy++
+				}
+			}
+			if f := float64(greedy) / float64(n-K); f < tc.lo || f > tc.hi {
+				t.Fatalf("%.3f of the simulated actions are greedy, want [%.2f, %.2f]", f, tc.lo, tc.hi)
+			}
+		})
+	}
+}
+
+// TestPlanningUpdatesDefault: without an explicit PlanningUpdates the
+// trainer does min(K, DirectUpdates) Q updates on simulated data per
+// real step, and an explicit value is kept.
+func TestPlanningUpdatesDefault(t *testing.T) {
+	const steps, starts = 60, 20
+	tests := []struct {
+		name                string
+		k, direct, planning int
+		wantPlanning        int
+	}{
+		{"plain DQN", 0, 0, 0, 0},
+		{"K below the cap", 1, 0, 0, 1},
+		{"K = 10 capped at 1", 10, 0, 0, 1},
+		{"cap follows direct updates", 10, 3, 0, 3},
+		{"explicit", 10, 0, 7, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+				c.PlanningSteps, c.PlanningUpdates, c.DirectUpdates = tc.k, tc.planning, max(tc.direct, 1)
+				c.StepsPerIter, c.LearningStarts, c.Batch, c.Model, c.EvalEpisodes, c.Seed = steps, starts, 8, &fakeModel{}, 1, 6
+			}), makeEnv("cartpole"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			if tr.cfg.PlanningUpdates != tc.wantPlanning {
+				t.Fatalf("PlanningUpdates %d, want %d", tr.cfg.PlanningUpdates, tc.wantPlanning)
+			}
+			if _, err := tr.Iterate(context.Background(), 0); err != nil {
+				t.Fatal(err)
+			}
+			direct := max(tc.direct, 1)
+			if want := int64((steps - starts + 1) * (direct + tc.wantPlanning)); tr.learn.updates != want {
+				t.Fatalf("%d Q updates, want %d", tr.learn.updates, want)
+			}
+		})
+	}
+}
+
+// TestPolyakPerUpdate: with Polyak averaging the target moves by tau
+// towards the online network after every Q update (so U updates per real
+// step move it U times), and the per-real-step call leaves it alone; with
+// hard copies the target changes only every hardEvery real steps.
+func TestPolyakPerUpdate(t *testing.T) {
+	tests := []struct {
+		name      string
+		tau       float64
+		hardEvery int
+	}{
+		{"polyak", 0.25, 0},
+		{"hard copies", 0, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			q, err := nn.NewQNetwork("q", nn.QArch{ObsDim: 3, NumActions: 2, Hidden: []int{5}, Activation: nn.Tanh}, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const B = 4
+			l, err := newQLearner(q, qConfig{batch: B, gamma: 0.9, tau: tc.tau, hardEvery: tc.hardEvery, adam: nn.Adam{LR: 1e-2}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.close()
+			flat := func(ps [][]float64) []float64 {
+				var out []float64
+				for _, p := range ps {
+					out = append(out, p...)
+				}
+				return out
+			}
+			want := flat(l.targetParams)
+			obs, next := make([]float64, B*3), make([]float64, B*3)
+			act, rew, term := []int{0, 1, 1, 0}, []float64{1, 1, 0, 1}, make([]bool, B)
+			for step := 1; step <= 4; step++ { // real steps of 3 updates each
+				for range 3 {
+					for i := range obs {
+						obs[i], next[i] = rng.NormFloat64(), rng.NormFloat64()
+					}
+					if _, err := l.update(obs, act, rew, next, term); err != nil {
+						t.Fatal(err)
+					}
+					if tc.tau > 0 {
+						for j, v := range flat(l.qParams) {
+							want[j] += tc.tau * (v - want[j])
+						}
+					}
+				}
+				l.updateTarget()
+				if tc.hardEvery > 0 && step%tc.hardEvery == 0 {
+					want = flat(l.qParams)
+				}
+				if i := bitsEqual(flat(l.targetParams), want); i >= 0 {
+					t.Fatalf("real step %d: target weight %d is %v, want %v", step, i, flat(l.targetParams)[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestQTargetDefault: double DQN by default with planning, DQN's max
+// without, and an explicit choice is kept.
+func TestQTargetDefault(t *testing.T) {
+	tests := []struct {
+		name   string
+		k      int
+		target QTarget
+		want   QTarget
+	}{
+		{"plain DQN", 0, TargetAuto, TargetMax},
+		{"planning", 10, TargetAuto, TargetDouble},
+		{"explicit max with planning", 10, TargetMax, TargetMax},
+		{"explicit double without planning", 0, TargetDouble, TargetDouble},
+	}
+	if DefaultConfig().QTarget != TargetAuto {
+		t.Fatalf("default QTarget %q, want %q", DefaultConfig().QTarget, TargetAuto)
+	}
+	for _, tc := range tests {
+		tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningSteps, c.QTarget, c.Model, c.Seed = tc.k, tc.target, &fakeModel{}, 1
+		}), makeEnv("cartpole"))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := tr.learn.double; got != (tc.want == TargetDouble) {
+			t.Errorf("%s: double-DQN targets %v, want %s", tc.name, got, tc.want)
+		}
+		tr.Close()
+	}
+}
+
 // smallConfig is a cheap configuration that exercises every part: model
 // learning, planning, ring buffers that wrap, an ensemble and hard target
 // copies.
@@ -497,6 +687,12 @@ func TestConfigErrors(t *testing.T) {
 		{"negative K", config.With(DefaultConfig(), func(c *Config) {
 			c.PlanningSteps = -1
 		}), "PlanningSteps"},
+		{"planning actions", config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningActions = "greedy"
+		}), "PlanningActions"},
+		{"q target", config.With(DefaultConfig(), func(c *Config) {
+			c.QTarget = "min"
+		}), "QTarget"},
 		{"rollout", config.With(DefaultConfig(), func(c *Config) {
 			c.RolloutLength = -2
 		}), "RolloutLength"},

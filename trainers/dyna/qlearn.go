@@ -37,7 +37,7 @@ type qLearner struct {
 	gamma     float64
 	double    bool
 	clip      float64
-	tau       float64 // Polyak rate per real step (0: hard copies)
+	tau       float64 // Polyak rate per Q update (0: hard copies)
 	hardEvery int     // hard target copy period in real steps (tau == 0)
 
 	vm                      G.VM
@@ -143,6 +143,9 @@ func (l *qLearner) update(obs []float64, act []int, rew, next []float64, term []
 	}
 	l.adam.Step(l.grads)
 	l.updates++
+	if l.tau > 0 {
+		l.polyak()
+	}
 	return loss, nil
 }
 
@@ -194,19 +197,26 @@ func (l *qLearner) lossAndGrad() (float64, error) {
 	return loss, nil
 }
 
-// updateTarget moves the target network towards the online one; the
-// trainer calls it once per real step, so that the target's time scale in
-// real steps does not depend on the number of updates per step. It is
-// Polyak averaging theta' <- tau theta + (1 - tau) theta', or, when tau is
-// 0, a copy every hardEvery calls (the original DQN).
+// polyak moves the target network towards the online one after every Q
+// update: theta' <- tau theta + (1 - tau) theta'. Per update, not per
+// real step: the target's time constant is 1/tau updates, so that the
+// value propagation speeds up with the updates per real step (see the
+// package documentation).
+func (l *qLearner) polyak() {
+	for i, src := range l.qParams {
+		dst := l.targetParams[i]
+		for j, v := range src {
+			dst[j] += l.tau * (v - dst[j])
+		}
+	}
+}
+
+// updateTarget is the hard target copy of the original DQN: the trainer
+// calls it once per real step, and every hardEvery calls it copies the
+// online network into the target. It does nothing with Polyak averaging
+// (tau > 0), which update does.
 func (l *qLearner) updateTarget() {
 	if l.tau > 0 {
-		for i, src := range l.qParams {
-			dst := l.targetParams[i]
-			for j, v := range src {
-				dst[j] += l.tau * (v - dst[j])
-			}
-		}
 		return
 	}
 	l.targetCalls++

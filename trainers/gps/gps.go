@@ -61,11 +61,9 @@ type Trainer struct {
 	stats         []ConditionStat
 	failures      []bool
 
-	xs, ys, ws []float64 // regression data [rows, p], [rows, m], [rows]
-	xp         []float64 // a perturbed state
-	order      []int     // row order of the current epoch
-	xb, yb, wb []float64 // one minibatch
-	lr         float64   // Adam.LR with its default filled in
+	fit *Regression // the policy step's rows and minibatches
+	xp  []float64   // a perturbed state
+	lr  float64     // Adam.LR with its default filled in
 }
 
 var _ common.Trainer = (*Trainer)(nil)
@@ -153,7 +151,7 @@ func (t *Trainer) policyStep() (float64, error) {
 			r := t.rho[k][s]
 			for j := range t.cfg.FeedbackSamples + 1 {
 				copy(t.xp, t.X[k][s])
-				y := t.ys[row*t.m : (row+1)*t.m]
+				y := t.fit.Ys[row*t.m : (row+1)*t.m]
 				copy(y, t.U[k][s])
 				if j > 0 { // a perturbed state with the local controller's action
 					for c := range n {
@@ -168,44 +166,20 @@ func (t *Trainer) policyStep() (float64, error) {
 						}
 					}
 				}
-				t.sys.Obs(t.xs[row*t.p:(row+1)*t.p], t.xp)
+				t.sys.Obs(t.fit.Xs[row*t.p:(row+1)*t.p], t.xp)
 				for i := range t.m {
 					y[i] -= t.lambda[k][s][i] / (2 * r)
 				}
-				t.ws[row] = r * scale
+				t.fit.Ws[row] = r * scale
 				row++
 			}
 		}
 	}
-	n, B, p, m := row, t.cfg.Batch, t.p, t.m
-	for i := range t.order {
-		t.order[i] = i
+	loss, err := t.fit.Fit(t.reg, t.rng, row, t.cfg.PolicyEpochs, t.lr, t.cfg.LRFloor)
+	if err != nil {
+		return 0, fmt.Errorf("gps: policy step: %w", err)
 	}
-	opt := t.reg.Optimizer()
-	defer func() { opt.LR = t.lr }()
-	steps := (n + B - 1) / B
-	total := steps * t.cfg.PolicyEpochs
-	var epochLoss float64
-	for ep := range t.cfg.PolicyEpochs {
-		t.rng.Shuffle(n, func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
-		epochLoss = 0
-		for s := range steps {
-			for b := range B {
-				i := t.order[(s*B+b)%n]
-				copy(t.xb[b*p:(b+1)*p], t.xs[i*p:(i+1)*p])
-				copy(t.yb[b*m:(b+1)*m], t.ys[i*m:(i+1)*m])
-				t.wb[b] = t.ws[i]
-			}
-			frac := float64(ep*steps+s) / float64(max(total-1, 1))
-			opt.LR = t.lr * (t.cfg.LRFloor + (1-t.cfg.LRFloor)*0.5*(1+math.Cos(math.Pi*frac)))
-			loss, err := t.reg.StepWeighted(t.xb, t.yb, t.wb)
-			if err != nil {
-				return 0, fmt.Errorf("gps: policy step: epoch %d: %w", ep, err)
-			}
-			epochLoss += loss
-		}
-	}
-	return epochLoss / float64(steps), nil
+	return loss, nil
 }
 
 // (3) lambda_t <- lambda_t + alpha_t g_t with g_t = pi(x_t) - u_t of the
@@ -529,9 +503,7 @@ func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
 		x0: mat2(K, n), X: make([][][]float64, K), U: make([][][]float64, K), gains: make([][][]float64, K),
 		lambda: make([][][]float64, K), rho: mat2(K, T), g: make([][][]float64, K), piOld: make([][][]float64, K),
 		prevViol: make([]float64, K), stats: make([]ConditionStat, K), failures: make([]bool, K),
-		xs: make([]float64, rows*p), ys: make([]float64, rows*m), ws: make([]float64, rows),
-		order: make([]int, rows), xp: make([]float64, n),
-		xb: make([]float64, cfg.Batch*p), yb: make([]float64, cfg.Batch*m), wb: make([]float64, cfg.Batch),
+		fit: NewRegression(rows, p, m, cfg.Batch), xp: make([]float64, n),
 	}
 	t.lr = reg.Optimizer().LR
 	t.low, t.high = sys.ActionBounds()

@@ -569,7 +569,7 @@ func TestFeedbackSamplesFollowTheLocalController(t *testing.T) {
 		for s := range tr.T {
 			lam, rho := tr.lambda[k][s][0], tr.rho[k][s]
 			for j := range 3 {
-				x := tr.xs[row*n : (row+1)*n]
+				x := tr.fit.Xs[row*n : (row+1)*n]
 				var want float64
 				d := []float64{x[0] - tr.X[k][s][0], x[1] - tr.X[k][s][1]}
 				if j == 0 {
@@ -580,15 +580,15 @@ func TestFeedbackSamplesFollowTheLocalController(t *testing.T) {
 					perturbed++
 				}
 				want = tr.U[k][s][0] + tr.gains[k][s][0]*d[0] + tr.gains[k][s][1]*d[1] - lam/(2*rho)
-				if got := tr.ys[row]; math.Abs(got-want) > 1e-12 {
+				if got := tr.fit.Ys[row]; math.Abs(got-want) > 1e-12 {
 					t.Fatalf("condition %d step %d row %d: target %g, want %g", k, s, j, got, want)
 				}
 				row++
 			}
 		}
 	}
-	if row != len(tr.ws) || perturbed != 2*tr.K*tr.T {
-		t.Fatalf("%d rows, %d perturbed; want %d and %d", row, perturbed, len(tr.ws), 2*tr.K*tr.T)
+	if row != len(tr.fit.Ws) || perturbed != 2*tr.K*tr.T {
+		t.Fatalf("%d rows, %d perturbed; want %d and %d", row, perturbed, len(tr.fit.Ws), 2*tr.K*tr.T)
 	}
 	var nonzero bool
 	for _, g := range tr.gains[0] {

@@ -76,10 +76,8 @@ type Trainer struct {
 	returns     [][]float64   // [K][N] env returns
 	stats       []condStat
 
-	xs, ys, ws []float64 // regression rows
-	order      []int
-	xb, yb, wb []float64
-	lr         float64
+	fit *gps.Regression // the policy step's rows and minibatches
+	lr  float64
 }
 
 type condStat struct {
@@ -162,9 +160,7 @@ func New(cfg Config, makeEnv func() (envs.Env, error), cost CostFunc, pol gps.Po
 		prevViol: make([]float64, K), polVar: make([]float64, m),
 		X: make([][][]float64, K), U: make([][][]float64, K), UI: make([][][]float64, K), O: make([][][]float64, K),
 		costs: mat2(K, N), returns: mat2(K, N), stats: make([]condStat, K),
-		xs: make([]float64, rows*p), ys: make([]float64, rows*m), ws: make([]float64, rows), order: make([]int, rows),
-		xb: make([]float64, cfg.Batch*p), yb: make([]float64, cfg.Batch*m), wb: make([]float64, cfg.Batch),
-		lr: reg.Optimizer().LR,
+		fit: gps.NewRegression(rows, p, m, cfg.Batch), lr: reg.Optimizer().LR,
 	}
 	bounded := true
 	for i := range as.Low {
@@ -631,14 +627,14 @@ func (t *Trainer) policyStep(iter int) (float64, error) {
 				}
 			}
 			for i := range t.N {
-				y := t.ys[row*m : (row+1)*m]
+				y := t.fit.Ys[row*m : (row+1)*m]
 				c.Mean(y, s, t.X[k][i][s*n:(s+1)*n])
 				t.clip(y, y)
 				for a := range m {
 					y[a] -= t.lambda[k][s][a] / (2 * t.rho[k][s])
 				}
-				copy(t.xs[row*p:(row+1)*p], t.O[k][i][s*p:(s+1)*p])
-				t.ws[row] = t.rho[k][s] * scale
+				copy(t.fit.Xs[row*p:(row+1)*p], t.O[k][i][s*p:(s+1)*p])
+				t.fit.Ws[row] = t.rho[k][s] * scale
 				row++
 			}
 		}
@@ -646,41 +642,18 @@ func (t *Trainer) policyStep(iter int) (float64, error) {
 	for a := range m {
 		t.polVar[a] = float64(t.K*t.T) / prec[a]
 	}
-	rows, B := row, t.cfg.Batch
+	rows := row
 	if nm, ok := t.pol.(interface{ Normaliser() *nn.Normaliser }); ok && iter == 0 && nm.Normaliser() != nil {
 		// A policy with an observation normaliser gets the statistics of
 		// the first samples (in place: the regression graph aliases them;
 		// checkpoints carry them).
-		nm.Normaliser().Fit(t.xs[:rows*p], rows, p)
+		nm.Normaliser().Fit(t.fit.Xs[:rows*p], rows, p)
 	}
-	for i := range t.order {
-		t.order[i] = i
+	loss, err := t.fit.Fit(t.reg, t.rng, rows, t.cfg.PolicyEpochs, t.lr, t.cfg.LRFloor)
+	if err != nil {
+		return 0, fmt.Errorf("lggps: policy step: %w", err)
 	}
-	opt := t.reg.Optimizer()
-	defer func() { opt.LR = t.lr }()
-	steps := (rows + B - 1) / B
-	total := steps * t.cfg.PolicyEpochs
-	var epochLoss float64
-	for ep := range t.cfg.PolicyEpochs {
-		t.rng.Shuffle(rows, func(i, j int) { t.order[i], t.order[j] = t.order[j], t.order[i] })
-		epochLoss = 0
-		for s := range steps {
-			for b := range B {
-				i := t.order[(s*B+b)%rows]
-				copy(t.xb[b*p:(b+1)*p], t.xs[i*p:(i+1)*p])
-				copy(t.yb[b*m:(b+1)*m], t.ys[i*m:(i+1)*m])
-				t.wb[b] = t.ws[i]
-			}
-			frac := float64(ep*steps+s) / float64(max(total-1, 1))
-			opt.LR = t.lr * (t.cfg.LRFloor + (1-t.cfg.LRFloor)*0.5*(1+math.Cos(math.Pi*frac)))
-			loss, err := t.reg.StepWeighted(t.xb, t.yb, t.wb)
-			if err != nil {
-				return 0, fmt.Errorf("lggps: policy step: epoch %d: %w", ep, err)
-			}
-			epochLoss += loss
-		}
-	}
-	return epochLoss / float64(steps), nil
+	return loss, nil
 }
 
 // (5) lambda_t += alpha E[pi(o_t) - (K_t x_t + k_t)] over the samples

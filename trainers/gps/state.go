@@ -11,13 +11,43 @@ import (
 // state is the trainer's non-weight state for a bit-exact resume. The
 // states X are not stored: they are the rollout of U from the conditions.
 type state struct {
-	Started  bool         `json:"started"`
-	U        [][]float64  `json:"u"`      // [K][T*m]
-	Lambda   [][]float64  `json:"lambda"` // [K][T*m]
-	Rho      [][]float64  `json:"rho"`    // [K][T]
-	PrevViol []*float64   `json:"prev_violation"`
-	Adam     nn.AdamState `json:"adam"`
-	RNG      []byte       `json:"rng"`
+	Started bool        `json:"started"`
+	U       [][]float64 `json:"u"` // [K][T*m]
+	Duals
+	Adam nn.AdamState `json:"adam"`
+	RNG  []byte       `json:"rng"`
+}
+
+// Duals is the resume state of the augmented Lagrangian's dual variables
+// and penalties, per condition; both forms of GPS (this package's and
+// lggps's) embed it in theirs.
+type Duals struct {
+	Lambda   [][]float64 `json:"lambda"` // [K][T*m]
+	Rho      [][]float64 `json:"rho"`    // [K][T]
+	PrevViol []*float64  `json:"prev_violation"`
+}
+
+// Add appends one condition: lambda [T][m], rho [T] and the previous
+// violation (NaN: none yet).
+func (d *Duals) Add(lambda [][]float64, rho []float64, prevViol float64) {
+	d.Lambda = append(d.Lambda, flat(lambda))
+	d.Rho = append(d.Rho, append([]float64(nil), rho...))
+	var pv *float64
+	if !math.IsNaN(prevViol) {
+		pv = &prevViol
+	}
+	d.PrevViol = append(d.PrevViol, pv)
+}
+
+// Set writes condition k's state into lambda, rho and *prevViol (sizes
+// checked by the caller).
+func (d *Duals) Set(k int, lambda [][]float64, rho []float64, prevViol *float64) {
+	unflat(lambda, d.Lambda[k])
+	copy(rho, d.Rho[k])
+	*prevViol = math.NaN()
+	if d.PrevViol[k] != nil {
+		*prevViol = *d.PrevViol[k]
+	}
 }
 
 // State encodes the trajectories' controls, the dual variables and
@@ -30,13 +60,7 @@ func (t *Trainer) State() (json.RawMessage, error) {
 	st := state{Started: t.started, Adam: t.reg.Optimizer().State(), RNG: rng}
 	for k := range t.K {
 		st.U = append(st.U, flat(t.U[k]))
-		st.Lambda = append(st.Lambda, flat(t.lambda[k]))
-		st.Rho = append(st.Rho, append([]float64(nil), t.rho[k]...))
-		var pv *float64
-		if v := t.prevViol[k]; !math.IsNaN(v) {
-			pv = &v
-		}
-		st.PrevViol = append(st.PrevViol, pv)
+		st.Add(t.lambda[k], t.rho[k], t.prevViol[k])
 	}
 	return json.Marshal(st)
 }
@@ -65,12 +89,7 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	t.started = st.Started
 	for k := range t.K {
 		unflat(t.U[k], st.U[k])
-		unflat(t.lambda[k], st.Lambda[k])
-		copy(t.rho[k], st.Rho[k])
-		t.prevViol[k] = math.NaN()
-		if st.PrevViol[k] != nil {
-			t.prevViol[k] = *st.PrevViol[k]
-		}
+		st.Set(k, t.lambda[k], t.rho[k], &t.prevViol[k])
 		copy(t.X[k][0], t.x0[k])
 		for s := range t.T {
 			t.sys.Next(t.X[k][s+1], t.X[k][s], t.U[k][s])

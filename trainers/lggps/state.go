@@ -3,9 +3,9 @@ package lggps
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/mbrl/mbrl/nn"
+	"github.com/mbrl/mbrl/trainers/gps"
 )
 
 // state is the trainer's non-weight state for a bit-exact resume: the
@@ -13,18 +13,16 @@ import (
 // optimiser's moments and the minibatch stream. The samples are not
 // stored: every iteration draws new ones from streams of (Seed, iter).
 type state struct {
-	K        [][]float64  `json:"k"`      // [K][T*m*n]
-	Offset   [][]float64  `json:"offset"` // [K][T*m]
-	Cov      [][]float64  `json:"cov"`    // [K][T*m*m]
-	Lambda   [][]float64  `json:"lambda"` // [K][T*m]
-	Rho      [][]float64  `json:"rho"`    // [K][T]
+	K      [][]float64 `json:"k"`      // [K][T*m*n]
+	Offset [][]float64 `json:"offset"` // [K][T*m]
+	Cov    [][]float64 `json:"cov"`    // [K][T*m*m]
+	gps.Duals
 	Eta      []float64    `json:"eta"`
 	Mult     []float64    `json:"step_mult"`
 	PrevObj  []float64    `json:"prev_obj"`
 	PredObj  []float64    `json:"pred_obj"`
 	PrevMC   []float64    `json:"prev_sample_cost"`
 	HasPred  []bool       `json:"has_pred"`
-	PrevViol []*float64   `json:"prev_violation"`
 	PolVar   []float64    `json:"policy_variance"`
 	EnvSteps int          `json:"env_steps"`
 	Adam     nn.AdamState `json:"adam"`
@@ -48,13 +46,7 @@ func (t *Trainer) State() (json.RawMessage, error) {
 		st.K = append(st.K, flat(c.K))
 		st.Offset = append(st.Offset, flat(c.Offset))
 		st.Cov = append(st.Cov, cov)
-		st.Lambda = append(st.Lambda, flat(t.lambda[k]))
-		st.Rho = append(st.Rho, append([]float64(nil), t.rho[k]...))
-		var pv *float64
-		if v := t.prevViol[k]; !math.IsNaN(v) {
-			pv = &v
-		}
-		st.PrevViol = append(st.PrevViol, pv)
+		st.Add(t.lambda[k], t.rho[k], t.prevViol[k])
 	}
 	return json.Marshal(st)
 }
@@ -92,12 +84,7 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 				return fmt.Errorf("lggps: trainer state of condition %d: %w", k, err)
 			}
 		}
-		unflat(t.lambda[k], st.Lambda[k])
-		copy(t.rho[k], st.Rho[k])
-		t.prevViol[k] = math.NaN()
-		if st.PrevViol[k] != nil {
-			t.prevViol[k] = *st.PrevViol[k]
-		}
+		st.Set(k, t.lambda[k], t.rho[k], &t.prevViol[k])
 	}
 	copy(t.eta, st.Eta)
 	copy(t.mult, st.Mult)

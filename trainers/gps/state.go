@@ -30,7 +30,7 @@ type Duals struct {
 // Add appends one condition: lambda [T][m], rho [T] and the previous
 // violation (NaN: none yet).
 func (d *Duals) Add(lambda [][]float64, rho []float64, prevViol float64) {
-	d.Lambda = append(d.Lambda, flat(lambda))
+	d.Lambda = append(d.Lambda, Flat(lambda))
 	d.Rho = append(d.Rho, append([]float64(nil), rho...))
 	var pv *float64
 	if !math.IsNaN(prevViol) {
@@ -42,7 +42,7 @@ func (d *Duals) Add(lambda [][]float64, rho []float64, prevViol float64) {
 // Set writes condition k's state into lambda, rho and *prevViol (sizes
 // checked by the caller).
 func (d *Duals) Set(k int, lambda [][]float64, rho []float64, prevViol *float64) {
-	unflat(lambda, d.Lambda[k])
+	Unflat(lambda, d.Lambda[k])
 	copy(rho, d.Rho[k])
 	*prevViol = math.NaN()
 	if d.PrevViol[k] != nil {
@@ -59,7 +59,7 @@ func (t *Trainer) State() (json.RawMessage, error) {
 	}
 	st := state{Started: t.started, Adam: t.reg.Optimizer().State(), RNG: rng}
 	for k := range t.K {
-		st.U = append(st.U, flat(t.U[k]))
+		st.U = append(st.U, Flat(t.U[k]))
 		st.Add(t.lambda[k], t.rho[k], t.prevViol[k])
 	}
 	return json.Marshal(st)
@@ -88,7 +88,7 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	}
 	t.started = st.Started
 	for k := range t.K {
-		unflat(t.U[k], st.U[k])
+		Unflat(t.U[k], st.U[k])
 		st.Set(k, t.lambda[k], t.rho[k], &t.prevViol[k])
 		copy(t.X[k][0], t.x0[k])
 		for s := range t.T {
@@ -98,7 +98,9 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	return t.refreshWorkers()
 }
 
-func flat(a [][]float64) []float64 {
+// Flat returns the rows of a concatenated (how a resume state stores a
+// [T][m] table).
+func Flat(a [][]float64) []float64 {
 	var out []float64
 	for _, r := range a {
 		out = append(out, r...)
@@ -106,7 +108,8 @@ func flat(a [][]float64) []float64 {
 	return out
 }
 
-func unflat(dst [][]float64, src []float64) {
+// Unflat copies src into the rows of dst in order (the inverse of Flat).
+func Unflat(dst [][]float64, src []float64) {
 	c := 0
 	for _, r := range dst {
 		c += copy(r, src[c:])

@@ -43,8 +43,8 @@ func (t *Trainer) State() (json.RawMessage, error) {
 		for s := range t.T {
 			cov = append(cov, c.Cov(s)...)
 		}
-		st.K = append(st.K, flat(c.K))
-		st.Offset = append(st.Offset, flat(c.Offset))
+		st.K = append(st.K, gps.Flat(c.K))
+		st.Offset = append(st.Offset, gps.Flat(c.Offset))
 		st.Cov = append(st.Cov, cov)
 		st.Add(t.lambda[k], t.rho[k], t.prevViol[k])
 	}
@@ -77,8 +77,8 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	}
 	for k := range K {
 		c := t.ctrl[k]
-		unflat(c.K, st.K[k])
-		unflat(c.Offset, st.Offset[k])
+		gps.Unflat(c.K, st.K[k])
+		gps.Unflat(c.Offset, st.Offset[k])
 		for s := range T {
 			if err := c.SetCov(s, st.Cov[k][s*m*m:(s+1)*m*m]); err != nil {
 				return fmt.Errorf("lggps: trainer state of condition %d: %w", k, err)
@@ -95,21 +95,6 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	copy(t.polVar, st.PolVar)
 	t.envSteps = st.EnvSteps
 	return nil
-}
-
-func flat(a [][]float64) []float64 {
-	var out []float64
-	for _, r := range a {
-		out = append(out, r...)
-	}
-	return out
-}
-
-func unflat(dst [][]float64, src []float64) {
-	c := 0
-	for _, r := range dst {
-		c += copy(r, src[c:])
-	}
 }
 
 // Controller returns a copy of condition k's controller gains [T][m*n],

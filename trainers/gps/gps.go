@@ -298,7 +298,12 @@ func validateSchedule(st []RhoStage) error {
 type Config struct {
 	// Conditions is the number K of initial conditions, drawn once from the
 	// env's reset distribution with rand.NewPCG(Seed, ConditionStream)
-	// (default 64; the first K' of K conditions are those of a run with K').
+	// (default 128; the first K' of K conditions are those of a run with
+	// K'). On Pendulum-v1 (100 starts of "mbrl eval --seed 11", optimum
+	// -131.5) K = 64 gave -142.4 -144.8 -143.7 -141.1 -143.7 at seeds 1-5
+	// (worst 10.2% from the optimum: the policy generalises from too few
+	// trajectories), K = 128 -142.8 -141.4 -141.0 -139.5 -137.3 (worst 8.6%)
+	// for about twice the iLQR work.
 	Conditions int
 	// Horizon is the length T of every trajectory; 0 (the default) means
 	// the env's episode length MaxSteps, so that c(tau) is minus an
@@ -384,13 +389,13 @@ const (
 	InitStream      = 1 << 32 // + k: condition k's initial plan generators
 )
 
-// DefaultConfig returns the default Config: K = 64 conditions of the
+// DefaultConfig returns the default Config: K = 128 conditions of the
 // env's episode length, rho = 1 adapted by residual balancing, 20 policy
 // epochs of minibatches of 256 with Adam (LR 1e-3, cosine floor 0.01), at
 // most 100 iLQR iterations, trajectories initialised from zero controls.
 func DefaultConfig() Config {
 	return Config{
-		Conditions: 64, Rho: 1, RhoGrowth: 2, RhoStall: 0.75, RhoBalance: 1, RhoMax: 1000, RhoTol: 1e-3,
+		Conditions: 128, Rho: 1, RhoGrowth: 2, RhoStall: 0.75, RhoBalance: 1, RhoMax: 1000, RhoTol: 1e-3,
 		PolicyEpochs: 20, Batch: 256, Adam: nn.Adam{LR: 1e-3}, LRFloor: 0.01, FeedbackNoise: 0.01,
 		ILQRIters: control.DefaultILQRSettings().MaxIter, Init: []control.Generator{control.ZeroPlan{}},
 	}

@@ -38,7 +38,13 @@ func TestBpttUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no dynamics", []string{"train", "bptt", "--env", "pendulum"}, "exactly one of --true-dynamics and --model"},
+		{"no dynamics", []string{"train", "bptt", "--env", "pendulum"}, "one of --true-dynamics, --model CKPT and --learn-model"},
+		{"learn-model and true", []string{"train", "bptt", "--learn-model", "--true-dynamics"}, "--learn-model learns its own model"},
+		{"learn-model and model", []string{"train", "bptt", "--learn-model", "--model", "x"}, "drop --true-dynamics and --model"},
+		{"learn-model refit", []string{"train", "bptt", "--learn-model", "--refit-every", "0"}, "--refit-every"},
+		{"learn-model noise", []string{"train", "bptt", "--learn-model", "--noise", "-1"}, "--noise"},
+		{"learn-model random", []string{"train", "bptt", "--learn-model", "--random-steps", "0"}, "--random-steps"},
+		{"learn-model cartpole", []string{"train", "bptt", "--learn-model", "--env", "cartpole"}, "discrete"},
 		{"both dynamics", []string{"train", "bptt", "--env", "pendulum", "--true-dynamics", "--model", "x"}, "exactly one"},
 		{"unknown env", []string{"train", "bptt", "--env", "nope", "--true-dynamics"}, "unknown environment"},
 		{"bad horizon", []string{"train", "bptt", "--true-dynamics", "--horizon", "0"}, "--horizon"},
@@ -136,5 +142,46 @@ func TestBpttTrainAndGradnormCLI(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "σmax") {
 		t.Errorf("table missing: %q", stdout)
+	}
+}
+
+// TestBpttLearnModelCLI runs PILCO's loop from the CLI on a tiny budget:
+// the run reports its real env steps and writes a checkpoint holding the
+// policy and the model, which eval replays and --resume continues.
+func TestBpttLearnModelCLI(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	args := []string{"train", "bptt", "--env", "pendulum", "--learn-model", "--horizon", "4", "--batch", "4", "--hidden", "8",
+		"--random-steps", "40", "--refit-every", "2", "--episode-steps", "20", "--init-fit-steps", "4", "--fit-steps", "2",
+		"--model-hidden", "8", "--model-batch", "16", "--final-episodes", "2", "--out", run, "--quiet", "--json"}
+	stdout, stderr, code := runCLI(t, append(args, "--iters", "3")...)
+	if code != 0 {
+		t.Fatalf("train bptt --learn-model: exit %d: %s", code, stderr)
+	}
+	sum := lastJSON(t, stdout)
+	if sum["dynamics"] != "learned" || sum["env_steps"] != float64(60) || sum["refit_every"] != float64(2) {
+		t.Errorf("summary: dynamics %v env_steps %v refit_every %v", sum["dynamics"], sum["env_steps"], sum["refit_every"])
+	}
+	ckpt := filepath.Join(run, "final.safetensors")
+	c, err := checkpoints.Load(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range c.Meta.Models {
+		names = append(names, m.Name)
+	}
+	if strings.Join(names, ",") != "policy,dynamics" {
+		t.Errorf("checkpoint models %v, want policy,dynamics", names)
+	}
+	if _, stderr, code := runCLI(t, "eval", "--checkpoint", ckpt, "--episodes", "2", "--quiet"); code != 0 {
+		t.Fatalf("eval of the loop's checkpoint: exit %d: %s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, append(args, "--iters", "5", "--resume", filepath.Join(run, "latest.safetensors"))...)
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	if got := lastJSON(t, stdout)["env_steps"]; got != float64(80) {
+		t.Errorf("resumed run's env_steps %v, want 80", got)
 	}
 }

@@ -12,3 +12,16 @@ func (t *Trainer) Summarize(r *run.Run, sum run.Summary) error {
 	sum["warmup"], sum["lr_final"] = t.cfg.Warmup, t.cfg.LRFinal
 	return nil
 }
+
+// Summarize adds BPTT's configuration (Trainer.Summarize), the real data
+// (env_steps, random_steps, refit_every, episodes_per_refit) and the
+// last model loss to the summary of a run of t.
+func (t *LearnTrainer) Summarize(r *run.Run, sum run.Summary) error {
+	if err := t.bp.Summarize(r, sum); err != nil {
+		return err
+	}
+	sum["env_steps"], sum["random_steps"] = t.data.Len(), t.cfg.RandomSteps
+	sum["refit_every"], sum["episodes_per_refit"], sum["noise"] = t.cfg.RefitEvery, t.cfg.Episodes, t.cfg.Noise
+	sum["model_loss"] = t.loss
+	return nil
+}

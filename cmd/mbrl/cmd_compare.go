@@ -38,7 +38,7 @@ func (a *app) compareCommand() cli.Command {
 			o := &compareOptions{Common: &b.Common}
 			fs := b.FS
 			fs.StringVar(&o.Env, "env", "", "environment name (see 'mbrl envs')")
-			fs.StringVar(&o.Methods, "methods", "", "comma-separated method specs: METHOD[:flag=value]..., e.g. bptt,gps,dagger:plans=16,dyna:planning-steps=0 (values with ',' or ':' go in a YAML file given as config=FILE)")
+			fs.StringVar(&o.Methods, "methods", "", "comma-separated method specs: METHOD[:flag=value]..., e.g. bptt,gps,dagger:plans=16,dyna:planning-steps=0; quote values holding ',' or ':', e.g. 'bptt:horizon-schedule=\"150:100,300:150\"'")
 			fs.StringVar(&o.Seeds, "seeds", "1-5", "training seeds: ranges and seeds separated by commas, e.g. 1-5 or 1-3,8")
 			fs.Uint64Var(&o.EvalSeed, "eval-seed", 11, "seed of the evaluation starts ('mbrl eval --seed'), the same for every policy and the optimum")
 			fs.IntVar(&o.Episodes, "episodes", 100, "evaluation episodes per run")

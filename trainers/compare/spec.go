@@ -74,15 +74,20 @@ func controlledFlag(name string) bool {
 // "METHOD[:name=value]...", e.g. "bptt,gps,dagger:plans=16,dyna:planning-steps=0".
 // Options may not set the flags compare controls (env, seed, out, json,
 // quiet, resume); specs must be distinct and their folder names too. A
-// value cannot hold ',' or ':' (e.g. bptt's --horizon-schedule
-// 150:100,300:150): put such flags in a YAML file and give config=FILE.
+// value holding ',' or ':' is quoted with "..." or '...' (the quotes are
+// not part of the value), e.g.
+// bptt:horizon-schedule="150:100,300:150" or dagger:hidden='32,32'.
 func ParseMethods(s string) ([]Spec, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("compare: no methods given (e.g. --methods bptt,gps,dagger:plans=16)")
 	}
+	texts, err := splitUnquoted(s, ',')
+	if err != nil {
+		return nil, err
+	}
 	var specs []Spec
 	dirs := map[string]string{}
-	for _, text := range strings.Split(s, ",") {
+	for _, text := range texts {
 		text = strings.TrimSpace(text)
 		sp, err := parseSpec(text)
 		if err != nil {
@@ -104,7 +109,10 @@ func parseSpec(text string) (Spec, error) {
 	if text == "" {
 		return Spec{}, fmt.Errorf("compare: empty method in --methods (remove the extra comma)")
 	}
-	parts := strings.Split(text, ":")
+	parts, err := splitUnquoted(text, ':')
+	if err != nil {
+		return Spec{}, err
+	}
 	sp := Spec{Text: text, Method: parts[0]}
 	if !isName(sp.Method) {
 		return Spec{}, fmt.Errorf("compare: %q: method name %q is not valid (letters, digits and '-', e.g. dagger)", text, sp.Method)
@@ -125,7 +133,7 @@ func parseSpec(text string) (Spec, error) {
 			return Spec{}, fmt.Errorf("compare: %q: option %q is given twice", text, name)
 		}
 		seen[name] = true
-		sp.Options = append(sp.Options, Option{Name: name, Value: value, Bare: !hasValue})
+		sp.Options = append(sp.Options, Option{Name: name, Value: unquote(value), Bare: !hasValue})
 	}
 	return sp, nil
 }
@@ -215,4 +223,51 @@ func FormatSeeds(seeds []uint64) string {
 		i = j + 1
 	}
 	return strings.Join(parts, ",")
+}
+
+// splitUnquoted splits s at every sep outside a '...' or "..." quote; an
+// unclosed quote is an error.
+func splitUnquoted(s string, sep byte) ([]string, error) {
+	var parts []string
+	var quote byte
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == sep:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("compare: %q: a %c quote is not closed", s, quote)
+	}
+	return append(parts, s[start:]), nil
+}
+
+// unquote removes the quotes of every quoted part of an option value:
+// "a,b" and 'a,b' give a,b; x="1:2" gives x=1:2.
+func unquote(v string) string {
+	if !strings.ContainsAny(v, "\"'") {
+		return v
+	}
+	var b strings.Builder
+	var quote byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && (c == '"' || c == '\''):
+			quote = c
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -45,8 +45,42 @@ func TestParseMethods(t *testing.T) {
 	}
 }
 
+// TestParseMethodsQuoted: a quoted value may hold ',' and ':', which
+// then reach the train command unquoted.
+func TestParseMethodsQuoted(t *testing.T) {
+	cases := []struct {
+		in    string
+		texts []string
+		args  [][]string
+	}{
+		{`bptt:horizon-schedule="150:100,300:150",gps`, []string{`bptt:horizon-schedule="150:100,300:150"`, "gps"},
+			[][]string{{"--horizon-schedule=150:100,300:150"}, {}}},
+		{`dagger:hidden='32,32':iters=2`, []string{`dagger:hidden='32,32':iters=2`}, [][]string{{"--hidden=32,32", "--iters=2"}}},
+		{`bc:hidden=32','32,dagger`, []string{`bc:hidden=32','32`, "dagger"}, [][]string{{"--hidden=32,32"}, {}}},
+		{`mpc:x="it's"`, []string{`mpc:x="it's"`}, [][]string{{"--x=it's"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			specs, err := ParseMethods(c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(specs) != len(c.texts) {
+				t.Fatalf("got %d specs, want %d", len(specs), len(c.texts))
+			}
+			for i, sp := range specs {
+				if sp.Text != c.texts[i] || !slices.Equal(sp.Args(), c.args[i]) {
+					t.Errorf("spec %d: text %q args %q, want %q %q", i, sp.Text, sp.Args(), c.texts[i], c.args[i])
+				}
+			}
+		})
+	}
+}
+
 func TestParseMethodsErrors(t *testing.T) {
 	cases := []struct{ in, want string }{
+		{`bptt:horizon-schedule="150:100`, "quote is not closed"},
+		{`bptt,dagger:hidden='32,32`, "quote is not closed"},
 		{"", "no methods"},
 		{"bptt,,gps", "empty method"},
 		{"bptt,", "empty method"},

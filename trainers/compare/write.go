@@ -16,16 +16,17 @@ const (
 	LeaderboardCSV = "leaderboard.csv"
 	LeaderboardMD  = "leaderboard.md"
 	LeaderboardPNG = "leaderboard.png"
+	LeaderboardSVG = "leaderboard.svg"
 	RunsCSV        = "runs.csv"
 	ReportJSON     = "compare.json"
 )
 
-// WriteFiles writes the leaderboard (CSV, Markdown, PNG), one row per run
+// WriteFiles writes the leaderboard (CSV, Markdown, PNG and SVG), one row per run
 // (runs.csv) and the report as JSON (compare.json) into dir, and records
 // their paths in r.Files.
 func (r *Report) WriteFiles(dir string) error {
 	r.Files = nil
-	for _, f := range []string{LeaderboardCSV, LeaderboardMD, LeaderboardPNG, RunsCSV, ReportJSON} {
+	for _, f := range []string{LeaderboardCSV, LeaderboardMD, LeaderboardPNG, LeaderboardSVG, RunsCSV, ReportJSON} {
 		r.Files = append(r.Files, filepath.Join(dir, f))
 	}
 	writers := []struct {
@@ -35,6 +36,7 @@ func (r *Report) WriteFiles(dir string) error {
 		{LeaderboardCSV, r.leaderboardCSV},
 		{LeaderboardMD, func() ([]byte, error) { return []byte(r.Markdown()), nil }},
 		{LeaderboardPNG, r.plotPNG},
+		{LeaderboardSVG, r.plotSVG},
 		{RunsCSV, r.runsCSV},
 		{ReportJSON, func() ([]byte, error) {
 			b, err := json.MarshalIndent(r, "", "  ")

@@ -158,7 +158,7 @@ type Training struct {
 	// 10), FinalEpisodes after the last iteration (default EvalEpisodes).
 	EvalEvery, EvalEpisodes, FinalEpisodes int
 	// Plot lists the metrics drawn against PlotX (default iter) in
-	// learning_curve.png; none: no learning curve.
+	// learning_curve.png (and .svg); none: no learning curve.
 	Plot  []string
 	PlotX string
 	// Recorders observe the run.
@@ -207,12 +207,11 @@ func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary
 	if plotX == "" {
 		plotX = "iter"
 	}
-	title := r.Method + " on " + r.Env
 	curve := func() error {
 		if len(t.Plot) == 0 || len(r.History) == 0 {
 			return nil
 		}
-		return PlotHistory(r.Path("learning_curve.png"), PlotOptions{Title: title, XLabel: plotX}, t.Plot, r.History)
+		return PlotHistory(r.Path("learning_curve.png"), t.curveTitle(r), plotX, t.curveCaption(r), t.Plot, r.History)
 	}
 	for _, rec := range t.Recorders {
 		if err := rec.Init(r); err != nil {

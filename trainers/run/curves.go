@@ -115,6 +115,11 @@ func HistoryFigure(title, x string, cols []string, h History) *Figure {
 	for i := range f.Panels {
 		f.Panels[i].LogY = wideAndPositive(f.Panels[i].Series)
 	}
+	if i, ok := at["loss"]; ok && slices.Contains(cols, "val_mse") {
+		// A dynamics model's training loss and validation error are both
+		// the MSE of its normalised predicted state change.
+		f.Panels[i].YLabel = "MSE of the normalised Δstate"
+	}
 	return f
 }
 

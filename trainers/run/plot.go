@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/mbrl/mbrl/checkpoints"
@@ -161,15 +162,39 @@ func (f *Figure) Draw(c draw.Canvas) {
 	}
 	h := (top - bottom) / vg.Length(len(panels))
 	legendW := f.legendWidth()
+	plots := make([]*plot.Plot, len(panels))
+	legends := make([]plot.Legend, len(panels))
+	var tickW vg.Length
 	for i, pn := range panels {
+		// The shared x label goes under the last panel only.
+		xl := ""
+		if i == len(panels)-1 {
+			xl = f.XLabel
+		}
+		plots[i], legends[i] = pn.plot(xl, h)
+		tickW = max(tickW, yTickWidth(plots[i]))
+	}
+	for i, p := range plots {
 		pc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
 			Min: vg.Point{X: c.Min.X, Y: top - vg.Length(i+1)*h},
 			Max: vg.Point{X: c.Max.X, Y: top - vg.Length(i)*h},
 		}}
-		p, leg := pn.plot(f.XLabel)
-		p.Draw(draw.Crop(pc, vg.Points(4), -legendW, vg.Points(2), -vg.Points(4)))
-		leg.Draw(draw.Crop(pc, pc.Max.X-pc.Min.X-legendW+vg.Points(10), 0, 0, -vg.Points(10)))
+		// Indent panels with narrower tick labels so that the x axes of
+		// all panels line up.
+		p.Draw(draw.Crop(pc, vg.Points(4)+tickW-yTickWidth(p), -legendW, vg.Points(2), -vg.Points(4)))
+		legends[i].Draw(draw.Crop(pc, pc.Max.X-pc.Min.X-legendW+vg.Points(10), 0, 0, -vg.Points(10)))
 	}
+}
+
+// yTickWidth is the width of the widest y tick label of p.
+func yTickWidth(p *plot.Plot) vg.Length {
+	var w vg.Length
+	for _, t := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+		if t.Label != "" {
+			w = max(w, p.Y.Tick.Label.Width(t.Label))
+		}
+	}
+	return w
 }
 
 // legendWidth is the room right of the axes for the widest legend entry
@@ -189,14 +214,19 @@ func legendStyle() text.Style {
 	return text.Style{Font: font.From(plot.DefaultFont, 10), Handler: plot.DefaultTextHandler, Color: color.Black}
 }
 
-// plot builds the gonum plot of the panel and its legend (drawn apart).
-func (pn Panel) plot(xlabel string) (*plot.Plot, plot.Legend) {
+// plot builds the gonum plot of the panel, h high, and its legend (drawn
+// apart).
+func (pn Panel) plot(xlabel string, h vg.Length) (*plot.Plot, plot.Legend) {
 	p := plot.New()
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = pn.YLabel
 	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
 		ax.Label.TextStyle.Font.Size = 11
 		ax.Tick.Label.Font.Size = 9.5
+	}
+	// A y label longer than the panel is high shrinks to fit.
+	for p.Y.Label.TextStyle.Font.Size > 7 && p.Y.Label.TextStyle.Width(pn.YLabel) > h-vg.Points(50) {
+		p.Y.Label.TextStyle.Font.Size -= 0.5
 	}
 	p.Add(plotter.NewGrid())
 	leg := plot.NewLegend()
@@ -414,7 +444,8 @@ func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
 // tickLabel formats a log tick: plain from 0.001 to 9999, else like 1e6.
 func tickLabel(v float64) string {
 	if v >= 1e-3 && v < 1e4 {
-		return fmt.Sprintf("%g", float64(float32(v)))
+		r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64)
+		return strconv.FormatFloat(r, 'f', -1, 64)
 	}
 	s := fmt.Sprintf("%.0e", v)
 	s = strings.Replace(s, "e+0", "e", 1)

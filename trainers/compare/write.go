@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mbrl/mbrl/trainers/report"
 )
 
 // Names of the files WriteFiles writes into the comparison folder.
@@ -23,7 +25,8 @@ const (
 
 // WriteFiles writes the leaderboard (CSV, Markdown, PNG and SVG), one row per run
 // (runs.csv) and the report as JSON (compare.json) into dir, and records
-// their paths in r.Files.
+// their paths in r.Files, then the HTML report (report.html) that shows
+// them.
 func (r *Report) WriteFiles(dir string) error {
 	r.Files = nil
 	for _, f := range []string{LeaderboardCSV, LeaderboardMD, LeaderboardPNG, LeaderboardSVG, RunsCSV, ReportJSON} {
@@ -52,6 +55,12 @@ func (r *Report) WriteFiles(dir string) error {
 			return err
 		}
 	}
+	// The HTML page reads the files above.
+	p, err := report.Write(dir)
+	if err != nil {
+		return err
+	}
+	r.Files = append(r.Files, p)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/report"
 )
 
 // Recorder observes a training run (gonum's optimize.Recorder is the
@@ -298,13 +299,18 @@ func Seconds(start time.Time) float64 {
 }
 
 // WriteSummary writes sum as one JSON line to summary.json in the run
-// folder: the same object a CLI prints with --json.
+// folder (the same object a CLI prints with --json), then the folder's
+// HTML report, report.html (report.Write).
 func (r *Run) WriteSummary(sum Summary) error {
 	b, err := json.Marshal(sum)
 	if err != nil {
 		return fmt.Errorf("run: encode summary: %w", err)
 	}
-	return checkpoints.WriteFileAtomic(r.Path("summary.json"), append(b, '\n'))
+	if err := checkpoints.WriteFileAtomic(r.Path("summary.json"), append(b, '\n')); err != nil {
+		return err
+	}
+	_, err = report.Write(r.Dir)
+	return err
 }
 
 // IsInterrupted reports whether err ended a run on a cancelled context.

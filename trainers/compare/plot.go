@@ -112,7 +112,9 @@ func (r *Report) drawPlot(dc draw.Canvas) error {
 			errs = append(errs, struct{ Low, High float64 }{*m.IQM - m.IQMCI.Lo, m.IQMCI.Hi - *m.IQM})
 		}
 	}
-	p.NominalX(names...)
+	if len(names) > 0 { // gonum's NominalX panics on no names
+		p.NominalX(names...)
+	}
 	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
 	if len(seeds) > 0 {
 		sc, err := plotter.NewScatter(seeds)

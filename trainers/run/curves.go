@@ -56,9 +56,9 @@ func seriesName(metric string) string {
 	case "sample_return":
 		return "sampled trajectories"
 	case "traj_cost":
-		return "trajectories (per condition)"
+		return "optimised trajectories"
 	case "policy_cost":
-		return "policy (per condition)"
+		return "policy, same starts"
 	case "val_mse":
 		return "validation MSE"
 	case "loss":
@@ -67,6 +67,8 @@ func seriesName(metric string) string {
 		return "mean |π(x)−u|"
 	case "violation_rms":
 		return "RMS |π(x)−u|"
+	case "grad_norm":
+		return "gradient norm"
 	case "kl_step":
 		return "KL step"
 	case "epsilon":

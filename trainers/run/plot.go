@@ -52,11 +52,13 @@ type Figure struct {
 }
 
 // Figure geometry: the canvas is FigureWidth wide and PanelHeight per
-// panel plus room for the title and caption; PNGs are drawn at FigureDPI.
+// panel (SinglePanelHeight for a figure of one panel) plus room for the
+// title and caption; PNGs are drawn at FigureDPI.
 const (
-	FigureWidth = 8 * vg.Inch
-	PanelHeight = 2.6 * vg.Inch
-	FigureDPI   = 96
+	FigureWidth       = 8 * vg.Inch
+	PanelHeight       = 2.6 * vg.Inch
+	SinglePanelHeight = 3.4 * vg.Inch
+	FigureDPI         = 96
 )
 
 var (
@@ -66,7 +68,11 @@ var (
 
 // Size returns the width and height of the figure's canvas.
 func (f *Figure) Size() (w, h vg.Length) {
-	return FigureWidth, vg.Length(max(1, len(f.Panels)))*PanelHeight + f.headHeight() + f.captionHeight()
+	panels := SinglePanelHeight
+	if len(f.Panels) > 1 {
+		panels = vg.Length(len(f.Panels)) * PanelHeight
+	}
+	return FigureWidth, panels + f.headHeight() + f.captionHeight()
 }
 
 func (f *Figure) titleStyle() text.Style {
@@ -172,7 +178,10 @@ func (f *Figure) Draw(c draw.Canvas) {
 			xl = f.XLabel
 		}
 		plots[i], legends[i] = pn.plot(xl, h)
-		tickW = max(tickW, yTickWidth(plots[i]))
+	}
+	shareX(panels, plots)
+	for _, p := range plots {
+		tickW = max(tickW, yTickWidth(p))
 	}
 	for i, p := range plots {
 		pc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
@@ -184,6 +193,39 @@ func (f *Figure) Draw(c draw.Canvas) {
 		p.Draw(draw.Crop(pc, vg.Points(4)+tickW-yTickWidth(p), -legendW, vg.Points(2), -vg.Points(4)))
 		legends[i].Draw(draw.Crop(pc, pc.Max.X-pc.Min.X-legendW+vg.Points(10), 0, 0, -vg.Points(10)))
 	}
+}
+
+// shareX gives every panel that has data the union of their x ranges,
+// so that the same x sits at the same place in every panel (when all
+// panels agree on a log or linear x).
+func shareX(panels []Panel, plots []*plot.Plot) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for i, p := range plots {
+		if panels[i].LogX != panels[0].LogX {
+			return
+		}
+		if panels[i].hasData() {
+			lo, hi = math.Min(lo, p.X.Min), math.Max(hi, p.X.Max)
+		}
+	}
+	if !(lo < hi) {
+		return
+	}
+	for i, p := range plots {
+		if panels[i].hasData() {
+			p.X.Min, p.X.Max = lo, hi
+		}
+	}
+}
+
+// hasData reports whether the panel has a point to draw.
+func (pn Panel) hasData() bool {
+	for _, s := range pn.Series {
+		if pts, _, _ := s.points(pn.LogX, pn.LogY); len(pts) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // yTickWidth is the width of the widest y tick label of p.

@@ -80,10 +80,12 @@ func TestFigureDegenerateData(t *testing.T) {
 func TestFigureSize(t *testing.T) {
 	one := &Figure{Title: "t", Panels: []Panel{{}}}
 	two := &Figure{Title: "t", Panels: []Panel{{}, {}}}
+	three := &Figure{Title: "t", Panels: []Panel{{}, {}, {}}}
 	_, h1 := one.Size()
 	_, h2 := two.Size()
-	if h2-h1 != PanelHeight {
-		t.Errorf("a second panel adds %v, want %v", h2-h1, PanelHeight)
+	_, h3 := three.Size()
+	if h3-h2 != PanelHeight || h2-h1 != 2*PanelHeight-SinglePanelHeight {
+		t.Errorf("heights %v, %v, %v: want panels of %v (one alone: %v)", h1, h2, h3, PanelHeight, SinglePanelHeight)
 	}
 	long := &Figure{Title: strings.Repeat("a long title ", 30), Panels: []Panel{{}}}
 	if n := len(long.titleLines()); n < 2 {

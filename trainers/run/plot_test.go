@@ -84,7 +84,8 @@ func TestFigureSize(t *testing.T) {
 	_, h1 := one.Size()
 	_, h2 := two.Size()
 	_, h3 := three.Size()
-	if h3-h2 != PanelHeight || h2-h1 != 2*PanelHeight-SinglePanelHeight {
+	near := func(a, b vg.Length) bool { return math.Abs(float64(a-b)) < 1e-9 } // lengths are float sums
+	if !near(h3-h2, PanelHeight) || !near(h2-h1, 2*PanelHeight-SinglePanelHeight) {
 		t.Errorf("heights %v, %v, %v: want panels of %v (one alone: %v)", h1, h2, h3, PanelHeight, SinglePanelHeight)
 	}
 	long := &Figure{Title: strings.Repeat("a long title ", 30), Panels: []Panel{{}}}

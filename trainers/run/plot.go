@@ -228,15 +228,19 @@ func (pn Panel) hasData() bool {
 	return false
 }
 
-// yTickWidth is the width of the widest y tick label of p.
-func yTickWidth(p *plot.Plot) vg.Length {
-	var w vg.Length
+// yTickWidth is the width of the widest y tick label of p plus the
+// height of its (rotated) y label: what differs between panels left of
+// the axes.
+func yTickWidth(p *plot.Plot) (w vg.Length) {
+	if p.Y.Label.Text != "" {
+		defer func() { w += p.Y.Label.TextStyle.Height(p.Y.Label.Text) }()
+	}
 	for _, t := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
 		if t.Label != "" {
 			w = max(w, p.Y.Tick.Label.Width(t.Label))
 		}
 	}
-	return w
+	return
 }
 
 // legendWidth is the room right of the axes for the widest legend entry

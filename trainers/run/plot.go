@@ -279,6 +279,7 @@ func (pn Panel) plot(xlabel string, h vg.Length) (*plot.Plot, plot.Legend) {
 	leg.TextStyle = legendStyle()
 	leg.Top, leg.Left = true, true
 	leg.ThumbnailWidth = vg.Points(22)
+	leg.Padding = vg.Points(4)
 	xr, yr := newRange(pn.LogX), newRange(pn.LogY)
 	for i, s := range pn.Series {
 		pts, lo, hi := s.points(pn.LogX, pn.LogY)

@@ -19,7 +19,7 @@ func Describe(metric string) Quantity {
 	case "eval_return", "expert_return", "bc_return", "train_return", "return", "sample_return":
 		return Quantity{"return", "return per episode (sum of rewards)"}
 	case "traj_cost", "policy_cost":
-		return Quantity{"cost", "cost per trajectory (sum over the horizon)"}
+		return Quantity{"cost", "trajectory cost (sum over steps)"}
 	case "violation", "violation_rms":
 		return Quantity{"violation", "violation |π(x)−u| (action units)"}
 	case "kl_step", "epsilon":

@@ -200,10 +200,16 @@ func checkSpec(c *checkpoints.Checkpoint, spec *checkpoints.ModelSpec) (any, err
 	return arch, nil
 }
 
-// maxScratch bounds the scratch memory (float64 values beyond the weights:
-// activations, Jacobian buffers) a model rebuilt from a checkpoint may
-// allocate: 2^27 values, 1 GiB. Real models need a few thousand.
-const maxScratch = 1 << 27
+// The scratch memory (float64 values beyond the weights: activations,
+// Jacobian buffers) a model rebuilt from a checkpoint may allocate is
+// bounded by max(minScratchLimit, scratchPerParam x its parameters). Real
+// models need a fraction of their parameter count; a layer of width w
+// after a layer of width 1 needs w^2 (an identity Jacobian seed), which
+// for w = 20000 is 3.2 GB held by 40,000 weights.
+const (
+	minScratchLimit = 1 << 22 // 32 MB
+	scratchPerParam = 64
+)
 
 // plan is what a model built from an architecture will hold, computed
 // from the architecture alone: its parameters (name to shape), its
@@ -376,8 +382,16 @@ func (p *plan) check(c *checkpoints.Checkpoint, spec *checkpoints.ModelSpec) err
 			return fmt.Errorf("normaliser %q has width %d, the arch needs %d", name, len(n.Mean), p.norms[name])
 		}
 	}
-	if p.scratch > maxScratch {
-		return fmt.Errorf("arch %s needs %.0f MB of scratch memory, more than the %d MB limit; the checkpoint is implausible", shortArch(spec.Arch), p.scratch*8/(1<<20), maxScratch*8/(1<<20))
+	params := 0.0
+	for _, shape := range p.params {
+		n := 1.0
+		for _, d := range shape {
+			n *= float64(d)
+		}
+		params += n
+	}
+	if limit := max(minScratchLimit, scratchPerParam*params); p.scratch > limit {
+		return fmt.Errorf("arch %s needs %.0f MB of scratch memory for %.0f parameters, more than the %.0f MB limit; the checkpoint is implausible", shortArch(spec.Arch), p.scratch*8/(1<<20), params, limit*8/(1<<20))
 	}
 	return nil
 }

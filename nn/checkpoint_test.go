@@ -11,7 +11,7 @@ import (
 
 // allModels returns one of each model kind with non-trivial normalisers,
 // and a function evaluating each on a fixed input through its fast path.
-func allModels(t *testing.T) ([]Model, func(m Model) []float64) {
+func allModels(t testing.TB) ([]Model, func(m Model) []float64) {
 	t.Helper()
 	det, err := NewDeterministicPolicy("policy", policyCases[1].arch, newRNG(1))
 	if err != nil {

@@ -190,101 +190,232 @@ func writeString(b *bytes.Buffer, s string) {
 
 // liftState moves the numeric arrays of the trainer-state JSON raw into
 // tensors (see the comment at the top of this file) and returns the
-// remaining JSON with references. Errors wrap ErrInvalid.
+// remaining JSON with references. Errors wrap ErrInvalid. It scans the
+// bytes once, without building a tree: a state holds datasets of
+// hundreds of thousands of numbers.
 func liftState(raw json.RawMessage) (json.RawMessage, []stateTensor, error) {
 	if len(raw) == 0 {
 		return nil, nil, nil
 	}
-	root, err := parseJSON(raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: trainer state is not valid JSON: %v", ErrInvalid, err)
+	if !json.Valid(raw) {
+		return nil, nil, fmt.Errorf("%w: trainer state is not valid JSON", ErrInvalid)
 	}
-	var out []stateTensor
-	names := map[string]bool{}
-	var walk func(n *jnode, path string) (*jnode, error)
-	walk = func(n *jnode, path string) (*jnode, error) {
-		switch n.kind {
-		case 'o':
-			for i, k := range n.keys {
-				if k == tensorRefKey {
-					return nil, fmt.Errorf("%w: trainer state uses the reserved key %q", ErrInvalid, tensorRefKey)
-				}
-				v, err := walk(n.vals[i], path+"."+k)
-				if err != nil {
-					return nil, err
-				}
-				n.vals[i] = v
-			}
-		case 'a':
-			if st, ok := numericArray(n.elems); ok {
-				st.Name = StatePrefix + strings.TrimPrefix(path, ".")
-				if names[st.Name] {
-					return nil, fmt.Errorf("%w: two arrays of the trainer state map to tensor %q (rename a key)", ErrInvalid, st.Name)
-				}
-				names[st.Name] = true
-				out = append(out, st)
-				return &jnode{kind: 'o', keys: []string{tensorRefKey}, vals: []*jnode{{kind: 's', tok: st.Name}}}, nil
-			}
-			for i, e := range n.elems {
-				v, err := walk(e, path+"."+strconv.Itoa(i))
-				if err != nil {
-					return nil, err
-				}
-				n.elems[i] = v
-			}
-		}
-		return n, nil
-	}
-	root, err = walk(root, "")
-	if err != nil {
+	l := &lifter{in: raw, names: map[string]bool{}}
+	l.out.Grow(256)
+	if err := l.value("", 0); err != nil {
 		return nil, nil, err
 	}
-	var b bytes.Buffer
-	root.write(&b)
-	return b.Bytes(), out, nil
+	return l.out.Bytes(), l.tensors, nil
 }
 
-// numericArray returns elems as a state tensor if it is a non-empty array
-// of numbers: I64 if every number is an integer literal (other than "-0",
-// whose sign an integer would lose), F64 otherwise. Arrays with an integer
-// literal beyond int64 or a number beyond float64 stay text.
-func numericArray(elems []*jnode) (stateTensor, bool) {
-	if len(elems) == 0 {
-		return stateTensor{}, false
+// lifter copies valid JSON from in to out, replacing numeric arrays by
+// tensor references.
+type lifter struct {
+	in      []byte
+	pos     int
+	out     bytes.Buffer
+	tensors []stateTensor
+	names   map[string]bool
+	spans   []int // scratch: begin, end of each number of an array
+}
+
+func (l *lifter) skipSpace() {
+	for l.pos < len(l.in) {
+		switch l.in[l.pos] {
+		case ' ', '\t', '\r', '\n':
+			l.pos++
+		default:
+			return
+		}
 	}
-	ints := make([]int64, 0, len(elems))
+}
+
+// value copies or lifts the value at l.pos; path names it.
+func (l *lifter) value(path string, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%w: trainer state is nested deeper than %d levels", ErrInvalid, maxDepth)
+	}
+	l.skipSpace()
+	switch l.in[l.pos] {
+	case '{':
+		return l.object(path, depth)
+	case '[':
+		if ok, err := l.numericArray(path); ok || err != nil {
+			return err
+		}
+		l.pos++
+		l.out.WriteByte('[')
+		for i := 0; ; i++ {
+			l.skipSpace()
+			if l.in[l.pos] == ']' {
+				l.pos++
+				l.out.WriteByte(']')
+				return nil
+			}
+			if i > 0 {
+				l.pos++ // ','
+				l.out.WriteByte(',')
+			}
+			if err := l.value(path+"."+strconv.Itoa(i), depth+1); err != nil {
+				return err
+			}
+		}
+	case '"':
+		begin := l.pos
+		l.skipString()
+		l.out.Write(l.in[begin:l.pos])
+	default: // number, true, false, null
+		begin := l.pos
+		for l.pos < len(l.in) && !strings.ContainsRune(" \t\r\n,]}", rune(l.in[l.pos])) {
+			l.pos++
+		}
+		l.out.Write(l.in[begin:l.pos])
+	}
+	return nil
+}
+
+// object copies the object at l.pos, checking its keys.
+func (l *lifter) object(path string, depth int) error {
+	l.pos++
+	l.out.WriteByte('{')
+	seen := map[string]bool{}
+	for i := 0; ; i++ {
+		l.skipSpace()
+		if l.in[l.pos] == '}' {
+			l.pos++
+			l.out.WriteByte('}')
+			return nil
+		}
+		if i > 0 {
+			l.pos++ // ','
+			l.out.WriteByte(',')
+			l.skipSpace()
+		}
+		begin := l.pos
+		l.skipString()
+		rawKey := l.in[begin:l.pos]
+		var key string
+		if bytes.IndexByte(rawKey, '\\') < 0 {
+			key = string(rawKey[1 : len(rawKey)-1])
+		} else if err := json.Unmarshal(rawKey, &key); err != nil {
+			return fmt.Errorf("%w: trainer state key %s: %v", ErrInvalid, rawKey, err)
+		}
+		if key == tensorRefKey {
+			return fmt.Errorf("%w: trainer state uses the reserved key %q", ErrInvalid, tensorRefKey)
+		}
+		if seen[key] {
+			return fmt.Errorf("%w: trainer state has key %q twice in one object", ErrInvalid, key)
+		}
+		seen[key] = true
+		l.out.Write(rawKey)
+		l.skipSpace()
+		l.pos++ // ':'
+		l.out.WriteByte(':')
+		if err := l.value(path+"."+key, depth+1); err != nil {
+			return err
+		}
+	}
+}
+
+// skipString moves l.pos past the string starting at l.pos.
+func (l *lifter) skipString() {
+	l.pos++
+	for l.in[l.pos] != '"' {
+		if l.in[l.pos] == '\\' {
+			l.pos++
+		}
+		l.pos++
+	}
+	l.pos++
+}
+
+// numericArray lifts the array at l.pos into a tensor if it is a
+// non-empty array of numbers: I64 if every number is an integer literal
+// (other than "-0", whose sign an integer would lose), F64 otherwise.
+// Arrays with an integer literal beyond int64 or a number beyond float64
+// stay text. It reports whether it lifted the array (l.pos is unchanged
+// when it did not).
+func (l *lifter) numericArray(path string) (bool, error) {
+	p := l.pos + 1
+	spans := l.spans[:0]
 	isInt := true
-	for _, e := range elems {
-		num, ok := e.tok.(json.Number)
-		if e.kind != 's' || !ok {
-			return stateTensor{}, false
+	for {
+		for p < len(l.in) && (l.in[p] == ' ' || l.in[p] == '\t' || l.in[p] == '\r' || l.in[p] == '\n') {
+			p++
 		}
-		literal := !strings.ContainsAny(string(num), ".eE")
-		v, err := strconv.ParseInt(string(num), 10, 64)
-		if literal && err != nil {
-			// An integer beyond int64 (a uint64 hash, say) would lose
-			// digits as F64 and could not be written back as an integer.
-			return stateTensor{}, false
+		if c := l.in[p]; c != '-' && (c < '0' || c > '9') {
+			return false, nil // empty, or not a number
 		}
-		if isInt && (!literal || string(num) == "-0") {
+		begin := p
+		literal := true
+		for p < len(l.in) && strings.IndexByte("+-0123456789.eE", l.in[p]) >= 0 {
+			if c := l.in[p]; c == '.' || c == 'e' || c == 'E' {
+				literal = false
+			}
+			p++
+		}
+		if literal && string(l.in[begin:p]) == "-0" {
 			isInt = false
 		}
-		if isInt {
-			ints = append(ints, v)
+		isInt = isInt && literal
+		if literal && !fitsInt64(l.in[begin:p]) {
+			return false, nil // would lose digits as F64
 		}
+		spans = append(spans, begin, p)
+		for p < len(l.in) && (l.in[p] == ' ' || l.in[p] == '\t' || l.in[p] == '\r' || l.in[p] == '\n') {
+			p++
+		}
+		if l.in[p] == ']' {
+			p++
+			break
+		}
+		p++ // ','
 	}
+	l.spans = spans
+	st := stateTensor{Name: StatePrefix + strings.TrimPrefix(path, ".")}
+	n := len(spans) / 2
 	if isInt {
-		return stateTensor{Dtype: dtypeI64, I64: ints}, true
-	}
-	fs := make([]float64, len(elems))
-	for i, e := range elems {
-		v, err := strconv.ParseFloat(string(e.tok.(json.Number)), 64)
-		if err != nil || math.IsInf(v, 0) {
-			return stateTensor{}, false // out of range: stays as text
+		st.Dtype, st.I64 = dtypeI64, make([]int64, n)
+		for i := range n {
+			v, err := strconv.ParseInt(string(l.in[spans[2*i]:spans[2*i+1]]), 10, 64)
+			if err != nil {
+				return false, nil
+			}
+			st.I64[i] = v
 		}
-		fs[i] = v
+	} else {
+		st.Dtype, st.F64 = dtypeF64, make([]float64, n)
+		for i := range n {
+			v, err := strconv.ParseFloat(string(l.in[spans[2*i]:spans[2*i+1]]), 64)
+			if err != nil || math.IsInf(v, 0) {
+				return false, nil // out of range: stays text
+			}
+			st.F64[i] = v
+		}
 	}
-	return stateTensor{Dtype: dtypeF64, F64: fs}, true
+	if l.names[st.Name] {
+		return false, fmt.Errorf("%w: two arrays of the trainer state map to tensor %q (rename a key)", ErrInvalid, st.Name)
+	}
+	l.names[st.Name] = true
+	l.tensors = append(l.tensors, st)
+	l.out.WriteString(`{"` + tensorRefKey + `":`)
+	writeString(&l.out, st.Name)
+	l.out.WriteByte('}')
+	l.pos = p
+	return true, nil
+}
+
+// fitsInt64 reports whether the integer literal b fits in an int64.
+func fitsInt64(b []byte) bool {
+	digits := len(b)
+	if b[0] == '-' {
+		digits--
+	}
+	if digits < 19 {
+		return true
+	}
+	_, err := strconv.ParseInt(string(b), 10, 64)
+	return err == nil
 }
 
 // unliftState replaces every {"$tensor":name} reference in raw by the

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -88,6 +90,7 @@ func TestCheckpointByteFlips(t *testing.T) {
 				t.Fatalf("no trainer state stored as tensors (%d state tensors)", len(c.StateTensors))
 			}
 			hlen := int(binary.LittleEndian.Uint64(good))
+			checkStoredState(t, good[8:8+hlen])
 			rng := rand.New(rand.NewPCG(13, uint64(k)))
 			b := append([]byte(nil), good...)
 			inHeader := 0
@@ -122,6 +125,51 @@ func TestCheckpointByteFlips(t *testing.T) {
 				method, len(good), 8+hlen, len(c.Tensors), len(c.StateTensors), inHeader)
 		})
 	}
+}
+
+// checkStoredState checks that the trainer state as stored in header hdr
+// keeps no array of numbers and no long string (a base64 dataset, say) in
+// the metadata: they belong in tensors.
+func checkStoredState(t *testing.T, hdr []byte) {
+	t.Helper()
+	var h struct {
+		Meta map[string]string `json:"__metadata__"`
+	}
+	if err := json.Unmarshal(hdr, &h); err != nil {
+		t.Fatal(err)
+	}
+	var md struct {
+		Optimizer any `json:"optimizer"`
+	}
+	if err := json.Unmarshal([]byte(h.Meta["mbrl"]), &md); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				if k != "$tensor" { // a reference to a state tensor
+					walk(e, path+"."+k)
+				}
+			}
+		case []any:
+			numbers := len(v) > 0
+			for i, e := range v {
+				_, isNum := e.(float64)
+				numbers = numbers && isNum
+				walk(e, fmt.Sprintf("%s.%d", path, i))
+			}
+			if numbers {
+				t.Errorf("state%s: an array of %d numbers in the metadata", path, len(v))
+			}
+		case string:
+			if len(v) > 64 {
+				t.Errorf("state%s: a string of %d bytes in the metadata", path, len(v))
+			}
+		}
+	}
+	walk(md.Optimizer, "")
 }
 
 // TestCheckpointNonFiniteWeight writes a NaN into a policy weight of a

@@ -217,7 +217,6 @@ func TestLoopInterrupted(t *testing.T) {
 	}
 }
 
-
 // TestResumeNeedsTrainerState checks that Resume refuses, with one line
 // saying what to do, a checkpoint without trainer state and one of format
 // version 1 (whose trainer state its checksum did not cover).

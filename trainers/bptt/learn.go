@@ -251,7 +251,7 @@ func (t *LearnTrainer) refit(ctx context.Context, steps int) error {
 
 type learnState struct {
 	BPTT   json.RawMessage   `json:"bptt"`
-	Data   []byte            `json:"data"`
+	Data   *model.Dataset    `json:"data"`
 	Fit    model.FitterState `json:"fit"`
 	InMean []float64         `json:"in_mean"`
 	InStd  []float64         `json:"in_std"`
@@ -269,9 +269,7 @@ func (t *LearnTrainer) State() (json.RawMessage, error) {
 	if s.BPTT, err = t.bp.State(); err != nil {
 		return nil, err
 	}
-	if s.Data, err = t.data.MarshalBinary(); err != nil {
-		return nil, err
-	}
+	s.Data = t.data
 	if s.Fit, err = t.fit.State(); err != nil {
 		return nil, err
 	}
@@ -290,9 +288,9 @@ func (t *LearnTrainer) Restore(raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return fmt.Errorf("bptt: model-loop state: %w", err)
 	}
-	data := model.NewDataset(t.data.Buf.ObsDim, t.data.Buf.ActDim)
-	if err := data.UnmarshalBinary(s.Data); err != nil {
-		return fmt.Errorf("bptt: model-loop state: %w", err)
+	data := s.Data
+	if data == nil {
+		return fmt.Errorf("bptt: model-loop state has no data")
 	}
 	if data.Buf.ObsDim != t.data.Buf.ObsDim || data.Buf.ActDim != t.data.Buf.ActDim {
 		return fmt.Errorf("bptt: model-loop state holds data of obs %d, act %d, want %d, %d", data.Buf.ObsDim, data.Buf.ActDim, t.data.Buf.ObsDim, t.data.Buf.ActDim)

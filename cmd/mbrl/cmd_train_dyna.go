@@ -31,6 +31,7 @@ func (a *app) dynaMethod() cli.Command {
 			b.Bind("dyna", &cfg,
 				row("planning-steps", "PlanningSteps", "K: simulated transitions from the learned model after each real step (0: plain DQN, no model)"),
 				row("rollout-length", "RolloutLength", "h: length of the model rollouts, each from an observation of the real buffer"),
+				row("expansion-steps", "ExpansionSteps", "n: every simulated transition sums n model rewards (after its action, then greedy ones) and bootstraps with gamma^n (model-based value expansion, Feinberg et al. 2018)"),
 				row("planning-updates", "PlanningUpdates", "Q updates on simulated minibatches after each real step (0: min(K, --direct-updates))"),
 				row("planning-actions", "PlanningActions", "actions of the simulated transitions: uniform (at random, as Dyna-Q plans; keeps every action's Q value trained) | policy (the epsilon-greedy exploration policy, as MBPO)"),
 				row("direct-updates", "DirectUpdates", "Q updates on real minibatches after each real step (more than 1 with K = 0 is the replay-ratio control for Dyna)"),

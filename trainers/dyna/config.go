@@ -19,6 +19,12 @@ type Config struct {
 	// from the real buffer (default 1; a rollout also ends at a terminal
 	// state). The K transitions come from ceil(K/h) rollouts.
 	RolloutLength int
+	// ExpansionSteps is n, the model-based value expansion of every
+	// simulated transition (Feinberg et al. 2018): its reward is the
+	// discounted sum of n model rewards, the first after the transition's
+	// action, the others after the online network's greedy actions, and
+	// its bootstrap is gamma^n Q'(s_n) (default 1: one-step transitions).
+	ExpansionSteps int
 	// PlanningUpdates is the number of Q updates on minibatches from the
 	// model buffer after each real step; 0 (the default) means
 	// min(PlanningSteps, DirectUpdates): no more updates on simulated
@@ -155,7 +161,7 @@ const (
 // DefaultConfig returns the default Config (K = 10 planning steps).
 func DefaultConfig() Config {
 	return Config{
-		PlanningSteps: 10, RolloutLength: 1, PlanningActions: PlanUniform, StepsPerIter: 1000,
+		PlanningSteps: 10, RolloutLength: 1, ExpansionSteps: 1, PlanningActions: PlanUniform, StepsPerIter: 1000,
 		Hidden: []int{64, 64}, Activation: nn.ReLU,
 		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, QTarget: TargetAuto, Tau: 0.005,
 		BufferSize: 100000, LearningStarts: 1000, TrainEvery: 1, DirectUpdates: 1,
@@ -170,6 +176,7 @@ func (c Config) Validate() error {
 	v := config.Checker{Pkg: "dyna"}
 	v.AtLeast("PlanningSteps", c.PlanningSteps, 0)
 	v.AtLeast("RolloutLength", c.RolloutLength, 1)
+	v.AtLeast("ExpansionSteps", c.ExpansionSteps, 1)
 	v.AtLeast("PlanningUpdates", c.PlanningUpdates, 0)
 	v.Check(c.PlanningActions == PlanUniform || c.PlanningActions == PlanPolicy, "PlanningActions", "must be uniform or policy, got %q", c.PlanningActions)
 	v.Check(c.QTarget == TargetAuto || c.QTarget == TargetMax || c.QTarget == TargetDouble, "QTarget", "must be auto, max or double, got %q", c.QTarget)

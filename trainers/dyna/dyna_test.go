@@ -128,13 +128,21 @@ func TestCartPoleTerminal(t *testing.T) {
 // computed with the fast paths, and its gradient matches central
 // differences of that loss. Targets are spread so both Huber branches occur.
 func TestQLossAndGradient(t *testing.T) {
-	for _, double := range []bool{false, true} {
+	for _, tc := range []struct {
+		double   bool
+		discount float64 // 0: setBatch's gamma
+	}{{false, 0}, {true, 0}, {false, 0.5}, {true, 0.5}} {
+		double := tc.double
 		rng := rand.New(rand.NewPCG(1, 2))
 		q, err := nn.NewQNetwork("q", nn.QArch{ObsDim: 3, NumActions: 2, Hidden: []int{5}, Activation: nn.Tanh}, rng)
 		if err != nil {
 			t.Fatal(err)
 		}
 		const B, gamma = 6, 0.9
+		disc := tc.discount
+		if disc == 0 {
+			disc = gamma
+		}
 		l, err := newQLearner(q, qConfig{batch: B, gamma: gamma, double: double, adam: nn.Adam{LR: 1e-3}})
 		if err != nil {
 			t.Fatal(err)
@@ -169,7 +177,7 @@ func TestQLossAndGradient(t *testing.T) {
 					} else if vt[1] > vt[0] {
 						a = 1
 					}
-					y += gamma * vt[a]
+					y += disc * vt[a]
 				}
 				q.Values(v, obs[i*3:(i+1)*3])
 				d := math.Abs(v[act[i]] - y)
@@ -181,7 +189,11 @@ func TestQLossAndGradient(t *testing.T) {
 			}
 			return sum / B
 		}
-		l.setBatch(obs, act, rew, next, term)
+		if tc.discount == 0 {
+			l.setBatch(obs, act, rew, next, term)
+		} else {
+			l.setBatchDiscounted(obs, act, rew, next, term, tc.discount)
+		}
 		loss, err := l.lossAndGrad()
 		if err != nil {
 			t.Fatal(err)
@@ -285,6 +297,76 @@ func TestPlanningUsesModel(t *testing.T) {
 			t.Fatalf("transition %d (rollout step %d): terminal %v", i, step, tr.sim.Term[i])
 		}
 		step = (step + 1) % h
+	}
+}
+
+// TestExpansionSteps: with ExpansionSteps n, a simulated transition from
+// s0 is n model steps long, the first after its (uniform) action, the
+// others after the online network's greedy actions; its reward is the
+// discounted sum of the model's rewards and its next observation the
+// model's after n steps, or the terminal one when the rollout ends on the
+// way (then the sum is shorter). The hand-made model adds 100 to the
+// observation and pays 42 per step. The learning rate is tiny so that the
+// final network's greedy actions are those the expansion took.
+func TestExpansionSteps(t *testing.T) {
+	const K, n, steps, starts, gamma = 4, 3, 40, 20, 0.9
+	tests := []struct {
+		name     string
+		terminal func([]float64) bool
+		want     int // model steps per transition
+	}{
+		{"no termination", func([]float64) bool { return false }, n},
+		{"terminal after 2 steps", func(obs []float64) bool { return obs[0] > 150 }, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &fakeModel{}
+			tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+				c.PlanningSteps, c.ExpansionSteps, c.Gamma = K, n, gamma
+				c.StepsPerIter, c.LearningStarts, c.Batch = steps, starts, 8
+				c.Adam.LR = 1e-12
+				c.Model, c.Terminal = m, tc.terminal
+				c.EvalEpisodes, c.Seed = 1, 3
+			}), makeEnv("cartpole"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tr.Close()
+			if _, err := tr.Iterate(context.Background(), 0); err != nil {
+				t.Fatal(err)
+			}
+			wantN := (steps - starts + 1) * K
+			if tr.sim.Len() != wantN || len(m.calls) != wantN*tc.want {
+				t.Fatalf("%d simulated transitions and %d model calls, want %d and %d", tr.sim.Len(), len(m.calls), wantN, wantN*tc.want)
+			}
+			if want := math.Pow(gamma, n); tr.simDiscount != want {
+				t.Fatalf("bootstrap discount %v, want gamma^n = %v", tr.simDiscount, want)
+			}
+			var wantRew float64
+			for i := range tc.want {
+				wantRew += 42 * math.Pow(gamma, float64(i))
+			}
+			for i := range tr.sim.Len() {
+				obs, next := tr.sim.Obs[i*4:(i+1)*4], tr.sim.NextObs[i*4:(i+1)*4]
+				if math.Abs(tr.sim.Rew[i]-wantRew) > 1e-12 || tr.sim.Term[i] != (tc.want < n) {
+					t.Fatalf("transition %d: reward %v terminal %v, want %v and %v", i, tr.sim.Rew[i], tr.sim.Term[i], wantRew, tc.want < n)
+				}
+				for j := range obs {
+					if math.Abs(next[j]-obs[j]-100*float64(tc.want)) > 1e-9 {
+						t.Fatalf("transition %d: next %v is not %d model steps from %v", i, next, tc.want, obs)
+					}
+				}
+				calls := m.calls[i*tc.want : (i+1)*tc.want]
+				if !reflect.DeepEqual(calls[0][:4], obs) || calls[0][4] != tr.sim.Act[i] {
+					t.Fatalf("transition %d: first model call %v, want its observation %v and action %v", i, calls[0], obs, tr.sim.Act[i])
+				}
+				for _, c := range calls[1:] {
+					if g := tr.q.Greedy(c[:4]); c[4] != float64(g) {
+						t.Fatalf("transition %d: expansion action %v at %v, greedy is %d", i, c[4], c[:4], g)
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -132,7 +132,14 @@ var errNonFinite = errors.New("dyna: non-finite Q loss or gradient (try a smalle
 // [B, obsDim], act [B] action indices, rew [B], term [B]. It returns the
 // Huber loss before the step.
 func (l *qLearner) update(obs []float64, act []int, rew, next []float64, term []bool) (float64, error) {
-	l.setBatch(obs, act, rew, next, term)
+	return l.updateDiscounted(obs, act, rew, next, term, l.gamma)
+}
+
+// updateDiscounted is update with the bootstrap discounted by discount
+// instead of gamma: gamma^n for transitions whose reward is the discounted
+// sum of n rewards (the model-expanded targets of Config.ExpansionSteps).
+func (l *qLearner) updateDiscounted(obs []float64, act []int, rew, next []float64, term []bool, discount float64) (float64, error) {
+	l.setBatchDiscounted(obs, act, rew, next, term, discount)
 	loss, err := l.lossAndGrad()
 	if err != nil {
 		return loss, err
@@ -153,6 +160,11 @@ func (l *qLearner) update(obs []float64, act []int, rew, next []float64, term []
 // of the actions and the targets y = r + gamma (1 - term) Q_target(s', a')
 // with a' = argmax_a Q_target(s', a), or argmax_a Q(s', a) for double DQN.
 func (l *qLearner) setBatch(obs []float64, act []int, rew, next []float64, term []bool) {
+	l.setBatchDiscounted(obs, act, rew, next, term, l.gamma)
+}
+
+// setBatchDiscounted is setBatch with the bootstrap discounted by discount.
+func (l *qLearner) setBatchDiscounted(obs []float64, act []int, rew, next []float64, term []bool, discount float64) {
 	n, a := l.obsDim, l.actions
 	copy(l.obsBuf, obs)
 	clear(l.maskBuf)
@@ -171,7 +183,7 @@ func (l *qLearner) setBatch(obs []float64, act []int, rew, next []float64, term 
 					v = max(v, x)
 				}
 			}
-			y += l.gamma * v
+			y += discount * v
 		}
 		l.tgtBuf[i] = y
 	}

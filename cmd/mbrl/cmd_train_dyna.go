@@ -44,6 +44,7 @@ func (a *app) dynaMethod() cli.Command {
 				row("batch", "Batch", "Q-update minibatch size"),
 				row("gamma", "Gamma", "discount factor"),
 				row("q-target", "QTarget", "bootstrap target: max (DQN) | double (double DQN, van Hasselt et al. 2016) | auto (double when --planning-steps > 0, else max: model data overestimates)"),
+				row("value-bound", "ValueBound", "clip bootstrap values into the range of discounted returns of the rewards seen: rewards | none | auto (rewards when --planning-steps > 0, else none: faster value propagation overshoots)"),
 				row("tau", "Tau", "Polyak rate of the target network after every Q update"),
 				row("target-every", "TargetEvery", "copy the target network every N real steps instead of Polyak averaging (0: use --tau)"),
 				row("clip", "ClipNorm", "clip the Q gradient to this global norm (0: no clipping)"),

@@ -71,6 +71,14 @@ type Config struct {
 	// documentation).
 	Tau         float64
 	TargetEvery int
+	// ValueBound bounds the bootstrap values of the targets: BoundRewards
+	// clips Q'(s', a') into [min(0, r_min), max(0, r_max)] / (1 - gamma),
+	// with r_min and r_max the smallest and largest real rewards so far,
+	// the interval every discounted return lies in (no bound for gamma 1);
+	// BoundNone does not clip; BoundAuto (the default) is BoundRewards with
+	// planning (K > 0), BoundNone without (package documentation: faster
+	// value propagation overshoots).
+	ValueBound ValueBound
 	// BufferSize is the capacity of the real replay buffer (default
 	// 100000). Q learning (and model learning) starts after LearningStarts
 	// real steps (default 1000) taken with epsilon = EpsilonStart; then one
@@ -158,12 +166,26 @@ const (
 	TargetDouble QTarget = "double"
 )
 
+// ValueBound names the clipping of the bootstrap values.
+type ValueBound string
+
+// The ValueBound values.
+const (
+	// BoundAuto is BoundRewards with planning (K > 0), BoundNone without.
+	BoundAuto ValueBound = "auto"
+	// BoundRewards clips bootstrap values to the range of discounted sums
+	// of the rewards seen.
+	BoundRewards ValueBound = "rewards"
+	// BoundNone does not clip.
+	BoundNone ValueBound = "none"
+)
+
 // DefaultConfig returns the default Config (K = 10 planning steps).
 func DefaultConfig() Config {
 	return Config{
 		PlanningSteps: 10, RolloutLength: 1, ExpansionSteps: 1, PlanningActions: PlanUniform, StepsPerIter: 1000,
 		Hidden: []int{64, 64}, Activation: nn.ReLU,
-		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, QTarget: TargetAuto, Tau: 0.005,
+		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, QTarget: TargetAuto, ValueBound: BoundAuto, Tau: 0.005,
 		BufferSize: 100000, LearningStarts: 1000, TrainEvery: 1, DirectUpdates: 1,
 		EpsilonStart: 1, EpsilonEnd: 0.05, EpsilonSteps: 3000, ActionBins: 5,
 		ModelHidden: []int{64, 64}, ModelActivation: nn.Tanh, Ensemble: 1, ModelEvery: 250,
@@ -180,6 +202,7 @@ func (c Config) Validate() error {
 	v.AtLeast("PlanningUpdates", c.PlanningUpdates, 0)
 	v.Check(c.PlanningActions == PlanUniform || c.PlanningActions == PlanPolicy, "PlanningActions", "must be uniform or policy, got %q", c.PlanningActions)
 	v.Check(c.QTarget == TargetAuto || c.QTarget == TargetMax || c.QTarget == TargetDouble, "QTarget", "must be auto, max or double, got %q", c.QTarget)
+	v.Check(c.ValueBound == BoundAuto || c.ValueBound == BoundRewards || c.ValueBound == BoundNone, "ValueBound", "must be auto, rewards or none, got %q", c.ValueBound)
 	v.AtLeast("StepsPerIter", c.StepsPerIter, 1)
 	v.Sizes("Hidden", c.Hidden)
 	v.Check(c.Activation.Valid() == nil, "Activation", "must be tanh, relu or identity, got %q", c.Activation)

@@ -72,6 +72,7 @@ type Trainer struct {
 	epSteps            int
 	epReturn           float64
 	dynLoss, rewLoss   float64
+	rewMin, rewMax     float64 // range of the real rewards so far
 	modelFitted        bool
 	stepsToTarget      int // -1: not reached
 	done               bool
@@ -125,6 +126,7 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 		t.kBuf[0] = float64(k)
 		t.real.Add(t.obs, t.kBuf, r, next, term)
 		t.realAdds++
+		t.seeReward(r)
 		if term || trunc {
 			finished++
 			retSum += t.epReturn
@@ -269,7 +271,8 @@ func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
 	if hard > 0 {
 		tau = 0
 	}
-	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.QTarget == TargetDouble || cfg.QTarget == TargetAuto && cfg.PlanningSteps > 0, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
+	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.QTarget == TargetDouble || cfg.QTarget == TargetAuto && cfg.PlanningSteps > 0,
+		bounded: cfg.ValueBound == BoundRewards || cfg.ValueBound == BoundAuto && cfg.PlanningSteps > 0, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
 	if err != nil {
 		return nil, err
 	}
@@ -440,6 +443,16 @@ func (t *Trainer) qUpdateDiscounted(buf *common.Buffer, discount float64) (float
 		t.bIdx[i] = int(a)
 	}
 	return t.learn.updateDiscounted(t.bObs, t.bIdx, t.bRew, t.bNext, t.bTerm, discount)
+}
+
+// seeReward widens the range of real rewards seen by r and passes it to
+// the learner's value bounds.
+func (t *Trainer) seeReward(r float64) {
+	if t.realAdds == 1 {
+		t.rewMin, t.rewMax = r, r
+	}
+	t.rewMin, t.rewMax = min(t.rewMin, r), max(t.rewMax, r)
+	t.learn.setRewardRange(t.rewMin, t.rewMax)
 }
 
 // terminal applies the termination rule of simulated observations.

@@ -811,3 +811,77 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("maze: %v, want a pointer to dynaq", err)
 	}
 }
+
+// TestValueBound: a bounded learner clips the bootstrap value into the
+// range of discounted returns of the rewards seen, [min(0, r_min),
+// max(0, r_max)] / (1 - gamma), on both sides, and an unbounded one does
+// not; ValueBound auto bounds with planning only (plain DQN unchanged).
+// The target network is made constant (every weight 0, output bias v) so
+// that every bootstrap value is v.
+func TestValueBound(t *testing.T) {
+	const B, gamma = 3, 0.9
+	obs, next := make([]float64, B*2), make([]float64, B*2)
+	act, rew, term := []int{0, 1, 0}, []float64{1, 2, 3}, []bool{false, false, true}
+	tests := []struct {
+		name       string
+		bounded    bool
+		rmin, rmax float64
+		v          float64 // the target network's value everywhere
+		want       float64 // the bootstrap value used
+	}{
+		{"above the bound", true, 1, 2, 50, 20},
+		{"below the bound", true, 1, 2, -50, 0},
+		{"negative rewards", true, -1, 2, -50, -10},
+		{"within", true, -1, 2, 7, 7},
+		{"unbounded", false, 1, 2, 50, 50},
+	}
+	for _, tc := range tests {
+		q, err := nn.NewQNetwork("q", nn.QArch{ObsDim: 2, NumActions: 2, Hidden: []int{4}, Activation: nn.Tanh}, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := newQLearner(q, qConfig{batch: B, gamma: gamma, bounded: tc.bounded, adam: nn.Adam{LR: 1e-3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range l.targetParams {
+			clear(p)
+		}
+		bias := l.targetParams[len(l.targetParams)-1]
+		for i := range bias {
+			bias[i] = tc.v
+		}
+		v := make([]float64, 2)
+		if l.target.Values(v, next[:2]); v[0] != tc.v || v[1] != tc.v {
+			t.Fatalf("%s: target network values %v, want %v", tc.name, v, tc.v)
+		}
+		l.setRewardRange(tc.rmin, tc.rmax)
+		l.setBatch(obs, act, rew, next, term)
+		for i, y := range l.tgtBuf {
+			want := rew[i]
+			if !term[i] {
+				want += gamma * tc.want
+			}
+			if math.Abs(y-want) > 1e-12 {
+				t.Errorf("%s: target %d is %v, want %v", tc.name, i, y, want)
+			}
+		}
+		l.close()
+	}
+	for _, tc := range []struct {
+		k     int
+		bound ValueBound
+		want  bool
+	}{{0, BoundAuto, false}, {10, BoundAuto, true}, {10, BoundNone, false}, {0, BoundRewards, true}} {
+		tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+			c.PlanningSteps, c.ValueBound, c.Model, c.Seed = tc.k, tc.bound, &fakeModel{}, 1
+		}), makeEnv("cartpole"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.learn.bounded != tc.want {
+			t.Errorf("K = %d, ValueBound %q: bounded %v, want %v", tc.k, tc.bound, tr.learn.bounded, tc.want)
+		}
+		tr.Close()
+	}
+}

@@ -183,7 +183,7 @@ const (
 // DefaultConfig returns the default Config (K = 10 planning steps).
 func DefaultConfig() Config {
 	return Config{
-		PlanningSteps: 10, RolloutLength: 1, ExpansionSteps: 1, PlanningActions: PlanUniform, StepsPerIter: 1000,
+		PlanningSteps: 10, RolloutLength: 1, ExpansionSteps: 5, PlanningActions: PlanUniform, StepsPerIter: 1000,
 		Hidden: []int{64, 64}, Activation: nn.ReLU,
 		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, QTarget: TargetAuto, ValueBound: BoundAuto, Tau: 0.005,
 		BufferSize: 100000, LearningStarts: 1000, TrainEvery: 1, DirectUpdates: 1,

@@ -243,6 +243,7 @@ func TestPlanningUsesModel(t *testing.T) {
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
 		c.PlanningSteps = K
 		c.RolloutLength = h
+		c.ExpansionSteps = 1 // one-step transitions (TestExpansionSteps covers more)
 		c.StepsPerIter = steps
 		c.LearningStarts = starts
 		c.Batch = 8
@@ -883,5 +884,33 @@ func TestValueBound(t *testing.T) {
 			t.Errorf("K = %d, ValueBound %q: bounded %v, want %v", tc.k, tc.bound, tr.learn.bounded, tc.want)
 		}
 		tr.Close()
+	}
+}
+
+// TestExpansionPropagatesValues: model-based value expansion is what
+// makes planning speed up the learning of CartPole's values (package
+// documentation): after the same real steps and Q updates, the values of
+// the recently visited states have climbed further towards their bound
+// 100 with ExpansionSteps 5 than with one-step simulated transitions
+// (12.2 against 8.2 here), and stay within the bound.
+func TestExpansionPropagatesValues(t *testing.T) {
+	q := map[int]float64{}
+	for _, n := range []int{1, 5} {
+		tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+			c.ExpansionSteps, c.StepsPerIter, c.LearningStarts, c.EvalEpisodes, c.Seed = n, 1500, 300, 1, 2
+			c.PlanningSteps, c.Tau, c.Batch, c.Hidden, c.ModelHidden, c.ModelSteps = 4, 0.005, 32, []int{32}, []int{32}, 40
+		}), makeEnv("cartpole"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Iterate(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		q[n] = tr.recentQ(qRecent)
+		tr.Close()
+	}
+	t.Logf("mean max_a Q on the latest %d states: %.2f (n = 1), %.2f (n = 5)", qRecent, q[1], q[5])
+	if q[5] < 1.3*q[1] || q[5] > 100 {
+		t.Errorf("mean max_a Q on recent states %.2f with ExpansionSteps 5, %.2f with 1: want at least 1.3 times and at most 100", q[5], q[1])
 	}
 }

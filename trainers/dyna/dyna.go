@@ -20,8 +20,10 @@
 //	(e) model learning: every ModelEvery steps refit dynamics and reward
 //	(f) planning: K simulated transitions from states of the real buffer,
 //	    rolled out h steps through the model with uniformly random actions
-//	    (or, with PlanPolicy, the exploration policy), into the model
-//	    buffer; min(K, 1) DQN updates on minibatches of it
+//	    (or, with PlanPolicy, the exploration policy), each expanded n
+//	    steps further with the greedy actions (model-based value
+//	    expansion, Feinberg et al. 2018), into the model buffer;
+//	    min(K, DirectUpdates) DQN updates on minibatches of it
 
 package dyna
 

@@ -118,7 +118,9 @@
 //     without the clip it diverged at seed 5: Q on recent states 108 after
 //     6k real steps, 190 at 12k, 268 at 24k, and the evaluation never
 //     passed 115 in 24k real steps; with it Q stayed below 100 and seed 5
-//     solved in 8k (9k with an upper clip only). Without planning (K = 0)
+//     solved in 8k (9k with an upper clip only). The bound alone, with
+//     one-step transitions, does not do it (24k real steps at seeds 3 and
+//     9: the table). Without planning (K = 0)
 //     neither the double target nor the bound is used, so plain DQN is
 //     unchanged bit for bit.
 //
@@ -133,6 +135,8 @@
 //	K = 10, value-bound none    .   .   5   .   -   .   .   7   .   .  (5: stopped at 24k, Q 268)
 //	K = 10, expansion-steps 3,
 //	  value-bound none          .   7  10   .   9   .   .   9  21   .
+//	K = 10, expansion-steps 1   .   .  24   .  13   .   .   4  24   .
+//	  (the bound alone)
 //	K = 10, expansion-steps 1,
 //	  value-bound none          7  13  19   6  14  14  14  24  22  11   14k    24k
 //	  (the defaults before value expansion and the bound)

@@ -46,7 +46,9 @@ import (
 // return of the episodes finished in the iteration), q_loss (mean Huber loss
 // of the iteration's updates), q_updates, model_loss (normalised MSE of the
 // dynamics at the last refit), reward_loss, model_transitions (simulated
-// transitions so far), eval_return and eval_std.
+// transitions so far), q_recent (the mean max_a Q over the latest 1000
+// real observations: the values' climb towards their bound, package
+// documentation), eval_return and eval_std.
 type Trainer struct {
 	cfg     Config
 	makeEnv func() (envs.Env, error)

@@ -128,9 +128,9 @@
 // evaluation mean of 475, 10 episodes after every 1,000 steps):
 //
 //	real steps to 475 (k = 1,000; -: not reached; .: not run)
-//	seed                        1   2   3   4   5   6   7   8   9  10  median worst   11  12  13
-//	K = 0                      21  18  32  27  26  23  23  25  29   2   24k    32k    20  19  29
-//	K = 10 (these defaults)     8  11   6   7   8   9   7   8  11   8    8k    11k     9   8   9
+//	seed                        1   2   3   4   5   6   7   8   9  10  median worst   11  12  13  14  15  16
+//	K = 0                      21  18  32  27  26  23  23  25  29   2   24k    32k    20  19  29  23  35  26
+//	K = 10 (these defaults)     8  11   6   7   8   9   7   8  11   8    8k    11k     9   8   9   7  13  10
 //	K = 10, planning-updates 2  5   6   5   8   5   .   .   6  24   5
 //	K = 10, value-bound none    .   .   5   .   -   .   .   7   .   .  (5: stopped at 24k, Q 268)
 //	K = 10, expansion-steps 3,
@@ -146,10 +146,11 @@
 //
 // So K = 10 reaches 475 on every seed tried, with a median of a third of
 // K = 0's real steps (8k against 24k over seeds 1-10; the bar of issue 16
-// is half) and a worst seed of 11k against 32k. Wall time per run on 2
-// shared cores: K = 10 88-135 s (median 101 s) with these defaults, K = 0
-// 43-65 s at seeds 11-13 (8-136 s, median 76 s, at seeds 1-10 under
-// heavier load).
+// is half) and a worst seed of 11k against 32k (seeds 11-16: median 9k
+// against 24.5k, worst 13k against 35k). Wall time per run on 2 shared
+// cores: K = 10 88-152 s (median 106 s) with these defaults, K = 0 43-87 s
+// at seeds 11-16 (8-136 s, median 76 s, at seeds 1-10 under heavier
+// load).
 //
 // Trainer implements common.Trainer (bit-exact resume included: the replay
 // buffers, target network, optimiser moments and random streams are part

@@ -135,7 +135,7 @@
 //	K = 10, value-bound none    .   .   5   .   -   .   .   7   .   .  (5: stopped at 24k, Q 268)
 //	K = 10, expansion-steps 3,
 //	  value-bound none          .   7  10   .   9   .   .   9  21   .
-//	K = 10, expansion-steps 1   .   .  24   .  13   .   .   4  24   .
+//	K = 10, expansion-steps 1   .   8  24   .  13   .   .   4  24   .
 //	  (the bound alone)
 //	K = 10, expansion-steps 1,
 //	  value-bound none          7  13  19   6  14  14  14  24  22  11   14k    24k

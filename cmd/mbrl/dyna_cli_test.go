@@ -128,6 +128,8 @@ func TestTrainDynaUsageErrors(t *testing.T) {
 		{"dyna rollout", []string{"train", "dyna", "--rollout-length", "0"}, "--rollout-length"},
 		{"dyna planning actions", []string{"train", "dyna", "--planning-actions", "greedy"}, "--planning-actions"},
 		{"dyna q target", []string{"train", "dyna", "--q-target", "min"}, "--q-target"},
+		{"dyna expansion", []string{"train", "dyna", "--expansion-steps", "0"}, "--expansion-steps"},
+		{"dyna value bound", []string{"train", "dyna", "--value-bound", "max"}, "--value-bound"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -49,7 +49,9 @@ func BenchmarkQUpdate(b *testing.B) {
 
 // BenchmarkSimulatedTransition is one model-generated transition: a start
 // state from the real buffer, an epsilon-greedy action, the dynamics and
-// reward models' predictions, the termination rule and the store.
+// reward models' predictions, the termination rule and the store, with the
+// default value expansion (ExpansionSteps 5: four more model steps after
+// greedy actions).
 func BenchmarkSimulatedTransition(b *testing.B) {
 	tr := benchTrainer(b)
 	b.ReportAllocs()

@@ -8,7 +8,8 @@ import (
 )
 
 // Config configures a Trainer; DefaultConfig gives the defaults, a Dyna-DQN
-// that solves CartPole-v1 in a few tens of thousands of steps.
+// that solves CartPole-v1 in about 8,000 real steps (plain DQN, K = 0:
+// about 24,000).
 type Config struct {
 	// PlanningSteps is K, the number of simulated transitions generated
 	// with the learned model after each real step (default 10). 0 is
@@ -19,6 +20,14 @@ type Config struct {
 	// from the real buffer (default 1; a rollout also ends at a terminal
 	// state). The K transitions come from ceil(K/h) rollouts.
 	RolloutLength int
+	// ExpansionSteps is n, the model-based value expansion of every
+	// simulated transition (Feinberg et al. 2018): its reward is the
+	// discounted sum of n model rewards, the first after the transition's
+	// action, the others after the online network's greedy actions, and
+	// its bootstrap is gamma^n Q'(s_n), or none if the model's rollout
+	// terminates on the way (default 5; 1: one-step transitions). The
+	// package documentation explains why planning needs it.
+	ExpansionSteps int
 	// PlanningUpdates is the number of Q updates on minibatches from the
 	// model buffer after each real step; 0 (the default) means
 	// min(PlanningSteps, DirectUpdates): no more updates on simulated
@@ -65,6 +74,14 @@ type Config struct {
 	// documentation).
 	Tau         float64
 	TargetEvery int
+	// ValueBound bounds the bootstrap values of the targets: BoundRewards
+	// clips Q'(s', a') into [min(0, r_min), max(0, r_max)] / (1 - gamma),
+	// with r_min and r_max the smallest and largest real rewards so far,
+	// the interval every discounted return lies in (no bound for gamma 1);
+	// BoundNone does not clip; BoundAuto (the default) is BoundRewards with
+	// planning (K > 0), BoundNone without (package documentation: faster
+	// value propagation overshoots).
+	ValueBound ValueBound
 	// BufferSize is the capacity of the real replay buffer (default
 	// 100000). Q learning (and model learning) starts after LearningStarts
 	// real steps (default 1000) taken with epsilon = EpsilonStart; then one
@@ -152,12 +169,26 @@ const (
 	TargetDouble QTarget = "double"
 )
 
+// ValueBound names the clipping of the bootstrap values.
+type ValueBound string
+
+// The ValueBound values.
+const (
+	// BoundAuto is BoundRewards with planning (K > 0), BoundNone without.
+	BoundAuto ValueBound = "auto"
+	// BoundRewards clips bootstrap values to the range of discounted sums
+	// of the rewards seen.
+	BoundRewards ValueBound = "rewards"
+	// BoundNone does not clip.
+	BoundNone ValueBound = "none"
+)
+
 // DefaultConfig returns the default Config (K = 10 planning steps).
 func DefaultConfig() Config {
 	return Config{
-		PlanningSteps: 10, RolloutLength: 1, PlanningActions: PlanUniform, StepsPerIter: 1000,
+		PlanningSteps: 10, RolloutLength: 1, ExpansionSteps: 5, PlanningActions: PlanUniform, StepsPerIter: 1000,
 		Hidden: []int{64, 64}, Activation: nn.ReLU,
-		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, QTarget: TargetAuto, Tau: 0.005,
+		Batch: 64, Gamma: 0.99, Adam: nn.Adam{LR: 1e-3}, ClipNorm: 10, QTarget: TargetAuto, ValueBound: BoundAuto, Tau: 0.005,
 		BufferSize: 100000, LearningStarts: 1000, TrainEvery: 1, DirectUpdates: 1,
 		EpsilonStart: 1, EpsilonEnd: 0.05, EpsilonSteps: 3000, ActionBins: 5,
 		ModelHidden: []int{64, 64}, ModelActivation: nn.Tanh, Ensemble: 1, ModelEvery: 250,
@@ -170,9 +201,11 @@ func (c Config) Validate() error {
 	v := config.Checker{Pkg: "dyna"}
 	v.AtLeast("PlanningSteps", c.PlanningSteps, 0)
 	v.AtLeast("RolloutLength", c.RolloutLength, 1)
+	v.AtLeast("ExpansionSteps", c.ExpansionSteps, 1)
 	v.AtLeast("PlanningUpdates", c.PlanningUpdates, 0)
 	v.Check(c.PlanningActions == PlanUniform || c.PlanningActions == PlanPolicy, "PlanningActions", "must be uniform or policy, got %q", c.PlanningActions)
 	v.Check(c.QTarget == TargetAuto || c.QTarget == TargetMax || c.QTarget == TargetDouble, "QTarget", "must be auto, max or double, got %q", c.QTarget)
+	v.Check(c.ValueBound == BoundAuto || c.ValueBound == BoundRewards || c.ValueBound == BoundNone, "ValueBound", "must be auto, rewards or none, got %q", c.ValueBound)
 	v.AtLeast("StepsPerIter", c.StepsPerIter, 1)
 	v.Sizes("Hidden", c.Hidden)
 	v.Check(c.Activation.Valid() == nil, "Activation", "must be tanh, relu or identity, got %q", c.Activation)

@@ -20,8 +20,10 @@
 //	(e) model learning: every ModelEvery steps refit dynamics and reward
 //	(f) planning: K simulated transitions from states of the real buffer,
 //	    rolled out h steps through the model with uniformly random actions
-//	    (or, with PlanPolicy, the exploration policy), into the model
-//	    buffer; min(K, 1) DQN updates on minibatches of it
+//	    (or, with PlanPolicy, the exploration policy), each expanded n
+//	    steps further with the greedy actions (model-based value
+//	    expansion, Feinberg et al. 2018), into the model buffer;
+//	    min(K, DirectUpdates) DQN updates on minibatches of it
 
 package dyna
 
@@ -29,6 +31,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/mbrl/mbrl/envs"
@@ -43,7 +46,9 @@ import (
 // return of the episodes finished in the iteration), q_loss (mean Huber loss
 // of the iteration's updates), q_updates, model_loss (normalised MSE of the
 // dynamics at the last refit), reward_loss, model_transitions (simulated
-// transitions so far), eval_return and eval_std.
+// transitions so far), q_recent (the mean max_a Q over the latest 1000
+// real observations: the values' climb towards their bound, package
+// documentation), eval_return and eval_std.
 type Trainer struct {
 	cfg     Config
 	makeEnv func() (envs.Env, error)
@@ -71,6 +76,7 @@ type Trainer struct {
 	epSteps            int
 	epReturn           float64
 	dynLoss, rewLoss   float64
+	rewMin, rewMax     float64 // range of the real rewards so far
 	modelFitted        bool
 	stepsToTarget      int // -1: not reached
 	done               bool
@@ -83,6 +89,8 @@ type Trainer struct {
 	bObs, bNext, bRew, bAct []float64
 	bTerm                   []bool
 	simObs, simNext         []float64
+	expObs, expNext         []float64
+	simDiscount             float64 // gamma^ExpansionSteps
 	kBuf                    []float64
 }
 
@@ -122,6 +130,7 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 		t.kBuf[0] = float64(k)
 		t.real.Add(t.obs, t.kBuf, r, next, term)
 		t.realAdds++
+		t.seeReward(r)
 		if term || trunc {
 			finished++
 			retSum += t.epReturn
@@ -167,7 +176,7 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 			}
 			t.simulate(t.cfg.PlanningSteps, simEps)
 			for range t.cfg.PlanningUpdates {
-				l, err := t.qUpdate(t.sim)
+				l, err := t.qUpdateDiscounted(t.sim, t.simDiscount)
 				if err != nil {
 					return nil, err
 				}
@@ -197,6 +206,9 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 	}
 	if t.cfg.PlanningSteps > 0 {
 		ms = append(ms, common.Metric{Name: "model_transitions", Value: float64(t.simAdds)})
+	}
+	if t.real.Len() > 0 {
+		ms = append(ms, common.Metric{Name: "q_recent", Value: t.recentQ(qRecent)})
 	}
 	res, err := t.Evaluate(t.cfg.EvalEpisodes)
 	if err != nil {
@@ -263,7 +275,8 @@ func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
 	if hard > 0 {
 		tau = 0
 	}
-	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.QTarget == TargetDouble || cfg.QTarget == TargetAuto && cfg.PlanningSteps > 0, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
+	t.learn, err = newQLearner(t.q, qConfig{batch: cfg.Batch, gamma: cfg.Gamma, double: cfg.QTarget == TargetDouble || cfg.QTarget == TargetAuto && cfg.PlanningSteps > 0,
+		bounded: cfg.ValueBound == BoundRewards || cfg.ValueBound == BoundAuto && cfg.PlanningSteps > 0, clip: cfg.ClipNorm, tau: tau, hardEvery: hard, adam: cfg.Adam})
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +307,8 @@ func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
 	t.idx, t.bIdx = make([]int, b), make([]int, b)
 	t.bObs, t.bNext, t.bRew, t.bAct, t.bTerm = make([]float64, b*t.obsDim), make([]float64, b*t.obsDim), make([]float64, b), make([]float64, b), make([]bool, b)
 	t.simObs, t.simNext = make([]float64, t.obsDim), make([]float64, t.obsDim)
+	t.expObs, t.expNext = make([]float64, t.obsDim), make([]float64, t.obsDim)
+	t.simDiscount = math.Pow(cfg.Gamma, float64(cfg.ExpansionSteps))
 	t.kBuf = make([]float64, 1)
 	t.obs = env.Reset(t.envRng)
 	return t, nil
@@ -389,8 +404,41 @@ func (t *Trainer) fitQNormaliser() {
 	t.learn.syncNormaliser()
 }
 
+// qRecent is the number of latest real observations recentQ averages over.
+const qRecent = 1000
+
+// recentQ returns the mean of max_a Q(s, a) over the n latest observations
+// of the real buffer (fewer if it holds fewer): the value the learner puts
+// on the states its policy visits now, bounded by max r / (1 - gamma) in
+// truth (100 on CartPole), so values above the bound are overestimation.
+func (t *Trainer) recentQ(n int) float64 {
+	size := t.real.Len()
+	n = min(n, size)
+	var sum float64
+	for j := range n {
+		i := int((t.realAdds - 1 - int64(j)) % int64(t.cfg.BufferSize))
+		t.q.Values(t.qValues, t.real.Obs[i*t.obsDim:(i+1)*t.obsDim])
+		sum += maxOf(t.qValues)
+	}
+	return sum / float64(n)
+}
+
+// maxOf returns the largest element of the non-empty xs.
+func maxOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs[1:] {
+		m = max(m, x)
+	}
+	return m
+}
+
 // qUpdate does one DQN update on a minibatch drawn from buf.
 func (t *Trainer) qUpdate(buf *common.Buffer) (float64, error) {
+	return t.qUpdateDiscounted(buf, t.cfg.Gamma)
+}
+
+// qUpdateDiscounted is qUpdate with the bootstrap discounted by discount.
+func (t *Trainer) qUpdateDiscounted(buf *common.Buffer, discount float64) (float64, error) {
 	if err := buf.SampleIndices(t.idx, t.batchRng); err != nil {
 		return 0, fmt.Errorf("dyna: %w", err)
 	}
@@ -398,7 +446,46 @@ func (t *Trainer) qUpdate(buf *common.Buffer) (float64, error) {
 	for i, a := range t.bAct {
 		t.bIdx[i] = int(a)
 	}
-	return t.learn.update(t.bObs, t.bIdx, t.bRew, t.bNext, t.bTerm)
+	return t.learn.updateDiscounted(t.bObs, t.bIdx, t.bRew, t.bNext, t.bTerm, discount)
+}
+
+// seeReward widens the range of real rewards seen by r and passes it to
+// the learner's value bounds.
+func (t *Trainer) seeReward(r float64) {
+	if t.realAdds == 1 {
+		t.rewMin, t.rewMax = r, r
+	}
+	t.rewMin, t.rewMax = min(t.rewMin, r), max(t.rewMax, r)
+	t.learn.setRewardRange(t.rewMin, t.rewMax)
+}
+
+// terminal applies the termination rule of simulated observations.
+func (t *Trainer) terminal(obs []float64) bool { return t.term != nil && t.term(obs) }
+
+// expand is model-based value expansion (Feinberg et al., "Model-based
+// value estimation for efficient model-free reinforcement learning",
+// 2018, eq. 3, with Q-learning's greedy actions): from the model's next
+// observation s1 after reward r0 it continues the rollout n-1 steps with
+// the online network's greedy actions and returns the discounted reward
+// sum r0 + gamma r1 + ... + gamma^(n-1) r(n-1), the observation s_n it
+// reached and whether the rollout terminated on the way (then s_n is the
+// terminal observation and the sum has fewer terms). The transition
+// (s0, a0, sum, s_n) is then bootstrapped with gamma^n (simDiscount). s1
+// is not modified.
+func (t *Trainer) expand(r0 float64, s1 []float64, n int) (ret float64, last []float64, term bool) {
+	cur, nxt := t.expObs, t.expNext
+	copy(cur, s1)
+	ret, disc := r0, t.cfg.Gamma
+	for range n - 1 {
+		r := t.model.Sample(nxt, cur, t.q.Greedy(cur), t.planRng)
+		ret += disc * r
+		disc *= t.cfg.Gamma
+		cur, nxt = nxt, cur
+		if t.terminal(cur) {
+			return ret, cur, true
+		}
+	}
+	return ret, cur, false
 }
 
 // simulate is step (f)'s model rollouts: k simulated transitions from
@@ -414,9 +501,14 @@ func (t *Trainer) simulate(k int, eps float64) {
 		for step := 0; step < h && made < k; step++ {
 			a := t.act(t.simObs, eps, t.planRng)
 			r := t.model.Sample(t.simNext, t.simObs, a, t.planRng)
-			term := t.term != nil && t.term(t.simNext)
+			term := t.terminal(t.simNext)
 			t.kBuf[0] = float64(a)
-			t.sim.Add(t.simObs, t.kBuf, r, t.simNext, term)
+			if n := t.cfg.ExpansionSteps; n > 1 && !term {
+				ret, last, end := t.expand(r, t.simNext, n)
+				t.sim.Add(t.simObs, t.kBuf, ret, last, end)
+			} else {
+				t.sim.Add(t.simObs, t.kBuf, r, t.simNext, term)
+			}
 			t.simAdds++
 			made++
 			if term {

@@ -36,6 +36,8 @@ type qLearner struct {
 	actions   int
 	gamma     float64
 	double    bool
+	bounded   bool    // bootstrap values are clipped into [vlo, vhi]
+	vlo, vhi  float64 // (setRewardRange)
 	clip      float64
 	tau       float64 // Polyak rate per Q update (0: hard copies)
 	hardEvery int     // hard target copy period in real steps (tau == 0)
@@ -56,6 +58,7 @@ type qConfig struct {
 	batch     int
 	gamma     float64
 	double    bool
+	bounded   bool
 	clip      float64
 	tau       float64
 	hardEvery int
@@ -66,7 +69,7 @@ func newQLearner(q *nn.QNetwork, cfg qConfig) (*qLearner, error) {
 	arch := q.Arch().(nn.QArch)
 	l := &qLearner{
 		q: q, target: q.Clone(), batch: cfg.batch, obsDim: arch.ObsDim, actions: arch.NumActions,
-		gamma: cfg.gamma, double: cfg.double, clip: cfg.clip, tau: cfg.tau, hardEvery: cfg.hardEvery,
+		gamma: cfg.gamma, double: cfg.double, bounded: cfg.bounded && cfg.gamma < 1, clip: cfg.clip, tau: cfg.tau, hardEvery: cfg.hardEvery,
 	}
 	b, n, a := cfg.batch, arch.ObsDim, arch.NumActions
 	l.obsBuf, l.maskBuf, l.tgtBuf = make([]float64, b*n), make([]float64, b*a), make([]float64, b)
@@ -98,6 +101,7 @@ func newQLearner(q *nn.QNetwork, cfg qConfig) (*qLearner, error) {
 		l.targetParams = append(l.targetParams, l.target.Params()[i].Data())
 	}
 	l.adam = nn.NewAdam(cfg.adam, q.Params())
+	l.vlo, l.vhi = math.Inf(-1), math.Inf(1)
 	l.vm = G.NewTapeMachine(g)
 	l.nextQ, l.nextQOnline = make([]float64, a), make([]float64, a)
 	return l, nil
@@ -132,7 +136,14 @@ var errNonFinite = errors.New("dyna: non-finite Q loss or gradient (try a smalle
 // [B, obsDim], act [B] action indices, rew [B], term [B]. It returns the
 // Huber loss before the step.
 func (l *qLearner) update(obs []float64, act []int, rew, next []float64, term []bool) (float64, error) {
-	l.setBatch(obs, act, rew, next, term)
+	return l.updateDiscounted(obs, act, rew, next, term, l.gamma)
+}
+
+// updateDiscounted is update with the bootstrap discounted by discount
+// instead of gamma: gamma^n for transitions whose reward is the discounted
+// sum of n rewards (the model-expanded targets of Config.ExpansionSteps).
+func (l *qLearner) updateDiscounted(obs []float64, act []int, rew, next []float64, term []bool, discount float64) (float64, error) {
+	l.setBatchDiscounted(obs, act, rew, next, term, discount)
 	loss, err := l.lossAndGrad()
 	if err != nil {
 		return loss, err
@@ -151,8 +162,14 @@ func (l *qLearner) update(obs []float64, act []int, rew, next []float64, term []
 
 // setBatch fills the graph's inputs: the observations, the one-hot mask
 // of the actions and the targets y = r + gamma (1 - term) Q_target(s', a')
-// with a' = argmax_a Q_target(s', a), or argmax_a Q(s', a) for double DQN.
+// with a' = argmax_a Q_target(s', a), or argmax_a Q(s', a) for double DQN,
+// and Q_target(s', a') clipped into the value bounds when bounded.
 func (l *qLearner) setBatch(obs []float64, act []int, rew, next []float64, term []bool) {
+	l.setBatchDiscounted(obs, act, rew, next, term, l.gamma)
+}
+
+// setBatchDiscounted is setBatch with the bootstrap discounted by discount.
+func (l *qLearner) setBatchDiscounted(obs []float64, act []int, rew, next []float64, term []bool, discount float64) {
 	n, a := l.obsDim, l.actions
 	copy(l.obsBuf, obs)
 	clear(l.maskBuf)
@@ -171,9 +188,21 @@ func (l *qLearner) setBatch(obs []float64, act []int, rew, next []float64, term 
 					v = max(v, x)
 				}
 			}
-			y += l.gamma * v
+			if l.bounded {
+				v = min(max(v, l.vlo), l.vhi)
+			}
+			y += discount * v
 		}
 		l.tgtBuf[i] = y
+	}
+}
+
+// setRewardRange sets the value bounds of a bounded learner from the
+// smallest and largest rewards seen: every discounted return lies in
+// [min(0, rmin), max(0, rmax)] / (1 - gamma).
+func (l *qLearner) setRewardRange(rmin, rmax float64) {
+	if l.bounded {
+		l.vlo, l.vhi = min(0, rmin)/(1-l.gamma), max(0, rmax)/(1-l.gamma)
 	}
 }
 

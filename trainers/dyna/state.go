@@ -21,6 +21,7 @@ type trainerState struct {
 	EnvState      []float64               `json:"env_state"`
 	DynLoss       float64                 `json:"model_loss"`
 	RewLoss       float64                 `json:"reward_loss"`
+	RewardRange   [2]float64              `json:"reward_range"`
 	ModelFitted   bool                    `json:"model_fitted"`
 	StepsToTarget int                     `json:"steps_to_target"`
 	Done          bool                    `json:"done"`
@@ -111,7 +112,7 @@ func (t *Trainer) State() (json.RawMessage, error) {
 	s := trainerState{
 		EnvSteps: t.envSteps, Episodes: t.episodes, EpSteps: t.epSteps, EpReturn: t.epReturn,
 		Obs: t.obs, EnvState: t.env.State(),
-		DynLoss: t.dynLoss, RewLoss: t.rewLoss, ModelFitted: t.modelFitted,
+		DynLoss: t.dynLoss, RewLoss: t.rewLoss, RewardRange: [2]float64{t.rewMin, t.rewMax}, ModelFitted: t.modelFitted,
 		StepsToTarget: t.stepsToTarget, Done: t.done, QUpdates: t.learn.updates, TargetCalls: t.learn.targetCalls,
 		QAdam: t.learn.adam.State(),
 		Real:  encodeBuffer(t.real, t.realAdds), Sim: encodeBuffer(t.sim, t.simAdds),
@@ -233,6 +234,10 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	t.envSteps, t.episodes, t.epSteps, t.epReturn = s.EnvSteps, s.Episodes, s.EpSteps, s.EpReturn
 	t.obs = append([]float64(nil), s.Obs...)
 	t.dynLoss, t.rewLoss, t.modelFitted = s.DynLoss, s.RewLoss, s.ModelFitted
+	t.rewMin, t.rewMax = s.RewardRange[0], s.RewardRange[1]
+	if t.realAdds > 0 {
+		t.learn.setRewardRange(t.rewMin, t.rewMax)
+	}
 	t.stepsToTarget, t.done = s.StepsToTarget, s.Done
 	t.learn.updates, t.learn.targetCalls = s.QUpdates, s.TargetCalls
 	return nil

@@ -113,6 +113,9 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 		// the env's own counter) ends at the same step.
 		t.actions.EnvAction(t.envAct, k)
 		next, r, term, trunc := t.env.Step(t.envAct)
+		if err := envs.Err(t.env); err != nil {
+			return nil, fmt.Errorf("dyna: %w", err)
+		}
 		t.envSteps++
 		t.epSteps++
 		t.epReturn += r
@@ -127,6 +130,9 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 			retSum += t.epReturn
 			t.episodes++
 			t.obs = t.env.Reset(t.envRng)
+			if err := envs.Err(t.env); err != nil {
+				return nil, fmt.Errorf("dyna: %w", err)
+			}
 			t.epSteps, t.epReturn = 0, 0
 		} else {
 			t.obs = next
@@ -296,6 +302,9 @@ func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
 	t.simObs, t.simNext = make([]float64, t.obsDim), make([]float64, t.obsDim)
 	t.kBuf = make([]float64, 1)
 	t.obs = env.Reset(t.envRng)
+	if err := envs.Err(env); err != nil {
+		return nil, fmt.Errorf("dyna: %w", err)
+	}
 	return t, nil
 }
 

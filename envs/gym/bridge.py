@@ -6,6 +6,7 @@
 # one kind byte and its payload. Arrays are raw little-endian float64.
 #   mbrl -> bridge  'R' seed:uint64          reset(seed=seed)
 #                   'S' action:float64[m]    step(action)
+#                   'P'                      ping (answered by 'P': the pipe's own cost)
 #                   'Q'                      close and exit
 #   bridge -> mbrl  'H' json                 spaces and limits, once at start
 #                   'O' obs:float64[n]       answer to R
@@ -119,7 +120,7 @@ def main():
             return np.frombuffer(p, dtype=f64).reshape(shape).copy()
     tail = struct.Struct("<dBB")
     unpack_seed = struct.Struct("<Q").unpack
-    S, R = ord("S"), ord("R")
+    S, R, P = ord("S"), ord("R"), ord("P")
     while True:
         h = readn(5)
         if h is None:
@@ -135,6 +136,8 @@ def main():
             elif kind == R:
                 o, _ = env.reset(seed=unpack_seed(p)[0])
                 send(ord("O"), obs_bytes(o))
+            elif kind == P:
+                send(P)
             else:
                 env.close()
                 return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mbrl/mbrl/envs/gym/gymtest"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -88,7 +89,7 @@ func withModule(t *testing.T, name, src string) {
 }
 
 func TestStartFaults(t *testing.T) {
-	py := testPython(t)
+	py := gymtest.Python(t)
 	cases := []struct {
 		name, id, kwargs, python string
 		module, src              string // a module put first on PYTHONPATH
@@ -147,7 +148,7 @@ func Close(e interface{ Name() string }) {
 }
 
 func TestEpisodeFaults(t *testing.T) {
-	py := testPython(t)
+	py := gymtest.Python(t)
 	withModule(t, "faultenvs", faultEnvs)
 	cases := []struct {
 		mode string
@@ -202,7 +203,7 @@ func TestEpisodeFaults(t *testing.T) {
 // the pipe, that Box observations of any shape are flattened, and that
 // Discrete spaces with a start are indices from 0 both ways.
 func TestPrintsAndDiscrete(t *testing.T) {
-	py := testPython(t)
+	py := gymtest.Python(t)
 	withModule(t, "faultenvs", faultEnvs)
 	e, err := Open("faultenvs:Faulty-v0", Options{Python: py, Kwargs: `{"mode": "print"}`})
 	if err != nil {
@@ -242,7 +243,7 @@ func TestPrintsAndDiscrete(t *testing.T) {
 // TestProcessesEnd checks that the bridge process ends on Close and on
 // the cancellation of the context (Err then wraps context.Canceled).
 func TestProcessesEnd(t *testing.T) {
-	py := testPython(t)
+	py := gymtest.Python(t)
 	e, err := Open("CartPole-v1", Options{Python: py})
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +280,7 @@ func TestNoOrphanWhenKilled(t *testing.T) {
 		time.Sleep(time.Minute)
 		return
 	}
-	py := testPython(t)
+	py := gymtest.Python(t)
 	if _, err := os.Stat("/proc/self"); err != nil {
 		t.Skip("needs Linux (/proc)")
 	}

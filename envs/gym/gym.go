@@ -338,6 +338,18 @@ func (e *Env) Step(action []float64) ([]float64, float64, bool, bool) {
 	return obs, r, term, trunc
 }
 
+// ping makes one round trip through the pipe without touching the env.
+func (e *Env) ping() error {
+	if _, err := e.p.in.Write([]byte{1, 0, 0, 0, 'P'}); err != nil {
+		return err
+	}
+	kind, _, err := e.p.read()
+	if err == nil && kind != 'P' {
+		err = fmt.Errorf("ping answered by %q", kind)
+	}
+	return err
+}
+
 func (e *Env) fault(err error) {
 	if e.err == nil {
 		e.err = err

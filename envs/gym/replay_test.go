@@ -2,6 +2,7 @@ package gym
 
 import (
 	"fmt"
+	"github.com/mbrl/mbrl/envs/gym/gymtest"
 	"math"
 	"math/rand/v2"
 	"os/exec"
@@ -57,7 +58,7 @@ for s in [%s]:
 // step included). Pendulum actions are drawn in [-3, 3] so clipping is
 // exercised.
 func TestReplayMatchesBuiltin(t *testing.T) {
-	py := testPython(t)
+	py := gymtest.Python(t)
 	cases := []struct {
 		id       string
 		builtin  func() envs.Env

@@ -1,4 +1,9 @@
-package gym
+// Package gymtest finds a Python that runs the Gymnasium bridge, for
+// tests: with numpy and gymnasium importable, from the Gymnasium source in
+// ../shared/third_party/gymnasium (beside the repository) or the user's
+// installed gymnasium. Tests that need it skip, with the reason and how
+// to install what is missing, when there is none.
+package gymtest
 
 import (
 	"os"
@@ -9,13 +14,13 @@ import (
 	"testing"
 )
 
-// testPython finds a Python that imports numpy and gymnasium, with the
+// Python finds a Python that imports numpy and gymnasium, with the
 // Gymnasium source of ../shared/third_party/gymnasium (relative to the
 // repository; MBRL_GYMNASIUM overrides) on PYTHONPATH when it exists, so
 // that a user's installed gymnasium works too. MBRL_PYTHON names the
 // interpreter to try first; then python3 on PATH and /usr/bin/python3.
 // Tests that need the bridge skip with the reason when none works.
-func testPython(t testing.TB) string {
+func Python(t testing.TB) string {
 	t.Helper()
 	setup.once.Do(findPython)
 	if setup.python == "" {

@@ -40,15 +40,6 @@ def main():
         while msg:
             msg = msg[os.write(wfd, msg):]
 
-    def readn(n):
-        data = os.read(rfd, n)
-        while len(data) < n:
-            more = os.read(rfd, n - len(data))
-            if not more:
-                return None
-            data += more
-        return data
-
     def last_line(e):
         traceback.print_exc(file=sys.stderr)
         return traceback.format_exception_only(type(e), e)[-1].strip()
@@ -115,20 +106,24 @@ def main():
             return astart + int(unpack_d(p)[0])
     else:
         shape = act_space.shape
+        flat = len(shape) == 1
 
         def action(p):
-            return np.frombuffer(p, dtype=f64).reshape(shape).copy()
+            a = np.frombuffer(p, dtype=f64).copy()
+            return a if flat else a.reshape(shape)
     tail = struct.Struct("<dBB")
     unpack_seed = struct.Struct("<Q").unpack
     S, R, P = ord("S"), ord("R"), ord("P")
+    buf = b""
     while True:
-        h = readn(5)
-        if h is None:
-            return
-        n, kind = head.unpack(h)
-        p = readn(n - 1) if n > 1 else b""
-        if p is None:
-            return
+        # One read usually holds a whole request: mbrl waits for each answer.
+        while len(buf) < 5 or len(buf) < 4 + head.unpack_from(buf)[0]:
+            more = os.read(rfd, 1 << 16)
+            if not more:
+                return
+            buf += more
+        n, kind = head.unpack_from(buf)
+        p, buf = buf[5:4 + n], buf[4 + n:]
         try:
             if kind == S:
                 o, r, term, trunc, _ = env.step(action(p))

@@ -1,6 +1,7 @@
 # mbrl's Gymnasium bridge: runs one Gymnasium environment and answers
 # reset / step requests from mbrl over a pipe. Started by mbrl (package
-# envs/gym) as: python -c <this script> '{"id": ID, "kwargs": {...}}'.
+# envs/gym) as: python -c <bootstrap> '{"id": ID, "kwargs": {...}}', the
+# bootstrap running this script from the environment (MBRL_GYM_BRIDGE).
 #
 # Framing, both directions: uint32 little-endian length L, then L bytes:
 # one kind byte and its payload. Arrays are raw little-endian float64.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -24,6 +25,13 @@ import (
 
 //go:embed bridge.py
 var bridgeScript string
+
+// bootstrap is the python -c program: it runs the bridge script, which
+// mbrl passes in the environment variable scriptVar.
+const (
+	scriptVar = "MBRL_GYM_BRIDGE"
+	bootstrap = "import os; exec(compile(os.environ.pop('" + scriptVar + "'), 'mbrl-gym-bridge.py', 'exec'))"
+)
 
 // Prefix marks a Gymnasium environment in an env name: "gym:Pendulum-v1".
 const Prefix = "gym:"
@@ -141,7 +149,10 @@ func start(id string, o Options, kwargs map[string]any) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: Python %q not found (install Python 3 with gymnasium: 'pip install gymnasium'; or give its path with --python)", ErrBridge, python)
 	}
-	cmd := exec.Command(path, "-c", bridgeScript, string(args))
+	// The script travels in the environment (popped at once, so the env's
+	// own subprocesses do not inherit it), keeping ps listings short.
+	cmd := exec.Command(path, "-c", bootstrap, string(args))
+	cmd.Env = append(os.Environ(), scriptVar+"="+bridgeScript)
 	detach(cmd)
 	p := &proc{cmd: cmd, stderr: &tail{max: 8 << 10, to: o.Stderr}, python: python, waitDone: make(chan struct{})}
 	cmd.Stderr = p.stderr

@@ -63,15 +63,20 @@ func TestReplayMatchesBuiltin(t *testing.T) {
 		id       string
 		builtin  func() envs.Env
 		episodes int
-		action   func(rng *rand.Rand) []float64
+		action   func(rng *rand.Rand, obs []float64) []float64
 	}{
 		{"Pendulum-v1", func() envs.Env { return envs.NewPendulum() }, 3,
-			func(rng *rand.Rand) []float64 { return []float64{-3 + 6*rng.Float64()} }},
+			func(rng *rand.Rand, _ []float64) []float64 { return []float64{-3 + 6*rng.Float64()} }},
+		// Full torque along thdot (energy pumping) for whole episodes:
+		// the pendulum spins up to the speed limit, so thdot's clipping at
+		// 8 is compared too.
+		{"Pendulum-v1", func() envs.Env { return envs.NewPendulum() }, 2,
+			func(rng *rand.Rand, obs []float64) []float64 { return []float64{math.Copysign(2.5+rng.Float64(), obs[2])} }},
 		{"CartPole-v1", func() envs.Env { return envs.NewCartPole() }, 20,
-			func(rng *rand.Rand) []float64 { return []float64{float64(rng.IntN(2))} }},
+			func(rng *rand.Rand, _ []float64) []float64 { return []float64{float64(rng.IntN(2))} }},
 	}
-	for _, c := range cases {
-		t.Run(c.id, func(t *testing.T) {
+	for ci, c := range cases {
+		t.Run(fmt.Sprint(c.id, "/", ci), func(t *testing.T) {
 			g, err := Open(c.id, Options{Python: py})
 			if err != nil {
 				t.Fatal(err)
@@ -86,7 +91,7 @@ func TestReplayMatchesBuiltin(t *testing.T) {
 			}
 			x0 := initialStates(t, py, c.id, seeds)
 			arng := rand.New(rand.NewPCG(8, 0))
-			terminations, worst := 0, 0.0
+			terminations, worst, fastest := 0, 0.0, 0.0
 			for ep := range c.episodes {
 				b := c.builtin()
 				want, err := b.SetState(x0[ep])
@@ -95,8 +100,9 @@ func TestReplayMatchesBuiltin(t *testing.T) {
 				}
 				got := g.Reset(rand.New(rand.NewPCG(7, uint64(ep))))
 				worst = math.Max(worst, closeF32(t, "reset", got, want))
+				obs := want
 				for step := 1; ; step++ {
-					a := c.action(arng)
+					a := c.action(arng, obs)
 					gObs, gR, gTerm, gTrunc := g.Step(a)
 					bObs, bR, bTerm, bTrunc := b.Step(a)
 					if err := g.Err(); err != nil {
@@ -104,6 +110,8 @@ func TestReplayMatchesBuiltin(t *testing.T) {
 					}
 					where := fmt.Sprintf("episode %d step %d", ep, step)
 					worst = math.Max(worst, closeF32(t, where, gObs, bObs))
+					fastest = math.Max(fastest, math.Abs(bObs[len(bObs)-1]))
+					obs = bObs
 					if math.Abs(gR-bR) > 1e-9*math.Max(1, math.Abs(bR)) {
 						t.Fatalf("%s: reward %v, built-in %v", where, gR, bR)
 					}
@@ -120,6 +128,9 @@ func TestReplayMatchesBuiltin(t *testing.T) {
 			}
 			if c.id == "CartPole-v1" && terminations == 0 {
 				t.Fatal("no CartPole episode terminated: the termination step was not compared")
+			}
+			if ci == 1 && fastest != envs.PendulumMaxSpeed {
+				t.Fatalf("full torque reached |thdot| = %g, not the limit %g", fastest, envs.PendulumMaxSpeed)
 			}
 			t.Logf("%s: %d episodes, worst observation difference %.3g float32 roundings", c.id, c.episodes, worst)
 		})

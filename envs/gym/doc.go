@@ -30,7 +30,8 @@
 // Faults are errors (ErrBridge), never panics: Python not found, numpy or
 // gymnasium not importable (with how to install them), gym.make failing
 // (Gymnasium's message, e.g. an unknown id), unsupported spaces, the env
-// raising (the exception's last line; the traceback goes to stderr),
+// raising (the exception's last line; the whole traceback goes to
+// Options.Stderr when set),
 // the bridge process dying (its exit status and last stderr line), NaN
 // observations or rewards. After a fault the env implements envs.Faulter:
 // Err reports it, Step reports terminated, and the shared rollout loop,

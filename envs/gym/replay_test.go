@@ -71,7 +71,9 @@ func TestReplayMatchesBuiltin(t *testing.T) {
 		// the pendulum spins up to the speed limit, so thdot's clipping at
 		// 8 is compared too.
 		{"Pendulum-v1", func() envs.Env { return envs.NewPendulum() }, 2,
-			func(rng *rand.Rand, obs []float64) []float64 { return []float64{math.Copysign(2.5+rng.Float64(), obs[2])} }},
+			func(rng *rand.Rand, obs []float64) []float64 {
+				return []float64{math.Copysign(2.5+rng.Float64(), obs[2])}
+			}},
 		{"CartPole-v1", func() envs.Env { return envs.NewCartPole() }, 20,
 			func(rng *rand.Rand, _ []float64) []float64 { return []float64{float64(rng.IntN(2))} }},
 	}

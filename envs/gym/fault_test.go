@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -326,4 +327,22 @@ func gone(t *testing.T, pid int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("bridge process %d still running", pid)
+}
+
+// TestLostEnvIsKilled drops an env without closing it: once it is
+// garbage collected its bridge process is killed.
+func TestLostEnvIsKilled(t *testing.T) {
+	py := gymtest.Python(t)
+	pid := func() int {
+		e, err := Open("CartPole-v1", Options{Python: py})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.p.cmd.Process.Pid
+	}()
+	for range 5 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	gone(t, pid)
 }

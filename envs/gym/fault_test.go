@@ -104,6 +104,7 @@ func TestStartFaults(t *testing.T) {
 			want: []string{"cannot import gymnasium", "-m pip install gymnasium", "--python"}},
 		{name: "unknown id", id: "NoSuchEnv-v0", want: []string{"gym.make('NoSuchEnv-v0')", "NoSuchEnv", "doesn't exist"}},
 		{name: "bad kwargs", id: "Pendulum-v1", kwargs: "{g: 1}", want: []string{"--gym-kwargs must be a JSON object"}},
+		{name: "two kwargs objects", id: "Pendulum-v1", kwargs: `{"g": 1} {}`, want: []string{"must be one JSON object"}},
 		{name: "kwargs refused", id: "Pendulum-v1", kwargs: `{"gravity": 1}`, want: []string{"TypeError", "gravity"}},
 		{name: "dict space", id: "faultenvs:DictObs-v0", module: "faultenvs", src: faultEnvs,
 			want: []string{"observation space Dict", "not supported", "FlattenObservation"}},

@@ -110,8 +110,8 @@ type proc struct {
 
 // New starts Python on the bridge script, makes gymnasium's env id
 // (gym.make(id, **kwargs)) and reads its spaces. The returned env is an
-// *Env, with the cost, planning hints or termination rule of a known
-// Gymnasium id added (see Known). Close it when done; a lost env's
+// *Env, with the cost on observations or the termination rule of a
+// known Gymnasium id added (see KnownIDs). Close it when done; a lost env's
 // process is killed when the env is garbage collected, and on Linux when
 // mbrl dies.
 func New(id string, o Options) (envs.Env, error) {
@@ -135,6 +135,9 @@ func start(id string, o Options, kwargs map[string]any) (*Env, error) {
 		d.UseNumber()
 		if err := d.Decode(&kwargs); err != nil {
 			return nil, fmt.Errorf("%w: --gym-kwargs must be a JSON object such as {\"g\": 9.81}: %v", ErrBridge, err)
+		}
+		if d.More() {
+			return nil, fmt.Errorf("%w: --gym-kwargs must be one JSON object, got more after it: %q", ErrBridge, s)
 		}
 	}
 	args, err := json.Marshal(map[string]any{"id": id, "kwargs": kwargs})

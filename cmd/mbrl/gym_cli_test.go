@@ -103,6 +103,7 @@ func TestGymPendulumMPC(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	out, stderr, code := runCLI(t, "train", "mpc", "--env", "gym:Pendulum-v1", "--python", py, "--iters", "1",
 		"--episodes-per-iter", "1", "--random-steps", "200", "--init-fit-steps", "300", "--final-episodes", "1",
+		"--horizon", "5", "--plan-iters", "1",
 		"--out", dir, "--quiet", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

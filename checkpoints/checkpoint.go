@@ -10,9 +10,12 @@ import (
 )
 
 // FormatVersion is the version of the checkpoint layout (the Metadata
-// schema and the "__metadata__" keys) written by [Save]. [Load] rejects
-// other versions with [ErrVersion].
-const FormatVersion = 1
+// schema and the "__metadata__" keys) written by [Save]. Version 2 checksums
+// the whole file and stores trainer-state arrays as tensors; version 1
+// checksummed the tensor data only and kept trainer state as text. [Load]
+// reads both (version 1 without its trainer state) and rejects other
+// versions with [ErrVersion].
+const FormatVersion = 2
 
 // Sentinel errors wrapped by [Load], [ReadSafetensors] and [Save]; test for
 // them with errors.Is.
@@ -20,8 +23,8 @@ var (
 	// ErrTruncated reports a file shorter than its header says (including
 	// an empty file), usually an interrupted copy.
 	ErrTruncated = errors.New("file truncated")
-	// ErrChecksum reports tensor data whose sha256 differs from the one
-	// recorded in the header.
+	// ErrChecksum reports a file whose sha256 differs from the one recorded
+	// in its header.
 	ErrChecksum = errors.New("checksum mismatch (file corrupt)")
 	// ErrHeader reports a malformed header: bad header length, invalid
 	// JSON, bad data offsets, an unsupported dtype or missing or invalid
@@ -32,8 +35,9 @@ var (
 	// ErrMismatch reports tensors that disagree with the declared models:
 	// a missing or undeclared tensor, or a wrong shape or dtype.
 	ErrMismatch = errors.New("tensors do not match the declared models")
-	// ErrInvalid reports a checkpoint that [Save] refuses to write: data
-	// length not matching the shape, duplicate names, NaN or Inf values.
+	// ErrInvalid reports a checkpoint that [Save] refuses to write (data
+	// length not matching the shape, duplicate or reserved names, NaN or
+	// Inf values) or that [Load] refuses to return (NaN or Inf values).
 	ErrInvalid = errors.New("invalid checkpoint")
 )
 
@@ -81,7 +85,9 @@ type Metadata struct {
 	// every tensor of the file must belong to exactly one model.
 	Models      []ModelSpec           `json:"models,omitempty"`
 	Normalisers map[string]Normaliser `json:"normalisers,omitempty"`
-	// Optimizer is the optimiser state for resuming; opaque here.
+	// Optimizer is the trainer state for resuming (optimiser moments,
+	// datasets, random streams, ...), any JSON value; Save stores its
+	// numeric arrays as tensors (see [Encode]).
 	Optimizer json.RawMessage `json:"optimizer,omitempty"`
 	// RNG is the random number generator state; opaque here.
 	RNG   json.RawMessage   `json:"rng,omitempty"`
@@ -93,6 +99,9 @@ type Metadata struct {
 type Checkpoint struct {
 	Meta    Metadata
 	Tensors []Tensor
+	// StateTensors lists, for information, the trainer-state tensors Load
+	// found (their values are in Meta.Optimizer); Save ignores it.
+	StateTensors []TensorInfo
 }
 
 // Tensor returns the tensor called name, or false if there is none. The

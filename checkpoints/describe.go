@@ -11,6 +11,7 @@ import (
 // TensorInfo names a tensor of a checkpoint with its shape and size.
 type TensorInfo struct {
 	Name  string `json:"name"`
+	Dtype string `json:"dtype"`
 	Shape []int  `json:"shape"`
 	Size  int    `json:"size"`
 }
@@ -21,7 +22,7 @@ func (c *Checkpoint) TensorInfos() ([]TensorInfo, int) {
 	rows := make([]TensorInfo, 0, len(c.Tensors))
 	total := 0
 	for _, t := range c.Tensors {
-		rows = append(rows, TensorInfo{t.Name, t.Shape, len(t.Data)})
+		rows = append(rows, TensorInfo{t.Name, dtypeF64, t.Shape, len(t.Data)})
 		total += len(t.Data)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
@@ -45,16 +46,23 @@ func (c *Checkpoint) Describe(w io.Writer, path string) error {
 	for name, n := range m.Normalisers {
 		fmt.Fprintf(w, "normaliser  %s (dim %d)\n", name, len(n.Mean))
 	}
-	if len(m.Optimizer) > 0 {
-		fmt.Fprintf(w, "resumable   yes (%d bytes of trainer state)\n", len(m.Optimizer))
+	stateValues := 0
+	for _, s := range c.StateTensors {
+		stateValues += s.Size
+	}
+	switch {
+	case len(m.Optimizer) > 0:
+		fmt.Fprintf(w, "resumable   yes (%d state tensors, %d values)\n", len(c.StateTensors), stateValues)
+	case m.FormatVersion < FormatVersion:
+		fmt.Fprintf(w, "resumable   no (format %d from an older mbrl: weights only)\n", m.FormatVersion)
 	}
 	fmt.Fprintln(w)
 	rows, total := c.TensorInfos()
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TENSOR\tSHAPE\tSIZE")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%v\t%d\n", r.Name, r.Shape, r.Size)
+	fmt.Fprintln(tw, "TENSOR\tDTYPE\tSHAPE\tSIZE")
+	for _, r := range append(rows, c.StateTensors...) {
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%d\n", r.Name, r.Dtype, r.Shape, r.Size)
 	}
-	fmt.Fprintf(tw, "total\t\t%d parameters\n", total)
+	fmt.Fprintf(tw, "total\t\t\t%d parameters\n", total)
 	return tw.Flush()
 }

@@ -37,9 +37,11 @@ func sampleCheckpoint() *Checkpoint {
 				},
 			},
 			Normalisers: map[string]Normaliser{"obs": {Mean: []float64{0.1, -0.2, 1e-300}, Std: []float64{1, 2.5, 3}}},
-			Optimizer:   json.RawMessage(`{"adam":{"t":42,"m":[0.5e-300,1]}}`),
-			RNG:         json.RawMessage(`{"pcg":[1,2]}`),
-			Extra:       map[string]string{"git": "abc123", "note": "é \"quoted\" <html> & \n"},
+			// Numeric arrays of the trainer state become tensors; Load
+			// writes floats back in their shortest form, as here.
+			Optimizer: json.RawMessage(`{"adam":{"t":42,"m":[5e-301,1.5],"steps":[3,-0,7]},"data":[[1,2],[0.25,-1e+21]],"flags":[true,false],"empty":[],"none":null}`),
+			RNG:       json.RawMessage(`{"pcg":[1,2]}`),
+			Extra:     map[string]string{"git": "abc123", "note": "é \"quoted\" <html> & \n"},
 		},
 		Tensors: []Tensor{
 			{Name: "policy.l0.weight", Shape: []int{4, 3}, Data: seq(12, 0.1)},
@@ -134,7 +136,9 @@ func buildRaw(t testing.TB, header any, data []byte) []byte {
 
 // rewrite decodes a file written by Save, lets edit change the header
 // (tensor records as generic JSON, __metadata__ strings, and the decoded
-// mbrl Metadata), and re-encodes it with the same data buffer.
+// mbrl Metadata), and re-encodes it with the same data buffer. Unless edit
+// changes the checksum, the new file is resealed (its checksum
+// recomputed), so that Load checks what lies behind the checksum.
 func rewrite(t testing.TB, file []byte, edit func(h map[string]any, meta map[string]string, md *Metadata)) []byte {
 	t.Helper()
 	hdr, data := splitFile(t, file)
@@ -152,6 +156,7 @@ func rewrite(t testing.TB, file []byte, edit func(h map[string]any, meta map[str
 	if err := json.Unmarshal([]byte(meta[keyMbrl]), &md); err != nil {
 		t.Fatal(err)
 	}
+	sum := meta[keyChecksum]
 	edit(h, meta, &md)
 	mb, err := json.Marshal(md)
 	if err != nil {
@@ -161,11 +166,35 @@ func rewrite(t testing.TB, file []byte, edit func(h map[string]any, meta map[str
 		meta[keyMbrl] = string(mb)
 	}
 	h[metadataKey] = meta
-	return buildRaw(t, h, data)
+	out := buildRaw(t, h, data)
+	if meta[keyChecksum] == sum {
+		out = reseal(out)
+	}
+	return out
+}
+
+// reseal recomputes the whole-file checksum of b in place, if b has a
+// well-formed checksum field, and returns b.
+func reseal(b []byte) []byte {
+	if len(b) < 8 {
+		return b
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > uint64(len(b)-8) {
+		return b
+	}
+	head := b[:8+n]
+	at, err := checksumOffset(head)
+	if err != nil || !isLowerHex(string(head[at:min(at+checksumHexLen, len(head))])) {
+		return b
+	}
+	sum := fileChecksum(head, at, b[8+n:])
+	copy(head[at:], sum[len(checksumPrefix):])
+	return b
 }
 
 // sentinels are the errors Load may wrap.
-var sentinels = []error{ErrTruncated, ErrChecksum, ErrHeader, ErrVersion, ErrMismatch}
+var sentinels = []error{ErrTruncated, ErrChecksum, ErrHeader, ErrVersion, ErrMismatch, ErrInvalid}
 
 // wrapsSentinel reports whether err wraps one of the Load sentinels.
 func wrapsSentinel(err error) bool {

@@ -43,19 +43,22 @@ func dtypeSize(dtype string) (int, bool) {
 		return 8, true
 	case dtypeF32:
 		return 4, true
+	case dtypeI64:
+		return 8, true
 	}
 	return 0, false
 }
 
 // ReadSafetensors reads a safetensors file from r: every tensor, converted
 // to float64 and sorted by name, and the "__metadata__" strings (nil if the
-// file has none). F64 and F32 tensors are supported. If the metadata holds a
-// "checksum" key written by [Save], the data is verified against it.
+// file has none). F64, F32 and I64 tensors are supported (I64 values
+// beyond 2^53 are rounded). If the metadata holds a "checksum" key written
+// by [Save], the file is verified against it.
 // Errors wrap [ErrTruncated], [ErrHeader] or [ErrChecksum].
 func ReadSafetensors(r io.Reader) (tensors []Tensor, meta map[string]string, err error) {
 	f, err := readFile(r, -1)
 	if err == nil {
-		err = f.verifyChecksum(false)
+		err = f.verifyChecksum(false, f.meta[keyFormatVersion] == "1")
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoints: read safetensors: %w", err)
@@ -75,6 +78,7 @@ type entry struct {
 type file struct {
 	entries []entry // sorted by name
 	meta    map[string]string
+	head    []byte // the 8-byte length prefix and the header
 	data    []byte
 }
 
@@ -115,6 +119,7 @@ func readFile(r io.Reader, size int64) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.head = append(prefix[:], hdr...)
 	if size >= 0 {
 		rest := uint64(size) - 8 - hlen
 		if err := checkDataLen(rest, dataLen); err != nil {
@@ -271,7 +276,7 @@ func checkEntry(name string, raw rawEntry) (entry, error) {
 	}
 	size, ok := dtypeSize(raw.Dtype)
 	if !ok {
-		return entry{}, fmt.Errorf("%w: tensor %q has dtype %q; only F64 and F32 are supported (convert it to float32 or float64)", ErrHeader, name, raw.Dtype)
+		return entry{}, fmt.Errorf("%w: tensor %q has dtype %q; only F64, F32 and I64 are supported (convert it to float32 or float64)", ErrHeader, name, raw.Dtype)
 	}
 	if raw.Shape == nil {
 		return entry{}, fmt.Errorf("%w: tensor %q has no shape", ErrHeader, name)
@@ -290,9 +295,22 @@ func checkEntry(name string, raw rawEntry) (entry, error) {
 	return e, nil
 }
 
-// verifyChecksum checks the data against the "checksum" metadata key. A
-// missing key is an error only if required.
-func (f *file) verifyChecksum(required bool) error {
+// The checksum of a file of format version 2 or later is the sha256 of
+// the whole file (length prefix, header and data) in which the 64 hex
+// digits of the checksum value itself read as ASCII '0's. The value is
+// found at the only occurrence of checksumField in the header (the JSON
+// encoder escapes every quote inside a string, so the pattern cannot
+// occur inside one); a header with none or several is rejected. Files of
+// format version 1 recorded the sha256 of the data buffer only.
+const checksumField = `"` + keyChecksum + `":"` + checksumPrefix
+
+// checksumHexLen is the number of hex digits of a sha256 sum.
+const checksumHexLen = 2 * sha256.Size
+
+// verifyChecksum checks the "checksum" metadata key: against the whole
+// file, or, when legacy is true (format version 1), against the data
+// only. A missing key is an error only if required.
+func (f *file) verifyChecksum(required, legacy bool) error {
 	want, ok := f.meta[keyChecksum]
 	if !ok {
 		if required {
@@ -301,16 +319,64 @@ func (f *file) verifyChecksum(required bool) error {
 		return nil
 	}
 	hexSum, ok := strings.CutPrefix(want, checksumPrefix)
-	if !ok || len(hexSum) != 2*sha256.Size {
-		return fmt.Errorf("%w: checksum %q is not of the form sha256:<64 hex digits>", ErrHeader, want)
+	if !ok || !isLowerHex(hexSum) {
+		return fmt.Errorf("%w: checksum %q is not of the form sha256:<64 lowercase hex digits>", ErrHeader, want)
 	}
-	if _, err := hex.DecodeString(hexSum); err != nil {
-		return fmt.Errorf("%w: checksum %q is not of the form sha256:<64 hex digits>", ErrHeader, want)
+	if legacy {
+		if got := checksum(f.data); got != want {
+			return fmt.Errorf("%w: tensor data has %s, header records %s; restore the file from a backup or an earlier checkpoint", ErrChecksum, got, want)
+		}
+		return nil
 	}
-	if got := checksum(f.data); got != strings.ToLower(want) {
-		return fmt.Errorf("%w: tensor data has %s, header records %s; restore the file from a backup or an earlier checkpoint", ErrChecksum, got, want)
+	at, err := checksumOffset(f.head)
+	if err != nil {
+		return err
+	}
+	if string(f.head[at:at+checksumHexLen]) != hexSum {
+		return fmt.Errorf("%w: the checksum in the header text differs from the parsed one", ErrHeader)
+	}
+	if got := fileChecksum(f.head, at, f.data); got != want {
+		return fmt.Errorf("%w: file has %s, header records %s; restore the file from a backup or an earlier checkpoint", ErrChecksum, got, want)
 	}
 	return nil
+}
+
+func isLowerHex(s string) bool {
+	if len(s) != checksumHexLen {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// checksumOffset returns the offset in head (length prefix and header) of
+// the checksum's hex digits.
+func checksumOffset(head []byte) (int, error) {
+	pat := []byte(checksumField)
+	i := bytes.Index(head, pat)
+	if i < 0 || bytes.Count(head, pat) != 1 {
+		return 0, fmt.Errorf("%w: the header must hold %s exactly once", ErrHeader, checksumField)
+	}
+	at := i + len(pat)
+	if at+checksumHexLen > len(head) {
+		return 0, fmt.Errorf("%w: checksum cut short", ErrHeader)
+	}
+	return at, nil
+}
+
+// fileChecksum returns "sha256:<hex>" of head and data with the
+// checksumHexLen bytes at head[at:] read as '0's.
+func fileChecksum(head []byte, at int, data []byte) string {
+	h := sha256.New()
+	h.Write(head[:at])
+	h.Write([]byte(strings.Repeat("0", checksumHexLen)))
+	h.Write(head[at+checksumHexLen:])
+	h.Write(data)
+	return checksumPrefix + hex.EncodeToString(h.Sum(nil))
 }
 
 // checksum returns "sha256:<hex>" of data.
@@ -320,18 +386,23 @@ func checksum(data []byte) string {
 }
 
 // tensors decodes every entry to a float64 Tensor, in name order. Shapes
-// are never nil.
+// are never nil. I64 values beyond 2^53 are rounded.
 func (f *file) tensors() []Tensor {
 	out := make([]Tensor, len(f.entries))
 	for i, e := range f.entries {
-		shape := make([]int, len(e.shape))
-		copy(shape, e.shape)
-		out[i] = Tensor{Name: e.name, Shape: shape, Data: decodeData(e.dtype, f.data[e.begin:e.end])}
+		out[i] = f.tensor(e)
 	}
 	return out
 }
 
-// decodeData converts little-endian F64 or F32 bytes to float64.
+// tensor decodes entry e to a float64 Tensor.
+func (f *file) tensor(e entry) Tensor {
+	shape := make([]int, len(e.shape))
+	copy(shape, e.shape)
+	return Tensor{Name: e.name, Shape: shape, Data: decodeData(e.dtype, f.data[e.begin:e.end])}
+}
+
+// decodeData converts little-endian F64, F32 or I64 bytes to float64.
 func decodeData(dtype string, b []byte) []float64 {
 	switch dtype {
 	case dtypeF64:
@@ -346,8 +417,23 @@ func decodeData(dtype string, b []byte) []float64 {
 			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
 		}
 		return out
+	case dtypeI64:
+		out := make([]float64, len(b)/8)
+		for i := range out {
+			out[i] = float64(int64(binary.LittleEndian.Uint64(b[8*i:])))
+		}
+		return out
 	}
 	panic("checkpoints: decodeData called with unchecked dtype " + dtype)
+}
+
+// decodeInts converts little-endian I64 bytes to int64.
+func decodeInts(b []byte) []int64 {
+	out := make([]int64, len(b)/8)
+	for i := range out {
+		out[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return out
 }
 
 // headerRecord is the JSON form of a tensor record written by encode.
@@ -357,49 +443,76 @@ type headerRecord struct {
 	DataOffsets [2]uint64 `json:"data_offsets"`
 }
 
-// encode lays out tensors (already validated and sorted by name) as F64 and
-// returns the 8-byte length prefix followed by the padded header, and the
-// data buffer. meta is called with the data buffer to produce the
-// "__metadata__" strings (so that they can hold its checksum).
-func encode(tensors []*Tensor, meta func(data []byte) (map[string]string, error)) (head, data []byte, err error) {
+// record is one tensor to encode: F64 values, or I64 values when dtype is
+// I64.
+type record struct {
+	name  string
+	dtype string
+	shape []int
+	f64   []float64
+	i64   []int64
+}
+
+// encode lays out records (already validated and sorted by name) and
+// returns the whole file: the 8-byte length prefix, the padded header with
+// meta as "__metadata__" and the data buffer. meta must hold a "checksum"
+// key (its value is replaced): the file's checksum is computed as
+// described at checksumField and written into the header.
+func encode(recs []record, meta map[string]string) ([]byte, error) {
 	total := 0
-	for _, t := range tensors {
-		total += 8 * len(t.Data)
+	for _, r := range recs {
+		total += 8 * (len(r.f64) + len(r.i64))
 	}
-	data = make([]byte, total)
-	hdr := make(map[string]any, len(tensors)+1)
+	data := make([]byte, total)
+	hdr := make(map[string]any, len(recs)+1)
 	off := 0
-	for _, t := range tensors {
+	for _, r := range recs {
 		begin := off
-		for _, v := range t.Data {
-			binary.LittleEndian.PutUint64(data[off:], math.Float64bits(v))
-			off += 8
+		if r.dtype == dtypeI64 {
+			for _, v := range r.i64 {
+				binary.LittleEndian.PutUint64(data[off:], uint64(v))
+				off += 8
+			}
+		} else {
+			for _, v := range r.f64 {
+				binary.LittleEndian.PutUint64(data[off:], math.Float64bits(v))
+				off += 8
+			}
 		}
-		shape := t.Shape
+		shape := r.shape
 		if shape == nil {
 			shape = []int{} // scalars are written as "shape":[]
 		}
-		hdr[t.Name] = headerRecord{Dtype: dtypeF64, Shape: shape, DataOffsets: [2]uint64{uint64(begin), uint64(off)}}
+		hdr[r.name] = headerRecord{Dtype: r.dtype, Shape: shape, DataOffsets: [2]uint64{uint64(begin), uint64(off)}}
 	}
-	m, err := meta(data)
-	if err != nil {
-		return nil, nil, err
+	m := make(map[string]string, len(meta))
+	for k, v := range meta {
+		m[k] = v
 	}
-	if m != nil {
-		hdr[metadataKey] = m
-	}
+	m[keyChecksum] = checksumPrefix + strings.Repeat("0", checksumHexLen)
+	hdr[metadataKey] = m
 	var buf bytes.Buffer
+	buf.Grow(8 + 64*len(recs) + len(data))
 	buf.Write(make([]byte, 8)) // room for the length prefix
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(hdr); err != nil { // map keys are sorted: deterministic
-		return nil, nil, err
+		return nil, err
 	}
 	buf.Truncate(buf.Len() - 1) // Encode's trailing newline
 	for buf.Len()%headerAlign != 0 {
 		buf.WriteByte(' ')
 	}
-	head = buf.Bytes()
-	binary.LittleEndian.PutUint64(head, uint64(len(head)-8))
-	return head, data, nil
+	headLen := buf.Len()
+	buf.Write(data)
+	out := buf.Bytes()
+	binary.LittleEndian.PutUint64(out, uint64(headLen-8))
+	head := out[:headLen]
+	at, err := checksumOffset(head)
+	if err != nil {
+		return nil, fmt.Errorf("%w: a tensor name or metadata key collides with the checksum field", ErrInvalid)
+	}
+	sum := fileChecksum(head, at, out[headLen:])
+	copy(head[at:], strings.TrimPrefix(sum, checksumPrefix))
+	return out, nil
 }

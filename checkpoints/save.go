@@ -20,12 +20,31 @@ import (
 // temporary file remains.
 //
 // Save refuses (with an error wrapping [ErrInvalid] or [ErrMismatch]) a
-// checkpoint whose tensors have empty or duplicate names, data lengths not
-// matching their shapes, or NaN or Inf values, or that disagrees with its
-// ModelSpecs (see [Metadata.Models]). c.Meta.FormatVersion must be zero or
-// [FormatVersion]; c is not modified.
+// checkpoint whose tensors have empty, duplicate or reserved names
+// ([StatePrefix]), data lengths not matching their shapes, or NaN or Inf
+// values, or that disagrees with its ModelSpecs (see [Metadata.Models]).
+// The trainer state c.Meta.Optimizer must be valid JSON; its numeric
+// arrays are stored as tensors (see [Encode]). c.Meta.FormatVersion must
+// be zero or a version [Load] returned; the file is always written in
+// [FormatVersion]. c is not modified.
 func Save(path string, c *Checkpoint) error {
 	return saveTo(path, c, nil)
+}
+
+// Encode validates c as [Save] does and returns the bytes of its file.
+// Every non-empty JSON array of numbers in the trainer state
+// c.Meta.Optimizer is stored as a 1-D tensor "state.<path>" (I64 if all its
+// numbers are integers, else F64) and replaced in the metadata by
+// {"$tensor":"state.<path>"}; [Decode] and [Load] put the values back.
+func Encode(c *Checkpoint) ([]byte, error) {
+	if c == nil {
+		return nil, fmt.Errorf("checkpoints: encode: nil checkpoint")
+	}
+	b, err := encodeCheckpoint(c)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoints: encode: %w", err)
+	}
+	return b, nil
 }
 
 // saveTo is Save with the file writer optionally wrapped by wrap (tests
@@ -34,57 +53,64 @@ func saveTo(path string, c *Checkpoint, wrap func(io.Writer) io.Writer) error {
 	if c == nil {
 		return fmt.Errorf("checkpoints: save %s: nil checkpoint", path)
 	}
-	head, data, err := encodeCheckpoint(c)
+	b, err := encodeCheckpoint(c)
 	if err != nil {
 		return fmt.Errorf("checkpoints: save %s: %w", path, err)
 	}
-	if err := writeAtomic(path, wrap, head, data); err != nil {
+	if err := writeAtomic(path, wrap, b); err != nil {
 		return fmt.Errorf("checkpoints: save %s: %w", path, err)
 	}
 	return nil
 }
 
-// encodeCheckpoint validates c and returns the file's prefix and header,
-// and its data buffer.
-func encodeCheckpoint(c *Checkpoint) (head, data []byte, err error) {
+// encodeCheckpoint validates c and returns the whole file.
+func encodeCheckpoint(c *Checkpoint) ([]byte, error) {
 	meta := c.Meta
-	if meta.FormatVersion != 0 && meta.FormatVersion != FormatVersion {
-		return nil, nil, fmt.Errorf("%w: Meta.FormatVersion is %d, this build writes %d (leave it zero)", ErrInvalid, meta.FormatVersion, FormatVersion)
+	if meta.FormatVersion < 0 || meta.FormatVersion > FormatVersion {
+		return nil, fmt.Errorf("%w: Meta.FormatVersion is %d, this build writes %d (leave it zero)", ErrInvalid, meta.FormatVersion, FormatVersion)
 	}
 	meta.FormatVersion = FormatVersion
 
-	sorted := make([]*Tensor, len(c.Tensors))
+	recs := make([]record, 0, len(c.Tensors))
 	infos := make(map[string]tensorInfo, len(c.Tensors))
 	for i := range c.Tensors {
 		t := &c.Tensors[i]
 		if err := checkTensor(t); err != nil {
-			return nil, nil, err
+			return nil, err
+		}
+		if strings.HasPrefix(t.Name, StatePrefix) {
+			return nil, fmt.Errorf("%w: tensor name %q: the prefix %q is reserved for trainer state", ErrInvalid, t.Name, StatePrefix)
 		}
 		if _, dup := infos[t.Name]; dup {
-			return nil, nil, fmt.Errorf("%w: tensor name %q used twice", ErrInvalid, t.Name)
+			return nil, fmt.Errorf("%w: tensor name %q used twice", ErrInvalid, t.Name)
 		}
 		infos[t.Name] = tensorInfo{shape: t.Shape, dtype: dtypeF64}
-		sorted[i] = t
+		recs = append(recs, record{name: t.Name, dtype: dtypeF64, shape: t.Shape, f64: t.Data})
 	}
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	if err := checkModels(meta.Models, infos, ErrInvalid); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := checkNormalisers(meta.Normalisers, ErrInvalid); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	state, sts, err := liftState(meta.Optimizer)
+	if err != nil {
+		return nil, err
+	}
+	meta.Optimizer = state
+	for _, st := range sts {
+		recs = append(recs, record{name: st.Name, dtype: st.Dtype, shape: []int{st.len()}, f64: st.F64, i64: st.I64})
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].name < recs[j].name })
 	var mbrl strings.Builder
 	enc := json.NewEncoder(&mbrl)
 	enc.SetEscapeHTML(false) // keep json.RawMessage fields as given, only compacted
 	if err := enc.Encode(meta); err != nil {
-		return nil, nil, fmt.Errorf("%w: metadata does not encode as JSON (check the json.RawMessage fields): %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: metadata does not encode as JSON (check the json.RawMessage fields): %v", ErrInvalid, err)
 	}
-	return encode(sorted, func(data []byte) (map[string]string, error) {
-		return map[string]string{
-			keyFormatVersion: strconv.Itoa(FormatVersion),
-			keyChecksum:      checksum(data),
-			keyMbrl:          strings.TrimSuffix(mbrl.String(), "\n"),
-		}, nil
+	return encode(recs, map[string]string{
+		keyFormatVersion: strconv.Itoa(FormatVersion),
+		keyMbrl:          strings.TrimSuffix(mbrl.String(), "\n"),
 	})
 }
 

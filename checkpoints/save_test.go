@@ -107,7 +107,7 @@ func TestSaveRefuses(t *testing.T) {
 		{"empty name", func(c *Checkpoint) { c.Tensors[0].Name = "" }, ErrInvalid},
 		{"reserved name", func(c *Checkpoint) { c.Tensors[0].Name = metadataKey }, ErrInvalid},
 		{"invalid UTF-8 name", func(c *Checkpoint) { c.Tensors[0].Name = "policy\xff" }, ErrInvalid},
-		{"future format version", func(c *Checkpoint) { c.Meta.FormatVersion = 2 }, ErrInvalid},
+		{"future format version", func(c *Checkpoint) { c.Meta.FormatVersion = FormatVersion + 1 }, ErrInvalid},
 		{"shape differs from model", func(c *Checkpoint) { c.Meta.Models[0].Tensors["policy.l0.weight"] = []int{3, 4} }, ErrMismatch},
 		{"declared tensor missing", func(c *Checkpoint) { c.Meta.Models[1].Tensors["dynamics.b"] = []int{2} }, ErrMismatch},
 		{"undeclared tensor", func(c *Checkpoint) { delete(c.Meta.Models[1].Tensors, "dynamics.w") }, ErrMismatch},

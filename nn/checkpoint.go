@@ -105,8 +105,10 @@ func ToCheckpoint(models ...Model) ([]checkpoints.Tensor, []checkpoints.ModelSpe
 }
 
 // LoadModel rebuilds the model called name from c: it reads the spec's
-// kind and arch, constructs the model and copies its tensors and
-// normalisers (LoadInto). Errors name the model and the mismatch.
+// kind and arch, checks every tensor shape and normaliser width the arch
+// implies against c before allocating anything (see CheckArchitectures),
+// constructs the model and copies its tensors and normalisers (LoadInto).
+// Errors name the model and the mismatch.
 func LoadModel(c *checkpoints.Checkpoint, name string) (Model, error) {
 	spec, ok := c.Model(name)
 	if !ok {
@@ -116,49 +118,27 @@ func LoadModel(c *checkpoints.Checkpoint, name string) (Model, error) {
 		}
 		return nil, fmt.Errorf("nn: checkpoint has no model %q (models: %v)", name, names)
 	}
+	arch, err := checkSpec(c, spec)
+	if err != nil {
+		return nil, err
+	}
 	rng := rand.New(rand.NewPCG(0, 0)) // weights are overwritten
 	var m Model
-	var err error
-	switch spec.Kind {
-	case KindMLP:
-		var a MLPArch
-		if err = decodeArch(spec, &a); err == nil {
-			if err = a.validate(); err == nil {
-				m = NewMLP(name, a.Sizes, a.Hidden, rng)
-			}
-		}
-	case KindDeterministicPolicy:
-		var a PolicyArch
-		if err = decodeArch(spec, &a); err == nil {
-			m, err = NewDeterministicPolicy(name, a, rng)
-		}
-	case KindGaussianPolicy:
-		var a GaussianPolicyArch
-		if err = decodeArch(spec, &a); err == nil {
-			m, err = NewGaussianPolicy(name, a, rng)
-		}
-	case KindDynamics:
-		var a DynamicsArch
-		if err = decodeArch(spec, &a); err == nil {
-			m, err = NewDynamicsModel(name, a, rng)
-		}
-	case KindEnsemble:
-		var a EnsembleArch
-		if err = decodeArch(spec, &a); err == nil {
-			m, err = NewEnsemble(name, a, rng)
-		}
-	case KindQNetwork:
-		var a QArch
-		if err = decodeArch(spec, &a); err == nil {
-			m, err = NewQNetwork(name, a, rng)
-		}
-	case KindReward:
-		var a RewardArch
-		if err = decodeArch(spec, &a); err == nil {
-			m, err = NewRewardModel(name, a, rng)
-		}
-	default:
-		return nil, fmt.Errorf("nn: model %q has unknown kind %q", name, spec.Kind)
+	switch a := arch.(type) {
+	case *MLPArch:
+		m = NewMLP(name, a.Sizes, a.Hidden, rng)
+	case *PolicyArch:
+		m, err = NewDeterministicPolicy(name, *a, rng)
+	case *GaussianPolicyArch:
+		m, err = NewGaussianPolicy(name, *a, rng)
+	case *DynamicsArch:
+		m, err = NewDynamicsModel(name, *a, rng)
+	case *EnsembleArch:
+		m, err = NewEnsemble(name, *a, rng)
+	case *QArch:
+		m, err = NewQNetwork(name, *a, rng)
+	case *RewardArch:
+		m, err = NewRewardModel(name, *a, rng)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("nn: model %q (%s): %w", name, spec.Kind, err)
@@ -167,6 +147,278 @@ func LoadModel(c *checkpoints.Checkpoint, name string) (Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// CheckArchitectures checks, without building anything, that the
+// declared architecture of every model in c is valid, implies exactly the
+// tensors (names and shapes) and normalisers c holds for it, and needs a
+// plausible amount of memory. LoadModel does the same for one model.
+func CheckArchitectures(c *checkpoints.Checkpoint) error {
+	for i := range c.Meta.Models {
+		if _, err := checkSpec(c, &c.Meta.Models[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSpec decodes spec's architecture and checks every shape it implies
+// against the tensors present before anything is allocated: a checkpoint
+// is small, but its declared architecture could ask for gigabytes. It
+// returns a pointer to the decoded Arch.
+func checkSpec(c *checkpoints.Checkpoint, spec *checkpoints.ModelSpec) (any, error) {
+	var arch any
+	switch spec.Kind {
+	case KindMLP:
+		arch = &MLPArch{}
+	case KindDeterministicPolicy:
+		arch = &PolicyArch{}
+	case KindGaussianPolicy:
+		arch = &GaussianPolicyArch{}
+	case KindDynamics:
+		arch = &DynamicsArch{}
+	case KindEnsemble:
+		arch = &EnsembleArch{}
+	case KindQNetwork:
+		arch = &QArch{}
+	case KindReward:
+		arch = &RewardArch{}
+	default:
+		return nil, fmt.Errorf("nn: model %q has unknown kind %q", spec.Name, spec.Kind)
+	}
+	err := decodeArch(spec, arch)
+	var pl plan
+	if err == nil {
+		pl, err = planModel(spec.Name, arch, len(spec.Tensors))
+	}
+	if err == nil {
+		err = pl.check(c, spec)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nn: model %q (%s): %w", spec.Name, spec.Kind, err)
+	}
+	return arch, nil
+}
+
+// The scratch memory (float64 values beyond the weights: activations,
+// Jacobian buffers) a model rebuilt from a checkpoint may allocate is
+// bounded by max(minScratchLimit, scratchPerParam x its parameters). Real
+// models need a fraction of their parameter count; a layer of width w
+// after a layer of width 1 needs w^2 (an identity Jacobian seed), which
+// for w = 20000 is 3.2 GB held by 40,000 weights.
+const (
+	minScratchLimit = 1 << 22 // 32 MB
+	scratchPerParam = 64
+)
+
+// plan is what a model built from an architecture will hold, computed
+// from the architecture alone: its parameters (name to shape), its
+// normalisers (name to width) and an upper bound of its scratch values.
+type plan struct {
+	params  map[string][]int
+	norms   map[string]int
+	scratch float64
+}
+
+// mlp adds the parameters and scratch of NewMLP(name, sizes) to p.
+func (p *plan) mlp(name string, sizes []int) {
+	out, maxW := float64(sizes[len(sizes)-1]), 0.0
+	for l, s := range sizes {
+		maxW = max(maxW, float64(s))
+		p.scratch += float64(s)
+		if l+1 < len(sizes) {
+			p.params[fmt.Sprintf("%s.l%d.weight", name, l)] = []int{s, sizes[l+1]}
+			p.params[fmt.Sprintf("%s.l%d.bias", name, l)] = []int{sizes[l+1]}
+		}
+	}
+	p.scratch += 2*out*maxW + out*out
+}
+
+// io adds the scratch of a model mapping in values to out values
+// (input copies and an [out, in] Jacobian buffer).
+func (p *plan) io(in, out int) {
+	p.scratch += 4*float64(in) + 4*float64(out) + float64(in)*float64(out)
+}
+
+// planModel validates arch (a pointer to one of the Arch types) and
+// returns the plan of the model called name. nTensors is the number of
+// tensors the checkpoint declares for the model; an ensemble declaring
+// more members than that is refused before its members are listed.
+func planModel(name string, arch any, nTensors int) (plan, error) {
+	p := plan{params: map[string][]int{}, norms: map[string]int{}}
+	// Count the layers first: a long hidden list must not make the plan
+	// itself large.
+	var hidden []int
+	copies := 1
+	switch a := arch.(type) {
+	case *MLPArch:
+		if len(a.Sizes) >= 2 {
+			hidden = a.Sizes[1 : len(a.Sizes)-1]
+		}
+	case *PolicyArch:
+		hidden = a.Hidden
+	case *GaussianPolicyArch:
+		hidden = a.Hidden
+	case *DynamicsArch:
+		hidden = a.Hidden
+	case *EnsembleArch:
+		hidden, copies = a.Member.Hidden, max(a.Members, 1)
+	case *QArch:
+		hidden = a.Hidden
+	case *RewardArch:
+		hidden = a.Hidden
+	}
+	if layers := len(hidden) + 1; layers > nTensors || copies > nTensors || 2*layers*copies > nTensors {
+		return p, fmt.Errorf("the architecture has %d layers x %d members but the checkpoint declares only %d tensors for it", layers, copies, nTensors)
+	}
+	switch a := arch.(type) {
+	case *MLPArch:
+		if err := a.validate(); err != nil {
+			return p, err
+		}
+		p.mlp(name, a.Sizes)
+	case *PolicyArch:
+		if err := a.validate(); err != nil {
+			return p, err
+		}
+		p.policy(name, *a)
+	case *GaussianPolicyArch:
+		if err := a.validate(); err != nil {
+			return p, err
+		}
+		p.policy(name, a.PolicyArch)
+		p.params[name+".log_std"] = []int{a.ActDim}
+	case *DynamicsArch:
+		if err := a.validate(); err != nil {
+			return p, err
+		}
+		p.dynamics(name, *a)
+	case *EnsembleArch:
+		if a.Members <= 0 || a.Members > nTensors {
+			return p, fmt.Errorf("ensemble of %d members, but the checkpoint declares %d tensors for it", a.Members, nTensors)
+		}
+		if err := a.Member.validate(); err != nil {
+			return p, err
+		}
+		for i := range a.Members {
+			p.dynamics(fmt.Sprintf("%s.m%d", name, i), a.Member)
+		}
+		n, m := float64(a.Member.ObsDim), float64(a.Member.ActDim)
+		p.scratch += n*n + n*m
+	case *QArch:
+		if a.ObsDim <= 0 || a.NumActions <= 0 {
+			return p, fmt.Errorf("q-network: obs_dim %d and num_actions %d must be positive", a.ObsDim, a.NumActions)
+		}
+		sz := sizes(a.ObsDim, a.Hidden, a.NumActions)
+		if err := (MLPArch{Sizes: sz, Hidden: a.Activation}).validate(); err != nil {
+			return p, err
+		}
+		p.mlp(name, sz)
+		p.io(a.ObsDim, a.NumActions)
+		if a.ObsNorm {
+			p.norms[name+".obs"] = a.ObsDim
+		}
+	case *RewardArch:
+		if a.ObsDim <= 0 || a.ActDim <= 0 {
+			return p, fmt.Errorf("reward: obs_dim %d and act_dim %d must be positive", a.ObsDim, a.ActDim)
+		}
+		w := a.ObsDim + a.ActDim
+		sz := sizes(w, a.Hidden, 1)
+		if err := (MLPArch{Sizes: sz, Hidden: a.Activation}).validate(); err != nil {
+			return p, err
+		}
+		p.mlp(name, sz)
+		p.io(w, 1)
+		p.norms[name+".input"] = w
+	}
+	return p, nil
+}
+
+func (p *plan) policy(name string, a PolicyArch) {
+	p.mlp(name, sizes(a.ObsDim, a.Hidden, a.ActDim))
+	p.io(a.ObsDim, a.ActDim)
+	if a.ObsNorm {
+		p.norms[name+".obs"] = a.ObsDim
+	}
+}
+
+func (p *plan) dynamics(name string, a DynamicsArch) {
+	w := a.ObsDim + a.ActDim
+	p.mlp(name, sizes(w, a.Hidden, a.ObsDim))
+	p.io(w, a.ObsDim)
+	p.norms[name+".input"] = w
+	p.norms[name+".delta"] = a.ObsDim
+}
+
+// check compares the plan with the tensors spec declares (which Load has
+// matched with the tensors present) and with c's normalisers, then bounds
+// its scratch memory.
+func (p *plan) check(c *checkpoints.Checkpoint, spec *checkpoints.ModelSpec) error {
+	for _, name := range sortedNames(p.params) {
+		got, ok := spec.Tensors[name]
+		if !ok {
+			return fmt.Errorf("arch %s implies tensor %q %v, which the checkpoint does not declare", shortArch(spec.Arch), name, p.params[name])
+		}
+		if !slices.Equal(got, p.params[name]) {
+			return fmt.Errorf("arch %s implies tensor %q of shape %v, the checkpoint holds %v", shortArch(spec.Arch), name, p.params[name], got)
+		}
+	}
+	if len(spec.Tensors) != len(p.params) {
+		var extra []string
+		for name := range spec.Tensors {
+			if _, ok := p.params[name]; !ok {
+				extra = append(extra, name)
+			}
+		}
+		sort.Strings(extra)
+		return fmt.Errorf("arch %s does not account for tensors %s", shortArch(spec.Arch), shortList(extra))
+	}
+	for _, name := range sortedNames(p.norms) {
+		n, ok := c.Meta.Normalisers[name]
+		if !ok {
+			return fmt.Errorf("the checkpoint has no normaliser %q", name)
+		}
+		if len(n.Mean) != p.norms[name] {
+			return fmt.Errorf("normaliser %q has width %d, the arch needs %d", name, len(n.Mean), p.norms[name])
+		}
+	}
+	params := 0.0
+	for _, shape := range p.params {
+		n := 1.0
+		for _, d := range shape {
+			n *= float64(d)
+		}
+		params += n
+	}
+	if limit := max(minScratchLimit, scratchPerParam*params); p.scratch > limit {
+		return fmt.Errorf("arch %s needs %.0f MB of scratch memory for %.0f parameters, more than the %.0f MB limit; the checkpoint is implausible", shortArch(spec.Arch), p.scratch*8/(1<<20), params, limit*8/(1<<20))
+	}
+	return nil
+}
+
+// shortArch returns arch for an error message, cut to 120 bytes.
+func shortArch(arch []byte) string {
+	if len(arch) > 120 {
+		return string(arch[:120]) + "..."
+	}
+	return string(arch)
+}
+
+// shortList lists up to 5 names and says how many more there are.
+func shortList(names []string) string {
+	if len(names) > 5 {
+		return fmt.Sprintf("%q and %d more", names[:5], len(names)-5)
+	}
+	return fmt.Sprintf("%q", names)
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func decodeArch(spec *checkpoints.ModelSpec, dst any) error {

@@ -11,7 +11,7 @@ import (
 
 // allModels returns one of each model kind with non-trivial normalisers,
 // and a function evaluating each on a fixed input through its fast path.
-func allModels(t *testing.T) ([]Model, func(m Model) []float64) {
+func allModels(t testing.TB) ([]Model, func(m Model) []float64) {
 	t.Helper()
 	det, err := NewDeterministicPolicy("policy", policyCases[1].arch, newRNG(1))
 	if err != nil {
@@ -120,6 +120,8 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCheckpointErrors checks LoadModel's (and CheckArchitectures')
+// refusals, each with a one-line error naming the model.
 func TestCheckpointErrors(t *testing.T) {
 	models, _ := allModels(t)
 	// fresh returns a new checkpoint (ToCheckpoint copies everything).
@@ -147,9 +149,53 @@ func TestCheckpointErrors(t *testing.T) {
 			s, _ := c.Model("dynamics")
 			s.Arch = json.RawMessage(`{"obs_dim":3,"act_dim":1,"hidden":[8,16],"activation":"tanh"}`)
 		}},
-		{"missing tensor", "q", "no tensor", func(c *checkpoints.Checkpoint) {
+		{"missing tensor", "q", "does not declare", func(c *checkpoints.Checkpoint) {
 			tt, _ := c.Tensor("q.l1.bias")
 			tt.Name = "q.l9.bias"
+			s, _ := c.Model("q")
+			delete(s.Tensors, "q.l1.bias")
+			s.Tensors["q.l9.bias"] = tt.Shape
+		}},
+		// The declared architectures below would allocate gigabytes if
+		// built; they must be refused from their shapes alone.
+		{"huge hidden layer", "policy", "implies tensor", func(c *checkpoints.Checkpoint) {
+			s, _ := c.Model("policy")
+			s.Arch = json.RawMessage(`{"obs_dim":4,"act_dim":2,"hidden":[99999999],"activation":"tanh","low":[-1,-1],"high":[1,1],"obs_norm":true}`)
+		}},
+		{"huge ensemble", "ens", "members", func(c *checkpoints.Checkpoint) {
+			s, _ := c.Model("ens")
+			s.Arch = json.RawMessage(`{"members":1099511627776,"member":{"obs_dim":3,"act_dim":1,"hidden":[8],"activation":"tanh"}}`)
+		}},
+		{"long hidden list", "reward", "layers", func(c *checkpoints.Checkpoint) {
+			h := strings.Repeat("4,", 100000)
+			s, _ := c.Model("reward")
+			s.Arch = json.RawMessage(`{"obs_dim":3,"act_dim":1,"hidden":[` + h + `4],"activation":"relu"}`)
+		}},
+		{"huge scratch", "mlp", "scratch memory", func(c *checkpoints.Checkpoint) {
+			// Weights [3,1], [1], [1,20000], [20000] (40k values) but an
+			// identity Jacobian seed of 20000^2 values (3.2 GB).
+			s, _ := c.Model("mlp")
+			s.Arch = json.RawMessage(`{"sizes":[3,1,20000],"hidden":"identity"}`)
+			s.Tensors = map[string][]int{"mlp.l0.weight": {3, 1}, "mlp.l0.bias": {1}, "mlp.l1.weight": {1, 20000}, "mlp.l1.bias": {20000}}
+			var ts []checkpoints.Tensor
+			for _, t := range c.Tensors {
+				if !strings.HasPrefix(t.Name, "mlp.") {
+					ts = append(ts, t)
+				}
+			}
+			for name, shape := range s.Tensors {
+				ts = append(ts, checkpoints.Tensor{Name: name, Shape: shape, Data: make([]float64, shape[len(shape)-1]*max(1, shape[0]*(len(shape)-1)))})
+			}
+			c.Tensors = ts
+		}},
+		{"empty MLP sizes", "mlp", "sizes", func(c *checkpoints.Checkpoint) {
+			s, _ := c.Model("mlp")
+			s.Arch = json.RawMessage(`{"sizes":[],"hidden":"identity"}`)
+		}},
+		{"tensor the arch does not account for", "q", "does not account", func(c *checkpoints.Checkpoint) {
+			s, _ := c.Model("q")
+			s.Tensors["q.extra"] = []int{1}
+			c.Tensors = append(c.Tensors, checkpoints.Tensor{Name: "q.extra", Shape: []int{1}, Data: []float64{0}})
 		}},
 		{"missing normaliser", "reward", "normaliser", func(c *checkpoints.Checkpoint) {
 			delete(c.Meta.Normalisers, "reward.input")
@@ -163,8 +209,13 @@ func TestCheckpointErrors(t *testing.T) {
 			c := fresh()
 			tc.mod(c)
 			_, err := LoadModel(c, tc.model)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "nn: ") {
-				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "nn: ") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %v, want one line mentioning %q", err, tc.want)
+			}
+			if tc.name != "missing model" {
+				if err := CheckArchitectures(c); err == nil {
+					t.Fatal("CheckArchitectures accepted it")
+				}
 			}
 		})
 	}

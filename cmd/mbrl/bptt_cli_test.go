@@ -136,6 +136,12 @@ func TestBpttTrainAndGradnormCLI(t *testing.T) {
 			t.Errorf("missing %s", f)
 		}
 	}
+	// One horizon: a log axis over a single value, which once panicked in
+	// gonum's log ticks.
+	if _, stderr, code := runCLI(t, "gradnorm", "--env", "pendulum", "--true-dynamics", "--horizons", "1", "--starts", "2",
+		"--plot", filepath.Join(dir, "gn1.png"), "--quiet"); code != 0 {
+		t.Fatalf("gradnorm --horizons 1 --plot: exit %d: %s", code, stderr)
+	}
 	stdout, stderr, code = runCLI(t, "gradnorm", "--env", "pendulum", "--model", model, "--horizons", "2,6", "--starts", "3", "--hidden", "8")
 	if code != 0 {
 		t.Fatalf("gradnorm --model: exit %d: %s", code, stderr)

@@ -30,7 +30,7 @@ func (a *app) program() *cli.Program {
 	train := cli.Command{Name: "train", Usage: "train METHOD --env E [flags]",
 		Summary: "train with a method: " + strings.Join(p.MethodNames(), ", ") + " ('mbrl help METHOD' lists its flags)"}
 	p.Commands = []cli.Command{a.envsCommand(), a.rolloutCommand(), train, a.evalCommand(), a.optimumCommand(),
-		a.compareCommand(), a.inspectCommand(), a.gradnormCommand()}
+		a.compareCommand(), a.inspectCommand(), a.gradnormCommand(), a.reportCommand()}
 	return p
 }
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/nn"
 )
 
 func (a *app) inspectCommand() cli.Command {
@@ -29,9 +31,19 @@ func (a *app) inspect(path string, asJSON bool) error {
 	if err != nil {
 		return cli.AsUsage(err)
 	}
+	// Check the declared architectures too, so that a checkpoint inspect
+	// accepts can be built by eval (without building anything here).
+	if err := nn.CheckArchitectures(c); err != nil {
+		return cli.AsUsage(fmt.Errorf("%s: %w", path, err))
+	}
 	if !asJSON {
 		return c.Describe(a.Stdout, path)
 	}
 	rows, total := c.TensorInfos()
-	return a.WriteJSON(true, map[string]any{"command": "inspect", "checkpoint": path, "metadata": c.Meta, "tensors": rows, "parameters": total})
+	// The trainer state (datasets, moments) is listed as tensors, not
+	// printed.
+	meta := c.Meta
+	meta.Optimizer = nil
+	return a.WriteJSON(true, map[string]any{"command": "inspect", "checkpoint": path, "metadata": meta, "tensors": rows, "parameters": total,
+		"resumable": len(c.Meta.Optimizer) > 0, "state_tensors": c.StateTensors})
 }

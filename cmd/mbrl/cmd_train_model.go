@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"math/rand/v2"
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
@@ -58,12 +60,34 @@ func (a *app) modelMethod() cli.Command {
 				}
 				defer tr.Close()
 				t.MakeEnv, t.Plot = makeEnv, []string{"loss", "val_mse"}
+				var final run.Summary
 				t.Summarize = func(r *run.Run, sum run.Summary) error {
 					sum["ensemble"], sum["hidden"], sum["batch"], sum["lr"], sum["policy"] = cfg.Fit.Ensemble, cfg.Fit.Hidden, cfg.Fit.Batch, cfg.Fit.LR, o.Policy
+					final = sum
 					return tr.Summarize(r, sum)
 				}
-				return a.Train(ctx, b, o.Env, tr, *t)
+				if err := a.Train(ctx, b, o.Env, tr, *t); err != nil {
+					return err
+				}
+				if !b.Common.JSON {
+					printModelError(a.Stdout, final)
+				}
+				return nil
 			}
 		},
 	}
+}
+
+// printModelError prints the model's errors on the held-out episodes of a
+// "train model" summary: the one-step MSE of the normalised state change
+// and the open-loop RMSE after 1, 10 and 50 steps.
+func printModelError(w io.Writer, sum run.Summary) {
+	if sum == nil {
+		return
+	}
+	fmt.Fprintf(w, "model error on the held-out episodes (%v): one-step MSE %.4g (normalised state change)", sum["val_episodes"], sum["val_mse"])
+	if r, ok := sum["rmse_by_horizon"].([]float64); ok && len(r) > 0 {
+		fmt.Fprintf(w, "; open-loop RMSE %.4g after 1 step", r[0])
+	}
+	fmt.Fprintf(w, ", %.4g after 10, %.4g after 50 (observation units)\n", sum["rmse_10"], sum["rmse_50"])
 }

@@ -28,7 +28,7 @@ func TestTrainModelCLI(t *testing.T) {
 	if m["samples"].(float64) != 1000 || m["val_episodes"].(float64) != 1 || len(m["rmse_by_horizon"].([]any)) != 50 {
 		t.Fatalf("summary %v", m)
 	}
-	for _, f := range []string{"metrics.csv", "config.yaml", "final.safetensors", "model_error.png", "learning_curve.png"} {
+	for _, f := range []string{"metrics.csv", "config.yaml", "final.safetensors", "model_error.png", "model_error.svg", "learning_curve.png", "report.html"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("run folder lacks %s: %v", f, err)
 		}
@@ -48,8 +48,13 @@ func TestTrainModelCLI(t *testing.T) {
 	// straight run of 3.
 	straight := filepath.Join(t.TempDir(), "straight")
 	args3 := append(append([]string(nil), args[:len(args)-4]...), "--out", straight, "--iters", "3", "--quiet")
-	if _, stderr, code := runCLI(t, args3...); code != 0 {
+	human, stderr, code := runCLI(t, args3...)
+	if code != 0 {
 		t.Fatalf("straight run: exit %d: %s", code, stderr)
+	}
+	// The human output states the model's errors, as the help promises.
+	if !strings.Contains(human, "model error on the held-out episodes (1): one-step MSE ") || !strings.Contains(human, " after 50 (observation units)") {
+		t.Errorf("human output lacks the model error:\n%s", human)
 	}
 	out2, stderr, code := runCLI(t, "train", "model", "--config", filepath.Join(dir, "config.yaml"), "--iters", "3",
 		"--resume", filepath.Join(dir, "latest.safetensors"), "--quiet", "--json")
@@ -116,7 +121,7 @@ func TestTrainMPCCLI(t *testing.T) {
 	if ev, ok := m["eval"].(map[string]any); !ok || ev["episodes"].(float64) != 2 {
 		t.Fatalf("summary lacks the final evaluation: %v", m)
 	}
-	for _, f := range []string{"metrics.csv", "final.safetensors", "model_error.png", "learning_curve.png"} {
+	for _, f := range []string{"metrics.csv", "final.safetensors", "model_error.png", "model_error.svg", "learning_curve.png", "report.html"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("run folder lacks %s: %v", f, err)
 		}

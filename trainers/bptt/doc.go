@@ -29,6 +29,16 @@
 //
 // Through a learned model the rollout runs on observations, and the cost
 // is evaluated on them: for the pendulum the angle is
-// autodiff.Atan2(sin, cos), a custom Gorgonia op with its gradient. Nothing in the package prints;
-// trainers report through metrics.
+// autodiff.Atan2(sin, cos), a custom Gorgonia op with its gradient.
+//
+// A model fitted once on random data covers the pendulum's states well
+// enough, but in general it does not cover the states a good policy
+// visits. LearnTrainer ("mbrl train bptt --learn-model") runs PILCO's
+// loop instead: random data and a first fit, then every RefitEvery BPTT
+// iterations a few real episodes of the current (noisy) policy, a
+// warm-started refit on all data, and BPTT through the refitted model
+// again, with one step graph (aliasing the refitted weights) and one
+// learning-rate schedule for the whole run.
+//
+// Nothing in the package prints; trainers report through metrics.
 package bptt

@@ -62,23 +62,53 @@ func PlotStudy(path, env string, r *StudyResult) error {
 	for i, h := range r.Horizons {
 		x[i] = float64(h)
 	}
-	err := run.SavePlot(path, run.PlotOptions{Title: "gradient norm vs horizon on " + env, XLabel: "horizon H", YLabel: "norm", LogX: true, LogY: true},
-		run.Series{Name: "|dJ/dθ| mean over starts", X: x, Y: r.GradNorm},
-		run.Series{Name: "p10", X: x, Y: r.P10},
-		run.Series{Name: "p90", X: x, Y: r.P90},
-		run.Series{Name: "σmax(Π closed-loop Jacobians)", X: x, Y: r.Predicted},
-	)
-	if err != nil {
+	if err := StudyFigure(env, r).WriteFile(path); err != nil {
 		return err
 	}
+	return StepsFigure(env, r).WriteFile(withSuffix(path, "_steps"))
+}
+
+// StudyFigure is the figure of PlotStudy against the horizon: the
+// gradient norm (mean over starts, with the 10th to 90th percentile band)
+// in one panel, the growth the closed-loop Jacobians predict in another,
+// both on log-log axes.
+func StudyFigure(env string, r *StudyResult) *run.Figure {
+	x := make([]float64, len(r.Horizons))
+	for i, h := range r.Horizons {
+		x[i] = float64(h)
+	}
+	return &run.Figure{
+		Title:  fmt.Sprintf("BPTT gradient norm against the horizon on %s (%d starts, %d policy parameters)", env, r.Starts, r.Params),
+		XLabel: "horizon H (time steps unrolled)",
+		Caption: fmt.Sprintf("Top: norm of the gradient of the H-step cost w.r.t. the policy parameters, mean over %d start states; "+
+			"bars and band: 10th to 90th percentile over the starts. Bottom: largest singular value of the product of the "+
+			"closed-loop state Jacobians along the mean trajectory, the growth that theory predicts.", r.Starts),
+		Panels: []run.Panel{
+			{YLabel: "|dJ/dθ| (cost units per parameter unit)", LogX: true, LogY: true,
+				Series: []run.Series{{Name: "mean over starts (p10–p90)", X: x, Y: r.GradNorm, Lo: r.P10, Hi: r.P90}}},
+			{YLabel: "σmax(Π M_t) (dimensionless)", LogX: true, LogY: true,
+				Series: []run.Series{{Name: "predicted growth", X: x, Y: r.Predicted, Dashed: true}}},
+		},
+	}
+}
+
+// StepsFigure is the figure of the per-step norms of r's longest horizon:
+// |dJ/dx_t| in one panel, σmax(M_{H-1}···M_t) in another, log y.
+func StepsFigure(env string, r *StudyResult) *run.Figure {
 	ts := make([]float64, len(r.StateGradNorm))
 	for t := range ts {
 		ts[t] = float64(t)
 	}
-	return run.SavePlot(withSuffix(path, "_steps"), run.PlotOptions{Title: fmt.Sprintf("|dJ/dx_t| along H=%d on %s", len(ts), env), XLabel: "t", YLabel: "norm", LogY: true},
-		run.Series{Name: "|dJ/dx_t|", X: ts, Y: r.StateGradNorm},
-		run.Series{Name: "σmax(M_{H-1}···M_t)", X: ts, Y: r.StatePredicted},
-	)
+	return &run.Figure{
+		Title:  fmt.Sprintf("State gradient along one unrolled horizon H=%d on %s (%d starts)", len(ts), env, r.Starts),
+		XLabel: "time step t",
+		Caption: fmt.Sprintf("Top: norm of the gradient of the H-step cost w.r.t. the state at step t, mean over %d starts. "+
+			"Bottom: largest singular value of the product of the closed-loop Jacobians from step t to the end.", r.Starts),
+		Panels: []run.Panel{
+			{YLabel: "|dJ/dx_t| (cost per state unit)", LogY: true, Series: []run.Series{{Name: "mean over starts", X: ts, Y: r.StateGradNorm}}},
+			{YLabel: "σmax(M_{H-1}···M_t)", LogY: true, Series: []run.Series{{Name: "predicted growth", X: ts, Y: r.StatePredicted, Dashed: true}}},
+		},
+	}
 }
 
 // withSuffix inserts suffix before path's extension: a.csv -> a_steps.csv.

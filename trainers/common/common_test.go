@@ -2,12 +2,16 @@ package common
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mbrl/mbrl/checkpoints"
@@ -213,18 +217,57 @@ func TestLoopInterrupted(t *testing.T) {
 	}
 }
 
-func TestEncodeFloatsIsBitExact(t *testing.T) {
-	v := []float64{0, math.Copysign(0, -1), 1.0 / 3, -5e-324, math.Inf(1), math.MaxFloat64}
-	got, err := DecodeFloats(EncodeFloats(v))
+// TestResumeNeedsTrainerState checks that Resume refuses, with one line
+// saying what to do, a checkpoint without trainer state and one of format
+// version 1 (whose trainer state its checksum did not cover).
+func TestResumeNeedsTrainerState(t *testing.T) {
+	dir := t.TempDir()
+	toy := newToy(1)
+	c, err := BuildCheckpoint(checkpoints.Metadata{Method: "toy"}, toy.Models()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range v {
-		if math.Float64bits(got[i]) != math.Float64bits(v[i]) {
-			t.Fatalf("%d: %v became %v", i, v[i], got[i])
-		}
+	stateless := filepath.Join(dir, "weights.safetensors")
+	if err := checkpoints.Save(stateless, c); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := DecodeFloats(make([]byte, 12)); err == nil {
-		t.Fatal("12 bytes decoded")
+
+	// The same weights as a format 1 file: the data's sha256 as checksum,
+	// the trainer state as text in the metadata.
+	st, _ := toy.State()
+	c.Meta.FormatVersion, c.Meta.Optimizer = 1, st
+	mbrl, _ := json.Marshal(c.Meta)
+	var data []byte
+	hdr := map[string]any{}
+	for _, tn := range c.Tensors {
+		begin := len(data)
+		for _, v := range tn.Data {
+			data = binary.LittleEndian.AppendUint64(data, math.Float64bits(v))
+		}
+		hdr[tn.Name] = map[string]any{"dtype": "F64", "shape": tn.Shape, "data_offsets": []int{begin, len(data)}}
+	}
+	sum := sha256.Sum256(data)
+	hdr["__metadata__"] = map[string]string{"format_version": "1", "checksum": "sha256:" + hex.EncodeToString(sum[:]), "mbrl": string(mbrl)}
+	h, _ := json.Marshal(hdr)
+	for len(h)%8 != 0 {
+		h = append(h, ' ')
+	}
+	old := filepath.Join(dir, "format1.safetensors")
+	file := append(binary.LittleEndian.AppendUint64(nil, uint64(len(h))), append(h, data...)...)
+	if err := os.WriteFile(old, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := checkpoints.Load(old); err != nil || c.Meta.Optimizer != nil {
+		t.Fatalf("format 1 file: %v (trainer state %s); want its weights without state", err, c.Meta.Optimizer)
+	}
+
+	for _, tc := range []struct{ path, want string }{
+		{stateless, "holds no trainer state"},
+		{old, "format 1 from an older mbrl"},
+	} {
+		_, err := Resume(tc.path, newToy(2))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Resume(%s) = %v, want one line saying %q", filepath.Base(tc.path), err, tc.want)
+		}
 	}
 }

@@ -190,6 +190,12 @@ func Resume(path string, tr Trainer) (*checkpoints.Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Meta.FormatVersion < checkpoints.FormatVersion {
+		return nil, fmt.Errorf("resume %s: checkpoint format %d from an older mbrl holds no trusted trainer state (this build writes format %d); evaluate it with 'mbrl eval' or start a new run", path, c.Meta.FormatVersion, checkpoints.FormatVersion)
+	}
+	if len(c.Meta.Optimizer) == 0 {
+		return nil, fmt.Errorf("resume %s: the checkpoint holds no trainer state; resume from a latest.safetensors or final.safetensors written by 'mbrl train'", path)
+	}
 	for _, m := range tr.Models() {
 		if err := LoadWeights(c, m); err != nil {
 			return nil, fmt.Errorf("resume %s: %w", path, err)

@@ -1,8 +1,10 @@
 package compare
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -148,5 +150,40 @@ func TestEvalMatches(t *testing.T) {
 		if got := evalMatches(c.ev, p); got != c.want {
 			t.Errorf("%s: evalMatches = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestPlotDegenerate draws the per-seed plot of comparisons gonum's
+// defaults choke on (no method, no evaluated seed, one seed, NaN) and
+// checks that the PNG decodes at the plot's size.
+func TestPlotDegenerate(t *testing.T) {
+	nan := math.NaN()
+	cases := []struct {
+		name string
+		r    *Report
+	}{
+		{"no method", &Report{Env: "pendulum", Seeds: "1"}},
+		{"nothing evaluated", &Report{Env: "pendulum", Seeds: "1-2", Methods: []MethodStats{{Rank: 1, Method: "bc"}}}},
+		{"one seed", &Report{Env: "pendulum", Seeds: "1", Methods: []MethodStats{{Rank: 1, Method: "bc", Returns: []float64{-150}, IQM: ptr(-150.0), IQMCI: &Interval{-150, -150}}}}},
+		{"NaN", &Report{Env: "pendulum", Seeds: "1-2", Optimum: ptr(-131.5), Methods: []MethodStats{{Rank: 1, Method: "bc", Returns: []float64{nan, -150}, IQM: ptr(nan), IQMCI: &Interval{nan, nan}}}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := c.r.plotPNG()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := png.DecodeConfig(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h := c.r.plotSize()
+			if cfg.Width != int(w.Points()*96/72+0.5) || cfg.Height != int(h.Points()*96/72+0.5) {
+				t.Errorf("PNG %dx%d, want %vx%v at 96 dpi", cfg.Width, cfg.Height, w, h)
+			}
+			if _, err := c.r.plotSVG(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mbrl/mbrl/trainers/report"
 )
 
 // Names of the files WriteFiles writes into the comparison folder.
@@ -16,16 +18,18 @@ const (
 	LeaderboardCSV = "leaderboard.csv"
 	LeaderboardMD  = "leaderboard.md"
 	LeaderboardPNG = "leaderboard.png"
+	LeaderboardSVG = "leaderboard.svg"
 	RunsCSV        = "runs.csv"
 	ReportJSON     = "compare.json"
 )
 
-// WriteFiles writes the leaderboard (CSV, Markdown, PNG), one row per run
+// WriteFiles writes the leaderboard (CSV, Markdown, PNG and SVG), one row per run
 // (runs.csv) and the report as JSON (compare.json) into dir, and records
-// their paths in r.Files.
+// their paths in r.Files, then the HTML report (report.html) that shows
+// them.
 func (r *Report) WriteFiles(dir string) error {
 	r.Files = nil
-	for _, f := range []string{LeaderboardCSV, LeaderboardMD, LeaderboardPNG, RunsCSV, ReportJSON} {
+	for _, f := range []string{LeaderboardCSV, LeaderboardMD, LeaderboardPNG, LeaderboardSVG, RunsCSV, ReportJSON} {
 		r.Files = append(r.Files, filepath.Join(dir, f))
 	}
 	writers := []struct {
@@ -35,6 +39,7 @@ func (r *Report) WriteFiles(dir string) error {
 		{LeaderboardCSV, r.leaderboardCSV},
 		{LeaderboardMD, func() ([]byte, error) { return []byte(r.Markdown()), nil }},
 		{LeaderboardPNG, r.plotPNG},
+		{LeaderboardSVG, r.plotSVG},
 		{RunsCSV, r.runsCSV},
 		{ReportJSON, func() ([]byte, error) {
 			b, err := json.MarshalIndent(r, "", "  ")
@@ -50,6 +55,12 @@ func (r *Report) WriteFiles(dir string) error {
 			return err
 		}
 	}
+	// The HTML page reads the files above.
+	p, err := report.Write(dir)
+	if err != nil {
+		return err
+	}
+	r.Files = append(r.Files, p)
 	return nil
 }
 

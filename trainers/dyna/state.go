@@ -2,7 +2,6 @@ package dyna
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/mbrl/mbrl/nn"
@@ -10,46 +9,46 @@ import (
 )
 
 // trainerState is everything beyond the checkpointed weights that a
-// bit-exact resume needs. Floats in buffers and weights are stored as raw
-// little-endian bits (base64 in JSON); other floats as JSON numbers, which
-// Go encodes in the shortest form that round-trips exactly.
+// bit-exact resume needs. Floats are JSON numbers, which Go encodes in the
+// shortest form that round-trips exactly; a checkpoint stores every array
+// of them (buffers, target weights, moments) as a tensor.
 type trainerState struct {
-	EnvSteps      int                  `json:"env_steps"`
-	Episodes      int                  `json:"episodes"`
-	EpSteps       int                  `json:"episode_steps"`
-	EpReturn      float64              `json:"episode_return"`
-	Obs           []float64            `json:"obs"`
-	EnvState      []float64            `json:"env_state"`
-	DynLoss       float64              `json:"model_loss"`
-	RewLoss       float64              `json:"reward_loss"`
-	ModelFitted   bool                 `json:"model_fitted"`
-	StepsToTarget int                  `json:"steps_to_target"`
-	Done          bool                 `json:"done"`
-	QUpdates      int64                `json:"q_updates"`
-	TargetCalls   int64                `json:"target_calls"`
-	PCG           [][]byte             `json:"pcg"`
-	QAdam         nn.AdamState         `json:"q_adam"`
-	Target        []byte               `json:"q_target"`
-	ModelAdam     []nn.AdamState       `json:"model_adam,omitempty"`
-	Normalisers   map[string][2][]byte `json:"normalisers,omitempty"`
-	Real          bufferState          `json:"real"`
-	Sim           bufferState          `json:"sim"`
+	EnvSteps      int                     `json:"env_steps"`
+	Episodes      int                     `json:"episodes"`
+	EpSteps       int                     `json:"episode_steps"`
+	EpReturn      float64                 `json:"episode_return"`
+	Obs           []float64               `json:"obs"`
+	EnvState      []float64               `json:"env_state"`
+	DynLoss       float64                 `json:"model_loss"`
+	RewLoss       float64                 `json:"reward_loss"`
+	ModelFitted   bool                    `json:"model_fitted"`
+	StepsToTarget int                     `json:"steps_to_target"`
+	Done          bool                    `json:"done"`
+	QUpdates      int64                   `json:"q_updates"`
+	TargetCalls   int64                   `json:"target_calls"`
+	PCG           [][]byte                `json:"pcg"`
+	QAdam         nn.AdamState            `json:"q_adam"`
+	Target        []float64               `json:"q_target"`
+	ModelAdam     []nn.AdamState          `json:"model_adam,omitempty"`
+	Normalisers   map[string][2][]float64 `json:"normalisers,omitempty"`
+	Real          bufferState             `json:"real"`
+	Sim           bufferState             `json:"sim"`
 }
 
 // bufferState is a ring buffer's slots in slot order and its number of
 // Adds so far (which fixes the slot the next Add overwrites).
 type bufferState struct {
-	Adds int64  `json:"adds"`
-	Obs  []byte `json:"obs"`
-	Act  []byte `json:"act"`
-	Next []byte `json:"next"`
-	Rew  []byte `json:"rew"`
-	Term []byte `json:"term"`
+	Adds int64     `json:"adds"`
+	Obs  []float64 `json:"obs"`
+	Act  []float64 `json:"act"`
+	Next []float64 `json:"next"`
+	Rew  []float64 `json:"rew"`
+	Term []int8    `json:"term"` // 0 or 1
 }
 
 func encodeBuffer(b *common.Buffer, adds int64) bufferState {
 	n := b.Len()
-	term := make([]byte, n)
+	term := make([]int8, n)
 	for i, v := range b.Term[:n] {
 		if v {
 			term[i] = 1
@@ -57,8 +56,8 @@ func encodeBuffer(b *common.Buffer, adds int64) bufferState {
 	}
 	return bufferState{
 		Adds: adds,
-		Obs:  common.EncodeFloats(b.Obs[:n*b.ObsDim]), Act: common.EncodeFloats(b.Act[:n*b.ActDim]),
-		Next: common.EncodeFloats(b.NextObs[:n*b.ObsDim]), Rew: common.EncodeFloats(b.Rew[:n]), Term: term,
+		Obs:  b.Obs[:n*b.ObsDim], Act: b.Act[:n*b.ActDim],
+		Next: b.NextObs[:n*b.ObsDim], Rew: b.Rew[:n], Term: term,
 	}
 }
 
@@ -68,13 +67,7 @@ func encodeBuffer(b *common.Buffer, adds int64) bufferState {
 // 0..p-1 again, p = adds mod capacity, leaving them unchanged and the next
 // write at slot p, as in the original.
 func decodeBuffer(s bufferState, obsDim, actDim, capacity int) (*common.Buffer, error) {
-	obs, err1 := common.DecodeFloats(s.Obs)
-	act, err2 := common.DecodeFloats(s.Act)
-	next, err3 := common.DecodeFloats(s.Next)
-	rew, err4 := common.DecodeFloats(s.Rew)
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return nil, fmt.Errorf("dyna: state: %w", err)
-	}
+	obs, act, next, rew := s.Obs, s.Act, s.Next, s.Rew
 	n := len(rew)
 	if len(obs) != n*obsDim || len(next) != n*obsDim || len(act) != n*actDim || len(s.Term) != n || n > capacity || int64(n) > s.Adds || (int64(n) < s.Adds && n != capacity) {
 		return nil, fmt.Errorf("dyna: state: inconsistent buffer of %d transitions (%d adds, capacity %d)", n, s.Adds, capacity)
@@ -134,16 +127,16 @@ func (t *Trainer) State() (json.RawMessage, error) {
 	for _, p := range t.learn.targetParams {
 		tw = append(tw, p...)
 	}
-	s.Target = common.EncodeFloats(tw)
+	s.Target = tw
 	if t.lm != nil {
 		for _, r := range t.lm.dynRegs {
 			s.ModelAdam = append(s.ModelAdam, r.Optimizer().State())
 		}
 		s.ModelAdam = append(s.ModelAdam, t.lm.rewReg.Optimizer().State())
 	}
-	s.Normalisers = map[string][2][]byte{}
+	s.Normalisers = map[string][2][]float64{}
 	for k, nm := range t.normalisers() {
-		s.Normalisers[k] = [2][]byte{common.EncodeFloats(nm.Mean), common.EncodeFloats(nm.Std)}
+		s.Normalisers[k] = [2][]float64{nm.Mean, nm.Std}
 	}
 	return json.Marshal(s)
 }
@@ -170,10 +163,7 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	if err != nil {
 		return err
 	}
-	tw, err := common.DecodeFloats(s.Target)
-	if err != nil {
-		return fmt.Errorf("dyna: state: %w", err)
-	}
+	tw := s.Target
 	total := 0
 	for _, p := range t.learn.targetParams {
 		total += len(p)
@@ -191,11 +181,7 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 		if !ok {
 			return fmt.Errorf("dyna: state lacks normaliser %s", k)
 		}
-		mean, err1 := common.DecodeFloats(v[0])
-		std, err2 := common.DecodeFloats(v[1])
-		if err := errors.Join(err1, err2); err != nil {
-			return err
-		}
+		mean, std := v[0], v[1]
 		if len(mean) != nm.Dim() || len(std) != nm.Dim() {
 			return fmt.Errorf("dyna: state normaliser %s has width %d, want %d", k, len(mean), nm.Dim())
 		}

@@ -131,8 +131,14 @@ func (f *Figure) Plot(path string) (bool, error) {
 		}
 		ss = append(ss, s)
 	}
-	title := fmt.Sprintf("Dyna-Q on %s: mean of %d runs (Sutton & Barto Figure 8.2)", f.Env, f.Runs)
-	return true, run.SavePlot(path, run.PlotOptions{Title: title, XLabel: "Episodes", YLabel: "Steps per episode"}, ss...)
+	fig := &run.Figure{
+		Title:  fmt.Sprintf("Dyna-Q on %s: steps per episode, mean of %d runs (Sutton & Barto Figure 8.2)", f.Env, f.Runs),
+		XLabel: "episode",
+		Caption: fmt.Sprintf("Each point: number of steps from start to goal in that episode, mean over %d independent runs "+
+			"for each number n of planning steps per real step. Episode 1 (a random walk, the same for every n) is left out, as in the book.", f.Runs),
+		Panels: []run.Panel{{YLabel: "steps per episode", Series: ss}},
+	}
+	return true, run.SaveFigure(path, fig)
 }
 
 // Summary returns the figure's fields for a run summary: planning_steps,

@@ -50,12 +50,14 @@ func (g *Recorder) Record(iter int, _ []common.Metric) error {
 	if err := runs.AppendFile(g.run.Path("conditions.csv"), []byte(b.String()), fresh); err != nil {
 		return fmt.Errorf("gps: conditions.csv: %w", err)
 	}
-	h := g.run.History
-	if err := runs.PlotHistory(g.run.Path("violation.png"), runs.PlotOptions{Title: "gps constraint violation |pi(x)-u|", XLabel: "iter", LogY: true},
+	h, K := g.run.History, g.tr.cfg.Conditions
+	if err := runs.PlotHistory(g.run.Path("violation.png"), fmt.Sprintf("GPS on %s: constraint violation per iteration", g.run.Env), "iter",
+		fmt.Sprintf("Distance between the policy's action and the trajectory's action, mean (and root mean square) over the %d conditions and their time steps.", K),
 		[]string{"violation", "violation_rms"}, h); err != nil {
 		return err
 	}
-	return runs.PlotHistory(g.run.Path("cost.png"), runs.PlotOptions{Title: "gps cost from the K conditions", XLabel: "iter", LogY: true},
+	return runs.PlotHistory(g.run.Path("cost.png"), fmt.Sprintf("GPS on %s: cost per iteration", g.run.Env), "iter",
+		fmt.Sprintf("Cost of the optimised trajectories and of the policy run from the same %d starting conditions, mean over the conditions.", K),
 		[]string{"traj_cost", "policy_cost"}, h)
 }
 

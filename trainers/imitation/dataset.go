@@ -2,10 +2,7 @@ package imitation
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-
-	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // Dataset is an aggregated set of labelled observations: Obs [n, ObsDim]
@@ -33,18 +30,19 @@ func (d *Dataset) Append(obs, label []float64) {
 	d.Label = append(d.Label, label...)
 }
 
-// datasetJSON is the serialised form of a Dataset: the float64 bits,
-// little-endian, so that a restore is bit-exact (and base64 in JSON).
+// datasetJSON is the serialised form of a Dataset. Go writes each float64
+// in the shortest form that parses back to the same bits, and a checkpoint
+// stores the two arrays as tensors (state.<...>.obs and .label).
 type datasetJSON struct {
-	ObsDim int    `json:"obs_dim"`
-	ActDim int    `json:"act_dim"`
-	Obs    []byte `json:"obs"`
-	Label  []byte `json:"label"`
+	ObsDim int       `json:"obs_dim"`
+	ActDim int       `json:"act_dim"`
+	Obs    []float64 `json:"obs"`
+	Label  []float64 `json:"label"`
 }
 
 // MarshalJSON encodes the dataset bit-exactly.
 func (d *Dataset) MarshalJSON() ([]byte, error) {
-	return json.Marshal(datasetJSON{ObsDim: d.ObsDim, ActDim: d.ActDim, Obs: common.EncodeFloats(d.Obs), Label: common.EncodeFloats(d.Label)})
+	return json.Marshal(datasetJSON{ObsDim: d.ObsDim, ActDim: d.ActDim, Obs: d.Obs, Label: d.Label})
 }
 
 // UnmarshalJSON decodes what MarshalJSON wrote.
@@ -53,11 +51,7 @@ func (d *Dataset) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	obs, err1 := common.DecodeFloats(j.Obs)
-	lab, err2 := common.DecodeFloats(j.Label)
-	if err := errors.Join(err1, err2); err != nil {
-		return fmt.Errorf("imitation: dataset: %w", err)
-	}
+	obs, lab := j.Obs, j.Label
 	if j.ObsDim <= 0 || j.ActDim <= 0 || len(obs)%j.ObsDim != 0 || len(lab) != len(obs)/j.ObsDim*j.ActDim {
 		return fmt.Errorf("imitation: dataset: %d observation and %d label values do not fit dims %d and %d", len(obs), len(lab), j.ObsDim, j.ActDim)
 	}

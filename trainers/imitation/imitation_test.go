@@ -52,10 +52,11 @@ func TestValidateNamesTheField(t *testing.T) {
 }
 
 // TestDatasetJSONIsBitExact: a dataset survives JSON (the resume state)
-// to the last bit, and malformed states are rejected.
+// to the last bit, and malformed states are rejected. Non-finite values
+// cannot be stored (a checkpoint refuses them anyway).
 func TestDatasetJSONIsBitExact(t *testing.T) {
 	d := NewDataset(2, 1)
-	d.Append([]float64{0.1, -3e-300, math.Pi, math.Inf(-1)}, []float64{1.0 / 3, -0.0})
+	d.Append([]float64{0.1, -3e-300, math.Pi, -math.MaxFloat64}, []float64{1.0 / 3, math.Copysign(0, -1)})
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +73,20 @@ func TestDatasetJSONIsBitExact(t *testing.T) {
 	if !slices.Equal(d.Label, e.Label) || e.Len() != 2 {
 		t.Fatalf("labels %v, len %d", e.Label, e.Len())
 	}
-	if err := json.Unmarshal([]byte(`{"obs_dim":2,"act_dim":1,"obs":"AAAA","label":""}`), &e); err == nil {
-		t.Fatal("a truncated dataset was accepted")
+	if !slices.EqualFunc(d.Label, e.Label, func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
+		t.Fatalf("labels %v became %v", d.Label, e.Label)
+	}
+	for _, bad := range []string{
+		`{"obs_dim":2,"act_dim":1,"obs":"AAAA","label":""}`,
+		`{"obs_dim":2,"act_dim":1,"obs":[1,2,3],"label":[1]}`,
+		`{"obs_dim":0,"act_dim":1,"obs":[],"label":[]}`,
+	} {
+		if err := json.Unmarshal([]byte(bad), &e); err == nil {
+			t.Fatalf("malformed dataset %s was accepted", bad)
+		}
+	}
+	d.Append([]float64{math.Inf(1), 0}, []float64{0})
+	if _, err := json.Marshal(d); err == nil {
+		t.Fatal("a dataset holding +Inf was encoded")
 	}
 }

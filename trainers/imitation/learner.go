@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
-	"github.com/mbrl/mbrl/trainers/common"
 )
 
 // FitConfig configures a Learner's supervised regression;
@@ -138,8 +138,8 @@ type LearnerState struct {
 	Adam       nn.AdamState `json:"adam"`
 	PCG        []byte       `json:"pcg"`
 	NormFitted bool         `json:"norm_fitted"`
-	NormMean   []byte       `json:"norm_mean,omitempty"`
-	NormStd    []byte       `json:"norm_std,omitempty"`
+	NormMean   []float64    `json:"norm_mean,omitempty"`
+	NormStd    []float64    `json:"norm_std,omitempty"`
 }
 
 // State returns the learner's non-weight state.
@@ -150,7 +150,7 @@ func (l *Learner) State() (LearnerState, error) {
 	}
 	s := LearnerState{Adam: l.reg.Optimizer().State(), PCG: b, NormFitted: l.normFitted}
 	if l.norm != nil {
-		s.NormMean, s.NormStd = common.EncodeFloats(l.norm.Mean), common.EncodeFloats(l.norm.Std)
+		s.NormMean, s.NormStd = slices.Clone(l.norm.Mean), slices.Clone(l.norm.Std)
 	}
 	return s, nil
 }
@@ -166,9 +166,8 @@ func (l *Learner) Restore(s LearnerState) error {
 	}
 	l.normFitted = s.NormFitted
 	if l.norm != nil && s.NormMean != nil {
-		mean, err1 := common.DecodeFloats(s.NormMean)
-		std, err2 := common.DecodeFloats(s.NormStd)
-		if err := errors.Join(err1, err2); err != nil || len(mean) != len(l.norm.Mean) || len(std) != len(l.norm.Std) {
+		mean, std := s.NormMean, s.NormStd
+		if len(mean) != len(l.norm.Mean) || len(std) != len(l.norm.Std) {
 			return fmt.Errorf("imitation: learner normaliser does not match the policy's %d observations", len(l.norm.Mean))
 		}
 		copy(l.norm.Mean, mean)

@@ -65,16 +65,22 @@ func (g *Recorder) Init(r *runs.Run) error {
 
 // Record redraws the plots.
 func (g *Recorder) Record(int, []common.Metric) error {
+	K, env := g.tr.cfg.Conditions, g.run.Env
 	for _, p := range []struct {
-		file, title string
-		cols        []string
+		file, title, caption string
+		cols                 []string
 	}{
-		{"cost.png", "lggps cost from the K conditions", []string{"traj_cost", "policy_cost"}},
-		{"violation.png", "lggps constraint violation |pi(x)-u|", []string{"violation", "violation_rms"}},
-		{"kl.png", "lggps KL step per time step and its bound", []string{"kl_step", "epsilon"}},
+		{"cost.png", "local-model GPS on " + env + ": cost per iteration",
+			fmt.Sprintf("Cost of the linear-Gaussian trajectories and of the policy from the same %d starting conditions, mean over the conditions.", K),
+			[]string{"traj_cost", "policy_cost"}},
+		{"violation.png", "local-model GPS on " + env + ": constraint violation per iteration",
+			fmt.Sprintf("Distance between the policy's action and the controllers' action on the sampled states, mean (and RMS) over %d conditions.", K),
+			[]string{"violation", "violation_rms"}},
+		{"kl.png", "local-model GPS on " + env + ": KL step per iteration",
+			"KL divergence between successive trajectory distributions per time step, mean over the conditions, and the bound ε it is held to.",
+			[]string{"kl_step", "epsilon"}},
 	} {
-		opts := runs.PlotOptions{Title: p.title, XLabel: "iter", LogY: true}
-		if err := runs.PlotHistory(g.run.Path(p.file), opts, p.cols, g.run.History); err != nil {
+		if err := runs.PlotHistory(g.run.Path(p.file), p.title, "iter", p.caption, p.cols, g.run.History); err != nil {
 			return err
 		}
 	}

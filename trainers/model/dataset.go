@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -188,25 +189,82 @@ func (d *Dataset) UnmarshalBinary(data []byte) error {
 	if r.Len() != 0 {
 		return errors.New("model: dataset: trailing bytes")
 	}
-	// The buffer's length is private: rebuild it through Add.
-	buf := common.NewBuffer(int(no), int(na), 0)
-	o, a := int(no), int(na)
-	for i := range int(n) {
-		buf.Add(obs[i*o:(i+1)*o], act[i*a:(i+1)*a], rew[i], next[i*o:(i+1)*o], term[i] == 1)
+	st := make([]int, ne)
+	for i, v := range starts {
+		st[i] = int(v)
 	}
-	if ne > 0 && starts[0] != 0 {
+	fl := make([]int8, n)
+	for i, v := range term {
+		fl[i] = int8(v)
+	}
+	return d.set(int(no), int(na), st, obs, act, next, rew, fl)
+}
+
+// set replaces d's contents with n transitions given as arrays (obs and
+// next [n, obsDim], act [n, actDim], rew and term [n], term 0 or 1) and
+// the episode starts, after checking that they fit together.
+func (d *Dataset) set(obsDim, actDim int, starts []int, obs, act, next, rew []float64, term []int8) error {
+	n := len(rew)
+	if obsDim <= 0 || actDim <= 0 || len(obs) != n*obsDim || len(next) != n*obsDim || len(act) != n*actDim || len(term) != n || len(starts) > n {
+		return fmt.Errorf("model: dataset: %d rewards do not fit %d observation, %d action and %d flag values of dims %d and %d", n, len(obs), len(act), len(term), obsDim, actDim)
+	}
+	if len(starts) > 0 && starts[0] != 0 {
 		return errors.New("model: dataset: the first episode does not start at 0")
 	}
-	st := make([]int, ne)
 	for i, s := range starts {
 		if i > 0 && s <= starts[i-1] || s >= n {
 			return errors.New("model: dataset: episode starts out of order")
 		}
-		st[i] = int(s)
 	}
-	d.Starts = st
+	// The buffer's length is private: rebuild it through Add.
+	buf := common.NewBuffer(obsDim, actDim, 0)
+	o, a := obsDim, actDim
+	for i := range n {
+		if term[i] != 0 && term[i] != 1 {
+			return fmt.Errorf("model: dataset: flag %d is %d, want 0 or 1", i, term[i])
+		}
+		buf.Add(obs[i*o:(i+1)*o], act[i*a:(i+1)*a], rew[i], next[i*o:(i+1)*o], term[i] == 1)
+	}
+	d.Starts = append([]int(nil), starts...)
 	d.Buf = buf
 	return nil
+}
+
+// datasetJSON is the JSON form of a Dataset. Go writes each float64 in the
+// shortest form that parses back to the same bits, and a checkpoint stores
+// every array as a tensor.
+type datasetJSON struct {
+	ObsDim int       `json:"obs_dim"`
+	ActDim int       `json:"act_dim"`
+	Starts []int     `json:"starts"`
+	Obs    []float64 `json:"obs"`
+	Act    []float64 `json:"act"`
+	Next   []float64 `json:"next"`
+	Rew    []float64 `json:"rew"`
+	Term   []int8    `json:"term"`
+}
+
+// MarshalJSON encodes the dataset (dimensions, episode starts and every
+// transition) bit-exactly.
+func (d *Dataset) MarshalJSON() ([]byte, error) {
+	b := d.Buf
+	term := make([]int8, len(b.Term))
+	for i, t := range b.Term {
+		if t {
+			term[i] = 1
+		}
+	}
+	return json.Marshal(datasetJSON{ObsDim: b.ObsDim, ActDim: b.ActDim, Starts: d.Starts,
+		Obs: b.Obs, Act: b.Act, Next: b.NextObs, Rew: b.Rew, Term: term})
+}
+
+// UnmarshalJSON replaces d's contents with what MarshalJSON wrote.
+func (d *Dataset) UnmarshalJSON(raw []byte) error {
+	var j datasetJSON
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return fmt.Errorf("model: dataset: %w", err)
+	}
+	return d.set(j.ObsDim, j.ActDim, j.Starts, j.Obs, j.Act, j.Next, j.Rew, j.Term)
 }
 
 // CollectConfig controls Collect.

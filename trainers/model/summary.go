@@ -47,8 +47,11 @@ func AddErrorCurve(r *run.Run, sum run.Summary, title string, ensemble int, mean
 		ss = append(ss, run.Series{Name: "member 0", X: xs, Y: member})
 	}
 	p := r.Path("model_error.png")
-	err := run.SavePlot(p, run.PlotOptions{Title: title, XLabel: "prediction horizon (steps)", YLabel: "open-loop RMSE (obs units)", LogY: true}, ss...)
-	if err != nil {
+	f := &run.Figure{Title: title, XLabel: "prediction horizon (model steps, open loop)",
+		Caption: "Root mean squared error of the predicted observation after h steps of the model fed its own predictions " +
+			"and the recorded actions, mean over windows of the episodes the title names; h = 1 is the one-step error.",
+		Panels: []run.Panel{{YLabel: "open-loop RMSE (observation units)", LogY: true, Series: ss}}}
+	if err := run.SaveFigure(p, f); err != nil {
 		return err
 	}
 	sum["model_error_plot"] = p
@@ -67,5 +70,5 @@ func (t *Trainer) Summarize(r *run.Run, sum run.Summary) error {
 	sum["samples"], sum["train_episodes"], sum["val_episodes"] = t.data.Len(), len(t.train), len(t.val)
 	sum["val_mse"], sum["rmse_10"], sum["rmse_50"] = Round4(last["val_mse"]), Round4(last["rmse_10"]), Round4(last["rmse_50"])
 	curve, member := t.ErrorCurve(ErrorHorizon)
-	return AddErrorCurve(r, sum, "open-loop model error on "+r.Env, t.cfg.Fit.Ensemble, curve, member)
+	return AddErrorCurve(r, sum, "open-loop model error on the held-out validation episodes ("+r.Env+")", t.cfg.Fit.Ensemble, curve, member)
 }

@@ -3,6 +3,7 @@ package mpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -315,7 +316,7 @@ type normState struct {
 }
 
 type trainerState struct {
-	Data     []byte            `json:"data"`
+	Data     *model.Dataset    `json:"data"`
 	Newest   []int             `json:"newest"`
 	Episodes int               `json:"episodes"`
 	Fit      model.FitterState `json:"fit"`
@@ -350,9 +351,7 @@ func SavedPlannerConfig(c *checkpoints.Checkpoint) (PlannerConfig, bool) {
 func (t *Trainer) State() (json.RawMessage, error) {
 	var s trainerState
 	var err error
-	if s.Data, err = t.data.MarshalBinary(); err != nil {
-		return nil, err
-	}
+	s.Data = t.data
 	s.Newest, s.Episodes = t.newest, t.episodes
 	pc := t.cfg.Planner
 	s.Planner = &pc
@@ -378,9 +377,9 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return fmt.Errorf("mpc: trainer state: %w", err)
 	}
-	data := model.NewDataset(t.data.Buf.ObsDim, t.data.Buf.ActDim)
-	if err := data.UnmarshalBinary(s.Data); err != nil {
-		return fmt.Errorf("mpc: trainer state: %w", err)
+	data := s.Data
+	if data == nil {
+		return errors.New("mpc: trainer state has no data")
 	}
 	if data.Buf.ObsDim != t.data.Buf.ObsDim || data.Buf.ActDim != t.data.Buf.ActDim {
 		return fmt.Errorf("mpc: trainer state holds data of obs %d, act %d, want %d, %d", data.Buf.ObsDim, data.Buf.ActDim, t.data.Buf.ObsDim, t.data.Buf.ActDim)

@@ -11,6 +11,9 @@
 //		EvalPolicy: clonePolicy, Recorders: []run.Recorder{gps.NewConditionsRecorder(trainer)}})
 //	err = r.WriteSummary(sum) // summary.json: the same object "mbrl ... --json" prints
 //
-// The plots (SavePlot, PlotHistory) draw with gonum/plot and are written
-// atomically like every file of a run folder.
+// The plots are Figures (one panel per quantity with its unit, legends
+// outside the data, spread bands, a caption saying what each point is)
+// drawn with gonum/plot; SaveFigure and PlotHistory write a PNG and its
+// SVG twin atomically like every file of a run folder. WriteSummary also
+// writes the folder's report.html (package report).
 package run

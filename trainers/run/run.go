@@ -14,6 +14,7 @@ import (
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
+	"github.com/mbrl/mbrl/trainers/report"
 )
 
 // Recorder observes a training run (gonum's optimize.Recorder is the
@@ -158,7 +159,7 @@ type Training struct {
 	// 10), FinalEpisodes after the last iteration (default EvalEpisodes).
 	EvalEvery, EvalEpisodes, FinalEpisodes int
 	// Plot lists the metrics drawn against PlotX (default iter) in
-	// learning_curve.png; none: no learning curve.
+	// learning_curve.png (and .svg); none: no learning curve.
 	Plot  []string
 	PlotX string
 	// Recorders observe the run.
@@ -207,12 +208,11 @@ func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary
 	if plotX == "" {
 		plotX = "iter"
 	}
-	title := r.Method + " on " + r.Env
 	curve := func() error {
 		if len(t.Plot) == 0 || len(r.History) == 0 {
 			return nil
 		}
-		return PlotHistory(r.Path("learning_curve.png"), PlotOptions{Title: title, XLabel: plotX}, t.Plot, r.History)
+		return PlotHistory(r.Path("learning_curve.png"), t.curveTitle(r), plotX, t.curveCaption(r), t.Plot, r.History)
 	}
 	for _, rec := range t.Recorders {
 		if err := rec.Init(r); err != nil {
@@ -299,13 +299,18 @@ func Seconds(start time.Time) float64 {
 }
 
 // WriteSummary writes sum as one JSON line to summary.json in the run
-// folder: the same object a CLI prints with --json.
+// folder (the same object a CLI prints with --json), then the folder's
+// HTML report, report.html (report.Write).
 func (r *Run) WriteSummary(sum Summary) error {
 	b, err := json.Marshal(sum)
 	if err != nil {
 		return fmt.Errorf("run: encode summary: %w", err)
 	}
-	return checkpoints.WriteFileAtomic(r.Path("summary.json"), append(b, '\n'))
+	if err := checkpoints.WriteFileAtomic(r.Path("summary.json"), append(b, '\n')); err != nil {
+		return err
+	}
+	_, err = report.Write(r.Dir)
+	return err
 }
 
 // IsInterrupted reports whether err ended a run on a cancelled context.

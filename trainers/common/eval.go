@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"sync"
 
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/parallel"
@@ -52,11 +53,23 @@ func Evaluate(makeEnv func() (envs.Env, error), makePolicy func() (Policy, error
 		env envs.Env
 		pol Policy
 	}
+	var (
+		mu   sync.Mutex
+		made []envs.Env
+	)
+	defer func() { // workers' envs that hold resources (a bridge process) end here
+		for _, e := range made {
+			_ = envs.Close(e)
+		}
+	}()
 	newWorker := func() (worker, error) {
 		env, err := makeEnv()
 		if err != nil {
 			return worker{}, err
 		}
+		mu.Lock()
+		made = append(made, env)
+		mu.Unlock()
 		pol, err := makePolicy()
 		return worker{env, pol}, err
 	}

@@ -37,6 +37,7 @@ type RolloutConfig struct {
 
 // Rollout runs one episode of pol in env. rng drives the env's reset; a
 // policy that implements Resetter is reset with a stream split from rng.
+// A fault of env (envs.Err) ends the episode with that error.
 func Rollout(env envs.Env, pol Policy, rng *rand.Rand, cfg RolloutConfig) (Episode, error) {
 	var obs []float64
 	if cfg.Init != nil {
@@ -48,6 +49,9 @@ func Rollout(env envs.Env, pol Policy, rng *rand.Rand, cfg RolloutConfig) (Episo
 	} else {
 		obs = env.Reset(rng)
 	}
+	if err := envs.Err(env); err != nil {
+		return Episode{}, err
+	}
 	if r, ok := pol.(Resetter); ok {
 		r.Reset(rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64())))
 	}
@@ -57,6 +61,9 @@ func Rollout(env envs.Env, pol Policy, rng *rand.Rand, cfg RolloutConfig) (Episo
 	for t := 0; ; t++ {
 		pol.Act(act, obs)
 		next, r, term, trunc := env.Step(act)
+		if err := envs.Err(env); err != nil {
+			return ep, err
+		}
 		if cfg.MaxSteps > 0 && t+1 >= cfg.MaxSteps && !term {
 			trunc = true
 		}

@@ -121,6 +121,9 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 		// the env's own counter) ends at the same step.
 		t.actions.EnvAction(t.envAct, k)
 		next, r, term, trunc := t.env.Step(t.envAct)
+		if err := envs.Err(t.env); err != nil {
+			return nil, fmt.Errorf("dyna: %w", err)
+		}
 		t.envSteps++
 		t.epSteps++
 		t.epReturn += r
@@ -136,6 +139,9 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 			retSum += t.epReturn
 			t.episodes++
 			t.obs = t.env.Reset(t.envRng)
+			if err := envs.Err(t.env); err != nil {
+				return nil, fmt.Errorf("dyna: %w", err)
+			}
 			t.epSteps, t.epReturn = 0, 0
 		} else {
 			t.obs = next
@@ -311,6 +317,9 @@ func New(cfg Config, makeEnv func() (envs.Env, error)) (*Trainer, error) {
 	t.simDiscount = math.Pow(cfg.Gamma, float64(cfg.ExpansionSteps))
 	t.kBuf = make([]float64, 1)
 	t.obs = env.Reset(t.envRng)
+	if err := envs.Err(env); err != nil {
+		return nil, fmt.Errorf("dyna: %w", err)
+	}
 	return t, nil
 }
 

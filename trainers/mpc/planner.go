@@ -90,13 +90,19 @@ func (c PlannerConfig) resolved() (PlannerConfig, error) {
 }
 
 // ObsCost returns the cost on observations that planning in env
-// minimises, equal to the negative of env's reward: the analytic cost of
-// dynamics that have one (envs.ObsCoster: the pendulum's), otherwise
+// minimises, equal to the negative of env's reward: the env's own cost on
+// observations if it has one (envs.ObsCoster and envs.CostReward on the
+// env: a known Gymnasium id), the analytic cost of dynamics that have one (envs.ObsCoster: the pendulum's), otherwise
 // control.ObsCost over the env's known dynamics (numerical Jacobian of
 // StateFromObs). Envs without
 // known dynamics, or whose reward is not the negative of their cost, have
 // no such cost.
 func ObsCost(env envs.Env, exactHessian bool) (control.Cost, error) {
+	if oc, ok := env.(envs.ObsCoster); ok { // an env without known dynamics but with a known cost (gym:Pendulum-v1)
+		if cr, ok := env.(envs.CostReward); ok && cr.RewardIsNegCost() {
+			return oc.ObsCost(exactHessian), nil
+		}
+	}
 	dyn, ok := envs.DynamicsOf(env)
 	if !ok {
 		return nil, fmt.Errorf("mpc: env %q has no known cost to plan with (envs with known dynamics: see 'mbrl envs')", env.Name())

@@ -28,7 +28,9 @@ func Factory(what, spec string, env envs.Env, s control.ExpertSettings) (func() 
 	case strings.HasSuffix(spec, ".safetensors"):
 		if c, err := checkpoints.Load(spec); err == nil && c.Meta.Method == "mpc" {
 			// A learned-model MPC run holds no policy: replay its planner.
-			return mpc.LoadPlannerPolicy(spec, func() (envs.Env, error) { return envs.Make(env.Name()) })
+			// The planner reads only env's spaces and cost, never steps it,
+			// so every worker's policy may share env (also a gym: env).
+			return mpc.LoadPlannerPolicy(spec, func() (envs.Env, error) { return env, nil })
 		}
 		return common.LoadPolicy(spec, env)
 	}

@@ -29,6 +29,7 @@ type Binder struct {
 	// Common are the options every command shares (Program binds them).
 	Common Common
 	fields map[string]string // "pkg.Field" -> flag name
+	gym    gymFlags          // --python, --gym-kwargs (gym.go)
 }
 
 // NewBinder returns a Binder over fs.

@@ -18,7 +18,7 @@ type Common struct {
 // a command that writes a run folder, --out (its default named by
 // outDefault) and, if resume, --resume.
 func (o *Common) AddFlags(fs *flag.FlagSet, run, resume bool, outDefault string) {
-	fs.Uint64Var(&o.Seed, "seed", 1, "random seed; the same seed gives the same result bit for bit")
+	fs.Uint64Var(&o.Seed, "seed", 1, "random seed; the same seed gives the same result bit for bit (with --env gym:ID: given the same Python, numpy, gymnasium and env code; each episode calls reset(seed=...) with a seed drawn from this one)")
 	fs.StringVar(&o.Config, "config", "", "YAML or JSON file of flag values (flag names as keys); command-line flags win")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
 	fs.BoolVar(&o.JSON, "json", false, "print a one-line JSON summary as the last line of stdout")

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/envs/gym"
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
@@ -108,6 +109,7 @@ func (p *Program) Run(ctx context.Context, args []string) error {
 	}
 	b := p.binder(c)
 	runFn := c.Bind(b)
+	b.addGymFlags(ctx)
 	pos, err := Parse(b.FS, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		p.printHelp(c, b.FS)
@@ -197,6 +199,9 @@ func (b *Binder) BindTraining(t *run.Training, itersHelp string) {
 func (b *Binder) MakeEnv(name string) (envs.Env, func() (envs.Env, error), error) {
 	if name == "" {
 		return nil, nil, Usagef("%s: --env is required (see 'mbrl envs')", b.Cmd)
+	}
+	if gym.IsGym(name) {
+		return b.makeGym(name)
 	}
 	env, err := envs.Make(name)
 	if err != nil {

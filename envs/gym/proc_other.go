@@ -1,0 +1,16 @@
+//go:build !linux
+
+package gym
+
+import "os/exec"
+
+// detach does nothing outside Linux: the bridge ends when its stdin
+// closes (mbrl's end) or when Close kills it.
+func detach(cmd *exec.Cmd) {}
+
+// kill ends the bridge process.
+func kill(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = cmd.Process.Kill()
+	}
+}

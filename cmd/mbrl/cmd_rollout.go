@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/policies"
@@ -56,6 +57,16 @@ func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
 		if len(init) != env.StateDim() {
 			return cli.Usagef("mbrl rollout: --init has %d values, %s's state has %d", len(init), o.Env, env.StateDim())
 		}
+	}
+	if o.Steps < 0 {
+		return cli.Usagef("mbrl rollout: --max-steps must be >= 0 (0: the env's own limit), got %d", o.Steps)
+	}
+	// A recorded step holds the observation, action, reward, next
+	// observation and flags, and its line of CSV text.
+	mem := config.Memory{}
+	mem.Floats("Steps", float64(o.Steps), float64(2*env.ObservationSpace().Dim()+env.ActionSpace().Dim()+3), 4)
+	if err := b.CheckMemory(mem); err != nil {
+		return err
 	}
 	space := env.ActionSpace()
 	var pol common.Policy

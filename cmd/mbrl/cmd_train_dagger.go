@@ -94,6 +94,9 @@ func (a *app) runTrainDAgger(ctx context.Context, b *cli.Binder, method string, 
 	if err != nil {
 		return err
 	}
+	if err := b.CheckMemory(cfg.Memory(env), o.t.Memory()); err != nil {
+		return err
+	}
 	cfg.MakeEnv, cfg.Expert = makeEnv, expert
 	tr, err := dagger.New(cfg)
 	if err != nil {

@@ -61,6 +61,10 @@ func (a *app) runTrainDynaQ(b *cli.Binder, cfg dynaq.Config, o *dynaqFlags) erro
 	if !env.ObservationSpace().Discrete || !env.ActionSpace().Discrete {
 		return cli.Usagef("%s: env %q is not tabular (observations %s, actions %s); use 'mbrl train dyna' for it", b.Cmd, o.Env, env.ObservationSpace(), env.ActionSpace())
 	}
+	b.Alias("dynaq", "Runs", "runs")
+	if err := b.CheckMemory(cfg.Memory(env, len(ns), o.Runs, o.Workers)); err != nil {
+		return err
+	}
 	r, err := a.OpenRun(b, o.Env)
 	if err != nil {
 		return err

@@ -48,6 +48,9 @@ func (a *app) runTrainPLATO(ctx context.Context, b *cli.Binder, cfg plato.Config
 	if err := b.Validate(o.t.Validate(), cfg.Validate()); err != nil {
 		return err
 	}
+	if err := b.CheckMemory(cfg.Memory(env), o.t.Memory()); err != nil {
+		return err
+	}
 	tr, err := plato.New(cfg)
 	if err != nil {
 		return b.Validate(err)

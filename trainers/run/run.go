@@ -321,3 +321,15 @@ func (t Training) Validate() error {
 	v.AtLeast("FinalEpisodes", t.FinalEpisodes, 1)
 	return v.Err()
 }
+
+// Memory estimates what the evaluations of t allocate: the returns and
+// lengths of every episode of the largest evaluation.
+func (t Training) Memory() config.Memory {
+	m := config.Memory{Pkg: "run"}
+	if t.FinalEpisodes > t.EvalEpisodes {
+		m.Floats("FinalEpisodes", float64(t.FinalEpisodes), 8)
+	} else {
+		m.Floats("EvalEpisodes", float64(t.EvalEpisodes), 8)
+	}
+	return m
+}

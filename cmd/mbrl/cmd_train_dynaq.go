@@ -31,7 +31,7 @@ func (a *app) dynaqMethod() cli.Command {
 			b.Bind("dynaq", &cfg,
 				row("episodes", "Episodes", "episodes per run"),
 				row("alpha", "Alpha", "step size alpha in (0, 1]"),
-				row("epsilon", "Epsilon", "exploration rate of the epsilon-greedy behaviour policy, in (0, 1]"),
+				row("epsilon", "Epsilon", "exploration rate of the epsilon-greedy behaviour policy, in [0, 1]"),
 				row("gamma", "Gamma", "discount factor in (0, 1]"),
 				row("max-episode-steps", "MaxStepsPerEpisode", "end an episode after this many steps (0: no cap; the maze needs none)"))
 			return func(ctx context.Context, _ []string) error { return a.runTrainDynaQ(b, cfg, o) }
@@ -50,6 +50,9 @@ func (a *app) runTrainDynaQ(b *cli.Binder, cfg dynaq.Config, o *dynaqFlags) erro
 	}
 	if o.Runs < 1 {
 		return cli.Usagef("%s: --runs must be at least 1, got %d", b.Cmd, o.Runs)
+	}
+	if o.Workers < 0 {
+		return cli.Usagef("%s: --workers must be 0 (one per CPU) or more, got %d", b.Cmd, o.Workers)
 	}
 	if err := b.Validate(cfg.Validate()); err != nil {
 		return err

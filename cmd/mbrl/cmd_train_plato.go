@@ -29,6 +29,9 @@ func (a *app) platoMethod() cli.Command {
 }
 
 func (a *app) runTrainPLATO(ctx context.Context, b *cli.Binder, cfg plato.Config, o *imitationFlags) error {
+	if err := b.Validate(o.Ctl.Validate()); err != nil {
+		return err
+	}
 	if o.Expert != "mpc" {
 		return cli.Usagef("%s: --expert must be mpc (PLATO's teacher is that MPC with a KL term), got %q", b.Cmd, o.Expert)
 	}

@@ -88,7 +88,7 @@ func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
 		return cli.AsUsage(fmt.Errorf("mbrl rollout: %w", err))
 	}
 	if err := common.WriteTrajectoryFile(o.CSV, a.Stdout, steps); err != nil {
-		return err
+		return fmt.Errorf("mbrl rollout: --csv: %w", err)
 	}
 	if !o.JSON && o.CSV != "-" {
 		fmt.Fprintf(a.Stdout, "%s  policy %s  steps %d  return %.4f  terminated %v  truncated %v\n",

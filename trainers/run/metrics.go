@@ -33,8 +33,8 @@ func openMetrics(path string, resume bool) (*metricsCSV, error) {
 				m.columns = strings.Split(first, ",")
 			}
 		}
-	} else if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("run: %w", err)
+	} else if err := AppendFile(path, nil, true); err != nil { // truncate (through a symlink)
+		return nil, err
 	}
 	return m, nil
 }
@@ -110,7 +110,11 @@ func AppendFile(path string, data []byte, truncate bool) error {
 	if truncate {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	}
-	f, err := os.OpenFile(path, flags, 0o644)
+	path, err := checkpoints.WriteTarget(path) // never append to a device or FIFO
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	f, err := os.OpenFile(path, flags, checkpoints.FileMode)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

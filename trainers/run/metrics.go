@@ -39,6 +39,42 @@ func openMetrics(path string, resume bool) (*metricsCSV, error) {
 	return m, nil
 }
 
+// wallAt returns the wall_s of the row of iteration iter (or of the last
+// row before it), 0 if the file has none.
+func (m *metricsCSV) wallAt(iter int) float64 {
+	b, err := os.ReadFile(m.path)
+	if err != nil {
+		return 0
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	it, ws := -1, -1
+	for i, c := range strings.Split(lines[0], ",") {
+		switch c {
+		case "iter":
+			it = i
+		case "wall_s":
+			ws = i
+		}
+	}
+	if it < 0 || ws < 0 {
+		return 0
+	}
+	wall := 0.0
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) <= max(it, ws) {
+			continue
+		}
+		n, err1 := strconv.ParseFloat(f[it], 64)
+		w, err2 := strconv.ParseFloat(f[ws], 64)
+		if err1 != nil || err2 != nil || n > float64(iter) {
+			continue
+		}
+		wall = w
+	}
+	return wall
+}
+
 // Append writes one row; the first row fixes the header.
 func (m *metricsCSV) Append(row []common.Metric) error {
 	var buf bytes.Buffer

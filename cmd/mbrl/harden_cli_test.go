@@ -133,11 +133,15 @@ func TestOutputNeverReplacesSpecialFiles(t *testing.T) {
 	os.Symlink(fifo, toFIFO)
 	sub := filepath.Join(dir, "folder")
 	os.Mkdir(sub, 0o755)
+	// A character device of our own (the null device's numbers), never
+	// the system's /dev/null: a regression would replace it.
+	dev := filepath.Join(dir, "null")
+	hasDev := syscall.Mknod(dev, syscall.S_IFCHR|0o666, 1<<8|3) == nil
 	cases := []struct {
 		name, path, want string // want: "" for success
 		written          string // the regular file that must hold the trajectory
 	}{
-		{"character device", os.DevNull, "character device", ""},
+		{"character device", dev, "character device", ""},
 		{"FIFO", fifo, "FIFO", ""},
 		{"symlink to a FIFO", toFIFO, "FIFO", ""},
 		{"folder", sub, "folder", ""},
@@ -146,6 +150,9 @@ func TestOutputNeverReplacesSpecialFiles(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.path == dev && !hasDev {
+				t.Skip("cannot create a device node here (not root)")
+			}
 			before, _ := os.Lstat(c.path)
 			_, stderr, code := runCLI(t, "rollout", "--env", "pendulum", "--max-steps", "3", "--csv", c.path)
 			if c.want != "" {

@@ -243,6 +243,10 @@ func TestResumeFinishedRunChangesNothing(t *testing.T) {
 	if m := lastJSON(t, stdout); m["iterations"].(float64) != 3 {
 		t.Fatalf("--json printed %v, want the run's summary", m)
 	}
+	// Without --iters the run's own (from its config.yaml) applies.
+	if _, stderr, code := runCLI(t, "train", "bptt", "--resume", filepath.Join(dir, "final.safetensors"), "--quiet"); code != 0 || !strings.Contains(stderr, "holds 3 of 3 iterations") {
+		t.Fatalf("resume without flags: exit %d, stderr %q; want the run's 3 iterations, finished", code, stderr)
+	}
 	after := snapshot()
 	for name, v := range before {
 		if after[name] != v {

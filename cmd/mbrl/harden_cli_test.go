@@ -210,6 +210,19 @@ func TestFilesAreMode0644(t *testing.T) {
 			t.Errorf("run folder lacks %s (has %v)", name, seen)
 		}
 	}
+	// compare's plan and cluster file (0600 on main: CreateTemp).
+	cmpDir := filepath.Join(t.TempDir(), "cmp")
+	if _, stderr, code := runCLI(t, "compare", "--env", "pendulum", "--methods", "bptt", "--seeds", "1-2", "--emit", "slurm", "--out", cmpDir, "--quiet"); code != 0 {
+		t.Fatalf("compare --emit: exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"plan.json", "compare.slurm"} {
+		fi, err := os.Stat(filepath.Join(cmpDir, name))
+		if err != nil {
+			t.Errorf("compare wrote no %s: %v", name, err)
+		} else if fi.Mode().Perm() != 0o644 {
+			t.Errorf("compare's %s has mode %v, want 0644", name, fi.Mode().Perm())
+		}
+	}
 }
 
 // TestResumeFinishedRunChangesNothing resumes a finished run: it says so,

@@ -9,6 +9,18 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/mbrl/mbrl/config"
+	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/bptt"
+	"github.com/mbrl/mbrl/trainers/dagger"
+	"github.com/mbrl/mbrl/trainers/dyna"
+	"github.com/mbrl/mbrl/trainers/dynaq"
+	"github.com/mbrl/mbrl/trainers/gps"
+	"github.com/mbrl/mbrl/trainers/lggps"
+	"github.com/mbrl/mbrl/trainers/model"
+	"github.com/mbrl/mbrl/trainers/mpc"
+	"github.com/mbrl/mbrl/trainers/plato"
 )
 
 // TestMemoryEstimateRefuses checks that configurations whose allocations
@@ -288,5 +300,48 @@ func TestResumeFinishedRunChangesNothing(t *testing.T) {
 		if walls[i] < walls[i-1] {
 			t.Fatalf("wall_s restarts after the resume: %v", walls)
 		}
+	}
+}
+
+// TestDefaultsFitSmallMachines checks that the memory estimate of every
+// method's defaults is far below a small machine's memory (2 GB), so the
+// check never refuses an ordinary run, and that it grows with the sizes.
+func TestDefaultsFitSmallMachines(t *testing.T) {
+	env := func(name string) envs.Env {
+		e, err := envs.Make(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	pend := env("pendulum")
+	dagCfg := dagger.DefaultConfig()
+	cases := []struct {
+		name string
+		m    config.Memory
+	}{
+		{"bptt", bptt.DefaultConfig().Memory(pend, []int{64, 64})},
+		{"gradnorm", bptt.StudyMemory(pend, []int{64, 64}, 100, []int{1, 2, 5, 10, 20, 50, 100, 200})},
+		{"model", model.DefaultConfig().Memory(pend)},
+		{"mpc", mpc.DefaultConfig().Memory(pend, 15)},
+		{"dagger", dagCfg.Memory(pend)},
+		{"bc", dagger.DefaultBCConfig().Memory(pend)},
+		{"plato", plato.DefaultConfig().Memory(pend)},
+		{"gps", gps.DefaultConfig().Memory(pend, []int{64, 64})},
+		{"lggps", lggps.DefaultConfig().Memory(pend, []int{64, 64})},
+		{"dyna", dyna.DefaultConfig().Memory(env("cartpole"))},
+		{"dynaq", dynaq.DefaultConfig().Memory(env("maze"), 3, dynaq.DefaultRuns, 0)},
+	}
+	for _, c := range cases {
+		if b := c.m.Bytes(); b <= 0 || b > 2e9 {
+			t.Errorf("%s: default estimate %s, want (0, 2 GB]", c.name, config.FormatBytes(b))
+		} else {
+			t.Logf("%s: default estimate %s", c.name, config.FormatBytes(b))
+		}
+	}
+	big := bptt.DefaultConfig()
+	big.Batch *= 10
+	if a, b := bptt.DefaultConfig().Memory(pend, []int{64, 64}).Bytes(), big.Memory(pend, []int{64, 64}).Bytes(); b <= a {
+		t.Errorf("10x the batch: estimate %v <= %v", b, a)
 	}
 }

@@ -39,14 +39,16 @@ func openMetrics(path string, resume bool) (*metricsCSV, error) {
 	return m, nil
 }
 
-// wallAt returns the wall_s of the row of iteration iter (or of the last
-// row before it), 0 if the file has none.
-func (m *metricsCSV) wallAt(iter int) float64 {
+// resumeAt prepares the file for a run resumed at iteration start: rows
+// of later iterations (written after the checkpoint resumed from) are
+// dropped, since they will be run again, and the wall_s of the last row
+// kept is returned (0 if none), where the resumed run's clock continues.
+func (m *metricsCSV) resumeAt(start int) (float64, error) {
 	b, err := os.ReadFile(m.path)
 	if err != nil {
-		return 0
+		return 0, nil // no metrics yet
 	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	it, ws := -1, -1
 	for i, c := range strings.Split(lines[0], ",") {
 		switch c {
@@ -56,23 +58,30 @@ func (m *metricsCSV) wallAt(iter int) float64 {
 			ws = i
 		}
 	}
-	if it < 0 || ws < 0 {
-		return 0
+	if it < 0 {
+		return 0, nil
 	}
+	keep := []string{lines[0]}
 	wall := 0.0
 	for _, l := range lines[1:] {
 		f := strings.Split(l, ",")
-		if len(f) <= max(it, ws) {
+		n, err := strconv.ParseFloat(f[min(it, len(f)-1)], 64)
+		if err != nil || n > float64(start) {
 			continue
 		}
-		n, err1 := strconv.ParseFloat(f[it], 64)
-		w, err2 := strconv.ParseFloat(f[ws], 64)
-		if err1 != nil || err2 != nil || n > float64(iter) {
-			continue
+		keep = append(keep, l)
+		if ws >= 0 && ws < len(f) {
+			if w, err := strconv.ParseFloat(f[ws], 64); err == nil {
+				wall = w
+			}
 		}
-		wall = w
 	}
-	return wall
+	if len(keep) < len(lines) {
+		if err := checkpoints.WriteFileAtomic(m.path, []byte(strings.Join(keep, "\n")+"\n")); err != nil {
+			return 0, err
+		}
+	}
+	return wall, nil
 }
 
 // Append writes one row; the first row fixes the header.

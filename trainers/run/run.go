@@ -225,10 +225,12 @@ func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary
 		return nil, err
 	}
 	// wall_s continues across resumes: the resumed iteration's wall_s in
-	// metrics.csv is where this process's clock starts.
+	// metrics.csv is where this process's clock starts; rows after it go.
 	r.PriorSeconds = 0
 	if r.Resume != "" {
-		r.PriorSeconds = metrics.wallAt(r.Start)
+		if r.PriorSeconds, err = metrics.resumeAt(r.Start); err != nil {
+			return nil, err
+		}
 	}
 	plotX := t.PlotX
 	if plotX == "" {

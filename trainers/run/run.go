@@ -186,8 +186,11 @@ type Training struct {
 // checkpoints every iteration, the evaluation schedule, metrics.csv, the
 // learning curve and the recorders. It returns the run's summary: command,
 // method, env, seed, iterations, checkpoint, run_dir, wall_seconds, eval
-// (the last evaluation) and what Summarizers add. An interrupted run
-// returns an error wrapping common.ErrInterrupted.
+// (the last evaluation) and what Summarizers add; a resumed run also
+// resumed_at (its start iteration) and wall_seconds_total (the run's
+// time, wall_s continuing across resumes). An interrupted run returns an
+// error wrapping common.ErrInterrupted; resuming a run that already has
+// t.Iters iterations returns one wrapping ErrFinished, changing nothing.
 func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary, error) {
 	start := time.Now()
 	env, err := t.MakeEnv()

@@ -52,7 +52,8 @@ func (o *IO) Train(ctx context.Context, b *Binder, env string, tr common.Trainer
 			_, err = o.Stdout.Write(prev)
 			return err
 		}
-		return nil
+		return o.WriteJSON(c.JSON, map[string]any{"command": "train", "method": r.Method, "env": r.Env,
+			"seed": r.Seed, "iterations": r.Start, "run_dir": r.Dir, "finished": true})
 	}
 	if err != nil {
 		if run.IsInterrupted(err) {

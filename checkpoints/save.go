@@ -140,6 +140,9 @@ func checkTensor(t *Tensor) error {
 // writeAtomic writes the chunks to a temporary file next to path, syncs
 // it and renames it over path, removing the temporary file on failure.
 func writeAtomic(path string, wrap func(io.Writer) io.Writer, chunks ...[]byte) (err error) {
+	if path, err = WriteTarget(path); err != nil { // never replace a device, FIFO or folder
+		return err
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -165,7 +168,7 @@ func writeAtomic(path string, wrap func(io.Writer) io.Writer, chunks ...[]byte) 
 		}
 	}
 	// CreateTemp makes the file private; checkpoints are ordinary files.
-	if err := f.Chmod(0o644); err != nil {
+	if err := f.Chmod(FileMode); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {

@@ -13,4 +13,15 @@
 //	if err := cfg.Validate(); errors.As(err, &ce) {
 //		fmt.Println(ce.Field) // Conditions
 //	}
+//
+// Memory is the other half of checking a configuration before running
+// it: each trainer's Config.Memory estimates what its settings allocate
+// (weights and optimiser copies, activations, datasets, buffers) as terms
+// charged to the settings that drive them, and Memory.Check refuses an
+// estimate above Available (MemAvailable, a cgroup limit or GOMEMLIMIT)
+// with an *Error naming the setting of the largest term:
+//
+//	m := bpttCfg.Memory(env, hidden)
+//	avail, _ := config.Available()
+//	err := m.Check(avail) // "bptt: Hidden needs about 400 TB of memory (...), more than the 24 GB available; ..."
 package config

@@ -145,3 +145,15 @@ func (s MPCSettings) Validate() error {
 	s.ILQR.check(&v, "ILQR.")
 	return v.Err()
 }
+
+// Validate returns a *config.Error naming the first field of s out of
+// range: Plans >= 1 (1: one warm-started plan; NewExpert reads 0 as 1,
+// but a user who asks for no plan made a mistake), Horizon and Iters >= 0
+// (0: their defaults, which depend on Plans).
+func (s ExpertSettings) Validate() error {
+	v := config.Checker{Pkg: "control"}
+	v.AtLeast("Plans", s.Plans, 1)
+	v.AtLeast("Horizon", s.Horizon, 0)
+	v.AtLeast("Iters", s.Iters, 0)
+	return v.Err()
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/policies"
@@ -48,6 +49,16 @@ func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 		return cli.Usagef("mbrl eval: give exactly one of --checkpoint CKPT or --controller lqr|ilqr|mpc")
 	case o.Episodes <= 0:
 		return cli.Usagef("mbrl eval: --episodes must be positive, got %d", o.Episodes)
+	case o.Workers < 0:
+		return cli.Usagef("mbrl eval: --workers must be 0 (one per CPU) or more, got %d", o.Workers)
+	}
+	if err := b.Validate(o.ctl.Validate()); err != nil {
+		return err
+	}
+	mem := config.Memory{}
+	mem.Floats("Episodes", float64(o.Episodes), 8) // returns and lengths of every episode
+	if err := b.CheckMemory(mem); err != nil {
+		return err
 	}
 	if o.Env == "" && o.Checkpoint != "" {
 		c, err := checkpoints.Load(o.Checkpoint)
@@ -92,7 +103,7 @@ func (a *app) runEval(b *cli.Binder, o *evalOptions) error {
 
 // addExpertFlags binds the flags of the mpc controller to s.
 func addExpertFlags(b *cli.Binder, s *control.ExpertSettings) {
-	b.Bind("", s,
+	b.Bind("control", s,
 		row("plans", "Plans", "MPC candidate plans: 1 = a single smooth warm-started plan (fast; the better expert to imitate), >1 = a population (shifted previous plans plus fresh ones), the first action of the cheapest is applied"),
 		row("mpc-horizon", "Horizon", "MPC planning horizon (0: 20 with one plan, 50 with a population)"),
 		row("mpc-iters", "Iters", "iLQR iterations per MPC step (0: 2 with one plan, 3 with a population)"))

@@ -63,6 +63,12 @@ func (a *app) runGradnorm(ctx context.Context, b *cli.Binder, o *gradnormOptions
 	if err != nil {
 		return err
 	}
+	b.Alias("bptt", "Hidden", "hidden")
+	b.Alias("bptt", "Batch", "starts")
+	b.Alias("bptt", "Horizon", "horizons")
+	if err := b.CheckMemory(bptt.StudyMemory(env, o.Hidden, o.Starts, hs)); err != nil {
+		return err
+	}
 	var pol bptt.Policy
 	if o.Policy != "" {
 		if pol, err = bptt.LoadPolicy(o.Policy, env); err != nil {

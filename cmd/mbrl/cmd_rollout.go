@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/policies"
@@ -57,6 +58,16 @@ func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
 			return cli.Usagef("mbrl rollout: --init has %d values, %s's state has %d", len(init), o.Env, env.StateDim())
 		}
 	}
+	if o.Steps < 0 {
+		return cli.Usagef("mbrl rollout: --max-steps must be >= 0 (0: the env's own limit), got %d", o.Steps)
+	}
+	// A recorded step holds the observation, action, reward, next
+	// observation and flags, and its line of CSV text.
+	mem := config.Memory{}
+	mem.Floats("Steps", float64(o.Steps), float64(2*env.ObservationSpace().Dim()+env.ActionSpace().Dim()+3), 4)
+	if err := b.CheckMemory(mem); err != nil {
+		return err
+	}
 	space := env.ActionSpace()
 	var pol common.Policy
 	label := o.Policy
@@ -77,7 +88,7 @@ func (a *app) runRollout(b *cli.Binder, o *rolloutOptions) error {
 		return cli.AsUsage(fmt.Errorf("mbrl rollout: %w", err))
 	}
 	if err := common.WriteTrajectoryFile(o.CSV, a.Stdout, steps); err != nil {
-		return err
+		return fmt.Errorf("mbrl rollout: --csv: %w", err)
 	}
 	if !o.JSON && o.CSV != "-" {
 		fmt.Fprintf(a.Stdout, "%s  policy %s  steps %d  return %.4f  terminated %v  truncated %v\n",

@@ -99,6 +99,10 @@ func (a *app) runTrainBPTT(ctx context.Context, b *cli.Binder, lc bptt.LearnConf
 	if err != nil {
 		return err
 	}
+	b.Alias("bptt", "Hidden", "hidden")
+	if err := b.CheckMemory(cfg.Memory(env, o.Hidden), t.Memory()); err != nil {
+		return err
+	}
 	pol, err := bptt.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.Common.Seed, 0)))
 	if err != nil {
 		return b.Validate(err)

@@ -87,11 +87,14 @@ func (a *app) daggerMethod() cli.Command {
 func (a *app) runTrainDAgger(ctx context.Context, b *cli.Binder, method string, cfg dagger.Config, o *imitationFlags) error {
 	o.t.Iters, cfg.EvalEpisodes, cfg.FinalEvalEpisodes = cfg.Iters, o.t.EvalEpisodes, o.t.FinalEpisodes
 	cfg.Seed, cfg.EvalSeed = b.Common.Seed, b.Common.Seed
-	if err := b.Validate(o.t.Validate(), cfg.Validate()); err != nil {
+	if err := b.Validate(o.t.Validate(), cfg.Validate(), o.Ctl.Validate()); err != nil {
 		return err
 	}
 	env, makeEnv, expert, err := imitationExpert(b, o)
 	if err != nil {
+		return err
+	}
+	if err := b.CheckMemory(cfg.Memory(env), o.t.Memory()); err != nil {
 		return err
 	}
 	cfg.MakeEnv, cfg.Expert = makeEnv, expert

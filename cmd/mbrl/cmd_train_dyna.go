@@ -88,6 +88,9 @@ func (a *app) runTrainDyna(ctx context.Context, b *cli.Binder, cfg dyna.Config, 
 	if env.ObservationSpace().Discrete {
 		return cli.Usagef("%s: env %q is tabular; use 'mbrl train dynaq'", b.Cmd, o.Env)
 	}
+	if err := b.CheckMemory(cfg.Memory(env), t.Memory()); err != nil {
+		return err
+	}
 	tr, err := dyna.New(cfg, makeEnv)
 	if err != nil {
 		return b.Validate(err)

@@ -31,7 +31,7 @@ func (a *app) dynaqMethod() cli.Command {
 			b.Bind("dynaq", &cfg,
 				row("episodes", "Episodes", "episodes per run"),
 				row("alpha", "Alpha", "step size alpha in (0, 1]"),
-				row("epsilon", "Epsilon", "exploration rate of the epsilon-greedy behaviour policy, in (0, 1]"),
+				row("epsilon", "Epsilon", "exploration rate of the epsilon-greedy behaviour policy, in [0, 1]"),
 				row("gamma", "Gamma", "discount factor in (0, 1]"),
 				row("max-episode-steps", "MaxStepsPerEpisode", "end an episode after this many steps (0: no cap; the maze needs none)"))
 			return func(ctx context.Context, _ []string) error { return a.runTrainDynaQ(b, cfg, o) }
@@ -51,6 +51,9 @@ func (a *app) runTrainDynaQ(b *cli.Binder, cfg dynaq.Config, o *dynaqFlags) erro
 	if o.Runs < 1 {
 		return cli.Usagef("%s: --runs must be at least 1, got %d", b.Cmd, o.Runs)
 	}
+	if o.Workers < 0 {
+		return cli.Usagef("%s: --workers must be 0 (one per CPU) or more, got %d", b.Cmd, o.Workers)
+	}
 	if err := b.Validate(cfg.Validate()); err != nil {
 		return err
 	}
@@ -60,6 +63,10 @@ func (a *app) runTrainDynaQ(b *cli.Binder, cfg dynaq.Config, o *dynaqFlags) erro
 	}
 	if !env.ObservationSpace().Discrete || !env.ActionSpace().Discrete {
 		return cli.Usagef("%s: env %q is not tabular (observations %s, actions %s); use 'mbrl train dyna' for it", b.Cmd, o.Env, env.ObservationSpace(), env.ActionSpace())
+	}
+	b.Alias("dynaq", "Runs", "runs")
+	if err := b.CheckMemory(cfg.Memory(env, len(ns), o.Runs, o.Workers)); err != nil {
+		return err
 	}
 	r, err := a.OpenRun(b, o.Env)
 	if err != nil {

@@ -75,6 +75,10 @@ func (a *app) runTrainGPS(ctx context.Context, b *cli.Binder, cfg gps.Config, o 
 	if err != nil {
 		return b.ModelError(o.Model, err)
 	}
+	b.Alias("gps", "Hidden", "hidden")
+	if err := b.CheckMemory(cfg.Memory(env, o.Hidden), t.Memory()); err != nil {
+		return err
+	}
 	pol, err := gps.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.Common.Seed, 0)))
 	if err != nil {
 		return b.Validate(err)

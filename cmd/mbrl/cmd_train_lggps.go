@@ -79,6 +79,10 @@ func (a *app) runTrainLGGPS(ctx context.Context, b *cli.Binder, cfg lggps.Config
 	default:
 		return cli.Usagef("%s: --init must be zero or hint, got %q", b.Cmd, o.Init)
 	}
+	b.Alias("lggps", "Hidden", "hidden")
+	if err := b.CheckMemory(cfg.Memory(env, o.Hidden), t.Memory()); err != nil {
+		return err
+	}
 	pol, err := lggps.NewPolicy(env, o.Hidden, rand.New(rand.NewPCG(b.Common.Seed, 0)))
 	if err != nil {
 		return b.Validate(err)

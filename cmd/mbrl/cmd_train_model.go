@@ -50,6 +50,9 @@ func (a *app) modelMethod() cli.Command {
 				if err != nil {
 					return err
 				}
+				if err := b.CheckMemory(cfg.Memory(env)); err != nil {
+					return err
+				}
 				pol, err := policies.Make(o.Policy, env, rand.New(rand.NewPCG(b.Common.Seed, 3)))
 				if err != nil {
 					return cli.AsUsage(err)

@@ -36,8 +36,12 @@ func (a *app) mpcMethod() cli.Command {
 				if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
 					return err
 				}
-				_, makeEnv, err := b.MakeEnv(o.Env)
+				env, makeEnv, err := b.MakeEnv(o.Env)
 				if err != nil {
+					return err
+				}
+				b.Alias("mpc", "Iters", "iters")
+				if err := b.CheckMemory(cfg.Memory(env, t.Iters), t.Memory()); err != nil {
 					return err
 				}
 				tr, err := mpc.New(cfg, makeEnv)

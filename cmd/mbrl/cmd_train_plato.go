@@ -29,6 +29,9 @@ func (a *app) platoMethod() cli.Command {
 }
 
 func (a *app) runTrainPLATO(ctx context.Context, b *cli.Binder, cfg plato.Config, o *imitationFlags) error {
+	if err := b.Validate(o.Ctl.Validate()); err != nil {
+		return err
+	}
 	if o.Expert != "mpc" {
 		return cli.Usagef("%s: --expert must be mpc (PLATO's teacher is that MPC with a KL term), got %q", b.Cmd, o.Expert)
 	}
@@ -46,6 +49,9 @@ func (a *app) runTrainPLATO(ctx context.Context, b *cli.Binder, cfg plato.Config
 	cfg.MakeEnv, cfg.Expert, cfg.Dynamics = makeEnv, expert, dyn
 	cfg.Teacher = control.MPCSettings{Plans: o.Ctl.Plans, Horizon: o.Ctl.Horizon, Iters: o.Ctl.Iters, Fresh: control.FreshGenerators(dyn, o.Ctl.Plans)}
 	if err := b.Validate(o.t.Validate(), cfg.Validate()); err != nil {
+		return err
+	}
+	if err := b.CheckMemory(cfg.Memory(env), o.t.Memory()); err != nil {
 		return err
 	}
 	tr, err := plato.New(cfg)

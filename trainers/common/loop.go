@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -109,7 +110,7 @@ func Loop(ctx context.Context, tr Trainer, cfg LoopConfig) (LoopResult, error) {
 			ms = append(ms, em...)
 		}
 		if err := checkFinite(ms, tr.Models()); err != nil {
-			return res, fmt.Errorf("%w at iteration %d: %v; the last good checkpoint %s is kept (try a smaller learning rate or --clip)", ErrDiverged, iter, err, res.Latest)
+			return res, fmt.Errorf("%w at iteration %d: %v; %s (try a smaller learning rate or --clip)", ErrDiverged, iter, err, kept(res.Latest, iter, iter > cfg.Start))
 		}
 		res.Iters = iter + 1
 		if cfg.Dir != "" {
@@ -133,6 +134,22 @@ func Loop(ctx context.Context, tr Trainer, cfg LoopConfig) (LoopResult, error) {
 	}
 	res.WallSeconds = time.Since(t0).Seconds()
 	return res, nil
+}
+
+// kept says what is left of a run that diverged in iteration iter
+// (0-based) with latest as its resume point: the checkpoint of the last
+// good iteration if one was written (saved: by this Loop; else a resumed
+// run's, if it is there), else that nothing was.
+func kept(latest string, iter int, saved bool) string {
+	if latest == "" {
+		return "no checkpoint is written"
+	}
+	if !saved {
+		if _, err := os.Stat(latest); iter == 0 || err != nil {
+			return "no checkpoint was written (the first iteration to run diverged)"
+		}
+	}
+	return fmt.Sprintf("the last good checkpoint %s (after %d iterations) is kept", latest, iter)
 }
 
 func checkFinite(ms []Metric, models []nn.Model) error {

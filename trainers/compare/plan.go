@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/mbrl/mbrl/checkpoints"
 )
 
 // Plan is one comparison: every method spec trained on every seed in env,
@@ -148,30 +150,11 @@ func LoadPlan(dir string) (*Plan, error) {
 }
 
 // writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it into place, so readers never see half a file.
+// renames it into place (checkpoints.WriteFileAtomic: mode 0644, never
+// over a device or FIFO), so readers never see half a file.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := checkpoints.WriteFileAtomic(path, data); err != nil {
 		return fmt.Errorf("compare: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("compare: write %s: %w", path, err)
 	}
 	return nil
 }

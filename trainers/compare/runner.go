@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mbrl/mbrl/checkpoints"
 )
 
 // Files of a run folder besides what "mbrl train" writes there.
@@ -410,7 +412,7 @@ func (r *Runner) exec(ctx context.Context, args []string, logPath string) (last 
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
 	if logPath != "" {
-		_ = os.WriteFile(logPath, stderr.Bytes(), 0o644)
+		_ = checkpoints.WriteFileAtomic(logPath, stderr.Bytes())
 	}
 	if err != nil {
 		errLine = strings.TrimPrefix(lastLine(stderr.Bytes()), "error: ")

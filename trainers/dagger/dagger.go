@@ -377,3 +377,13 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	}
 	return nil
 }
+
+// Memory estimates what c allocates on env (imitation.Config.Memory, with
+// a second dataset and learner for CompareBC).
+func (c Config) Memory(env envs.Env) config.Memory {
+	extra := 0
+	if c.CompareBC {
+		extra = 1
+	}
+	return c.Config.Memory(env, extra).As("dagger")
+}

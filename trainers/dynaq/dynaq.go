@@ -165,7 +165,7 @@ func (cfg Config) Validate() error {
 	v.AtLeast("Episodes", cfg.Episodes, 0)
 	v.Check(cfg.Alpha > 0 && cfg.Alpha <= 1, "Alpha", "must be in (0, 1], got %v", cfg.Alpha)
 	v.In("Epsilon", cfg.Epsilon, 0, 1)
-	v.In("Gamma", cfg.Gamma, 0, 1)
+	v.Check(cfg.Gamma > 0 && cfg.Gamma <= 1, "Gamma", "must be in (0, 1], got %v", cfg.Gamma)
 	v.AtLeast("MaxStepsPerEpisode", cfg.MaxStepsPerEpisode, 0)
 	return v.Err()
 }

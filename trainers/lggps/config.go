@@ -1,9 +1,9 @@
 package lggps
 
 import (
-	"fmt"
 	"math"
 
+	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/nn"
 )
 
@@ -95,35 +95,32 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first invalid field.
+// Validate returns a *config.Error naming the first invalid field.
 func (c Config) Validate() error {
-	pos := func(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
-	nonneg := func(v float64) bool { return v >= 0 && !math.IsInf(v, 0) }
-	switch {
-	case c.Conditions < 1 || c.Samples < 1 || c.Horizon < 0:
-		return fmt.Errorf("lggps: conditions %d and samples %d must be >= 1 and horizon %d >= 0", c.Conditions, c.Samples, c.Horizon)
-	case !pos(c.InitStd):
-		return fmt.Errorf("lggps: init std must be positive, got %g", c.InitStd)
-	case !pos(c.KLStep) || !pos(c.MinStepMult) || !(c.MaxStepMult >= c.MinStepMult) || math.IsInf(c.MaxStepMult, 0):
-		return fmt.Errorf("lggps: KL step %g and min step mult %g must be positive, max step mult %g finite and >= min", c.KLStep, c.MinStepMult, c.MaxStepMult)
-	case c.Clusters < 1 || c.EMIters < 0:
-		return fmt.Errorf("lggps: clusters %d must be >= 1 and EM iterations %d >= 0", c.Clusters, c.EMIters)
-	case !nonneg(c.PriorStrength) || !nonneg(c.DynReg) || !pos(c.GMMReg):
-		return fmt.Errorf("lggps: prior strength %g and dynamics reg %g must be >= 0, GMM reg %g positive", c.PriorStrength, c.DynReg, c.GMMReg)
-	case !pos(c.FDStep) || c.FDStep > 0.1:
-		return fmt.Errorf("lggps: finite-difference step must be in (0, 0.1], got %g", c.FDStep)
-	case !nonneg(c.BoundPenalty):
-		return fmt.Errorf("lggps: bound penalty must be >= 0, got %g", c.BoundPenalty)
-	case !pos(c.Rho) || !(c.RhoGrowth >= 1) || !pos(c.RhoStall) || !(c.RhoMax >= c.Rho) || math.IsInf(c.RhoMax, 0):
-		return fmt.Errorf("lggps: rho %g must be positive, rho growth %g >= 1, rho stall %g positive and rho max %g finite and >= rho", c.Rho, c.RhoGrowth, c.RhoStall, c.RhoMax)
-	case !nonneg(c.DualStep):
-		return fmt.Errorf("lggps: dual step must be >= 0, got %g", c.DualStep)
-	case c.PolicyEpochs < 1 || c.Batch < 1:
-		return fmt.Errorf("lggps: policy epochs %d and batch %d must be >= 1", c.PolicyEpochs, c.Batch)
-	case !pos(c.Adam.LR) || !(c.LRFloor > 0 && c.LRFloor <= 1):
-		return fmt.Errorf("lggps: learning rate %g must be positive and its floor %g in (0, 1]", c.Adam.LR, c.LRFloor)
-	case c.Workers < 0:
-		return fmt.Errorf("lggps: workers must be >= 0, got %d", c.Workers)
-	}
-	return nil
+	v := config.Checker{Pkg: "lggps"}
+	v.AtLeast("Conditions", c.Conditions, 1)
+	v.AtLeast("Samples", c.Samples, 1)
+	v.AtLeast("Horizon", c.Horizon, 0)
+	v.Positive("InitStd", c.InitStd)
+	v.Positive("KLStep", c.KLStep)
+	v.Positive("MinStepMult", c.MinStepMult)
+	v.Check(c.MaxStepMult >= c.MinStepMult && !math.IsInf(c.MaxStepMult, 0), "MaxStepMult", "must be finite and >= MinStepMult (%v), got %v", c.MinStepMult, c.MaxStepMult)
+	v.AtLeast("Clusters", c.Clusters, 1)
+	v.AtLeast("EMIters", c.EMIters, 0)
+	v.NonNegative("PriorStrength", c.PriorStrength)
+	v.NonNegative("DynReg", c.DynReg)
+	v.Positive("GMMReg", c.GMMReg)
+	v.Check(c.FDStep > 0 && c.FDStep <= 0.1, "FDStep", "must be in (0, 0.1], got %v", c.FDStep)
+	v.NonNegative("BoundPenalty", c.BoundPenalty)
+	v.Positive("Rho", c.Rho)
+	v.Check(c.RhoGrowth >= 1 && !math.IsInf(c.RhoGrowth, 0), "RhoGrowth", "must be >= 1 and finite, got %v", c.RhoGrowth)
+	v.Positive("RhoStall", c.RhoStall)
+	v.Check(c.RhoMax >= c.Rho && !math.IsInf(c.RhoMax, 0), "RhoMax", "must be finite and >= Rho (%v), got %v", c.Rho, c.RhoMax)
+	v.NonNegative("DualStep", c.DualStep)
+	v.AtLeast("PolicyEpochs", c.PolicyEpochs, 1)
+	v.AtLeast("Batch", c.Batch, 1)
+	v.Positive("Adam.LR", c.Adam.LR)
+	v.Check(c.LRFloor > 0 && c.LRFloor <= 1, "LRFloor", "must be in (0, 1], got %v", c.LRFloor)
+	v.AtLeast("Workers", c.Workers, 0)
+	return v.Err()
 }

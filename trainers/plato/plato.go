@@ -341,3 +341,6 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	}
 	return t.Core.Restore(s)
 }
+
+// Memory estimates what c allocates on env (imitation.Config.Memory).
+func (c Config) Memory(env envs.Env) config.Memory { return c.Config.Memory(env, 0).As("plato") }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/mbrl/mbrl/checkpoints"
 )
 
 // ErrLocked is wrapped by Open's error for a run folder another process
@@ -17,7 +19,11 @@ var ErrLocked = errors.New("run folder is in use")
 // lockDir takes an exclusive flock on dir/.lock without waiting and
 // returns its release.
 func lockDir(dir string) (func() error, error) {
-	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	path, err := checkpoints.WriteTarget(filepath.Join(dir, ".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("run: lock %s: %w", dir, err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, checkpoints.FileMode)
 	if err != nil {
 		return nil, fmt.Errorf("run: lock %s: %w", dir, err)
 	}

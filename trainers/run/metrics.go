@@ -33,10 +33,55 @@ func openMetrics(path string, resume bool) (*metricsCSV, error) {
 				m.columns = strings.Split(first, ",")
 			}
 		}
-	} else if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("run: %w", err)
+	} else if err := AppendFile(path, nil, true); err != nil { // truncate (through a symlink)
+		return nil, err
 	}
 	return m, nil
+}
+
+// resumeAt prepares the file for a run resumed at iteration start: rows
+// of later iterations (written after the checkpoint resumed from) are
+// dropped, since they will be run again, and the wall_s of the last row
+// kept is returned (0 if none), where the resumed run's clock continues.
+func (m *metricsCSV) resumeAt(start int) (float64, error) {
+	b, err := os.ReadFile(m.path)
+	if err != nil {
+		return 0, nil // no metrics yet
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	it, ws := -1, -1
+	for i, c := range strings.Split(lines[0], ",") {
+		switch c {
+		case "iter":
+			it = i
+		case "wall_s":
+			ws = i
+		}
+	}
+	if it < 0 {
+		return 0, nil
+	}
+	keep := []string{lines[0]}
+	wall := 0.0
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		n, err := strconv.ParseFloat(f[min(it, len(f)-1)], 64)
+		if err != nil || n > float64(start) {
+			continue
+		}
+		keep = append(keep, l)
+		if ws >= 0 && ws < len(f) {
+			if w, err := strconv.ParseFloat(f[ws], 64); err == nil {
+				wall = w
+			}
+		}
+	}
+	if len(keep) < len(lines) {
+		if err := checkpoints.WriteFileAtomic(m.path, []byte(strings.Join(keep, "\n")+"\n")); err != nil {
+			return 0, err
+		}
+	}
+	return wall, nil
 }
 
 // Append writes one row; the first row fixes the header.
@@ -110,7 +155,11 @@ func AppendFile(path string, data []byte, truncate bool) error {
 	if truncate {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	}
-	f, err := os.OpenFile(path, flags, 0o644)
+	path, err := checkpoints.WriteTarget(path) // never append to a device or FIFO
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	f, err := os.OpenFile(path, flags, checkpoints.FileMode)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

@@ -88,6 +88,9 @@ type Run struct {
 	Start, Iters int
 	// History holds every iteration's metrics row recorded by this process.
 	History History
+	// PriorSeconds is the wall time of the iterations before Start (from
+	// metrics.csv when resuming; 0 for a fresh run): wall_s continues it.
+	PriorSeconds float64
 
 	unlock func() error
 }
@@ -123,12 +126,23 @@ func Open(cfg Config) (*Run, error) {
 		return nil, &InputError{fmt.Errorf("run: %w: %s (resume it with --resume %s, or overwrite it with --force)",
 			ErrRunExists, cfg.Dir, r.Path("latest.safetensors"))}
 	}
-	if err := writeSettings(r.Path("config.yaml"), cfg.Method, cfg.Settings); err != nil {
-		r.Close()
-		return nil, err
+	if cfg.Resume == "" { // a resumed run writes it once Train knows there is work left
+		if err := r.writeSettings(); err != nil {
+			r.Close()
+			return nil, err
+		}
 	}
 	return r, nil
 }
+
+func (r *Run) writeSettings() error {
+	return writeSettings(r.Path("config.yaml"), r.Method, r.Settings)
+}
+
+// ErrFinished is wrapped by Train's error when the run to resume has
+// already completed the iterations asked for: nothing is run and no file
+// of the run folder is changed.
+var ErrFinished = errors.New("the run is finished")
 
 // Close releases the run folder's lock.
 func (r *Run) Close() error {
@@ -173,8 +187,11 @@ type Training struct {
 // checkpoints every iteration, the evaluation schedule, metrics.csv, the
 // learning curve and the recorders. It returns the run's summary: command,
 // method, env, seed, iterations, checkpoint, run_dir, wall_seconds, eval
-// (the last evaluation) and what Summarizers add. An interrupted run
-// returns an error wrapping common.ErrInterrupted.
+// (the last evaluation) and what Summarizers add; a resumed run also
+// resumed_at (its start iteration) and wall_seconds_total (the run's
+// time, wall_s continuing across resumes). An interrupted run returns an
+// error wrapping common.ErrInterrupted; resuming a run that already has
+// t.Iters iterations returns one wrapping ErrFinished, changing nothing.
 func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary, error) {
 	start := time.Now()
 	env, err := t.MakeEnv()
@@ -199,10 +216,25 @@ func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary
 			return nil, r.inputError(fmt.Errorf("checkpoint %s was written by %q on %q, not %q on %q", r.Resume, c.Meta.Method, c.Meta.Env, r.Method, r.Env))
 		}
 		r.Start = c.Meta.Iteration
+		if r.Start >= t.Iters {
+			return nil, fmt.Errorf("%w: %s holds %d of %d iterations; nothing was changed (give --iters above %d to continue it)",
+				ErrFinished, r.Resume, r.Start, t.Iters, r.Start)
+		}
+		if err := r.writeSettings(); err != nil {
+			return nil, err
+		}
 	}
 	metrics, err := openMetrics(r.Path("metrics.csv"), r.Resume != "")
 	if err != nil {
 		return nil, err
+	}
+	// wall_s continues across resumes: the resumed iteration's wall_s in
+	// metrics.csv is where this process's clock starts; rows after it go.
+	r.PriorSeconds = 0
+	if r.Resume != "" {
+		if r.PriorSeconds, err = metrics.resumeAt(r.Start); err != nil {
+			return nil, err
+		}
 	}
 	plotX := t.PlotX
 	if plotX == "" {
@@ -227,6 +259,11 @@ func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary
 	loopCfg := common.LoopConfig{
 		Iters: t.Iters, Start: r.Start, Dir: r.Dir, Meta: meta, EvalEvery: t.EvalEvery,
 		OnIter: func(iter int, ms []common.Metric) error {
+			for i := range ms {
+				if ms[i].Name == "wall_s" {
+					ms[i].Value += r.PriorSeconds
+				}
+			}
 			r.History.add(ms)
 			if err := metrics.Append(ms); err != nil {
 				return err
@@ -269,6 +306,10 @@ func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary
 		"command": "train", "method": r.Method, "env": r.Env, "seed": r.Seed,
 		"iterations": res.Iters, "checkpoint": res.Final, "run_dir": r.Dir,
 		"wall_seconds": Seconds(start),
+	}
+	if r.Start > 0 { // a resumed run: what this process did, and the run in all
+		sum["resumed_at"] = r.Start
+		sum["wall_seconds_total"] = math.Round((r.PriorSeconds+time.Since(start).Seconds())*100) / 100
 	}
 	if lastEval != nil {
 		sum["eval"] = lastEval
@@ -325,4 +366,16 @@ func (t Training) Validate() error {
 	v.AtLeast("EvalEpisodes", t.EvalEpisodes, 1)
 	v.AtLeast("FinalEpisodes", t.FinalEpisodes, 1)
 	return v.Err()
+}
+
+// Memory estimates what the evaluations of t allocate: the returns and
+// lengths of every episode of the largest evaluation.
+func (t Training) Memory() config.Memory {
+	m := config.Memory{Pkg: "run"}
+	if t.FinalEpisodes > t.EvalEpisodes {
+		m.Floats("FinalEpisodes", float64(t.FinalEpisodes), 8)
+	} else {
+		m.Floats("EvalEpisodes", float64(t.EvalEpisodes), 8)
+	}
+	return m
 }

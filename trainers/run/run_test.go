@@ -32,6 +32,39 @@ func TestMetricsCSVWidensForLateColumns(t *testing.T) {
 	}
 }
 
+// TestMetricsResumeAt resumes metrics.csv at iteration 2 of 3: the row of
+// iteration 3 (to be run again) goes, and the clock continues from
+// iteration 2's wall_s.
+func TestMetricsResumeAt(t *testing.T) {
+	cases := []struct {
+		name, file string
+		start      int
+		wall       float64
+		after      string
+	}{
+		{"drops later rows", "iter,wall_s,loss\n1,0.5,3\n2,1.25,2\n3,2,1\n", 2, 1.25, "iter,wall_s,loss\n1,0.5,3\n2,1.25,2\n"},
+		{"all kept", "iter,wall_s\n1,0.5\n2,1.5\n", 2, 1.5, "iter,wall_s\n1,0.5\n2,1.5\n"},
+		{"no file", "", 4, 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "metrics.csv")
+			if c.file != "" {
+				os.WriteFile(path, []byte(c.file), 0o644)
+			}
+			m, err := openMetrics(path, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wall, err := m.resumeAt(c.start)
+			b, _ := os.ReadFile(path)
+			if err != nil || wall != c.wall || string(b) != c.after {
+				t.Fatalf("wall %v, file %q, err %v; want %v, %q", wall, b, err, c.wall, c.after)
+			}
+		})
+	}
+}
+
 func TestHistory(t *testing.T) {
 	var h History
 	h.add([]common.Metric{{Name: "a", Value: 1}, {Name: "b", Value: 4}})

@@ -212,3 +212,16 @@ func parseList[T any](s string, parse func(string) (T, error), what string) ([]T
 	}
 	return out, nil
 }
+
+// CheckMemory refuses, as a usage error naming the flag of the largest
+// term, a configuration whose estimated memory (the sum of ms) exceeds
+// what the machine has available (config.Available), before anything
+// is allocated.
+func (b *Binder) CheckMemory(ms ...config.Memory) error {
+	var all config.Memory
+	for _, m := range ms {
+		all.Merge(m)
+	}
+	avail, _ := config.Available()
+	return b.Check(b.Cmd, all.Check(avail))
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/trainers/run"
 )
@@ -37,12 +38,13 @@ func AsUsage(err error) error {
 }
 
 // IsUsage reports whether err was caused by user input: a UsageError, a
-// library's *config.Error or a run's *run.InputError.
+// library's *config.Error, a run's *run.InputError or an output path
+// that names no regular file (checkpoints.ErrNotRegular).
 func IsUsage(err error) bool {
 	var u *UsageError
 	var c *config.Error
 	var in *run.InputError
-	return errors.As(err, &u) || errors.As(err, &c) || errors.As(err, &in)
+	return errors.As(err, &u) || errors.As(err, &c) || errors.As(err, &in) || errors.Is(err, checkpoints.ErrNotRegular)
 }
 
 // ExitCode maps an error to the process exit status: 0 for nil,

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -43,6 +45,16 @@ func (o *IO) Train(ctx context.Context, b *Binder, env string, tr common.Trainer
 	t.Recorders = append(t.Recorders, prog)
 	sum, err := r.Train(ctx, tr, t)
 	prog.Finish()
+	if errors.Is(err, run.ErrFinished) {
+		// Nothing to do: say so, and with --json print the run's summary.
+		fmt.Fprintf(o.Stderr, "%s: %v\n", b.Cmd, err)
+		if prev, rerr := os.ReadFile(r.Path("summary.json")); c.JSON && rerr == nil {
+			_, err = o.Stdout.Write(prev)
+			return err
+		}
+		return o.WriteJSON(c.JSON, map[string]any{"command": "train", "method": r.Method, "env": r.Env,
+			"seed": r.Seed, "iterations": r.Start, "run_dir": r.Dir, "finished": true})
+	}
 	if err != nil {
 		if run.IsInterrupted(err) {
 			fmt.Fprintf(o.Stderr, "interrupted: the latest checkpoint is %s\n", r.Path("latest.safetensors"))
@@ -50,7 +62,12 @@ func (o *IO) Train(ctx context.Context, b *Binder, env string, tr common.Trainer
 		return fmt.Errorf("%s %w", strings.Fields(b.Cmd)[0], err)
 	}
 	if !c.JSON {
-		fmt.Fprintf(o.Stdout, "%s on %s: %d iterations in %.1fs", r.Method, r.Env, sum["iterations"], sum["wall_seconds"])
+		if r.Start > 0 {
+			fmt.Fprintf(o.Stdout, "%s on %s: %d iterations (%d this run) in %.1fs (%.1fs in all)", r.Method, r.Env,
+				sum["iterations"], r.Iters-r.Start, sum["wall_seconds"], sum["wall_seconds_total"])
+		} else {
+			fmt.Fprintf(o.Stdout, "%s on %s: %d iterations in %.1fs", r.Method, r.Env, sum["iterations"], sum["wall_seconds"])
+		}
 		ev, ok := sum["eval"].(*common.EvalResult)
 		if v, isValue := sum["eval"].(common.EvalResult); isValue {
 			ev, ok = &v, true

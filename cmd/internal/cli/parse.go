@@ -77,6 +77,9 @@ func ApplyConfigFile(fs *flag.FlagSet, path string) error {
 			return Usagef("--config %s: unknown key %q (keys are flag names)", path, k)
 		}
 		v, err := configValue(m[k])
+		if err == nil && v == fs.Lookup(name).Value.String() {
+			continue // the value it has: leave the flag unset (not Given)
+		}
 		if err == nil {
 			err = fs.Set(name, v)
 		}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/mbrl/mbrl/envs"
@@ -121,7 +122,27 @@ func (p *Program) Run(ctx context.Context, args []string) error {
 	if len(pos) > 0 && !c.Args {
 		return Usagef("%s: unexpected argument %q", b.Cmd, pos[0])
 	}
+	if err := resumeSettings(b); err != nil {
+		return err
+	}
 	return runFn(ctx, pos)
+}
+
+// resumeSettings applies the config.yaml of the run folder of a --resume
+// checkpoint, when it records the same method, as a --config file (flags
+// on the command line, and a --config given, win): a resumed run goes on
+// with the settings it started with, e.g. its --iters, so that resuming
+// a finished run finds it finished.
+func resumeSettings(b *Binder) error {
+	rf := b.FS.Lookup("resume")
+	if rf == nil || rf.Value.String() == "" || b.Given("config") {
+		return nil
+	}
+	path := filepath.Join(filepath.Dir(rf.Value.String()), "config.yaml")
+	if m, err := ConfigMethod([]string{"--config", path}); err != nil || m != b.Method {
+		return nil // no run folder, or another method's: Train reports the mismatch
+	}
+	return ApplyConfigFile(b.FS, path)
 }
 
 // binder returns the Binder of c with the options every command shares.

@@ -44,6 +44,8 @@ func TestBpttUsageErrors(t *testing.T) {
 		{"learn-model refit", []string{"train", "bptt", "--learn-model", "--refit-every", "0"}, "--refit-every"},
 		{"learn-model noise", []string{"train", "bptt", "--learn-model", "--noise", "-1"}, "--noise"},
 		{"learn-model random", []string{"train", "bptt", "--learn-model", "--random-steps", "0"}, "--random-steps"},
+		{"learn-model huge model", []string{"train", "bptt", "--learn-model", "--model-hidden", "1000000,1000000"}, "--model-hidden needs about"},
+		{"learn-model huge data", []string{"train", "bptt", "--learn-model", "--random-steps", "100000000000"}, "--random-steps needs about"},
 		{"learn-model cartpole", []string{"train", "bptt", "--learn-model", "--env", "cartpole"}, "discrete"},
 		{"both dynamics", []string{"train", "bptt", "--env", "pendulum", "--true-dynamics", "--model", "x"}, "exactly one"},
 		{"unknown env", []string{"train", "bptt", "--env", "nope", "--true-dynamics"}, "unknown environment"},

@@ -135,6 +135,9 @@ func (a *app) runLearnBPTT(ctx context.Context, b *cli.Binder, lc bptt.LearnConf
 	if err != nil {
 		return err
 	}
+	if err := b.CheckMemory(lc.Memory(env, o.Hidden), t.Memory()); err != nil {
+		return err
+	}
 	tr, err := bptt.NewLearn(lc, env, o.Hidden)
 	if err != nil {
 		return b.Validate(err)

@@ -3,6 +3,7 @@ package bptt
 import (
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/trainers/model"
 )
 
 // Memory estimates what training a policy with the hidden widths on env
@@ -37,4 +38,20 @@ func StudyMemory(env envs.Env, hidden []int, starts int, horizons []int) config.
 		c.Horizon = max(c.Horizon, h)
 	}
 	return c.Memory(env, hidden)
+}
+
+// Memory estimates what a LearnTrainer allocates on env with a policy of
+// the hidden widths: BPTT's graph and rollouts (Config.Memory), the
+// model's fit (model.FitConfig.Memory) and the real data of the whole run
+// (RandomSteps, then Episodes episodes every RefitEvery iterations).
+func (c LearnConfig) Memory(env envs.Env, hidden []int) config.Memory {
+	m := c.BPTT.Memory(env, hidden)
+	obs, act := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
+	m.Merge(c.Fit.Memory(obs, act).As("bptt"))
+	row := float64(2*obs+act) * 10
+	m.Floats("RandomSteps", float64(c.RandomSteps), row)
+	rounds := float64(c.BPTT.Iters/max(c.RefitEvery, 1) + 1)
+	steps := float64(model.EpisodeCap(env, c.EpisodeSteps))
+	m.Product(8*steps*row, config.Factor{Field: "Episodes", N: float64(c.Episodes)}, config.Factor{Field: "Iters", N: rounds})
+	return m
 }

@@ -27,7 +27,7 @@ type evalOptions struct {
 func (a *app) evalCommand() cli.Command {
 	return cli.Command{
 		Name:    "eval",
-		Summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min of return",
+		Summary: "evaluate a policy checkpoint or an optimal controller over N episodes from random starts: mean, std, min, median and max of the return",
 		Usage:   "eval --env E (--checkpoint CKPT | --controller lqr|ilqr|mpc|dp) [--episodes N]",
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			o := &evalOptions{Common: &b.Common, Episodes: 100, ctl: control.ExpertSettings{Plans: 16}}

@@ -28,7 +28,7 @@ func (a *app) rolloutCommand() cli.Command {
 	return cli.Command{
 		Name:    "rollout",
 		Summary: "run one episode (random, zero, controller or checkpoint policy, or replayed actions) and write the trajectory as CSV",
-		Usage:   "rollout --env E [--policy random|zero|mpc|CKPT] [--init x1,x2,..] [--actions FILE.csv] [--csv OUT]",
+		Usage:   "rollout --env E [--policy random|zero|lqr|ilqr|mpc|dp|CKPT] [--init x1,x2,..] [--actions FILE.csv] [--csv OUT]",
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			o := &rolloutOptions{Common: &b.Common, Policy: "random"}
 			b.Bind("", o,

@@ -50,7 +50,7 @@ func BenchmarkPolicyStep(b *testing.B) {
 	tr := benchTrainer(b)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := tr.policyStep(); err != nil {
+		if _, err := tr.policyStep(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

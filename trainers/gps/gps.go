@@ -75,7 +75,7 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 	if err := t.trajectoryStep(ctx); err != nil {
 		return nil, err
 	}
-	policyLoss, err := t.policyStep()
+	policyLoss, err := t.policyStep(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (t *Trainer) trajectoryStep(ctx context.Context) error {
 // shuffled minibatches (the last one of an epoch completed by wrapping
 // around) with the learning rate annealed as Config.LRFloor says. It
 // returns the last epoch's mean minibatch loss.
-func (t *Trainer) policyStep() (float64, error) {
+func (t *Trainer) policyStep(ctx context.Context) (float64, error) {
 	var rhoSum float64
 	for k := range t.K {
 		for _, r := range t.rho[k] {
@@ -175,7 +175,7 @@ func (t *Trainer) policyStep() (float64, error) {
 			}
 		}
 	}
-	loss, err := t.fit.Fit(t.reg, t.rng, row, t.cfg.PolicyEpochs, t.lr, t.cfg.LRFloor)
+	loss, err := t.fit.Fit(ctx, t.reg, t.rng, row, t.cfg.PolicyEpochs, t.lr, t.cfg.LRFloor)
 	if err != nil {
 		return 0, fmt.Errorf("gps: policy step: %w", err)
 	}

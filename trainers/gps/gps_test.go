@@ -2,11 +2,13 @@ package gps
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
@@ -561,7 +563,7 @@ func TestFeedbackSamplesFollowTheLocalController(t *testing.T) {
 	defer tr.Close()
 	run(t, tr, 2)
 	// One more policy step, so that its rows use the current lambda.
-	if _, err := tr.policyStep(); err != nil {
+	if _, err := tr.policyStep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	n, row, perturbed := 2, 0, 0
@@ -596,5 +598,29 @@ func TestFeedbackSamplesFollowTheLocalController(t *testing.T) {
 	}
 	if !nonzero {
 		t.Fatalf("the iLQR gains are all zero")
+	}
+}
+
+// TestPolicyStepStopsOnCancel: a policy step of a billion epochs returns
+// the context's error at once when the context is cancelled (before, SIGTERM
+// waited for the whole regression: 43 minutes and counting).
+func TestPolicyStepStopsOnCancel(t *testing.T) {
+	env, sys, pol, _ := linearSetup(t, 3)
+	tr, err := New(config.With(DefaultConfig(), func(c *Config) {
+		c.Conditions, c.Horizon, c.PolicyEpochs, c.Seed = 2, 10, 1_000_000_000, 3
+	}), env, sys, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = tr.Iterate(ctx, 0)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Iterate with a cancelled context: %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("Iterate took %v after the cancel", d)
 	}
 }

@@ -1,6 +1,7 @@
 package gps
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -34,8 +35,10 @@ func NewRegression(rows, p, m, batch int) *Regression {
 // Fit trains reg on the first n rows for epochs epochs of shuffled
 // minibatches (rng shuffles), with the learning rate annealed by a cosine
 // from lr to lrFloor*lr over all the steps (restored to lr afterwards),
-// and returns the mean minibatch loss of the last epoch.
-func (r *Regression) Fit(reg *nn.Regressor, rng *rand.Rand, n, epochs int, lr, lrFloor float64) (float64, error) {
+// and returns the mean minibatch loss of the last epoch. It returns
+// ctx's error between two epochs once ctx is cancelled (so a long policy
+// step ends promptly on SIGINT or SIGTERM).
+func (r *Regression) Fit(ctx context.Context, reg *nn.Regressor, rng *rand.Rand, n, epochs int, lr, lrFloor float64) (float64, error) {
 	B, p, m := len(r.Wb), r.P, r.M
 	for i := range r.Order {
 		r.Order[i] = i
@@ -46,6 +49,9 @@ func (r *Regression) Fit(reg *nn.Regressor, rng *rand.Rand, n, epochs int, lr, l
 	total := steps * epochs
 	var epochLoss float64
 	for ep := range epochs {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		rng.Shuffle(n, func(i, j int) { r.Order[i], r.Order[j] = r.Order[j], r.Order[i] })
 		epochLoss = 0
 		for s := range steps {

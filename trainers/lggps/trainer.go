@@ -310,7 +310,7 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 	if err := t.parallel(ctx, t.trajectoryStep); err != nil {
 		return nil, err
 	}
-	loss, err := t.policyStep(iter)
+	loss, err := t.policyStep(ctx, iter)
 	if err != nil {
 		return nil, err
 	}
@@ -604,7 +604,7 @@ func copyQ(dst, src *Quadratic) {
 // precision. A policy with an observation normaliser (nn.PolicyArch
 // ObsNorm) has it fitted to the first iteration's observations. It
 // returns the last epoch's mean loss.
-func (t *Trainer) policyStep(iter int) (float64, error) {
+func (t *Trainer) policyStep(ctx context.Context, iter int) (float64, error) {
 	n, m, p := t.n, t.m, t.p
 	var rhoSum float64
 	for k := range t.K {
@@ -649,7 +649,7 @@ func (t *Trainer) policyStep(iter int) (float64, error) {
 		// checkpoints carry them).
 		nm.Normaliser().Fit(t.fit.Xs[:rows*p], rows, p)
 	}
-	loss, err := t.fit.Fit(t.reg, t.rng, rows, t.cfg.PolicyEpochs, t.lr, t.cfg.LRFloor)
+	loss, err := t.fit.Fit(ctx, t.reg, t.rng, rows, t.cfg.PolicyEpochs, t.lr, t.cfg.LRFloor)
 	if err != nil {
 		return 0, fmt.Errorf("lggps: policy step: %w", err)
 	}

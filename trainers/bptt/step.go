@@ -155,7 +155,7 @@ func (e *Engine) Forward(ctx context.Context, x0 []float64, h int, costs []float
 			e.vmFwd.Reset()
 			return 0, costs, fmt.Errorf("bptt: forward step %d: %w", t, err)
 		}
-		e.vmFwd.Reset()
+		autodiff.Rewind(e.vmFwd)
 		copy(e.states[t+1], e.xNextD)
 		var s float64
 		for _, v := range e.cD {
@@ -211,7 +211,7 @@ func (e *Engine) Backward(ctx context.Context, grads [][]float64, truncate int, 
 		if err == nil && onStep != nil {
 			err = copyNode(gu, e.grads[1])
 		}
-		e.vmFull.Reset()
+		autodiff.Rewind(e.vmFull)
 		if err != nil {
 			return fmt.Errorf("bptt: backward step %d: %w", t, err)
 		}

@@ -37,10 +37,23 @@ func WrapAngle(x *G.Node) (*G.Node, error) {
 
 // AngleNormalize is Gymnasium's angle_normalize: ((x+pi) mod 2pi) - pi with
 // Python's float modulo, so the result is in [-pi, pi).
+//
+// For |x+pi| < 2pi, where math.Mod returns its argument unchanged, the
+// remainder is taken without calling math.Mod (the result is bit-identical:
+// TestAngleNormalizeFastPath); other inputs go through math.Mod.
 func AngleNormalize(x float64) float64 {
-	m := math.Mod(x+math.Pi, 2*math.Pi)
-	if m < 0 {
-		m += 2 * math.Pi
+	y := x + math.Pi
+	var m float64
+	switch {
+	case y >= 0 && y < 2*math.Pi:
+		m = y
+	case y < 0 && y > -2*math.Pi:
+		m = y + 2*math.Pi
+	default:
+		m = math.Mod(y, 2*math.Pi)
+		if m < 0 {
+			m += 2 * math.Pi
+		}
 	}
 	return m - math.Pi
 }

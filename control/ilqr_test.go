@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cputime"
 )
 
 func TestILQROneIterationIsLQR(t *testing.T) {
@@ -451,12 +452,14 @@ func BenchmarkILQRIterationPendulum50(b *testing.B) {
 	for k := range u {
 		u[k] = []float64{1}
 	}
+	cpu0 := cputime.Now()
 	for b.Loop() {
 		_ = p.Init(x0, u)
 		if _, err := p.Iterate(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cputime.Report(b, cpu0)
 }
 
 func TestBackwardSingleControlMatchesGeneral(t *testing.T) {
@@ -534,9 +537,11 @@ func BenchmarkILQRBackwardPendulum50(b *testing.B) {
 		b.Fatal(err)
 	}
 	p.derivatives()
+	cpu0 := cputime.Now()
 	for b.Loop() {
 		if !p.backward() {
 			b.Fatal("backward pass failed")
 		}
 	}
+	cputime.Report(b, cpu0)
 }

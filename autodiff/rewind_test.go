@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/mbrl/mbrl/autodiff/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -144,5 +145,13 @@ func TestRewindOtherMachine(t *testing.T) {
 	Rewind(vm)
 	if got := y.Value().Data().(float64); got != 4 {
 		t.Fatalf("y = %v, want 4", got)
+	}
+}
+
+// TestExactBLASInstalled checks that importing autodiff installs the
+// bit-exact Dgemm under Gorgonia.
+func TestExactBLASInstalled(t *testing.T) {
+	if _, ok := G.WhichBLAS().(blas.Exact); !ok {
+		t.Fatalf("Gorgonia's BLAS is %T, want blas.Exact", G.WhichBLAS())
 	}
 }

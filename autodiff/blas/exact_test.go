@@ -117,7 +117,9 @@ func TestExactPanicsAsGonum(t *testing.T) {
 		name string
 		call func(impl gblas.Float64)
 	}{
-		{"short a", func(impl gblas.Float64) { impl.Dgemm(gblas.NoTrans, gblas.NoTrans, 8, 8, 8, 1, a[:10], 8, b, 8, 0, c, 8) }},
+		{"short a", func(impl gblas.Float64) {
+			impl.Dgemm(gblas.NoTrans, gblas.NoTrans, 8, 8, 8, 1, a[:10], 8, b, 8, 0, c, 8)
+		}},
 		{"bad ldc", func(impl gblas.Float64) { impl.Dgemm(gblas.NoTrans, gblas.Trans, 4, 8, 4, 1, a, 4, b, 4, 0, c, 4) }},
 		{"bad transpose", func(impl gblas.Float64) { impl.Dgemm('x', gblas.NoTrans, 4, 8, 4, 1, a, 4, b, 8, 0, c, 8) }},
 	} {

@@ -2,6 +2,8 @@ package blas
 
 import (
 	"math"
+	"runtime"
+	"sync"
 
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -59,14 +61,48 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 	}
 	scale(m, n, beta, c, ldc)
 	if bTrans {
-		dotProduct(m, n, k, a, lda, b, ldb, c, ldc)
+		chunk := dotChunk(m, n, k)
+		rows(m, n, k, 2, func(i0, i1 int) {
+			dotProduct(i1-i0, n, k, chunk, a[i0*lda:], lda, b, ldb, c[i0*ldc:], ldc)
+		})
 		return
 	}
 	if !axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, c, ldc) {
 		impl.Implementation.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
 		return
 	}
-	axpyProduct(aTrans, m, n, k, a, lda, b, ldb, c, ldc)
+	rows(m, n, k, 4, func(i0, i1 int) {
+		off := i0 * lda
+		if aTrans {
+			off = i0
+		}
+		axpyProduct(aTrans, i1-i0, n, k, a[off:], lda, b, ldb, c[i0*ldc:], ldc)
+	})
+}
+
+// parallelWork is the size m·n·k from which Dgemm splits the rows of C
+// between two goroutines (when GOMAXPROCS > 1), as gonum's Dgemm spreads
+// products of at least four 64×64 blocks of C over its workers. Every
+// element of C is computed by the same operations either way.
+const parallelWork = 1 << 18
+
+// rows calls f(i0, i1) on row ranges of C that cover [0, m): the whole in
+// one call, or two halves (split at a multiple of step) on two goroutines
+// for products of at least parallelWork when GOMAXPROCS > 1.
+func rows(m, n, k, step int, f func(i0, i1 int)) {
+	if m*n*k < parallelWork || m < 2*step || runtime.GOMAXPROCS(0) < 2 {
+		f(0, m)
+		return
+	}
+	h := (m/2 + step - 1) / step * step
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f(h, m)
+	}()
+	f(0, h)
+	wg.Wait()
 }
 
 // transposed maps a gonum transpose flag to whether the matrix is
@@ -178,15 +214,20 @@ func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 	}
 }
 
-// dotProduct adds A·Bᵀ to C: C_ij += dot(A_i·, B_j·) over chunks of k as
-// gonum's Dgemm takes them (whole rows, or 64 elements when it splits the
-// product into 64×64 blocks, which it does for at least 4 blocks of C).
-func dotProduct(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+// dotChunk returns the chunks of k over which gonum's Dgemm of an m×n C =
+// A·Bᵀ takes its dot products: whole rows, or 64 elements when it splits
+// the product into 64×64 blocks, which it does for at least 4 blocks of C.
+func dotChunk(m, n, k int) int {
 	const block, minParBlock = 64, 4 // gonum's blockSize and minParBlock
-	chunk := k
 	if ((m+block-1)/block)*((n+block-1)/block) >= minParBlock {
-		chunk = block
+		return block
 	}
+	return k
+}
+
+// dotProduct adds A·Bᵀ to C: C_ij += dot(A_i·, B_j·), one dot product per
+// chunk of k (dotChunk of the whole product).
+func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	var buf [32]float64
 	m2, n4 := m/2*2, n/4*4
 	for p := 0; p < k; p += chunk {

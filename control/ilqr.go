@@ -41,18 +41,20 @@ type Cost interface {
 	CostDerivs(d *envs.CostDerivs, x, u []float64)
 }
 
-// linearizer is implemented by dynamics that are also their own cost and
+// Linearizer is implemented by dynamics that are also their own cost and
 // evaluate the Jacobians and the cost derivatives at one point together,
-// with the results of Jacobians and CostDerivs (envs.PendulumDynamics
-// shares sin, cos, the torque clip and the angle wrap). ILQR uses it when
-// its model and cost are the same value.
-type linearizer interface {
+// with the results of Jacobians and CostDerivs bit for bit
+// (envs.PendulumDynamics shares sin, cos, the torque clip and the angle
+// wrap). ILQR uses it when its model and cost are the same value.
+type Linearizer interface {
 	Linearize(fx, fu []float64, d *envs.CostDerivs, x, u []float64)
 }
 
-// costStepper is implemented by dynamics that are also their own cost and
-// evaluate c(x, u) and f(x, u) together, with the results of Cost and Next.
-type costStepper interface {
+// CostStepper is implemented by dynamics that are also their own cost and
+// evaluate c(x, u) and f(x, u) together (dst may alias x), with the results
+// of Cost and Next bit for bit. ILQR uses it when its model and cost are
+// the same value.
+type CostStepper interface {
 	CostNext(dst, x, u []float64) float64
 }
 
@@ -173,8 +175,8 @@ var ErrNonFinite = errors.New("control: non-finite cost")
 type ILQR struct {
 	model   Model
 	cost    Cost
-	lin     linearizer  // model = cost linearised at once, or nil
-	step    costStepper // model = cost stepped at once, or nil
+	lin     Linearizer  // model = cost linearised at once, or nil
+	step    CostStepper // model = cost stepped at once, or nil
 	s       ILQRSettings
 	H, n, m int
 
@@ -235,8 +237,8 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 	}
 	p := &ILQR{model: model, cost: cost, s: s, H: H, n: n, m: m}
 	if sameValue(model, cost) {
-		p.lin, _ = model.(linearizer)
-		p.step, _ = model.(costStepper)
+		p.lin, _ = model.(Linearizer)
+		p.step, _ = model.(CostStepper)
 	}
 	mat := func(rows, cols int) [][]float64 {
 		back := make([]float64, rows*cols)

@@ -16,9 +16,10 @@ dir=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 count=${COUNT:-3}
 cd "$dir"
 
-run() { # procs package pattern [benchtime]
+run() { # procs package pattern [benchtime]: lines "pkg.Name@Pprocs fields..."
 	GOMAXPROCS=$1 go test -run '^$' -bench "$3" -benchmem -count "$count" -benchtime "${4:-1s}" "$2" 2>&1 |
-		grep -E '^Benchmark' | sed "s/^Benchmark\([^ 	]*\)/\1@P$1/"
+		grep -E '^Benchmark' |
+		sed -E "s/^Benchmark([^ 	]+)-[0-9]+([ 	])/\1\2/; s/^Benchmark//; s/^([^ 	]+)/$(basename "$2").\1@P$1/"
 }
 
 {
@@ -41,7 +42,7 @@ function human(ns) {
 	return sprintf("%.0f ns", ns)
 }
 {
-	name = $1; sub(/-[0-9]+$/, "", name)
+	name = $1
 	if (!(name in seen)) { seen[name] = 1; order[++k] = name }
 	for (i = 3; i < NF; i++) {
 		if ($(i + 1) == "ns/op") wall[name] = wall[name] " " $i

@@ -41,6 +41,7 @@ type Engine struct {
 	states       [][]float64
 	h            int
 	scratchParam [][]float64
+	gx, gu       []float64 // dJ/dx_t, dJ/du_t of the backward sweep
 }
 
 // NewEngine builds the step graph for batches of batch start states.
@@ -104,6 +105,7 @@ func NewEngine(sys System, pol Policy, batch int) (*Engine, error) {
 	if e.grads, err = autodiff.GradWRT(loss, wrt...); err != nil {
 		return nil, fmt.Errorf("bptt: step gradient: %w", err)
 	}
+	e.gx, e.gu = make([]float64, batch*n), make([]float64, batch*m)
 	e.xNextD = make([]float64, batch*n)
 	e.cD = make([]float64, batch)
 	e.xNextV = tensor.New(tensor.WithShape(batch, n), tensor.WithBacking(e.xNextD))
@@ -193,8 +195,7 @@ func (e *Engine) Backward(ctx context.Context, grads [][]float64, truncate int, 
 		clear(grads[i])
 	}
 	clear(e.gBuf)
-	gx := make([]float64, e.batch*e.n)
-	gu := make([]float64, e.batch*e.m)
+	gx, gu := e.gx, e.gu
 	for t := e.h - 1; t >= 0; t-- {
 		if t%64 == 63 && ctx.Err() != nil {
 			return ctx.Err()

@@ -23,7 +23,10 @@ import (
 // that the next run never writes into an input.
 //
 // Node values read after a run alias that reused memory and are
-// overwritten by the next run: copy what you keep (as with Reset). For a
+// overwritten by the next run: copy what you keep (as with Reset). The
+// module uses it on machines without G.BindDualValues (whose gradients
+// Gorgonia accumulates into the dual values across runs); keep Reset for
+// those. For a
 // machine that is not a tape machine, or a Gorgonia whose machine lacks the
 // fields Rewind needs, Rewind falls back to vm.Reset.
 func Rewind(vm G.VM) {

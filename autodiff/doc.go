@@ -38,6 +38,11 @@
 //	th, err := autodiff.Atan2(sin, cos) // the angle of a predicted [cos, sin]
 //	u, err := autodiff.Clamp(raw, -2, 2) // gradient 0 outside (-2, 2)
 //
+// Importing autodiff installs blas.Exact under Gorgonia (gonum's BLAS with
+// a faster Dgemm of bit-identical results), and Rewind readies a tape
+// machine for its next run without dropping its op outputs, so that the
+// run allocates none: both keep every result bit for bit.
+//
 // The package knows nothing about RL methods; it has no package-level
 // mutable state, and its types are not safe for concurrent use (one Jacobian
 // per goroutine, like one Gorgonia VM per goroutine).

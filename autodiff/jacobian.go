@@ -174,7 +174,7 @@ func (j *Jacobian) ComputeInto(dst [][]float64) error {
 				}
 			}
 		}
-		j.vm.Reset()
+		Rewind(j.vm)
 		if err != nil {
 			return fmt.Errorf("autodiff: Jacobian.ComputeInto: output column %d: %w", k, err)
 		}

@@ -37,10 +37,33 @@ func WrapAngle(x *G.Node) (*G.Node, error) {
 
 // AngleNormalize is Gymnasium's angle_normalize: ((x+pi) mod 2pi) - pi with
 // Python's float modulo, so the result is in [-pi, pi).
+//
+// For |x+pi| < 4pi the remainder is taken without calling math.Mod: y =
+// x+pi itself for |y| < 2pi (where math.Mod returns its argument), y ∓ 2pi
+// one period further out (exact by Sterbenz's lemma, as math.Mod's
+// remainder is), so the result is bit-identical
+// (TestAngleNormalizeFastPath); other inputs go through math.Mod.
 func AngleNormalize(x float64) float64 {
-	m := math.Mod(x+math.Pi, 2*math.Pi)
-	if m < 0 {
-		m += 2 * math.Pi
+	const twoPi = 2 * math.Pi
+	y := x + math.Pi
+	var m float64
+	switch {
+	case y >= 0 && y < twoPi:
+		m = y
+	case y < 0 && y > -twoPi:
+		m = y + twoPi
+	case y >= twoPi && y < 2*twoPi:
+		m = y - twoPi
+	case y <= -twoPi && y > -2*twoPi:
+		m = y + twoPi
+		if m < 0 {
+			m += twoPi
+		}
+	default:
+		m = math.Mod(y, 2*math.Pi)
+		if m < 0 {
+			m += 2 * math.Pi
+		}
 	}
 	return m - math.Pi
 }

@@ -2,6 +2,7 @@ package autodiff
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -115,5 +116,47 @@ func TestAtan2MatchesFiniteDifferences(t *testing.T) {
 	}
 	if r := CheckGradient(f, out[1], xs, 1e-6); r > 1e-8 {
 		t.Errorf("d/dx: relative error %g", r)
+	}
+}
+
+// TestAngleNormalizeFastPath checks that AngleNormalize, which skips
+// math.Mod for |x+pi| < 2pi, is bit-identical to the plain formula
+// ((x+pi) mod 2pi) - pi with Python's modulo, on the boundaries of the fast
+// path and their neighbours, on special values and on many random angles of
+// the ranges the environments produce and beyond.
+func TestAngleNormalizeFastPath(t *testing.T) {
+	ref := func(x float64) float64 {
+		m := math.Mod(x+math.Pi, 2*math.Pi)
+		if m < 0 {
+			m += 2 * math.Pi
+		}
+		return m - math.Pi
+	}
+	same := func(a, b float64) bool {
+		return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+	}
+	var xs []float64
+	for _, k := range []float64{-7, -5, -3, -1, 1, 3, 5, 7} {
+		c := k * math.Pi
+		xs = append(xs, c)
+		lo, hi := c, c
+		for range 4 {
+			lo, hi = math.Nextafter(lo, math.Inf(-1)), math.Nextafter(hi, math.Inf(1))
+			xs = append(xs, lo, hi)
+		}
+	}
+	xs = append(xs, 0, math.Copysign(0, -1), 1e-300, -1e-300, 5e-324, -5e-324, 1e300, -1e300,
+		math.MaxFloat64, -math.MaxFloat64, math.Inf(1), math.Inf(-1), math.NaN())
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 200000 {
+		xs = append(xs, (2*rng.Float64()-1)*4*math.Pi, (2*rng.Float64()-1)*1e4)
+		if i%10 == 0 {
+			xs = append(xs, math.Float64frombits(rng.Uint64()))
+		}
+	}
+	for _, x := range xs {
+		if got, want := AngleNormalize(x), ref(x); !same(got, want) {
+			t.Fatalf("AngleNormalize(%v) = %v (%#x), want %v (%#x)", x, got, math.Float64bits(got), want, math.Float64bits(want))
+		}
 	}
 }

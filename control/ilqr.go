@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/mbrl/mbrl/envs"
 )
@@ -38,6 +39,30 @@ type Cost interface {
 	Cost(x, u []float64) float64
 	// CostDerivs fills d with c and its derivatives at (x, u).
 	CostDerivs(d *envs.CostDerivs, x, u []float64)
+}
+
+// Linearizer is implemented by dynamics that are also their own cost and
+// evaluate the Jacobians and the cost derivatives at one point together,
+// with the results of Jacobians and CostDerivs bit for bit
+// (envs.PendulumDynamics shares sin, cos, the torque clip and the angle
+// wrap). ILQR uses it when its model and cost are the same value.
+type Linearizer interface {
+	Linearize(fx, fu []float64, d *envs.CostDerivs, x, u []float64)
+}
+
+// CostStepper is implemented by dynamics that are also their own cost and
+// evaluate c(x, u) and f(x, u) together (dst may alias x), with the results
+// of Cost and Next bit for bit. ILQR uses it when its model and cost are
+// the same value.
+type CostStepper interface {
+	CostNext(dst, x, u []float64) float64
+}
+
+// sameValue reports whether a and b are the same comparable value (false
+// for values whose type cannot be compared).
+func sameValue(a, b any) bool {
+	ta := reflect.TypeOf(a)
+	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
 // ExtraCost is a caller-supplied, time-indexed cost term added to the
@@ -150,6 +175,8 @@ var ErrNonFinite = errors.New("control: non-finite cost")
 type ILQR struct {
 	model   Model
 	cost    Cost
+	lin     Linearizer  // model = cost linearised at once, or nil
+	step    CostStepper // model = cost stepped at once, or nil
 	s       ILQRSettings
 	H, n, m int
 
@@ -209,6 +236,10 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 		s.High = append([]float64(nil), s.High...)
 	}
 	p := &ILQR{model: model, cost: cost, s: s, H: H, n: n, m: m}
+	if sameValue(model, cost) {
+		p.lin, _ = model.(Linearizer)
+		p.step, _ = model.(CostStepper)
+	}
 	mat := func(rows, cols int) [][]float64 {
 		back := make([]float64, rows*cols)
 		a := make([][]float64, rows)
@@ -315,7 +346,11 @@ func (p *ILQR) clip(u []float64) {
 		return
 	}
 	for i, v := range u {
-		u[i] = math.Min(math.Max(v, p.s.Low[i]), p.s.High[i])
+		// Strictly inside, min(max(v, lo), hi) is v: skip the NaN and
+		// signed-zero handling of math.Max and math.Min.
+		if lo, hi := p.s.Low[i], p.s.High[i]; !(v > lo && v < hi) {
+			u[i] = math.Min(math.Max(v, lo), hi)
+		}
 	}
 }
 
@@ -340,13 +375,17 @@ func (p *ILQR) rollout(xDst, uDst, uRef [][]float64, alpha float64, open bool) f
 			}
 			p.clip(u)
 		}
-		J += p.cost.Cost(x, u)
+		if p.step != nil {
+			J += p.step.CostNext(xDst[t+1], x, u)
+		} else {
+			J += p.cost.Cost(x, u)
+			p.model.Next(xDst[t+1], x, u)
+		}
 		if p.s.Extra != nil {
 			p.scratch.Zero()
 			p.s.Extra.Add(t, x, u, p.scratch)
 			J += p.scratch.L
 		}
-		p.model.Next(xDst[t+1], x, u)
 	}
 	if !p.s.NoTerminalCost {
 		J += p.cost.Cost(xDst[p.H], p.zeroU)
@@ -363,10 +402,14 @@ func (p *ILQR) interior(u []float64) []float64 { return Interior(p.uEval, u, p.s
 func (p *ILQR) derivatives() {
 	for t := range p.H {
 		x, u := p.sol.X[t], p.interior(p.sol.U[t])
-		p.model.Jacobians(p.fx[t], p.fu[t], x, u)
 		d := p.d[t]
 		d.Zero()
-		p.cost.CostDerivs(d, x, u)
+		if p.lin != nil {
+			p.lin.Linearize(p.fx[t], p.fu[t], d, x, u)
+		} else {
+			p.model.Jacobians(p.fx[t], p.fu[t], x, u)
+			p.cost.CostDerivs(d, x, u)
+		}
 		if p.s.Extra != nil {
 			p.s.Extra.Add(t, x, u, d)
 		}

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cputime"
 )
 
 func TestILQROneIterationIsLQR(t *testing.T) {
@@ -451,12 +452,14 @@ func BenchmarkILQRIterationPendulum50(b *testing.B) {
 	for k := range u {
 		u[k] = []float64{1}
 	}
+	cpu0 := cputime.Now()
 	for b.Loop() {
 		_ = p.Init(x0, u)
 		if _, err := p.Iterate(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cputime.Report(b, cpu0)
 }
 
 func TestBackwardSingleControlMatchesGeneral(t *testing.T) {
@@ -534,9 +537,78 @@ func BenchmarkILQRBackwardPendulum50(b *testing.B) {
 		b.Fatal(err)
 	}
 	p.derivatives()
+	cpu0 := cputime.Now()
 	for b.Loop() {
 		if !p.backward() {
 			b.Fatal("backward pass failed")
+		}
+	}
+	cputime.Report(b, cpu0)
+}
+
+// plainPendulum hides PendulumDynamics' Linearize and CostNext, so that
+// ILQR takes the separate Jacobians, CostDerivs, Cost and Next calls.
+type plainPendulum struct{ d envs.PendulumDynamics }
+
+func (p plainPendulum) StateDim() int                                 { return 2 }
+func (p plainPendulum) ActionDim() int                                { return 1 }
+func (p plainPendulum) Next(dst, x, u []float64)                      { p.d.Next(dst, x, u) }
+func (p plainPendulum) Jacobians(fx, fu, x, u []float64)              { p.d.Jacobians(fx, fu, x, u) }
+func (p plainPendulum) Cost(x, u []float64) float64                   { return p.d.Cost(x, u) }
+func (p plainPendulum) CostDerivs(d *envs.CostDerivs, x, u []float64) { p.d.CostDerivs(d, x, u) }
+
+// TestILQRFusedCallsBitIdentical solves the same pendulum problems with
+// the fused Linearize/CostNext path and with the separate calls, bounded
+// and unbounded, and asserts the same trajectories, gains and costs bit for
+// bit.
+func TestILQRFusedCallsBitIdentical(t *testing.T) {
+	dyn := envs.PendulumDynamics{}
+	low, high := dyn.ActionBounds()
+	for _, bounded := range []bool{true, false} {
+		set := func() *ILQRSettings {
+			if bounded {
+				return &ILQRSettings{Low: low, High: high, MaxIter: 30}
+			}
+			return &ILQRSettings{MaxIter: 30}
+		}
+		fused, err := NewILQR(dyn, dyn, 80, set())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fused.lin == nil || fused.step == nil {
+			t.Fatal("the pendulum's fused calls are not used")
+		}
+		pl := plainPendulum{}
+		plain, err := NewILQR(pl, pl, 80, set())
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := make([][]float64, 80)
+		for k := range u {
+			u[k] = []float64{2.5 * math.Sin(float64(k)/6)}
+		}
+		for _, x0 := range [][]float64{{3, 0.2}, {-2.2, 1}, {9.5, -3}} {
+			a, errA := fused.Solve(x0, u)
+			b, errB := plain.Solve(x0, u)
+			if (errA == nil) != (errB == nil) {
+				t.Fatalf("errors differ: %v, %v", errA, errB)
+			}
+			eq := func(what string, x, y [][]float64) {
+				for i := range x {
+					for j := range x[i] {
+						if math.Float64bits(x[i][j]) != math.Float64bits(y[i][j]) {
+							t.Fatalf("bounded %v, x0 %v: %s[%d][%d] = %v fused, %v plain", bounded, x0, what, i, j, x[i][j], y[i][j])
+						}
+					}
+				}
+			}
+			eq("X", a.X, b.X)
+			eq("U", a.U, b.U)
+			eq("K", a.K, b.K)
+			eq("Kff", a.Kff, b.Kff)
+			if math.Float64bits(a.Cost) != math.Float64bits(b.Cost) || len(a.Iters) != len(b.Iters) {
+				t.Fatalf("bounded %v, x0 %v: cost %v after %d iterations fused, %v after %d plain", bounded, x0, a.Cost, len(a.Iters), b.Cost, len(b.Iters))
+			}
 		}
 	}
 }

@@ -64,6 +64,10 @@ func Interior(dst, u, low, high []float64) []float64 {
 	}
 	for i, ui := range u {
 		lo, hi := low[i], high[i]
+		if ui > lo && ui < hi { // strictly inside: unchanged
+			dst[i] = ui
+			continue
+		}
 		eps := 1e-9 * math.Max(1, math.Abs(ui))
 		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
 			eps = math.Min(eps, (hi-lo)/4)

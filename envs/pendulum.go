@@ -85,10 +85,7 @@ func (p *Pendulum) Reset(rng *rand.Rand) []float64 {
 // negative cost of the state before the step; the episode never terminates
 // and is truncated at step 200.
 func (p *Pendulum) Step(action []float64) (obs []float64, reward float64, terminated, truncated bool) {
-	d := PendulumDynamics{}
-	u := action[:1]
-	reward = -d.Cost(p.x[:], u)
-	d.Next(p.x[:], p.x[:], u)
+	reward = -PendulumDynamics{}.CostNext(p.x[:], p.x[:], action[:1])
 	p.steps++
 	return p.obs(), reward, false, p.steps >= PendulumMaxSteps
 }
@@ -166,8 +163,12 @@ func (PendulumDynamics) StateBox() (low, high []float64, periodic []bool) {
 // Next writes f(x, u) into dst; dst may alias x. The arithmetic is in
 // Gymnasium's order so that results agree to the last bit.
 func (PendulumDynamics) Next(dst, x, u []float64) {
+	pendulumNext(dst, x, clip(u[0], -PendulumMaxTorque, PendulumMaxTorque))
+}
+
+// pendulumNext is Next for the clipped torque uc.
+func pendulumNext(dst, x []float64, uc float64) {
 	th, thdot := x[0], x[1]
-	uc := clip(u[0], -PendulumMaxTorque, PendulumMaxTorque)
 	newthdot := thdot + (3*PendulumGravity/(2*PendulumLength)*math.Sin(th)+3.0/(PendulumMass*PendulumLength*PendulumLength)*uc)*PendulumDt
 	newthdot = clip(newthdot, -PendulumMaxSpeed, PendulumMaxSpeed)
 	dst[0] = th + newthdot*PendulumDt
@@ -176,17 +177,25 @@ func (PendulumDynamics) Next(dst, x, u []float64) {
 
 // Jacobians writes fx [2, 2] and fu [2, 1] at (x, u).
 func (PendulumDynamics) Jacobians(fx, fu, x, u []float64) {
+	du := inside(u[0], -PendulumMaxTorque, PendulumMaxTorque)
+	uc := clip(u[0], -PendulumMaxTorque, PendulumMaxTorque)
+	pendulumJacobians(fx, fu, x, uc, du)
+}
+
+// pendulumJacobians writes fx and fu at x for the clipped torque uc, du = 1
+// inside the torque bounds (0 outside). math.Sincos gives the same bits as
+// math.Sin and math.Cos (checked in the tests) in one range reduction.
+func pendulumJacobians(fx, fu, x []float64, uc, du float64) {
 	const (
 		a = 3 * PendulumGravity / (2 * PendulumLength)
 		b = 3.0 / (PendulumMass * PendulumLength * PendulumLength)
 	)
 	th, thdot := x[0], x[1]
-	du := inside(u[0], -PendulumMaxTorque, PendulumMaxTorque)
-	uc := clip(u[0], -PendulumMaxTorque, PendulumMaxTorque)
-	raw := thdot + (a*math.Sin(th)+b*uc)*PendulumDt
+	sin, cos := math.Sincos(th)
+	raw := thdot + (a*sin+b*uc)*PendulumDt
 	dv := inside(raw, -PendulumMaxSpeed, PendulumMaxSpeed)
 	// d thdot' / d(th, thdot, u)
-	vth := dv * a * math.Cos(th) * PendulumDt
+	vth := dv * a * cos * PendulumDt
 	vthdot := dv
 	vu := dv * b * PendulumDt * du
 	fx[0], fx[1] = 1+PendulumDt*vth, PendulumDt*vthdot
@@ -203,7 +212,11 @@ func (PendulumDynamics) Cost(x, u []float64) float64 {
 
 // pendulumCost is Gymnasium's expression, in its order.
 func pendulumCost(th, thdot, u float64) float64 {
-	a := AngleNormalize(th)
+	return pendulumCostWrapped(AngleNormalize(th), thdot, u)
+}
+
+// pendulumCostWrapped is pendulumCost with the angle already wrapped.
+func pendulumCostWrapped(a, thdot, u float64) float64 {
 	return a*a + 0.1*(thdot*thdot) + 0.001*(u*u)
 }
 
@@ -213,8 +226,35 @@ func pendulumCost(th, thdot, u float64) float64 {
 func (PendulumDynamics) CostDerivs(d *CostDerivs, x, u []float64) {
 	uc := clip(u[0], -PendulumMaxTorque, PendulumMaxTorque)
 	du := inside(u[0], -PendulumMaxTorque, PendulumMaxTorque)
-	d.L = pendulumCost(x[0], x[1], uc)
-	d.Lx[0] = 2 * AngleNormalize(x[0])
+	pendulumCostDerivs(d, x, uc, du)
+}
+
+// Linearize writes the Jacobians (as Jacobians) and the cost derivatives
+// (as CostDerivs) at one point (x, u), clipping u and wrapping the angle
+// once for both: the iLQR derivative sweep (control.ILQR) calls it instead
+// of the two methods when the model and the cost are the same dynamics.
+func (PendulumDynamics) Linearize(fx, fu []float64, d *CostDerivs, x, u []float64) {
+	uc := clip(u[0], -PendulumMaxTorque, PendulumMaxTorque)
+	du := inside(u[0], -PendulumMaxTorque, PendulumMaxTorque)
+	pendulumJacobians(fx, fu, x, uc, du)
+	pendulumCostDerivs(d, x, uc, du)
+}
+
+// CostNext returns Cost(x, u) and writes Next(x, u) into dst (dst may
+// alias x), clipping u once for both: a rollout's step.
+func (PendulumDynamics) CostNext(dst, x, u []float64) float64 {
+	uc := clip(u[0], -PendulumMaxTorque, PendulumMaxTorque)
+	c := pendulumCost(x[0], x[1], uc)
+	pendulumNext(dst, x, uc)
+	return c
+}
+
+// pendulumCostDerivs is CostDerivs for the clipped torque uc, du = 1 inside
+// the torque bounds (0 outside).
+func pendulumCostDerivs(d *CostDerivs, x []float64, uc, du float64) {
+	a := AngleNormalize(x[0])
+	d.L = pendulumCostWrapped(a, x[1], uc)
+	d.Lx[0] = 2 * a
 	d.Lx[1] = 0.2 * x[1]
 	d.Lxx[0], d.Lxx[1], d.Lxx[2], d.Lxx[3] = 2, 0, 0, 0.2
 	d.Lu[0] = 0.002 * uc * du

@@ -216,3 +216,82 @@ func BenchmarkPendulumJacobians(b *testing.B) {
 		d.CostDerivs(cd, x, u)
 	}
 }
+
+// TestPendulumFusedBitIdentical checks that the fused evaluations the
+// iLQR hot path uses (Linearize, CostNext) and the methods rewritten around
+// them give the bits of the plain formulas (math.Sin and math.Cos, not
+// math.Sincos; the angle wrap through math.Mod) at random points with
+// clipped and unclipped torques and velocities, on the clip bounds, and at
+// angles far outside [-pi, pi).
+func TestPendulumFusedBitIdentical(t *testing.T) {
+	const a, b, dt = 15.0, 3.0, 0.05
+	wrap := func(x float64) float64 {
+		m := math.Mod(x+math.Pi, 2*math.Pi)
+		if m < 0 {
+			m += 2 * math.Pi
+		}
+		return m - math.Pi
+	}
+	ref := func(x []float64, u float64) (next [2]float64, fx [4]float64, fu [2]float64, c float64, lx0, lu, luu float64) {
+		th, thd := x[0], x[1]
+		uc := clip(u, -2, 2)
+		du := inside(u, -2, 2)
+		nt := thd + (3*PendulumGravity/(2*PendulumLength)*math.Sin(th)+3.0/(PendulumMass*PendulumLength*PendulumLength)*uc)*PendulumDt
+		nt = clip(nt, -8, 8)
+		next = [2]float64{th + nt*PendulumDt, nt}
+		raw2 := thd + (a*math.Sin(th)+b*uc)*dt
+		dv := inside(raw2, -8, 8)
+		vth := dv * a * math.Cos(th) * dt
+		vu := dv * b * dt * du
+		fx = [4]float64{1 + dt*vth, dt * dv, vth, dv}
+		fu = [2]float64{dt * vu, vu}
+		w := wrap(th)
+		c = w*w + 0.1*(thd*thd) + 0.001*(uc*uc)
+		return next, fx, fu, c, 2 * wrap(th), 0.002 * uc * du, 0.002 * du
+	}
+	same := func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) }
+	rng := newRNG(21)
+	type pt struct{ th, thd, u float64 }
+	pts := []pt{{0, 0, 2}, {0, 0, -2}, {1, 7.9, 2}, {-1, -7.95, -2.5}, {math.Pi, 0, 0}, {-math.Pi, 8, 0}, {1e6, 1, 1}, {-40, -3, 3}}
+	for range 20000 {
+		pts = append(pts, pt{(2*rng.Float64() - 1) * 20, (2*rng.Float64() - 1) * 10, (2*rng.Float64() - 1) * 3})
+	}
+	d := PendulumDynamics{}
+	fx, fu, fx2, fu2 := make([]float64, 4), make([]float64, 2), make([]float64, 4), make([]float64, 2)
+	cd, cd2 := NewCostDerivs(2, 1), NewCostDerivs(2, 1)
+	dst, dst2 := make([]float64, 2), make([]float64, 2)
+	for _, p := range pts {
+		x, u := []float64{p.th, p.thd}, []float64{p.u}
+		next, rfx, rfu, c, lx0, lu, luu := ref(x, p.u)
+		d.Jacobians(fx, fu, x, u)
+		d.CostDerivs(cd, x, u)
+		d.Linearize(fx2, fu2, cd2, x, u)
+		d.Next(dst, x, u)
+		c2 := d.CostNext(dst2, x, u)
+		for i := range 4 {
+			if !same(fx[i], rfx[i]) || !same(fx2[i], rfx[i]) {
+				t.Fatalf("%v: fx[%d] = %v (Jacobians), %v (Linearize), want %v", p, i, fx[i], fx2[i], rfx[i])
+			}
+		}
+		for i := range 2 {
+			if !same(fu[i], rfu[i]) || !same(fu2[i], rfu[i]) {
+				t.Fatalf("%v: fu[%d] = %v, %v, want %v", p, i, fu[i], fu2[i], rfu[i])
+			}
+			if !same(dst[i], next[i]) || !same(dst2[i], next[i]) {
+				t.Fatalf("%v: next[%d] = %v (Next), %v (CostNext), want %v", p, i, dst[i], dst2[i], next[i])
+			}
+		}
+		for _, g := range []*CostDerivs{cd, cd2} {
+			if !same(g.L, c) || !same(g.Lx[0], lx0) || !same(g.Lx[1], 0.2*p.thd) || !same(g.Lu[0], lu) || !same(g.Luu[0], luu) {
+				t.Fatalf("%v: cost derivatives %+v, want L %v Lx0 %v Lu %v Luu %v", p, *g, c, lx0, lu, luu)
+			}
+		}
+		if !same(c2, c) || !same(d.Cost(x, u), c) {
+			t.Fatalf("%v: cost %v (CostNext), %v (Cost), want %v", p, c2, d.Cost(x, u), c)
+		}
+		// CostNext in place (dst aliasing x), as Step uses it.
+		if d.CostNext(x, x, u); !same(x[0], next[0]) || !same(x[1], next[1]) {
+			t.Fatalf("%v: CostNext in place gives %v, want %v", p, x, next)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/autodiff"
+	"github.com/mbrl/mbrl/internal/cputime"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -414,9 +415,11 @@ func BenchmarkDynamicsJacobians(b *testing.B) {
 	obs, act := []float64{0.5, -0.3, 1.2}, []float64{0.4}
 	fx, fu := make([]float64, 9), make([]float64, 3)
 	b.ReportAllocs()
+	cpu0 := cputime.Now()
 	for b.Loop() {
 		d.Jacobians(fx, fu, obs, act)
 	}
+	cputime.Report(b, cpu0)
 }
 
 // TestFastPathsAllocationFree checks every single-row fast path.

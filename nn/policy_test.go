@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/autodiff"
+	"github.com/mbrl/mbrl/internal/cputime"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -157,7 +158,9 @@ func BenchmarkPolicyAct(b *testing.B) {
 	}
 	obs, u := []float64{0.5, -0.3, 1.2}, make([]float64, 1)
 	b.ReportAllocs()
+	cpu0 := cputime.Now()
 	for b.Loop() {
 		p.Act(u, obs)
 	}
+	cputime.Report(b, cpu0)
 }

@@ -201,7 +201,7 @@ func (r *Regressor) StepWeighted(x, y, w []float64) (float64, error) {
 
 // run does one step on the data already in the input buffers.
 func (r *Regressor) run() (float64, error) {
-	defer r.vm.Reset()
+	defer autodiff.Rewind(r.vm)
 	if err := r.vm.RunAll(); err != nil {
 		return 0, fmt.Errorf("nn: regressor: run: %w", err)
 	}
@@ -242,7 +242,7 @@ func (r *Regressor) Predict(dst, x []float64, n int) error {
 			copy(r.xBuf[i*r.in:(i+1)*r.in], x[s*r.in:(s+1)*r.in])
 		}
 		err := r.vmFwd.RunAll()
-		r.vmFwd.Reset()
+		autodiff.Rewind(r.vmFwd)
 		if err != nil {
 			return fmt.Errorf("nn: regressor predict: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mbrl/mbrl/autodiff"
+	"github.com/mbrl/mbrl/internal/cputime"
 )
 
 func sinData(n int, seed uint64) (x, y []float64) {
@@ -241,11 +242,13 @@ func BenchmarkRegressorStep(b *testing.B) {
 	rng := newRNG(2)
 	x, y := randSlice(rng, bs*4, 1), randSlice(rng, bs*3, 1)
 	b.ReportAllocs()
+	cpu0 := cputime.Now()
 	for b.Loop() {
 		if _, err := r.Step(x, y); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cputime.Report(b, cpu0)
 	b.ReportMetric(float64(bs)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 

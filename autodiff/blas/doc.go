@@ -3,6 +3,13 @@
 // 256×64·64×64 and 32×3·3×64, plugged in under every graph, and a
 // vectorised tanh, plugged in through a tensor engine.
 //
+// Exact is gonum's BLAS with a Dgemm whose results are gonum's bit for bit
+// (the same multiplies and adds per element of C, in the same order, in
+// AVX2 registers without fused multiply-adds); package autodiff installs it
+// under Gorgonia (UseExact), so it is the default of the module. The rest
+// of this comment is about Implementation and Tanh, which are faster still
+// but change rounding, and are only used on request (Use, Engine).
+//
 // Implementation is gonum's native BLAS with Dgemm overridden by a packed
 // algorithm (Goto & van de Geijn, ACM TOMS 34(3), 2008): panels of A and B
 // are packed into reused buffers and a 6×8 AVX2/FMA micro-kernel in Go

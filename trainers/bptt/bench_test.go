@@ -10,6 +10,7 @@ import (
 
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cputime"
 	"github.com/mbrl/mbrl/nn"
 )
 
@@ -49,7 +50,9 @@ func BenchmarkIteration(b *testing.B) {
 				build := time.Since(t0)
 				defer tr.Close()
 				var peak uint64
+				b.ReportAllocs()
 				b.ResetTimer()
+				cpu0 := cputime.Now()
 				for i := 0; i < b.N; i++ {
 					if _, err := tr.Iterate(context.Background(), i); err != nil {
 						b.Fatal(err)
@@ -59,6 +62,7 @@ func BenchmarkIteration(b *testing.B) {
 					peak = max(peak, ms.HeapInuse)
 				}
 				b.StopTimer()
+				cputime.Report(b, cpu0)
 				b.ReportMetric(float64(build.Microseconds())/1000, "build_ms")
 				b.ReportMetric(float64(peak)/(1<<20), "heap_MB")
 				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(h), "ms/step")

@@ -41,6 +41,7 @@ type Engine struct {
 	states       [][]float64
 	h            int
 	scratchParam [][]float64
+	gx, gu       []float64 // dJ/dx_t, dJ/du_t of the backward sweep
 }
 
 // NewEngine builds the step graph for batches of batch start states.
@@ -104,6 +105,7 @@ func NewEngine(sys System, pol Policy, batch int) (*Engine, error) {
 	if e.grads, err = autodiff.GradWRT(loss, wrt...); err != nil {
 		return nil, fmt.Errorf("bptt: step gradient: %w", err)
 	}
+	e.gx, e.gu = make([]float64, batch*n), make([]float64, batch*m)
 	e.xNextD = make([]float64, batch*n)
 	e.cD = make([]float64, batch)
 	e.xNextV = tensor.New(tensor.WithShape(batch, n), tensor.WithBacking(e.xNextD))
@@ -155,7 +157,7 @@ func (e *Engine) Forward(ctx context.Context, x0 []float64, h int, costs []float
 			e.vmFwd.Reset()
 			return 0, costs, fmt.Errorf("bptt: forward step %d: %w", t, err)
 		}
-		e.vmFwd.Reset()
+		autodiff.Rewind(e.vmFwd)
 		copy(e.states[t+1], e.xNextD)
 		var s float64
 		for _, v := range e.cD {
@@ -193,8 +195,7 @@ func (e *Engine) Backward(ctx context.Context, grads [][]float64, truncate int, 
 		clear(grads[i])
 	}
 	clear(e.gBuf)
-	gx := make([]float64, e.batch*e.n)
-	gu := make([]float64, e.batch*e.m)
+	gx, gu := e.gx, e.gu
 	for t := e.h - 1; t >= 0; t-- {
 		if t%64 == 63 && ctx.Err() != nil {
 			return ctx.Err()
@@ -211,7 +212,7 @@ func (e *Engine) Backward(ctx context.Context, grads [][]float64, truncate int, 
 		if err == nil && onStep != nil {
 			err = copyNode(gu, e.grads[1])
 		}
-		e.vmFull.Reset()
+		autodiff.Rewind(e.vmFull)
 		if err != nil {
 			return fmt.Errorf("bptt: backward step %d: %w", t, err)
 		}

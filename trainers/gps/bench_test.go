@@ -7,6 +7,7 @@ import (
 	"github.com/mbrl/mbrl/config"
 	"github.com/mbrl/mbrl/control"
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cputime"
 )
 
 // benchTrainer is the default pendulum setup of 'mbrl train gps' with K =
@@ -36,24 +37,30 @@ func benchTrainer(b *testing.B) *Trainer {
 // rows, batch 256) and the dual step with the policy-alone rollouts.
 func BenchmarkIteration(b *testing.B) {
 	tr := benchTrainer(b)
+	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cputime.Now()
 	for i := range b.N {
 		if _, err := tr.Iterate(context.Background(), i+1); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cputime.Report(b, cpu0)
 }
 
 // BenchmarkPolicyStep times the policy step alone (K = 16, T = 200: 20
 // epochs of 13 minibatches of 256 rows through the regression graph).
 func BenchmarkPolicyStep(b *testing.B) {
 	tr := benchTrainer(b)
+	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cputime.Now()
 	for range b.N {
 		if _, err := tr.policyStep(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cputime.Report(b, cpu0)
 }
 
 // BenchmarkLagrangianAdd times the iLQR extra cost at one (x, u): policy

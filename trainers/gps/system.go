@@ -71,6 +71,34 @@ func (s *TrueSystem) Start(dst []float64, env envs.Env, _ []float64) { copy(dst,
 // infinite.
 func (s *TrueSystem) ActionBounds() (low, high []float64) { return boundsOf(s.Dynamics) }
 
+// Linearize writes the Jacobians and the cost derivatives at (x, u), in
+// one call if the dynamics implement control.Linearizer (the same bits).
+func (s *TrueSystem) Linearize(fx, fu []float64, d *envs.CostDerivs, x, u []float64) {
+	if l, ok := s.Dynamics.(control.Linearizer); ok {
+		l.Linearize(fx, fu, d, x, u)
+		return
+	}
+	s.Jacobians(fx, fu, x, u)
+	s.CostDerivs(d, x, u)
+}
+
+// CostNext returns the cost of (x, u) and writes the next state into dst,
+// in one call if the dynamics implement control.CostStepper (the same
+// bits).
+func (s *TrueSystem) CostNext(dst, x, u []float64) float64 {
+	if c, ok := s.Dynamics.(control.CostStepper); ok {
+		return c.CostNext(dst, x, u)
+	}
+	c := s.Cost(x, u)
+	s.Next(dst, x, u)
+	return c
+}
+
+var (
+	_ control.Linearizer  = (*TrueSystem)(nil)
+	_ control.CostStepper = (*TrueSystem)(nil)
+)
+
 // Clone returns s: envs.Dynamics are stateless.
 func (s *TrueSystem) Clone() System { return s }
 

@@ -1,0 +1,283 @@
+package blas
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	gblas "gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+)
+
+// Exact is gonum's native BLAS with a faster Dgemm whose results are
+// bit-identical to gonum's Dgemm: every element of C is computed by the
+// same sequence of IEEE multiplies and adds (no fused multiply-adds), only
+// with four-wide AVX2 registers and a tile of C kept in registers.
+//
+//   - C = A·B and C = Aᵀ·B: gonum adds the products A_il·B_lj into C_ij one
+//     l at a time (AxpyUnitary); a 4×8 kernel does the same, in l order.
+//     gonum skips a term whose A_il is zero; that changes nothing unless
+//     B_lj is infinite or NaN or C_ij starts as -0, so for such inputs
+//     (checked before the product) Dgemm is gonum's.
+//   - C = A·Bᵀ: gonum adds dot(A_i·, B_j·) to C_ij, the dot product taken by
+//     DotUnitary with four partial sums (elements 4p+q into sum q, the
+//     remainder into sum 0, then (s0+s2)+(s1+s3)), over chunks of 64 when
+//     gonum's Dgemm splits the product into blocks; a 2×4 kernel computes
+//     the same partial sums, one 4-wide register per pair (i, j).
+//
+// Aᵀ·Bᵀ, alpha ≠ 1, products too small for a tile, CPUs without AVX2,
+// other architectures and the purego, noasm and safe build tags use
+// gonum's Dgemm. TestExactBitIdentical compares both on random and special
+// inputs. Every other routine is gonum's. An Exact is safe for concurrent
+// use; it has no state.
+type Exact struct {
+	gonum.Implementation
+}
+
+// UseExact installs Exact under every Gorgonia graph and tensor operation
+// of the process (gorgonia.Use, which also calls tensor.Use). Results do
+// not change; matrix products get faster where the CPU has AVX2.
+func UseExact() {
+	G.Use(Exact{})
+}
+
+// ExactAccelerated reports whether Exact's Dgemm runs the AVX2 kernels on
+// this CPU; otherwise it is gonum's.
+func ExactAccelerated() bool { return haveExact }
+
+// Dgemm computes C = alpha·op(A)·op(B) + beta·C on row-major matrices with
+// the arguments, panics and results of gonum's Dgemm (see Exact).
+func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	aTrans, okA := transposed(tA)
+	bTrans, okB := transposed(tB)
+	switch {
+	case !haveExact, !okA, !okB, alpha != 1, aTrans && bTrans, k < 1,
+		!dgemmArgsOK(aTrans, bTrans, m, n, k, a, lda, b, ldb, c, ldc),
+		!bTrans && (m < 4 || n < 8),
+		bTrans && (m < 2 || n < 4 || k < 4):
+		impl.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	scale(m, n, beta, c, ldc)
+	if bTrans {
+		chunk := dotChunk(m, n, k)
+		rows(m, n, k, 2, func(i0, i1 int) {
+			dotProduct(i1-i0, n, k, chunk, a[i0*lda:], lda, b, ldb, c[i0*ldc:], ldc)
+		})
+		return
+	}
+	if !axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, c, ldc) {
+		impl.Implementation.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
+		return
+	}
+	rows(m, n, k, 4, func(i0, i1 int) {
+		off := i0 * lda
+		if aTrans {
+			off = i0
+		}
+		axpyProduct(aTrans, i1-i0, n, k, a[off:], lda, b, ldb, c[i0*ldc:], ldc)
+	})
+}
+
+// parallelWork is the size m·n·k from which Dgemm splits the rows of C
+// between two goroutines (when GOMAXPROCS > 1), as gonum's Dgemm spreads
+// products of at least four 64×64 blocks of C over its workers. Every
+// element of C is computed by the same operations either way.
+const parallelWork = 1 << 18
+
+// rows calls f(i0, i1) on row ranges of C that cover [0, m): the whole in
+// one call, or two halves (split at a multiple of step) on two goroutines
+// for products of at least parallelWork when GOMAXPROCS > 1.
+func rows(m, n, k, step int, f func(i0, i1 int)) {
+	if m*n*k < parallelWork || m < 2*step || runtime.GOMAXPROCS(0) < 2 {
+		f(0, m)
+		return
+	}
+	h := (m/2 + step - 1) / step * step
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f(h, m)
+	}()
+	f(0, h)
+	wg.Wait()
+}
+
+// transposed maps a gonum transpose flag to whether the matrix is
+// transposed; ok is false for an illegal flag (gonum's Dgemm panics).
+func transposed(t gblas.Transpose) (trans, ok bool) {
+	switch t {
+	case gblas.NoTrans:
+		return false, true
+	case gblas.Trans, gblas.ConjTrans:
+		return true, true
+	}
+	return false, false
+}
+
+// dgemmArgsOK reports whether gonum's Dgemm would accept the dimensions,
+// leading dimensions and slice lengths (for m, n, k >= 1).
+func dgemmArgsOK(aTrans, bTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
+	if m < 1 || n < 1 || k < 1 || ldc < n {
+		return false
+	}
+	if aTrans {
+		if lda < m || len(a) < (k-1)*lda+m {
+			return false
+		}
+	} else if lda < k || len(a) < (m-1)*lda+k {
+		return false
+	}
+	if bTrans {
+		if ldb < k || len(b) < (n-1)*ldb+k {
+			return false
+		}
+	} else if ldb < n || len(b) < (k-1)*ldb+n {
+		return false
+	}
+	return len(c) >= (m-1)*ldc+n
+}
+
+// axpyExactOK reports whether adding every product, as the kernel does,
+// gives gonum's result although gonum skips the terms with A_il = 0: true
+// if A has no zero, or else if B is finite and C (already scaled) holds no
+// -0 (then C_ij + 0·B_lj = C_ij).
+func axpyExactOK(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
+	rows, cols := m, k
+	if aTrans {
+		rows, cols = k, m
+	}
+	zero := false
+	for i := 0; i < rows && !zero; i++ {
+		for _, v := range a[i*lda : i*lda+cols] {
+			if v == 0 {
+				zero = true
+				break
+			}
+		}
+	}
+	if !zero {
+		return true
+	}
+	for l := range k {
+		for _, v := range b[l*ldb : l*ldb+n] {
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return false
+			}
+		}
+	}
+	for i := range m {
+		for _, v := range c[i*ldc : i*ldc+n] {
+			if v == 0 && math.Signbit(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// axpyProduct adds op(A)·B to C term by term in gonum's order: 4×8 tiles
+// by the kernel, the rest by the same loop in Go.
+func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	ai, al := lda, 1 // A(i, l) = a[i·ai + l·al]
+	if aTrans {
+		ai, al = 1, lda
+	}
+	m4, n8 := m/4*4, n/8*8
+	for i := 0; i < m4; i += 4 {
+		for j := 0; j < n8; j += 8 {
+			axpyTile4x8(k, &a[i*ai], ai, al, &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+	}
+	edge := func(i, j0, j1 int) {
+		row := c[i*ldc : i*ldc+n]
+		for l := range k {
+			tmp := a[i*ai+l*al]
+			if tmp == 0 {
+				continue
+			}
+			brow := b[l*ldb : l*ldb+n]
+			for j := j0; j < j1; j++ {
+				row[j] += float64(tmp * brow[j])
+			}
+		}
+	}
+	if n8 < n {
+		for i := range m4 {
+			edge(i, n8, n)
+		}
+	}
+	for i := m4; i < m; i++ {
+		edge(i, 0, n)
+	}
+}
+
+// dotChunk returns the chunks of k over which gonum's Dgemm of an m×n C =
+// A·Bᵀ takes its dot products: whole rows, or 64 elements when it splits
+// the product into 64×64 blocks, which it does for at least 4 blocks of C.
+func dotChunk(m, n, k int) int {
+	const block, minParBlock = 64, 4 // gonum's blockSize and minParBlock
+	if ((m+block-1)/block)*((n+block-1)/block) >= minParBlock {
+		return block
+	}
+	return k
+}
+
+// dotProduct adds A·Bᵀ to C: C_ij += dot(A_i·, B_j·), one dot product per
+// chunk of k (dotChunk of the whole product).
+func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	var buf [32]float64
+	m2, n4 := m/2*2, n/4*4
+	for p := 0; p < k; p += chunk {
+		kl := min(chunk, k-p)
+		k4 := kl / 4
+		if k4 > 0 {
+			for i := 0; i < m2; i += 2 {
+				for j := 0; j < n4; j += 4 {
+					dotTile2x4(k4, &a[i*lda+p], lda, &b[j*ldb+p], ldb, &buf[0])
+					for r := range 2 {
+						for q := range 4 {
+							s := buf[(4*r+q)*4 : (4*r+q)*4+4]
+							s0 := s[0]
+							ar, br := a[(i+r)*lda+p:(i+r)*lda+p+kl], b[(j+q)*ldb+p:(j+q)*ldb+p+kl]
+							for l := 4 * k4; l < kl; l++ {
+								s0 += float64(ar[l] * br[l])
+							}
+							c[(i+r)*ldc+j+q] += (s0 + s[2]) + (s[1] + s[3])
+						}
+					}
+				}
+			}
+		}
+		for i := range m {
+			j0 := 0
+			if k4 > 0 && i < m2 {
+				j0 = n4
+			}
+			ar := a[i*lda+p : i*lda+p+kl]
+			for j := j0; j < n; j++ {
+				c[i*ldc+j] += dotUnitary(ar, b[j*ldb+p:j*ldb+p+kl])
+			}
+		}
+	}
+}
+
+// dotUnitary is gonum's DotUnitary on amd64 in Go: four partial sums over
+// the elements 4p+q, the remainder added to the first, then
+// (s0+s2)+(s1+s3).
+func dotUnitary(x, y []float64) float64 {
+	var s0, s1, s2, s3 float64
+	n4 := len(x) / 4 * 4
+	for i := 0; i < n4; i += 4 {
+		s0 += float64(x[i] * y[i])
+		s1 += float64(x[i+1] * y[i+1])
+		s2 += float64(x[i+2] * y[i+2])
+		s3 += float64(x[i+3] * y[i+3])
+	}
+	for i := n4; i < len(x); i++ {
+		s0 += float64(x[i] * y[i])
+	}
+	return (s0 + s2) + (s1 + s3)
+}

@@ -1,0 +1,16 @@
+//go:build !amd64 || purego || noasm || safe
+
+package blas
+
+// haveExact is false: without the amd64 kernels Exact's Dgemm is gonum's.
+const haveExact = false
+
+// axpyTile4x8 is never called where haveExact is false.
+func axpyTile4x8(k int, a *float64, ai, al int, b *float64, ldb int, c *float64, ldc int) {
+	panic("blas: no exact kernel on this architecture")
+}
+
+// dotTile2x4 is never called where haveExact is false.
+func dotTile2x4(k4 int, a *float64, lda int, b *float64, ldb int, dst *float64) {
+	panic("blas: no exact kernel on this architecture")
+}

@@ -1,0 +1,186 @@
+package blas
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	gblas "gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// TestExactBitIdentical compares Exact's Dgemm with gonum's bit for bit
+// (and the elements of C outside the matrix untouched) over the shapes of
+// the project's graphs, shapes around the kernels' tile edges and gonum's
+// 64-block split, every transpose, beta 0, 1 and 0.5, leading dimensions
+// with padding, and special inputs: zeros in A (gonum skips those terms),
+// zeros in A with Inf or NaN in B and with -0 in C (where Exact must fall
+// back), NaN and Inf elsewhere.
+func TestExactBitIdentical(t *testing.T) {
+	if !ExactAccelerated() {
+		t.Log("no AVX2: Exact's Dgemm is gonum's; the comparison still runs")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	type shape struct{ m, n, k int }
+	shapes := []shape{
+		{256, 64, 4}, {256, 64, 64}, {256, 3, 64}, {64, 64, 256}, {4, 64, 256}, {64, 3, 256},
+		{32, 64, 3}, {32, 64, 64}, {32, 1, 64}, {64, 64, 32}, {3, 64, 32}, {64, 1, 32},
+		{128, 128, 70}, {130, 67, 129}, {5, 9, 1}, {4, 8, 4}, {7, 13, 5}, {2, 4, 4}, {9, 17, 66},
+	}
+	for range 40 {
+		shapes = append(shapes, shape{1 + rng.IntN(80), 1 + rng.IntN(80), 1 + rng.IntN(140)})
+	}
+	trans := []gblas.Transpose{gblas.NoTrans, gblas.Trans}
+	kinds := []string{"random", "zerosA", "zerosA+infB", "zerosA+negzeroC", "nan", "sparse"}
+	// Odd cases run on one thread, even ones with GOMAXPROCS 2, where the
+	// large products are split between two goroutines.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var n int
+	for _, s := range shapes {
+		for _, tA := range trans {
+			for _, tB := range trans {
+				for _, beta := range []float64{0, 1, 0.5} {
+					kind := kinds[n%len(kinds)]
+					runtime.GOMAXPROCS(1 + n%2)
+					n++
+					pad := n % 3
+					name := fmt.Sprintf("%v%v/%dx%dx%d/beta=%g/%s/pad=%d", tA, tB, s.m, s.n, s.k, beta, kind, pad)
+					checkExact(t, name, rng, tA, tB, s.m, s.n, s.k, beta, kind, pad)
+				}
+			}
+		}
+	}
+}
+
+func checkExact(t *testing.T, name string, rng *rand.Rand, tA, tB gblas.Transpose, m, n, k int, beta float64, kind string, pad int) {
+	t.Helper()
+	ar, ac := m, k
+	if tA != gblas.NoTrans {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB != gblas.NoTrans {
+		br, bc = n, k
+	}
+	lda, ldb, ldc := ac+pad, bc+pad, n+pad
+	a := make([]float64, ar*lda)
+	b := make([]float64, br*ldb)
+	c := make([]float64, m*ldc)
+	fill := func(x []float64) {
+		for i := range x {
+			x[i] = 2*rng.Float64() - 1
+		}
+	}
+	fill(a)
+	fill(b)
+	fill(c)
+	switch kind {
+	case "zerosA", "sparse":
+		for i := range a {
+			if rng.IntN(3) == 0 {
+				a[i] = 0
+			}
+		}
+		if kind == "sparse" {
+			for i := range b {
+				if rng.IntN(4) == 0 {
+					b[i] = math.Copysign(0, -1)
+				}
+			}
+		}
+	case "zerosA+infB":
+		a[rng.IntN(len(a))] = 0
+		b[rng.IntN(len(b))] = math.Inf(1)
+	case "zerosA+negzeroC":
+		a[rng.IntN(len(a))] = 0
+		for i := range c {
+			c[i] = math.Copysign(0, -1)
+		}
+	case "nan":
+		a[rng.IntN(len(a))] = math.NaN()
+		b[rng.IntN(len(b))] = math.Inf(-1)
+	}
+	want := append([]float64(nil), c...)
+	gonum.Implementation{}.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
+	got := append([]float64(nil), c...)
+	Exact{}.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, got, ldc)
+	for i := range want {
+		w, g := want[i], got[i]
+		if math.Float64bits(w) != math.Float64bits(g) && !(math.IsNaN(w) && math.IsNaN(g)) {
+			t.Fatalf("%s: c[%d] (row %d, col %d) = %v (%#x), gonum %v (%#x)", name, i, i/ldc, i%ldc, g, math.Float64bits(g), w, math.Float64bits(w))
+		}
+	}
+}
+
+// TestExactPanicsAsGonum checks that invalid arguments panic with gonum's
+// messages.
+func TestExactPanicsAsGonum(t *testing.T) {
+	a, b, c := make([]float64, 64), make([]float64, 64), make([]float64, 64)
+	for _, tc := range []struct {
+		name string
+		call func(impl gblas.Float64)
+	}{
+		{"short a", func(impl gblas.Float64) {
+			impl.Dgemm(gblas.NoTrans, gblas.NoTrans, 8, 8, 8, 1, a[:10], 8, b, 8, 0, c, 8)
+		}},
+		{"bad ldc", func(impl gblas.Float64) { impl.Dgemm(gblas.NoTrans, gblas.Trans, 4, 8, 4, 1, a, 4, b, 4, 0, c, 4) }},
+		{"bad transpose", func(impl gblas.Float64) { impl.Dgemm('x', gblas.NoTrans, 4, 8, 4, 1, a, 4, b, 8, 0, c, 8) }},
+	} {
+		msg := func(impl gblas.Float64) (r any) {
+			defer func() { r = recover() }()
+			tc.call(impl)
+			return nil
+		}
+		if w, g := msg(gonum.Implementation{}), msg(Exact{}); w == nil || w != g {
+			t.Errorf("%s: Exact panics with %v, gonum with %v", tc.name, g, w)
+		}
+	}
+}
+
+// BenchmarkExactDgemm times Exact's and gonum's Dgemm on the products of a
+// 4-64-64-3 MLP training step at batch 256 and of a BPTT step at batch 64.
+func BenchmarkExactDgemm(b *testing.B) {
+	type prod struct {
+		name    string
+		tA, tB  gblas.Transpose
+		m, n, k int
+	}
+	for _, p := range []prod{
+		{"NN/256x64x64", gblas.NoTrans, gblas.NoTrans, 256, 64, 64},
+		{"NT/256x64x64", gblas.NoTrans, gblas.Trans, 256, 64, 64},
+		{"TN/64x64x256", gblas.Trans, gblas.NoTrans, 64, 64, 256},
+		{"NN/64x64x64", gblas.NoTrans, gblas.NoTrans, 64, 64, 64},
+		{"NT/64x64x64", gblas.NoTrans, gblas.Trans, 64, 64, 64},
+		{"TN/64x64x64", gblas.Trans, gblas.NoTrans, 64, 64, 64},
+	} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		mk := func(n int) []float64 {
+			x := make([]float64, n)
+			for i := range x {
+				x[i] = 2*rng.Float64() - 1
+			}
+			return x
+		}
+		a, bb, c := mk(p.m*p.k), mk(p.k*p.n), mk(p.m*p.n)
+		lda, ldb := p.k, p.n
+		if p.tA != gblas.NoTrans {
+			lda = p.m
+		}
+		if p.tB != gblas.NoTrans {
+			ldb = p.k
+		}
+		for _, impl := range []struct {
+			name string
+			f    gblas.Float64
+		}{{"gonum", gonum.Implementation{}}, {"exact", Exact{}}} {
+			b.Run(p.name+"/"+impl.name, func(b *testing.B) {
+				for b.Loop() {
+					impl.f.Dgemm(p.tA, p.tB, p.m, p.n, p.k, 1, a, lda, bb, ldb, 0, c, p.n)
+				}
+				b.ReportMetric(2*float64(p.m*p.n*p.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

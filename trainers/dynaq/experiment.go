@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/mbrl/mbrl/envs"
@@ -24,28 +25,37 @@ import (
 // workers. If a run fails, the later ones are skipped and the error of the
 // lowest failing run is returned (parallel.For).
 func RunMany(makeEnv func() (envs.Env, error), planningSteps []int, runs int, cfg Config, seed uint64, workers int) (map[int][]float64, error) {
+	means, _, err := RunManyStats(makeEnv, planningSteps, runs, cfg, seed, workers)
+	return means, err
+}
+
+// RunManyStats is RunMany that also returns, for every n and episode, the
+// standard error of the mean over the runs (the sample standard deviation
+// over sqrt(runs); 0 for a single run), for the figure's confidence
+// bands.
+func RunManyStats(makeEnv func() (envs.Env, error), planningSteps []int, runs int, cfg Config, seed uint64, workers int) (map[int][]float64, map[int][]float64, error) {
 	if makeEnv == nil {
-		return nil, errors.New("dynaq: nil makeEnv")
+		return nil, nil, errors.New("dynaq: nil makeEnv")
 	}
 	if len(planningSteps) == 0 {
-		return nil, errors.New("dynaq: no planning-steps values")
+		return nil, nil, errors.New("dynaq: no planning-steps values")
 	}
 	if runs == 0 {
 		runs = DefaultRuns
 	}
 	if runs < 0 {
-		return nil, fmt.Errorf("dynaq: runs %d is negative", runs)
+		return nil, nil, fmt.Errorf("dynaq: runs %d is negative", runs)
 	}
 	seen := make(map[int]bool, len(planningSteps))
 	for _, n := range planningSteps {
 		if seen[n] {
-			return nil, fmt.Errorf("dynaq: planning steps %d given twice", n)
+			return nil, nil, fmt.Errorf("dynaq: planning steps %d given twice", n)
 		}
 		seen[n] = true
 		c := cfg
 		c.PlanningSteps = n
 		if err := c.Validate(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	// One job per (n, run); results are stored by job index.
@@ -57,12 +67,13 @@ func RunMany(makeEnv func() (envs.Env, error), planningSteps []int, runs int, cf
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	// Average over runs, summing in run order so the result is exact and
 	// independent of scheduling.
 	means := make(map[int][]float64, len(planningSteps))
+	sems := make(map[int][]float64, len(planningSteps))
 	for k, n := range planningSteps {
 		episodes := len(steps[k*runs])
 		mean := make([]float64, episodes)
@@ -74,9 +85,21 @@ func RunMany(makeEnv func() (envs.Env, error), planningSteps []int, runs int, cf
 		for ep := range mean {
 			mean[ep] /= float64(runs)
 		}
-		means[n] = mean
+		sem := make([]float64, episodes)
+		if runs > 1 {
+			for r := range runs {
+				for ep, s := range steps[k*runs+r] {
+					d := float64(s) - mean[ep]
+					sem[ep] += d * d
+				}
+			}
+			for ep := range sem {
+				sem[ep] = math.Sqrt(sem[ep]/float64(runs-1)) / math.Sqrt(float64(runs))
+			}
+		}
+		means[n], sems[n] = mean, sem
 	}
-	return means, nil
+	return means, sems, nil
 }
 
 // runJob does run number run with n planning steps on a fresh environment.

@@ -22,8 +22,8 @@ type Figure struct {
 	Episodes      int
 	Runs          int
 	// Steps[n][ep] is the mean number of steps of episode ep with n
-	// planning steps.
-	Steps map[int][]float64
+	// planning steps, and SEM[n][ep] its standard error over the runs.
+	Steps, SEM map[int][]float64
 	// Greedy[n] is the length of the greedy path from the start after run
 	// 0 with n planning steps, or nil when the greedy policy loops.
 	Greedy map[int]any
@@ -41,11 +41,11 @@ func RunFigure(makeEnv func() (envs.Env, error), planningSteps []int, runs int, 
 	if err != nil {
 		return nil, err
 	}
-	curves, err := RunMany(makeEnv, planningSteps, runs, cfg, seed, workers)
+	curves, sems, err := RunManyStats(makeEnv, planningSteps, runs, cfg, seed, workers)
 	if err != nil {
 		return nil, err
 	}
-	f := &Figure{Env: env.Name(), PlanningSteps: planningSteps, Episodes: cfg.Episodes, Runs: runs, Steps: curves, Greedy: map[int]any{}}
+	f := &Figure{Env: env.Name(), PlanningSteps: planningSteps, Episodes: cfg.Episodes, Runs: runs, Steps: curves, SEM: sems, Greedy: map[int]any{}}
 	for _, n := range planningSteps {
 		c := cfg
 		c.PlanningSteps = n
@@ -126,8 +126,12 @@ func (f *Figure) Plot(path string) (bool, error) {
 			s.Name = "0 planning steps (direct RL only)"
 		}
 		for ep := 1; ep < f.Episodes; ep++ {
+			m := f.Steps[n][ep]
 			s.X = append(s.X, float64(ep+1))
-			s.Y = append(s.Y, f.Steps[n][ep])
+			s.Y = append(s.Y, m)
+			if f.SEM != nil && f.Runs > 1 {
+				s.Lo, s.Hi = append(s.Lo, m-1.96*f.SEM[n][ep]), append(s.Hi, m+1.96*f.SEM[n][ep])
+			}
 		}
 		ss = append(ss, s)
 	}
@@ -135,7 +139,8 @@ func (f *Figure) Plot(path string) (bool, error) {
 		Title:  fmt.Sprintf("Dyna-Q on %s: steps per episode, mean of %d runs (Sutton & Barto Figure 8.2)", f.Env, f.Runs),
 		XLabel: "episode",
 		Caption: fmt.Sprintf("Each point: number of steps from start to goal in that episode, mean over %d independent runs "+
-			"for each number n of planning steps per real step. Episode 1 (a random walk, the same for every n) is left out, as in the book.", f.Runs),
+			"for each number n of planning steps per real step; band: 95%% confidence interval of the mean (±1.96 standard errors over the runs). "+
+			"Episode 1 (a random walk, the same for every n) is left out, as in the book.", f.Runs),
 		Panels: []run.Panel{{YLabel: "steps per episode", Series: ss}},
 	}
 	return true, run.SaveFigure(path, fig)

@@ -195,3 +195,43 @@ func BenchmarkRunMaze(b *testing.B) {
 		}
 	}
 }
+
+// TestRunManyStatsStandardError: the standard errors are those of the
+// runs' step counts (checked against the runs done one by one), zero for
+// a single run, and the means equal RunMany's.
+func TestRunManyStatsStandardError(t *testing.T) {
+	cfg := config.With(DefaultConfig(), func(c *Config) { c.Episodes = 3 })
+	means, sems, err := RunManyStats(makeMaze, []int{5}, 4, cfg, 42, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var per [][]int
+	for r := range 4 {
+		s, err := runJob(makeMaze, cfg, 5, 42, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		per = append(per, s)
+	}
+	for ep := range 3 {
+		var m, v float64
+		for _, s := range per {
+			m += float64(s[ep]) / 4
+		}
+		for _, s := range per {
+			v += (float64(s[ep]) - m) * (float64(s[ep]) - m) / 3
+		}
+		if math.Abs(means[5][ep]-m) > 1e-9 || math.Abs(sems[5][ep]-math.Sqrt(v/4)) > 1e-9 {
+			t.Fatalf("episode %d: mean %v sem %v, want %v %v", ep, means[5][ep], sems[5][ep], m, math.Sqrt(v/4))
+		}
+	}
+	_, one, err := RunManyStats(makeMaze, []int{5}, 1, cfg, 42, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range one[5] {
+		if v != 0 {
+			t.Fatalf("single run: standard error %v, want 0", v)
+		}
+	}
+}

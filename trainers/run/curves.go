@@ -16,7 +16,7 @@ type Quantity struct {
 // itself for a name it does not know).
 func Describe(metric string) Quantity {
 	switch metric {
-	case "eval_return", "expert_return", "bc_return", "train_return", "return", "sample_return":
+	case "eval_return", "expert_return", "bc_return", "train_return", "return", "sample_return", "episode_return":
 		return Quantity{"return", "return per episode (sum of rewards)"}
 	case "traj_cost", "policy_cost":
 		return Quantity{"cost", "trajectory cost (sum over steps)"}
@@ -55,6 +55,8 @@ func seriesName(metric string) string {
 		return "collected episodes"
 	case "sample_return":
 		return "sampled trajectories"
+	case "episode_return":
+		return "real episodes (policy + noise)"
 	case "traj_cost":
 		return "optimised trajectories"
 	case "policy_cost":

@@ -288,5 +288,8 @@ func TestCheckpointHugeArchitecture(t *testing.T) {
 		if d := time.Since(t0); d > 5*time.Second {
 			t.Errorf("%s took %v to refuse it", args[0], d)
 		}
+		if strings.Contains(stderr, "train a policy") {
+			t.Errorf("%s: %q suggests training a policy for a file that holds one (a corrupt one)", args[0], stderr)
+		}
 	}
 }

@@ -17,6 +17,12 @@ func LoadModel(path, name, envName string) (nn.Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return modelOf(c, path, name, envName)
+}
+
+// modelOf builds the model called name of c, loaded from path, as
+// LoadModel does.
+func modelOf(c *checkpoints.Checkpoint, path, name, envName string) (nn.Model, error) {
 	if envName != "" && c.Meta.Env != "" && c.Meta.Env != envName {
 		return nil, fmt.Errorf("%s was trained on %q, not %q", path, c.Meta.Env, envName)
 	}
@@ -45,13 +51,15 @@ func LoadPolicy(path string, env envs.Env) (func() (Policy, error), error) {
 	}
 	name := "policy"
 	if _, ok := c.Model(name); !ok {
-		if _, ok := c.Model("q"); ok {
-			name = "q"
+		if _, ok := c.Model("q"); !ok {
+			_, err := modelOf(c, path, name, env.Name()) // names the models it holds
+			return nil, fmt.Errorf("%w; train a policy with 'mbrl train bc|dagger|plato|bptt|gps|dyna'", err)
 		}
+		name = "q"
 	}
-	m, err := LoadModel(path, name, env.Name())
+	m, err := modelOf(c, path, name, env.Name())
 	if err != nil {
-		return nil, fmt.Errorf("%w; train a policy with 'mbrl train bc|dagger|plato|bptt|gps|dyna'", err)
+		return nil, err
 	}
 	obsDim, actDim := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
 	switch p := m.(type) {

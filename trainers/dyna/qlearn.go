@@ -209,7 +209,7 @@ func (l *qLearner) setRewardRange(rmin, rmax float64) {
 // lossAndGrad runs the training graph on the current inputs and copies
 // the gradient of the loss into l.grads.
 func (l *qLearner) lossAndGrad() (float64, error) {
-	defer l.vm.Reset()
+	defer autodiff.Rewind(l.vm) // reuses the op outputs (bit-identical to Reset)
 	if err := l.vm.RunAll(); err != nil {
 		return 0, fmt.Errorf("dyna: Q update: %w", err)
 	}

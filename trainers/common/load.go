@@ -10,8 +10,9 @@ import (
 )
 
 // LoadModel loads the model called name from the checkpoint at path. A
-// checkpoint written for an environment other than envName is refused
-// (envName "" accepts any).
+// checkpoint written for an environment other than envName or its twin
+// (envs.Twins: a built-in env and the Gymnasium env it reproduces) is
+// refused (envName "" accepts any).
 func LoadModel(path, name, envName string) (nn.Model, error) {
 	c, err := checkpoints.Load(path)
 	if err != nil {
@@ -23,7 +24,7 @@ func LoadModel(path, name, envName string) (nn.Model, error) {
 // modelOf builds the model called name of c, loaded from path, as
 // LoadModel does.
 func modelOf(c *checkpoints.Checkpoint, path, name, envName string) (nn.Model, error) {
-	if envName != "" && c.Meta.Env != "" && c.Meta.Env != envName {
+	if envName != "" && c.Meta.Env != "" && !envs.Twins(c.Meta.Env, envName) {
 		return nil, fmt.Errorf("%s was trained on %q, not %q", path, c.Meta.Env, envName)
 	}
 	if _, ok := c.Model(name); !ok {

@@ -12,28 +12,28 @@ import (
 // SystemFor returns the system GPS optimises trajectories on in env: its
 // known dynamics when modelPath is "", otherwise the learned model
 // "dynamics" of the checkpoint at modelPath (a dynamics model or an
-// ensemble, used by its mean) with env's cost on observations. The env
-// needs continuous actions and known dynamics (at least for the cost).
+// ensemble, used by its mean) with env's cost on observations
+// (NewModelSystem: no known dynamics needed, e.g. gym:Pendulum-v1). The
+// env needs continuous actions.
 func SystemFor(env envs.Env, modelPath string) (System, error) {
 	if env.ActionSpace().Discrete {
 		return nil, fmt.Errorf("gps: env %q has discrete actions; GPS needs continuous ones (try cartpole-continuous)", env.Name())
 	}
-	dyn, ok := envs.DynamicsOf(env)
-	if !ok {
-		return nil, fmt.Errorf("gps: env %q has no known dynamics (GPS needs them, or at least its cost)", env.Name())
-	}
 	if modelPath == "" {
+		dyn, ok := envs.DynamicsOf(env)
+		if !ok {
+			return nil, fmt.Errorf("gps: env %q has no known dynamics to optimise trajectories on; use --model CKPT (from 'mbrl train model --env %s')", env.Name(), env.Name())
+		}
 		return NewTrueSystem(dyn), nil
+	}
+	if _, err := ObsCostOf(env); err != nil {
+		return nil, err
 	}
 	m, err := common.LoadModel(modelPath, "dynamics", env.Name())
 	if err != nil {
 		return nil, fmt.Errorf("gps: %w (train one with 'mbrl train model')", err)
 	}
-	sys, err := NewModelSystem(m, dyn)
-	if err != nil {
-		return nil, err
-	}
-	return sys, nil
+	return NewModelSystem(m, env)
 }
 
 // NewPolicy returns a fresh policy for env (common.NewPolicyNet): squashed

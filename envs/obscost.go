@@ -49,6 +49,27 @@ func ObsCosterOf(env Env) (ObsCoster, bool) {
 	return nil, false
 }
 
+// ObsHinter is implemented by envs without known dynamics (and by
+// dynamics) that know a good initial feedback law on observations for a
+// trajectory optimiser on a learned model of them: the observation-space
+// counterpart of PlanningHints.InitialPolicy (from zero controls iLQR
+// stays hanging on the pendulum).
+type ObsHinter interface {
+	// InitialObsPolicy returns the law u = pi(obs), safe for concurrent
+	// use, or nil if none is known.
+	InitialObsPolicy() func(dst, obs []float64)
+}
+
+// InitialObsPolicy returns the pendulum's swing-up (PendulumSwingUp) on
+// the state StateFromObs reads from the observation.
+func (d PendulumDynamics) InitialObsPolicy() func(dst, obs []float64) {
+	return func(dst, obs []float64) {
+		var x [2]float64
+		d.StateFromObs(x[:], obs)
+		PendulumSwingUp(dst, x[:])
+	}
+}
+
 // ObsCost returns the pendulum's cost on observations (PendulumObsCost).
 func (PendulumDynamics) ObsCost(exactHessian bool) interface {
 	Cost(obs, u []float64) float64

@@ -28,7 +28,7 @@ func (a *app) bpttMethod() cli.Command {
 			cfg := &lc.BPTT
 			t := &run.Training{EvalEvery: 50, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
-				row("env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics"),
+				row("env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics, a known cost on observations for --model and --learn-model (e.g. gym:Pendulum-v1)"),
 				row("horizon-schedule", "Schedule", "horizon curriculum ITER:H,...: from iteration ITER (0-based) on use horizon H (e.g. \"100:100,300:200\"; --horizon before the first)"),
 				row("true-dynamics", "TrueDynamics", "backpropagate through the env's known dynamics (state rollout)"),
 				row("model", "Model", "backpropagate through the learned dynamics model \"dynamics\" of this checkpoint (from 'mbrl train model'; observation rollout)"),

@@ -48,15 +48,27 @@ func NewPolicy(env envs.Env, hidden []int, rng *rand.Rand) (Policy, error) {
 }
 
 // InitialPlans returns Config.Init for env: zero controls and, for an env
-// that hints an initial policy (envs.PlanningHints: the pendulum's
-// swing-up; iLQR from zero controls ends in poor local optima there), its
-// rollout; on a learned model (onModel) the hinted law reads the state
-// from the observation (ObsPlan).
-func InitialPlans(dyn envs.Dynamics, onModel bool) []control.Generator {
-	gens := control.InitialPlans(dyn)
-	if onModel {
-		for i, g := range gens {
-			gens[i] = ObsPlan(g, dyn)
+// that hints an initial policy, its rollout (iLQR from zero controls ends
+// in poor local optima on the pendulum). On known dynamics the hint is
+// the state law of envs.PlanningHints (the pendulum's swing-up); on a
+// learned model (onModel) that law reads the state from the observation
+// (ObsPlan), and an env without known dynamics may hint a law on
+// observations itself (envs.ObsHinter: gym:Pendulum-v1).
+func InitialPlans(env envs.Env, onModel bool) []control.Generator {
+	dyn, ok := envs.DynamicsOf(env)
+	if ok {
+		gens := control.InitialPlans(dyn)
+		if onModel {
+			for i, g := range gens {
+				gens[i] = ObsPlan(g, dyn)
+			}
+		}
+		return gens
+	}
+	gens := []control.Generator{control.ZeroPlan{}}
+	if h, ok := env.(envs.ObsHinter); ok && onModel {
+		if law := h.InitialObsPolicy(); law != nil {
+			gens = append(gens, control.FeedbackPlan{Policy: law})
 		}
 	}
 	return gens

@@ -16,7 +16,7 @@ import (
 // ErrNoDynamics is returned (wrapped) by Factory for a controller on an
 // env without known dynamics (a gym: env): the message names the way out,
 // a checkpoint.
-var ErrNoDynamics = errors.New("needs known dynamics")
+var ErrNoDynamics = errors.New("no known dynamics")
 
 // Factory returns a constructor of the policy named by spec for env, one
 // per goroutine: a controller on the true dynamics (control.NewExpert
@@ -27,8 +27,8 @@ func Factory(what, spec string, env envs.Env, s control.ExpertSettings) (func() 
 	switch {
 	case control.IsExpert(spec):
 		if _, ok := envs.DynamicsOf(env); !ok {
-			return nil, fmt.Errorf("%s %s %w, which %s has not; give a checkpoint instead: a trained policy, or the final.safetensors of 'mbrl train mpc --env %s' (its planner on a learned model)",
-				what, spec, ErrNoDynamics, env.Name(), env.Name())
+			return nil, fmt.Errorf("%s %s: %s has %w, which the controller plans on; give a checkpoint instead: a trained policy, or the final.safetensors of an 'mbrl train mpc' run on it (its planner on a learned model)",
+				what, spec, env.Name(), ErrNoDynamics)
 		}
 		mk, err := control.NewExpert(spec, env, s)
 		if err != nil {

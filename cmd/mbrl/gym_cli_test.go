@@ -238,3 +238,25 @@ func TestGymNeedsKnownDynamics(t *testing.T) {
 		}
 	}
 }
+
+// TestGymCartPoleDyna runs Dyna on gym:CartPole-v1 (discrete actions, the
+// known termination rule for simulated transitions) on a tiny budget: it
+// finishes, writes its checkpoint and evaluates.
+func TestGymCartPoleDyna(t *testing.T) {
+	py := gymtest.Python(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	out, stderr, code := runCLI(t, "train", "dyna", "--env", "gym:CartPole-v1", "--python", py, "--steps", "400",
+		"--steps-per-iter", "200", "--learning-starts", "100", "--planning-steps", "2", "--hidden", "16", "--batch", "16",
+		"--final-episodes", "2", "--out", dir, "--quiet", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := lastJSON(t, out)
+	ev, _ := m["eval"].(map[string]any)
+	if m["env"] != "gym:CartPole-v1" || m["env_steps"] != 400.0 || m["termination"] != "known" || ev == nil || ev["episodes"] != 2.0 {
+		t.Errorf("summary %v", m)
+	}
+	if _, err := checkpoints.Load(filepath.Join(dir, "final.safetensors")); err != nil {
+		t.Errorf("no final checkpoint: %v", err)
+	}
+}

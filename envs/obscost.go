@@ -1,6 +1,13 @@
 package envs
 
-import "math"
+import (
+	"fmt"
+	"math"
+
+	"github.com/mbrl/mbrl/autodiff"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
 
 // ObsCoster is implemented by dynamics that have an analytic cost on
 // observations, equal to their state cost Cost(StateFromObs(obs), u) on
@@ -13,6 +20,53 @@ type ObsCoster interface {
 	ObsCost(exactHessian bool) interface {
 		Cost(obs, u []float64) float64
 		CostDerivs(d *CostDerivs, obs, u []float64)
+	}
+}
+
+// GraphObsCost is implemented by costs on observations (what
+// ObsCoster.ObsCost returns) that also build as a Gorgonia graph, for the
+// methods that differentiate a rollout of observations through a learned
+// model (BPTT): GraphCost maps obs [B, ObsDim], u [B, ActionDim] to the
+// per-row cost [B], equal to Cost row by row up to rounding.
+type GraphObsCost interface {
+	GraphCost(obs, u *G.Node) (*G.Node, error)
+}
+
+// ObsCosterOf returns what knows env's cost on observations: env itself
+// if it implements ObsCoster (an env without known dynamics but with a
+// known cost, such as gym:Pendulum-v1), otherwise its known dynamics if
+// they do (the pendulum's), and false if neither does. A model-based
+// method that plans or differentiates on observations through a learned
+// model needs nothing else of the env.
+func ObsCosterOf(env Env) (ObsCoster, bool) {
+	if oc, ok := env.(ObsCoster); ok {
+		return oc, true
+	}
+	if dyn, ok := DynamicsOf(env); ok {
+		oc, ok := dyn.(ObsCoster)
+		return oc, ok
+	}
+	return nil, false
+}
+
+// ObsHinter is implemented by envs without known dynamics (and by
+// dynamics) that know a good initial feedback law on observations for a
+// trajectory optimiser on a learned model of them: the observation-space
+// counterpart of PlanningHints.InitialPolicy (from zero controls iLQR
+// stays hanging on the pendulum).
+type ObsHinter interface {
+	// InitialObsPolicy returns the law u = pi(obs), safe for concurrent
+	// use, or nil if none is known.
+	InitialObsPolicy() func(dst, obs []float64)
+}
+
+// InitialObsPolicy returns the pendulum's swing-up (PendulumSwingUp) on
+// the state StateFromObs reads from the observation.
+func (d PendulumDynamics) InitialObsPolicy() func(dst, obs []float64) {
+	return func(dst, obs []float64) {
+		var x [2]float64
+		d.StateFromObs(x[:], obs)
+		PendulumSwingUp(dst, x[:])
 	}
 }
 
@@ -84,4 +138,49 @@ func (p PendulumObsCost) CostDerivs(d *CostDerivs, x, u []float64) {
 	d.Lu[0] = 0.002 * uc * du
 	d.Luu[0] = 0.002 * du
 	d.Lux[0], d.Lux[1], d.Lux[2] = 0, 0, 0
+}
+
+// GraphCost builds the cost of a batch obs [B, 3], u [B, 1] -> [B]: the
+// state [atan2(sin, cos), thdot] (autodiff.Atan2, so that predicted cos
+// and sin need not lie on the unit circle) through PendulumDynamics'
+// GraphCost (which wraps the angle, a no-op up to rounding in [-pi, pi]).
+func (PendulumObsCost) GraphCost(obs, u *G.Node) (*G.Node, error) {
+	b, err := checkBatch("observation", obs, 3)
+	if err != nil {
+		return nil, err
+	}
+	col := func(j int) (*G.Node, error) {
+		e := make([]float64, 3)
+		e[j] = 1
+		sel := G.NewConstant(tensor.New(tensor.WithShape(3), tensor.WithBacking(e)),
+			G.WithName(fmt.Sprintf("envs.obsunit(3,%d)", j)))
+		return G.Mul(obs, sel)
+	}
+	cos, err := col(0)
+	if err != nil {
+		return nil, err
+	}
+	sin, err := col(1)
+	if err != nil {
+		return nil, err
+	}
+	vel, err := col(2)
+	if err != nil {
+		return nil, err
+	}
+	th, err := autodiff.Atan2(sin, cos)
+	if err != nil {
+		return nil, err
+	}
+	if th, err = G.Reshape(th, tensor.Shape{b, 1}); err != nil {
+		return nil, err
+	}
+	if vel, err = G.Reshape(vel, tensor.Shape{b, 1}); err != nil {
+		return nil, err
+	}
+	st, err := G.Concat(1, th, vel)
+	if err != nil {
+		return nil, err
+	}
+	return PendulumDynamics{}.GraphCost(st, u)
 }

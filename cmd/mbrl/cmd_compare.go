@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
+	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/compare"
 )
 
@@ -74,7 +75,7 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 	runner := &compare.Runner{Binary: bin, Jobs: o.Jobs, Stderr: a.Stderr}
 	var p *compare.Plan
 	if o.Collect != "" {
-		for _, f := range []string{"env", "methods", "seeds", "eval-seed", "episodes", "target", "emit", "run-index", "out"} {
+		for _, f := range []string{"env", "gym-kwargs", "methods", "seeds", "eval-seed", "episodes", "target", "emit", "run-index", "out"} {
 			if b.Given(f) {
 				return cli.Usagef("mbrl compare: --collect reads the plan from %s; drop --%s", filepath.Join(o.Collect, compare.PlanFile), f)
 			}
@@ -82,12 +83,24 @@ func (a *app) runCompare(ctx context.Context, b *cli.Binder, o *compareOptions) 
 		if p, err = compare.LoadPlan(o.Collect); err != nil {
 			return cli.AsUsage(err)
 		}
+		if b.Given("python") { // the interpreter may differ from the plan's machine
+			p.Python = b.FS.Lookup("python").Value.String()
+		}
 		runner.CollectOnly = true
 	} else {
-		if _, _, err := b.MakeEnv(o.Env); err != nil {
+		env, _, err := b.MakeEnv(o.Env)
+		if err != nil {
 			return err
 		}
+		envs.Close(env)
 		opts := compare.Options{Env: o.Env, Methods: o.Methods, Seeds: o.Seeds, EvalSeed: o.EvalSeed, Episodes: o.Episodes, Target: o.Target, Dir: o.Out}
+		// A gym: env's options go to every run (train, eval, optimum).
+		if b.Given("python") {
+			opts.Python = b.FS.Lookup("python").Value.String()
+		}
+		if b.Given("gym-kwargs") {
+			opts.GymKwargs = b.FS.Lookup("gym-kwargs").Value.String()
+		}
 		if p, err = compare.NewPlan(opts, a.program().MethodNames(), a.Now()); err != nil {
 			return cli.AsUsage(err)
 		}

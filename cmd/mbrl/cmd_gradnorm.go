@@ -59,7 +59,7 @@ func (a *app) runGradnorm(ctx context.Context, b *cli.Binder, o *gradnormOptions
 	if o.Starts < 1 {
 		return cli.Usagef("%s: --starts must be at least 1, got %d", b.Cmd, o.Starts)
 	}
-	env, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
+	env, _, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func (a *app) bpttMethod() cli.Command {
 			cfg := &lc.BPTT
 			t := &run.Training{EvalEvery: 50, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
-				row("env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics"),
+				row("env", "Env", "environment name (see 'mbrl envs'); it must have known dynamics for --true-dynamics, a known cost on observations for --model and --learn-model (e.g. gym:Pendulum-v1)"),
 				row("horizon-schedule", "Schedule", "horizon curriculum ITER:H,...: from iteration ITER (0-based) on use horizon H (e.g. \"100:100,300:200\"; --horizon before the first)"),
 				row("true-dynamics", "TrueDynamics", "backpropagate through the env's known dynamics (state rollout)"),
 				row("model", "Model", "backpropagate through the learned dynamics model \"dynamics\" of this checkpoint (from 'mbrl train model'; observation rollout)"),
@@ -61,21 +61,22 @@ func (a *app) bpttMethod() cli.Command {
 }
 
 // bpttSystem resolves --env, --true-dynamics and --model of "train bptt"
-// and "gradnorm": the env, the system to differentiate through and its
-// name ("true" or the model checkpoint).
-func bpttSystem(b *cli.Binder, envName string, trueDyn bool, model string) (envs.Env, bptt.System, string, error) {
-	env, _, err := b.MakeEnv(envName)
-	if err != nil {
-		return nil, nil, "", err
-	}
+// and "gradnorm": the env and its factory, the system to differentiate
+// through and its name ("true" or the model checkpoint).
+func bpttSystem(b *cli.Binder, envName string, trueDyn bool, model string) (envs.Env, func() (envs.Env, error), bptt.System, string, error) {
 	if trueDyn == (model != "") {
-		return nil, nil, "", cli.Usagef("%s: give exactly one of --true-dynamics and --model CKPT", b.Cmd)
+		return nil, nil, nil, "", cli.Usagef("%s: give exactly one of --true-dynamics and --model CKPT", b.Cmd)
+	}
+	env, makeEnv, err := b.MakeEnv(envName)
+	if err != nil {
+		return nil, nil, nil, "", err
 	}
 	sys, err := bptt.SystemFor(env, model)
 	if err != nil {
-		return nil, nil, "", b.ModelError(model, err)
+		envs.Close(env)
+		return nil, nil, nil, "", b.ModelError(model, err)
 	}
-	return env, sys, cmp.Or(model, "true"), nil
+	return env, makeEnv, sys, cmp.Or(model, "true"), nil
 }
 
 func (a *app) runTrainBPTT(ctx context.Context, b *cli.Binder, lc bptt.LearnConfig, o *bpttFlags, t *run.Training) error {
@@ -95,7 +96,7 @@ func (a *app) runTrainBPTT(ctx context.Context, b *cli.Binder, lc bptt.LearnConf
 	if !o.TrueDynamics && o.Model == "" {
 		return cli.Usagef("%s: give one of --true-dynamics, --model CKPT and --learn-model", b.Cmd)
 	}
-	env, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
+	env, makeEnv, sys, dynName, err := bpttSystem(b, o.Env, o.TrueDynamics, o.Model)
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func (a *app) runTrainBPTT(ctx context.Context, b *cli.Binder, lc bptt.LearnConf
 		return b.Validate(err)
 	}
 	defer tr.Close()
-	t.MakeEnv = func() (envs.Env, error) { return envs.Make(o.Env) }
+	t.MakeEnv = makeEnv
 	t.EvalPolicy = func() (common.Policy, error) { return bptt.ClonePolicy(pol), nil }
 	t.Plot = []string{"loss", "grad_norm", "eval_return"}
 	t.Summarize = func(r *run.Run, sum run.Summary) error {

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
-	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/gps"
 	"github.com/mbrl/mbrl/trainers/run"
@@ -27,7 +26,7 @@ func (a *app) gpsMethod() cli.Command {
 			cfg := gps.DefaultConfig()
 			o := &gpsFlags{Env: "pendulum", RhoSchedule: "adaptive", Hidden: []int{64, 64}, TrueDynamics: true}
 			t := &run.Training{Iters: 30, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
-			b.Bind("", o, row("env", "Env", "environment name (see 'mbrl envs'); it needs known dynamics and continuous actions"))
+			b.Bind("", o, row("env", "Env", "environment name (see 'mbrl envs'); it needs continuous actions, and known dynamics or, with --model, a known cost on observations (e.g. gym:Pendulum-v1)"))
 			b.Bind("gps", &cfg,
 				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed; one trajectory each"))
 			b.BindTraining(t, "GPS iterations (trajectories, policy, dual variables)")
@@ -83,8 +82,7 @@ func (a *app) runTrainGPS(ctx context.Context, b *cli.Binder, cfg gps.Config, o 
 	if err != nil {
 		return b.Validate(err)
 	}
-	dyn, _ := envs.DynamicsOf(env)
-	cfg.Init = gps.InitialPlans(dyn, o.Model != "")
+	cfg.Init = gps.InitialPlans(env, o.Model != "")
 	tr, err := gps.New(cfg, env, sys, pol)
 	if err != nil {
 		return b.Validate(err)

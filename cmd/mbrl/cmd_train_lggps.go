@@ -68,7 +68,7 @@ func (a *app) runTrainLGGPS(ctx context.Context, b *cli.Binder, cfg lggps.Config
 	}
 	cost, ok := lggps.CostOf(env)
 	if !ok {
-		return cli.Usagef("%s: env %q has no known cost (local-model GPS learns the dynamics, not the cost)", b.Cmd, o.Env)
+		return cli.Usagef("%s: env %q has no known dynamics (local-model GPS costs the env's states and restarts episodes at them); use 'mbrl train gps --model CKPT' (CKPT from 'mbrl train model --env %s') instead", b.Cmd, o.Env, o.Env)
 	}
 	switch o.Init {
 	case "zero":

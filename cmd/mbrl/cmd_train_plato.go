@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mbrl/mbrl/cmd/internal/cli"
 	"github.com/mbrl/mbrl/control"
@@ -9,6 +10,7 @@ import (
 	"github.com/mbrl/mbrl/trainers/common"
 	"github.com/mbrl/mbrl/trainers/dagger"
 	"github.com/mbrl/mbrl/trainers/plato"
+	"github.com/mbrl/mbrl/trainers/policies"
 )
 
 func (a *app) platoMethod() cli.Command {
@@ -42,6 +44,9 @@ func (a *app) runTrainPLATO(ctx context.Context, b *cli.Binder, cfg plato.Config
 	o.t.Iters, cfg.Schedule, cfg.FinalEvalEpisodes = cfg.Iters, sched, o.t.FinalEpisodes
 	cfg.Seed, cfg.EvalSeed = b.Common.Seed, b.Common.Seed
 	env, makeEnv, expert, err := imitationExpert(b, o)
+	if errors.Is(err, policies.ErrNoDynamics) {
+		return cli.Usagef("%s: PLATO's teacher is MPC on the env's known dynamics, which %s has not; imitate a checkpoint with 'mbrl train dagger --expert CKPT' instead", b.Cmd, o.Env)
+	}
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,10 @@ import (
 // Known describes what mbrl knows about a Gymnasium id beyond what the
 // bridge reports, written from Gymnasium's source (classic_control): a
 // cost on observations equal to minus the reward, and the termination
-// rule on observations. Methods that plan on a known cost (mpc) use the
-// first, Dyna's simulated transitions the second. They hold for the
+// rule on observations. Methods that plan or differentiate on a known
+// cost through a learned model (mpc, bptt --model and --learn-model, gps
+// --model: envs.ObsCosterOf) use the first, Dyna's simulated transitions
+// the second. They hold for the
 // default constructor arguments only; with --gym-kwargs other than
 // render_mode nothing is added.
 type Known struct {
@@ -24,7 +26,8 @@ type Known struct {
 
 // KnownIDs returns what mbrl knows about the Gymnasium ids it knows:
 //
-//	Pendulum-v1                 cost: Pendulum-v1's, as envs.PendulumObsCost (the built-in pendulum's)
+//	Pendulum-v1                 cost: Pendulum-v1's, as envs.PendulumObsCost (the built-in pendulum's);
+//	                            initial plan: the swing-up on observations (envs.ObsHinter)
 //	CartPole-v0, CartPole-v1    terminal: |x| > 2.4 or |theta| > 12 degrees, as the built-in cartpole
 //	Acrobot-v1                  terminal: -cos(th1) - cos(th1 + th2) > 1
 //	MountainCar-v0              terminal: position >= 0.5 and velocity >= 0
@@ -48,7 +51,8 @@ func KnownIDs() map[string]Known {
 }
 
 // costEnv is a bridge env with a known cost on observations
-// (envs.ObsCoster, envs.CostReward).
+// (envs.ObsCoster, envs.CostReward) and, where known, an initial plan law
+// on them (envs.ObsHinter).
 type costEnv struct {
 	*Env
 	cost envs.ObsCoster
@@ -60,6 +64,15 @@ func (c costEnv) ObsCost(exactHessian bool) interface {
 	CostDerivs(d *envs.CostDerivs, obs, u []float64)
 } {
 	return c.cost.ObsCost(exactHessian)
+}
+
+// InitialObsPolicy returns the known cost's initial feedback law on
+// observations (envs.ObsHinter: Pendulum-v1's swing-up), or nil.
+func (c costEnv) InitialObsPolicy() func(dst, obs []float64) {
+	if h, ok := c.cost.(envs.ObsHinter); ok {
+		return h.InitialObsPolicy()
+	}
+	return nil
 }
 
 // RewardIsNegCost reports true: the reward is minus the known cost.

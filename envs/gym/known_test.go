@@ -34,6 +34,9 @@ func TestKnownIDs(t *testing.T) {
 			}
 			defer envs.Close(e)
 			oc, isCost := e.(envs.ObsCoster)
+			if h, ok := e.(envs.ObsHinter); ok != c.cost || ok && h.InitialObsPolicy() == nil {
+				t.Errorf("initial plan law on observations: %v; want one exactly with the cost", ok)
+			}
 			term, isTerm := e.(terminal)
 			if isCost != c.cost || isTerm != c.terminal {
 				t.Fatalf("cost %v, terminal %v; want %v, %v", isCost, isTerm, c.cost, c.terminal)

@@ -30,7 +30,7 @@ func BenchmarkIteration(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if sys, err = NewModelSystem(m, envs.PendulumDynamics{}); err != nil {
+					if sys, err = NewModelSystem(m, envs.PendulumObsCost{}); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -28,8 +28,12 @@
 //	}
 //
 // Through a learned model the rollout runs on observations, and the cost
-// is evaluated on them: for the pendulum the angle is
-// autodiff.Atan2(sin, cos), a custom Gorgonia op with its gradient.
+// is evaluated on them (ObsCostOf: the cost on observations the env or its
+// dynamics expose, envs.ObsCosterOf and envs.GraphObsCost): for the
+// pendulum the angle is autodiff.Atan2(sin, cos), a custom Gorgonia op
+// with its gradient. Nothing else of the env is needed, so BPTT through a
+// model also trains on envs without known dynamics whose cost is known,
+// such as gym:Pendulum-v1 through the Gymnasium bridge.
 //
 // A model fitted once on random data covers the pendulum's states well
 // enough, but in general it does not cover the states a good policy

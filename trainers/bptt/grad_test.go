@@ -312,7 +312,7 @@ func TestModelSystemGradient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys, err := NewModelSystem(m, envs.PendulumDynamics{})
+	sys, err := NewModelSystem(m, envs.PendulumObsCost{})
 	if err != nil {
 		t.Fatal(err)
 	}

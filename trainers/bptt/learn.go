@@ -120,12 +120,12 @@ func NewLearn(cfg LearnConfig, env envs.Env, hidden []int) (*LearnTrainer, error
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	dyn, ok := envs.DynamicsOf(env)
-	if !ok {
-		return nil, fmt.Errorf("bptt: env %q has no known cost (the model loop needs it on observations)", env.Name())
-	}
 	if env.ActionSpace().Discrete {
 		return nil, fmt.Errorf("bptt: env %q has discrete actions; BPTT needs continuous ones", env.Name())
+	}
+	cost, err := ObsCostOf(env)
+	if err != nil {
+		return nil, err
 	}
 	no, na := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
 	seed := cfg.BPTT.Seed
@@ -142,7 +142,7 @@ func NewLearn(cfg LearnConfig, env envs.Env, hidden []int) (*LearnTrainer, error
 		fit.Close()
 		return nil, fmt.Errorf("bptt: the model loop fits one dynamics model, got %s", fit.Model().Kind())
 	}
-	sys, err := NewModelSystem(dm, dyn)
+	sys, err := NewModelSystem(dm, cost)
 	if err != nil {
 		fit.Close()
 		return nil, err

@@ -139,7 +139,7 @@ func TestLearnLoopGraphSeesRefits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sys, err := NewModelSystem(tr.Model(), envs.PendulumDynamics{})
+	sys, err := NewModelSystem(tr.Model(), envs.PendulumObsCost{})
 	if err != nil {
 		t.Fatal(err)
 	}

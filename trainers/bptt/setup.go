@@ -13,18 +13,23 @@ import (
 // SystemFor returns the system BPTT differentiates through on env: its
 // known dynamics (state rollout) when modelPath is "", otherwise the
 // learned dynamics model "dynamics" of the checkpoint at modelPath
-// (observation rollout, with env's cost on observations). The env needs
-// known dynamics (at least for the cost) and continuous actions.
+// (observation rollout, with env's cost on observations, ObsCostOf: no
+// known dynamics needed, e.g. gym:Pendulum-v1). The env needs continuous
+// actions.
 func SystemFor(env envs.Env, modelPath string) (System, error) {
-	dyn, ok := envs.DynamicsOf(env)
-	if !ok {
-		return nil, fmt.Errorf("bptt: env %q has no known dynamics (BPTT needs them, or at least its cost)", env.Name())
-	}
 	if env.ActionSpace().Discrete {
 		return nil, fmt.Errorf("bptt: env %q has discrete actions; BPTT needs continuous ones", env.Name())
 	}
 	if modelPath == "" {
+		dyn, ok := envs.DynamicsOf(env)
+		if !ok {
+			return nil, fmt.Errorf("bptt: env %q has no known dynamics to differentiate through; differentiate through a learned model instead: --model CKPT from 'mbrl train model --env %s'", env.Name(), env.Name())
+		}
 		return TrueSystem{Dyn: dyn}, nil
+	}
+	cost, err := ObsCostOf(env)
+	if err != nil {
+		return nil, err
 	}
 	m, err := common.LoadModel(modelPath, "dynamics", env.Name())
 	if err != nil {
@@ -34,11 +39,12 @@ func SystemFor(env envs.Env, modelPath string) (System, error) {
 	if !ok {
 		return nil, fmt.Errorf("bptt: %s: model \"dynamics\" is a %s, want a dynamics model", modelPath, m.Kind())
 	}
-	sys, err := NewModelSystem(dm, dyn)
-	if err != nil {
-		return nil, err
+	no, na := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
+	if dm.ObsDim() != no || dm.ActDim() != na {
+		return nil, fmt.Errorf("bptt: dynamics model maps (obs %d, act %d), the env has obs %d and act %d",
+			dm.ObsDim(), dm.ActDim(), no, na)
 	}
-	return sys, nil
+	return NewModelSystem(dm, cost)
 }
 
 // NewPolicy returns a fresh policy for env (common.NewPolicyNet): squashed

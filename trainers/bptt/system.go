@@ -3,12 +3,10 @@ package bptt
 import (
 	"fmt"
 
-	"github.com/mbrl/mbrl/autodiff"
 	"github.com/mbrl/mbrl/control/learned"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // System is what BPTT differentiates through: a state x_t of width
@@ -81,89 +79,77 @@ func (s TrueSystem) Cost(x, u []float64) float64 { return s.Dyn.Cost(x, u) }
 // Start copies env.State().
 func (s TrueSystem) Start(dst []float64, env envs.Env, _ []float64) { copy(dst, env.State()) }
 
-// ObsCostGraph builds, for a batch of observations obs [B, ObsDim] of an
-// environment with known dynamics dyn, the state the cost needs: for the
-// pendulum [atan2(sin, cos), thdot] (with autodiff.Atan2, so that a model's
-// predicted cos and sin need not lie on the unit circle), for envs whose
-// observation is the state (linear) the observation itself. Other dynamics
-// give an error.
-func ObsCostGraph(dyn envs.Dynamics, obs *G.Node) (*G.Node, error) {
-	switch dyn.(type) {
-	case envs.PendulumDynamics, *envs.PendulumDynamics:
-		if s := obs.Shape(); len(s) != 2 || s[1] != 3 {
-			return nil, fmt.Errorf("bptt: pendulum observation has shape %v, want [B, 3]", s)
-		}
-		c := func(j int) (*G.Node, error) {
-			e := make([]float64, 3)
-			e[j] = 1
-			sel := G.NewConstant(tensor.New(tensor.WithShape(3), tensor.WithBacking(e)),
-				G.WithName(fmt.Sprintf("bptt.unit(3,%d)", j)))
-			return G.Mul(obs, sel)
-		}
-		cos, err := c(0)
-		if err != nil {
-			return nil, err
-		}
-		sin, err := c(1)
-		if err != nil {
-			return nil, err
-		}
-		vel, err := c(2)
-		if err != nil {
-			return nil, err
-		}
-		th, err := autodiff.Atan2(sin, cos)
-		if err != nil {
-			return nil, err
-		}
-		b := th.Shape()[0]
-		if th, err = G.Reshape(th, tensor.Shape{b, 1}); err != nil {
-			return nil, err
-		}
-		if vel, err = G.Reshape(vel, tensor.Shape{b, 1}); err != nil {
-			return nil, err
-		}
-		return G.Concat(1, th, vel)
-	case *envs.LinearDynamics:
-		return obs, nil
-	}
-	return nil, fmt.Errorf("bptt: no cost on observations for dynamics %T (pendulum and linear only)", dyn)
+// ObsCost is a per-step cost on observations in the two forms BPTT needs:
+// one row, and a Gorgonia graph over a batch obs [B, ObsDim], u [B,
+// ActionDim] -> [B] (envs.GraphObsCost).
+type ObsCost interface {
+	Cost(obs, u []float64) float64
+	envs.GraphObsCost
 }
+
+// ObsCostOf returns env's cost on observations for a rollout through a
+// learned model: the one env or its known dynamics expose
+// (envs.ObsCosterOf: gym:Pendulum-v1 and the pendulum, the angle taken as
+// atan2(sin, cos) of the observation), or, for known dynamics whose
+// observation is their state (equal widths: linear, the cart-poles), the
+// dynamics' own cost. Other envs have none: the error says so.
+func ObsCostOf(env envs.Env) (ObsCost, error) {
+	if oc, ok := envs.ObsCosterOf(env); ok {
+		if c, ok := oc.ObsCost(false).(ObsCost); ok {
+			return c, nil
+		}
+	}
+	if dyn, ok := envs.DynamicsOf(env); ok && dyn.ObsDim() == dyn.StateDim() {
+		return stateCost{dyn: dyn, st: make([]float64, dyn.StateDim())}, nil
+	}
+	return nil, fmt.Errorf("bptt: env %q has no known cost on observations, which BPTT through a model minimises (known: pendulum, linear, cartpole-continuous, gym:Pendulum-v1)", env.Name())
+}
+
+// stateCost is the cost of dynamics whose observation is their state.
+type stateCost struct {
+	dyn envs.Dynamics
+	st  []float64
+}
+
+// Cost returns dyn.Cost(StateFromObs(obs), u).
+func (c stateCost) Cost(obs, u []float64) float64 {
+	c.dyn.StateFromObs(c.st, obs)
+	return c.dyn.Cost(c.st, u)
+}
+
+// GraphCost builds dyn's cost of the observation, which is the state.
+func (c stateCost) GraphCost(obs, u *G.Node) (*G.Node, error) { return c.dyn.GraphCost(obs, u) }
 
 // ModelSystem rolls out observations through a learned dynamics model
 // (frozen: its weights are not differentiated), the learned.Model every
 // model-based method shares: x_t is the observation, the policy sees it
 // unchanged, x_{t+1} = the model's prediction (its graph form in the step
-// graph), and the cost is the env's cost evaluated on the observation
-// (ObsCostGraph; for the pendulum the angle is atan2(sin, cos) of the
-// predicted observation). It binds the model once per graph and is not
-// safe for concurrent use.
+// graph), and the cost is the env's cost on the observation (ObsCostOf;
+// for the pendulum the angle is atan2(sin, cos) of the predicted
+// observation). It needs no known dynamics. It binds the model once per
+// graph and is not safe for concurrent use.
 type ModelSystem struct {
 	Model *learned.Model
-	Dyn   envs.Dynamics
-	st    []float64
+	cost  ObsCost
 }
 
 var _ System = (*ModelSystem)(nil)
 
-// NewModelSystem checks that model matches dyn's observation and action
-// widths and that the cost on observations is known for dyn. Actions are
-// not clipped: the policy squashes them into the bounds.
-func NewModelSystem(model *nn.DynamicsModel, dyn envs.Dynamics) (*ModelSystem, error) {
-	if model.ObsDim() != dyn.ObsDim() || model.ActDim() != dyn.ActionDim() {
-		return nil, fmt.Errorf("bptt: dynamics model maps (obs %d, act %d), the env has obs %d and act %d",
-			model.ObsDim(), model.ActDim(), dyn.ObsDim(), dyn.ActionDim())
+// NewModelSystem returns the system of model with the cost on
+// observations cost (ObsCostOf). Actions are not clipped: the policy
+// squashes them into the bounds.
+func NewModelSystem(model *nn.DynamicsModel, cost ObsCost) (*ModelSystem, error) {
+	if cost == nil {
+		return nil, fmt.Errorf("bptt: a model system needs a cost on observations")
 	}
-	switch dyn.(type) {
-	case envs.PendulumDynamics, *envs.PendulumDynamics, *envs.LinearDynamics:
-	default:
-		return nil, fmt.Errorf("bptt: no cost on observations for dynamics %T (pendulum and linear only)", dyn)
+	if _, ok := cost.(envs.Dynamics); ok { // its cost is on states: a programming error
+		return nil, fmt.Errorf("bptt: a model system needs the cost on observations (ObsCostOf), got dynamics %T", cost)
 	}
 	lm, err := learned.New(model, nil, nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("bptt: %w", err)
 	}
-	return &ModelSystem{Model: lm, Dyn: dyn, st: make([]float64, dyn.StateDim())}, nil
+	return &ModelSystem{Model: lm, cost: cost}, nil
 }
 
 // StateDim returns the observation width.
@@ -181,14 +167,8 @@ func (s *ModelSystem) GraphInput(x *G.Node) (*G.Node, error) { return x, nil }
 // GraphNext builds the model's prediction.
 func (s *ModelSystem) GraphNext(x, u *G.Node) (*G.Node, error) { return s.Model.GraphNext(x, u) }
 
-// GraphCost builds the env's cost of the observation's state.
-func (s *ModelSystem) GraphCost(x, u *G.Node) (*G.Node, error) {
-	st, err := ObsCostGraph(s.Dyn, x)
-	if err != nil {
-		return nil, err
-	}
-	return s.Dyn.GraphCost(st, u)
-}
+// GraphCost builds the env's cost of the observation.
+func (s *ModelSystem) GraphCost(x, u *G.Node) (*G.Node, error) { return s.cost.GraphCost(x, u) }
 
 // Input copies x.
 func (s *ModelSystem) Input(dst, x []float64) { copy(dst, x) }
@@ -196,11 +176,8 @@ func (s *ModelSystem) Input(dst, x []float64) { copy(dst, x) }
 // Next writes the model's prediction.
 func (s *ModelSystem) Next(dst, x, u []float64) { s.Model.Next(dst, x, u) }
 
-// Cost returns the env's cost of the observation's state.
-func (s *ModelSystem) Cost(x, u []float64) float64 {
-	s.Dyn.StateFromObs(s.st, x)
-	return s.Dyn.Cost(s.st, u)
-}
+// Cost returns the env's cost of the observation.
+func (s *ModelSystem) Cost(x, u []float64) float64 { return s.cost.Cost(x, u) }
 
 // Start copies the observation.
 func (s *ModelSystem) Start(dst []float64, _ envs.Env, obs []float64) { copy(dst, obs) }

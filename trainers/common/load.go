@@ -1,7 +1,9 @@
 package common
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mbrl/mbrl/checkpoints"
@@ -44,21 +46,27 @@ func modelOf(c *checkpoints.Checkpoint, path, name, envName string) (nn.Model, e
 // LoadPolicy loads the policy of the checkpoint at path for env and
 // returns a constructor of independent copies, one per goroutine: the
 // model "policy" (deterministic, or Gaussian acted on by its mean) or, if
-// there is none, the model "q" acted on greedily in its Q-values.
+// there is none, the model "q" acted on greedily in its Q-values. A
+// checkpoint of another env is accepted when it records env's observation
+// and action spaces: a policy trained on gym:Pendulum-v1 acts on pendulum.
 func LoadPolicy(path string, env envs.Env) (func() (Policy, error), error) {
 	c, err := checkpoints.Load(path)
 	if err != nil {
 		return nil, err
 	}
+	envName := env.Name()
+	if c.Meta.Env != envName && sameSpaces(c, env) {
+		envName = ""
+	}
 	name := "policy"
 	if _, ok := c.Model(name); !ok {
 		if _, ok := c.Model("q"); !ok {
-			_, err := modelOf(c, path, name, env.Name()) // names the models it holds
+			_, err := modelOf(c, path, name, envName) // names the models it holds
 			return nil, fmt.Errorf("%w; train a policy with 'mbrl train bc|dagger|plato|bptt|gps|dyna'", err)
 		}
 		name = "q"
 	}
-	m, err := modelOf(c, path, name, env.Name())
+	m, err := modelOf(c, path, name, envName)
 	if err != nil {
 		return nil, err
 	}
@@ -78,4 +86,17 @@ func LoadPolicy(path string, env envs.Env) (func() (Policy, error), error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("%s: model %q is a %s, not a policy", path, name, m.Kind())
+}
+
+// sameSpaces reports whether c records env's observation and action
+// spaces.
+func sameSpaces(c *checkpoints.Checkpoint, env envs.Env) bool {
+	var o, a envs.Space
+	if json.Unmarshal(c.Meta.ObsSpace, &o) != nil || json.Unmarshal(c.Meta.ActionSpace, &a) != nil {
+		return false
+	}
+	eq := func(x, y envs.Space) bool {
+		return x.Discrete == y.Discrete && x.N == y.N && slices.Equal(x.Low, y.Low) && slices.Equal(x.High, y.High)
+	}
+	return eq(o, env.ObservationSpace()) && eq(a, env.ActionSpace())
 }

@@ -24,7 +24,9 @@
 // saves RUN/summary.json and RUN/eval.json. A run folder that holds them is
 // reused, so a killed comparison resumes; a failing run is recorded
 // (RUN/error.txt, the report's failed list), never fatal. The optimum row
-// comes from "mbrl optimum" when the env has one.
+// comes from "mbrl optimum" when the env has one. For a Gymnasium env
+// (--env gym:ID) the plan's Python and GymKwargs go to every one of those
+// commands as --python and --gym-kwargs, and plan.json records them.
 //
 // Report.WriteFiles writes leaderboard.csv, leaderboard.md, leaderboard.png,
 // runs.csv and compare.json. Plan.Slurm and Plan.Kubernetes emit a Slurm job

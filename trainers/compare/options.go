@@ -17,6 +17,9 @@ type Options struct {
 	EvalSeed            uint64
 	Episodes            int
 	Target              *float64
+	// Python and GymKwargs are the --python and --gym-kwargs of a gym:
+	// env ("": not given), forwarded to every run (Plan).
+	Python, GymKwargs string
 	// Dir is the comparison folder ("": runs/compare-ENV-TIMESTAMP of
 	// the time given to NewPlan).
 	Dir string
@@ -42,7 +45,8 @@ func NewPlan(o Options, known []string, now time.Time) (*Plan, error) {
 	if dir == "" {
 		dir = filepath.Join("runs", fmt.Sprintf("compare-%s-%s", o.Env, now.Format("20060102-150405")))
 	}
-	p := &Plan{Env: o.Env, Methods: specs, Seeds: seeds, EvalSeed: o.EvalSeed, Episodes: o.Episodes, Target: o.Target, Dir: dir}
+	p := &Plan{Env: o.Env, Methods: specs, Seeds: seeds, EvalSeed: o.EvalSeed, Episodes: o.Episodes, Target: o.Target,
+		Python: o.Python, GymKwargs: o.GymKwargs, Dir: dir}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -56,9 +60,10 @@ func (p *Plan) RunIndexCommand(bin string) []string {
 	for _, sp := range p.Methods {
 		methods = append(methods, sp.Text)
 	}
-	cmd := []string{bin, "compare", "--env", p.Env, "--methods", strings.Join(methods, ","),
+	cmd := append([]string{bin, "compare"}, p.envArgs()...)
+	cmd = append(cmd, "--methods", strings.Join(methods, ","),
 		"--seeds", FormatSeeds(p.Seeds), "--eval-seed", strconv.FormatUint(p.EvalSeed, 10),
-		"--episodes", strconv.Itoa(p.Episodes), "--out", p.Dir}
+		"--episodes", strconv.Itoa(p.Episodes), "--out", p.Dir)
 	if p.Target != nil {
 		cmd = append(cmd, "--target", strconv.FormatFloat(*p.Target, 'g', -1, 64))
 	}

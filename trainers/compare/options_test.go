@@ -1,6 +1,8 @@
 package compare
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -85,5 +87,58 @@ func TestExecutable(t *testing.T) {
 	}
 	if got, err := Executable(""); got == "" || err != nil {
 		t.Errorf("Executable(\"\") = %q, %v: want this test binary", got, err)
+	}
+}
+
+// TestGymOptionsForwarded checks that a gym: env's --python and
+// --gym-kwargs reach every child command line (train, eval, optimum, the
+// cluster's run-index command) and survive plan.json, and that a plan
+// without them passes neither.
+func TestGymOptionsForwarded(t *testing.T) {
+	dir := t.TempDir()
+	kw := `{"g": 9.81}`
+	cases := []struct {
+		name, python, kwargs string
+		want                 string
+	}{
+		{"both", "/opt/py/bin/python3", kw, "--env gym:Pendulum-v1 --python /opt/py/bin/python3 --gym-kwargs " + kw + " "},
+		{"python only", "/opt/py/bin/python3", "", "--env gym:Pendulum-v1 --python /opt/py/bin/python3 --"},
+		{"neither", "", "", "--env gym:Pendulum-v1 --"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := Options{Env: "gym:Pendulum-v1", Methods: "dyna", Seeds: "1", EvalSeed: 11, Episodes: 2,
+				Python: c.python, GymKwargs: c.kwargs, Dir: filepath.Join(dir, c.name)}
+			p, err := NewPlan(o, []string{"dyna"}, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(p.Dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Save(); err != nil {
+				t.Fatal(err)
+			}
+			q, err := LoadPlan(p.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q.Python != c.python || q.GymKwargs != c.kwargs {
+				t.Errorf("plan.json gave python %q, kwargs %q; want %q, %q", q.Python, q.GymKwargs, c.python, c.kwargs)
+			}
+			j := q.Jobs()[0]
+			for name, args := range map[string][]string{
+				"train": q.TrainArgs(j), "eval": q.EvalArgs("c.safetensors"), "optimum": q.OptimumArgs(),
+				"run-index": q.RunIndexCommand("/bin/mbrl"),
+			} {
+				line := strings.Join(args, " ")
+				if !strings.Contains(line, c.want) {
+					t.Errorf("%s: %q does not hold %q", name, line, c.want)
+				}
+				if c.python == "" && strings.Contains(line, "--python") || c.kwargs == "" && strings.Contains(line, "--gym-kwargs") {
+					t.Errorf("%s: %q passes an option that was not given", name, line)
+				}
+			}
+		})
 	}
 }

@@ -25,6 +25,10 @@ type Plan struct {
 	// evaluations during training) is counted in real env steps; when nil
 	// the runs' own target_return/steps_to_threshold are used if present.
 	Target *float64
+	// Python and GymKwargs, when not "", are passed to every run as
+	// --python and --gym-kwargs (the options of a gym: env: the
+	// interpreter that runs the bridge and gym.make's keyword arguments).
+	Python, GymKwargs string
 	// Dir is the comparison folder; run i lives in Dir/<spec>/seed-<S>.
 	Dir string
 }
@@ -77,22 +81,34 @@ func (p *Plan) Jobs() []Job {
 // program name): "train METHOD --env E --seed S --out RUN --quiet --json
 // [--option=value ...]".
 func (p *Plan) TrainArgs(j Job) []string {
-	args := []string{"train", j.Spec.Method, "--env", p.Env, "--seed", strconv.FormatUint(j.Seed, 10),
-		"--out", j.Dir, "--quiet", "--json"}
+	args := append([]string{"train", j.Spec.Method}, p.envArgs()...)
+	args = append(args, "--seed", strconv.FormatUint(j.Seed, 10), "--out", j.Dir, "--quiet", "--json")
 	return append(args, j.Spec.Args()...)
+}
+
+// envArgs returns "--env E" and, when set, "--python P" and "--gym-kwargs K".
+func (p *Plan) envArgs() []string {
+	args := []string{"--env", p.Env}
+	if p.Python != "" {
+		args = append(args, "--python", p.Python)
+	}
+	if p.GymKwargs != "" {
+		args = append(args, "--gym-kwargs", p.GymKwargs)
+	}
+	return args
 }
 
 // EvalArgs returns the arguments of the evaluation of checkpoint ckpt on
 // the plan's starts.
 func (p *Plan) EvalArgs(ckpt string) []string {
-	return []string{"eval", "--checkpoint", ckpt, "--env", p.Env, "--seed", strconv.FormatUint(p.EvalSeed, 10),
-		"--episodes", strconv.Itoa(p.Episodes), "--quiet", "--json"}
+	args := append([]string{"eval", "--checkpoint", ckpt}, p.envArgs()...)
+	return append(args, "--seed", strconv.FormatUint(p.EvalSeed, 10), "--episodes", strconv.Itoa(p.Episodes), "--quiet", "--json")
 }
 
 // OptimumArgs returns the arguments of "mbrl optimum" on the plan's starts.
 func (p *Plan) OptimumArgs() []string {
-	return []string{"optimum", "--env", p.Env, "--seed", strconv.FormatUint(p.EvalSeed, 10),
-		"--episodes", strconv.Itoa(p.Episodes), "--json"}
+	args := append([]string{"optimum"}, p.envArgs()...)
+	return append(args, "--seed", strconv.FormatUint(p.EvalSeed, 10), "--episodes", strconv.Itoa(p.Episodes), "--json")
 }
 
 // planFile is the plan as saved in DIR/plan.json.
@@ -103,6 +119,8 @@ type planFile struct {
 	EvalSeed uint64   `json:"eval_seed"`
 	Episodes int      `json:"episodes"`
 	Target   *float64 `json:"target,omitempty"`
+	Python   string   `json:"python,omitempty"`
+	Kwargs   string   `json:"gym_kwargs,omitempty"`
 }
 
 // PlanFile is the name of the file in the comparison folder that records
@@ -111,7 +129,8 @@ const PlanFile = "plan.json"
 
 // Save writes the plan to Dir/plan.json.
 func (p *Plan) Save() error {
-	f := planFile{Env: p.Env, Seeds: FormatSeeds(p.Seeds), EvalSeed: p.EvalSeed, Episodes: p.Episodes, Target: p.Target}
+	f := planFile{Env: p.Env, Seeds: FormatSeeds(p.Seeds), EvalSeed: p.EvalSeed, Episodes: p.Episodes, Target: p.Target,
+		Python: p.Python, Kwargs: p.GymKwargs}
 	for _, sp := range p.Methods {
 		f.Methods = append(f.Methods, sp.Text)
 	}
@@ -132,7 +151,8 @@ func LoadPlan(dir string) (*Plan, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("compare: %s: %v", filepath.Join(dir, PlanFile), err)
 	}
-	p := &Plan{Env: f.Env, EvalSeed: f.EvalSeed, Episodes: f.Episodes, Target: f.Target, Dir: dir}
+	p := &Plan{Env: f.Env, EvalSeed: f.EvalSeed, Episodes: f.Episodes, Target: f.Target,
+		Python: f.Python, GymKwargs: f.Kwargs, Dir: dir}
 	for _, m := range f.Methods {
 		sp, err := parseSpec(m)
 		if err != nil {

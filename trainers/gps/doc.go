@@ -18,7 +18,9 @@
 // Trajectories live on a System: an env's known dynamics (TrueSystem: the
 // state is the env's state, the policy sees its observation) or a learned
 // model of observations (ModelSystem over the shared learned.Model of
-// package control/learned, from 'mbrl train model'). Policies
+// package control/learned, from 'mbrl train model', with the env's cost on
+// observations, ObsCostOf: no known dynamics needed, so it also runs on
+// gym:Pendulum-v1 through the Gymnasium bridge). Policies
 // are *nn.DeterministicPolicy (bounded actions) or MLPPolicy (unbounded;
 // with no hidden layer the linear policy that recovers the LQR gain on the
 // linear env). Config.FeedbackSamples optionally also trains the policy

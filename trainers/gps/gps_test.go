@@ -504,7 +504,7 @@ func TestLearnedModelSystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys, err := NewModelSystem(dm, dyn)
+	sys, err := NewModelSystem(dm, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,7 +540,7 @@ func TestLearnedModelSystem(t *testing.T) {
 	if !(v1 < v0/2) {
 		t.Errorf("violation %.3g -> %.3g, want at least halved", v0, v1)
 	}
-	if _, err := NewModelSystem(dm, envs.NewLinear(envs.DefaultLinearConfig()).Dynamics()); err == nil {
+	if _, err := NewModelSystem(dm, envs.NewLinear(envs.DefaultLinearConfig())); err == nil {
 		t.Errorf("a pendulum model accepted for the linear env")
 	}
 }

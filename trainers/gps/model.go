@@ -15,57 +15,67 @@ import (
 // model') through learned.Model and its reverse-mode Jacobians: the
 // state is the observation itself, the policy's input is the state (the
 // observation Jacobian is the identity), and the cost is the env's cost of
-// the observation (envs.ObsCoster with Gauss-Newton curvature for
-// pendulum, control.ObsCost otherwise). Actions are clipped to the env's
-// bounds as the env does.
+// the observation (ObsCostOf). Actions are clipped to the env's action
+// bounds as the env does. It needs no known dynamics: the conditions are
+// observations env.Reset returns.
 type ModelSystem struct {
 	*learned.Model
-	cost control.Cost
-	dyn  envs.Dynamics
-	n    int
+	cost    control.Cost
+	newCost func() (control.Cost, error)
+	n       int
 }
 
 var _ System = (*ModelSystem)(nil)
 
-// NewModelSystem wraps model (weights shared, not copied) with the cost
-// and action bounds of the env's known dynamics dyn.
-func NewModelSystem(model nn.Model, dyn envs.Dynamics) (*ModelSystem, error) {
-	if dyn == nil {
-		return nil, fmt.Errorf("gps: a learned-model system needs the env's cost (known dynamics)")
+// NewModelSystem wraps model (weights shared, not copied) with env's
+// cost on observations (ObsCostOf) and env's action bounds.
+func NewModelSystem(model nn.Model, env envs.Env) (*ModelSystem, error) {
+	newCost, err := ObsCostOf(env)
+	if err != nil {
+		return nil, err
 	}
-	low, high := boundsOf(dyn)
+	low, high := boundsOf(env.ActionSpace().Low, env.ActionSpace().High)
 	lm, err := learned.New(model, low, high, false)
 	if err != nil {
 		return nil, fmt.Errorf("gps: %w", err)
 	}
-	if lm.ObsDim() != dyn.ObsDim() || lm.ActionDim() != dyn.ActionDim() {
+	no, na := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
+	if lm.ObsDim() != no || lm.ActionDim() != na {
 		return nil, fmt.Errorf("gps: the model maps %d observations and %d actions, the env has %d and %d",
-			lm.ObsDim(), lm.ActionDim(), dyn.ObsDim(), dyn.ActionDim())
+			lm.ObsDim(), lm.ActionDim(), no, na)
 	}
-	return newModelSystem(lm, dyn)
+	return newModelSystem(lm, newCost)
 }
 
-func newModelSystem(lm *learned.Model, dyn envs.Dynamics) (*ModelSystem, error) {
-	var cost control.Cost
-	switch oc := dyn.(type) {
-	case envs.ObsCoster:
-		cost = oc.ObsCost(false)
-	default:
-		c, err := control.NewObsCost(dyn)
-		if err != nil {
-			return nil, fmt.Errorf("gps: %w", err)
-		}
-		cost = c
+// ObsCostOf returns a constructor of env's cost on observations, one per
+// goroutine: the cost env or its known dynamics expose
+// (envs.ObsCosterOf: gym:Pendulum-v1 and the pendulum, with Gauss-Newton
+// curvature), otherwise control.ObsCost over env's known dynamics. An env
+// with neither has no known cost: the error says so.
+func ObsCostOf(env envs.Env) (func() (control.Cost, error), error) {
+	if oc, ok := envs.ObsCosterOf(env); ok {
+		return func() (control.Cost, error) { return oc.ObsCost(false), nil }, nil
 	}
-	return &ModelSystem{Model: lm, cost: cost, dyn: dyn, n: lm.ObsDim()}, nil
+	if dyn, ok := envs.DynamicsOf(env); ok {
+		return func() (control.Cost, error) { return control.NewObsCost(dyn) }, nil
+	}
+	return nil, fmt.Errorf("gps: env %q has no known cost on observations, which GPS minimises (known: the built-in envs, gym:Pendulum-v1)", env.Name())
 }
 
-// boundsOf returns dyn's action bounds, or nil, nil if all are infinite.
-func boundsOf(dyn envs.Dynamics) (low, high []float64) {
-	low, high = dyn.ActionBounds()
+func newModelSystem(lm *learned.Model, newCost func() (control.Cost, error)) (*ModelSystem, error) {
+	cost, err := newCost()
+	if err != nil {
+		return nil, fmt.Errorf("gps: %w", err)
+	}
+	return &ModelSystem{Model: lm, cost: cost, newCost: newCost, n: lm.ObsDim()}, nil
+}
+
+// boundsOf returns copies of the action bounds low, high, or nil, nil if
+// every bound is infinite.
+func boundsOf(low, high []float64) ([]float64, []float64) {
 	for i := range low {
 		if !math.IsInf(low[i], 0) || !math.IsInf(high[i], 0) {
-			return low, high
+			return append([]float64(nil), low...), append([]float64(nil), high...)
 		}
 	}
 	return nil, nil
@@ -92,7 +102,7 @@ func (s *ModelSystem) Start(dst []float64, _ envs.Env, obs []float64) { copy(dst
 // Clone returns a system over a deep copy of the model for another
 // goroutine.
 func (s *ModelSystem) Clone() System {
-	c, err := newModelSystem(s.Model.Clone(), s.dyn)
+	c, err := newModelSystem(s.Model.Clone(), s.newCost)
 	if err != nil {
 		panic(err) // the same arguments were valid for s
 	}

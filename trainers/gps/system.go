@@ -69,7 +69,7 @@ func (s *TrueSystem) Start(dst []float64, env envs.Env, _ []float64) { copy(dst,
 
 // ActionBounds returns the dynamics' bounds, or nil, nil if every bound is
 // infinite.
-func (s *TrueSystem) ActionBounds() (low, high []float64) { return boundsOf(s.Dynamics) }
+func (s *TrueSystem) ActionBounds() (low, high []float64) { return boundsOf(s.Dynamics.ActionBounds()) }
 
 // Linearize writes the Jacobians and the cost derivatives at (x, u), in
 // one call if the dynamics implement control.Linearizer (the same bits).

@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -12,6 +13,11 @@ import (
 	"github.com/mbrl/mbrl/trainers/mpc"
 )
 
+// ErrNoDynamics is returned (wrapped) by Factory for a controller on an
+// env without known dynamics (a gym: env): the message names the way out,
+// a checkpoint.
+var ErrNoDynamics = errors.New("no known dynamics")
+
 // Factory returns a constructor of the policy named by spec for env, one
 // per goroutine: a controller on the true dynamics (control.NewExpert
 // with s) or the path of a checkpoint holding a policy (common.LoadPolicy)
@@ -20,6 +26,10 @@ import (
 func Factory(what, spec string, env envs.Env, s control.ExpertSettings) (func() (common.Policy, error), error) {
 	switch {
 	case control.IsExpert(spec):
+		if _, ok := envs.DynamicsOf(env); !ok {
+			return nil, fmt.Errorf("%s %s: %s has %w, which the controller plans on; give a checkpoint instead: a trained policy, or the final.safetensors of an 'mbrl train mpc' run on it (its planner on a learned model)",
+				what, spec, env.Name(), ErrNoDynamics)
+		}
 		mk, err := control.NewExpert(spec, env, s)
 		if err != nil {
 			return nil, err

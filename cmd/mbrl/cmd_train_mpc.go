@@ -24,7 +24,7 @@ func (a *app) mpcMethod() cli.Command {
 				row("planner", "Planner.Planner", "planner through the model: ilqr (receding-horizon iLQR on the model's Jacobians) or cem (cross-entropy method)"),
 				row("horizon", "Planner.Horizon", "planning horizon (0: 20 for ilqr, 25 for cem)"),
 				row("plan-iters", "Planner.Iters", "planner iterations per step (0: 2 for ilqr, 3 for cem)"),
-				row("plans", "Planner.Plans", "ilqr: candidate plans (1: one warm-started plan)"),
+				row("plans", "Planner.Plans", "ilqr: candidate plans, the previous plan shifted plus fresh ones, the cheapest applied (1: one warm-started plan, faster, but it sometimes never swings the pendulum up)"),
 				row("samples", "Planner.Samples", "cem: sampled plans per iteration"),
 				row("elites", "Planner.Elites", "cem: elite plans the sampling distribution is refitted to"),
 				row("mean", "Planner.Mean", "plan through the ensemble's mean prediction instead of scoring plans by the members' mean cost"),

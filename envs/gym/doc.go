@@ -46,11 +46,14 @@
 // garbage collected.
 //
 // Known ids (KnownIDs) get what mbrl knows from Gymnasium's source:
-// Pendulum-v1 the built-in pendulum's cost on observations (so "mbrl
-// train mpc --env gym:Pendulum-v1" plans with it), CartPole, Acrobot and
-// MountainCar their termination rules (for Dyna's simulated
-// transitions). Other envs have no known cost: methods that need one say
-// so; Dyna learns a reward model.
+// Pendulum-v1 the built-in pendulum's cost on observations and its
+// swing-up hint (so mpc plans with the cost, bptt and gps train through a
+// learned model with it, and gps starts its plans from the hint),
+// CartPole, Acrobot and MountainCar their termination rules (for Dyna's
+// simulated transitions). Other envs have no known cost: methods that
+// need one say so; Dyna learns a reward model. Pendulum-v1 and
+// CartPole-v1 are the built-in pendulum's and cartpole's twins
+// (envs.Twins): a checkpoint of one evaluates on the other.
 //
 // Use:
 //

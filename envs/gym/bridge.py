@@ -94,7 +94,7 @@ def main():
     # preallocated frames (an observation written into a float64 view of
     # the frame, the reward and flags packed after it) and leave in one
     # write; everything it uses is a local.
-    f64, frombuffer, asarray = np.float64, np.frombuffer, np.asarray
+    f64, array, frombuffer, asarray = np.float64, np.array, np.frombuffer, np.asarray
     read, write = os.read, os.write
     unpack_len = struct.Struct("<I").unpack_from
     unpack_seed = struct.Struct("<Q").unpack_from
@@ -105,7 +105,7 @@ def main():
     head.pack_into(oframe, 0, len(oframe) - 4, ord("O"))
     pack_tail, tend = struct.Struct("<d??").pack_into, 5 + 8 * nobs
     if isinstance(obs_space, gym.spaces.Discrete):
-        ostart, oshape = int(obs_space.start), None
+        ostart, oshape = int(obs_space.start), "discrete"  # a shape no observation has
         pack_d = struct.Struct("<d").pack_into
         tobs = oobs = None
 
@@ -124,17 +124,29 @@ def main():
                 raise ValueError("the env returned an observation of shape %s; its observation space has shape %s"
                                  % (np.shape(o), oshape))
             view.reshape(-1)[:] = a
+    # A short flat Box action goes through a tuple of floats (half the time
+    # of frombuffer(...).copy() for one or a few); other actions through
+    # action(). Both are exact and give the env a new, writable float64 array.
+    unpack_a = None
     if isinstance(act_space, gym.spaces.Discrete):
-        astart, asize, ashape = int(act_space.start), 9, None
+        astart, asize = int(act_space.start), 9
+
+        def action(p):
+            return astart + int(unpack_d(p, 5)[0])
     else:
         ashape = tuple(act_space.shape)
         asize = 1 + 8 * int(np.prod(ashape, dtype=int))
-        aflat, m = len(ashape) == 1, (asize - 1) // 8
-    S, R, P = ord("S"), ord("R"), ord("P")
+        m = (asize - 1) // 8
+        if len(ashape) == 1 and m <= 16:
+            unpack_a = struct.Struct("<%dd" % m).unpack_from
 
-    def reply(frame):
-        k = write(wfd, frame)
-        while k < len(frame):  # a frame larger than the pipe's buffer
+        def action(p):
+            return frombuffer(p, f64, m, 5).copy().reshape(ashape)
+    S, R, P = ord("S"), ord("R"), ord("P")
+    step, tlen = env.step, len(tframe)
+
+    def reply(frame, k=0):
+        while k < len(frame):  # the rest of a frame larger than the pipe's buffer
             k += write(wfd, memoryview(frame)[k:])
 
     buf = b""
@@ -152,19 +164,15 @@ def main():
                 if kind == S:
                     if end - 4 != asize:
                         raise ValueError("bad step frame of %d bytes" % (end - 4))
-                    if ashape is None:
-                        a = astart + int(unpack_d(buf, 5)[0])
-                    else:
-                        a = frombuffer(buf, f64, m, 5).copy()
-                        if not aflat:
-                            a = a.reshape(ashape)
-                    o, r, term, trunc, _ = env.step(a)
-                    if tobs is not None and getattr(o, "shape", None) == oshape:
+                    o, r, term, trunc, _ = step(array(unpack_a(buf, 5)) if unpack_a else action(buf))
+                    if getattr(o, "shape", None) == oshape:
                         tobs[...] = o
                     else:
                         put(tframe, tobs, o)
                     pack_tail(tframe, tend, r, term, trunc)
-                    reply(tframe)
+                    k = write(wfd, tframe)
+                    if k < tlen:
+                        reply(tframe, k)
                 elif kind == R:
                     o, _ = env.reset(seed=unpack_seed(buf, 5)[0])
                     put(oframe, oobs, o)

@@ -67,6 +67,19 @@ func BenchmarkPing(b *testing.B) {
 //
 // (scripts/gymbench.sh). CPU times need Linux's /proc; elsewhere they
 // are reported as 0.
+//
+// On the shared 2-core VM (load average 5-10 from other jobs), over 11
+// sittings of 5-7 rounds: bridge-best-us 28.6-30.7 (41-43 in three
+// disturbed sittings) against py-best-us 19.2-20.5 (25-29 in three),
+// x-python-best 1.42-1.54 with a median of 1.50 (2.1 in one disturbed
+// sitting), about 34k steps/s at best; ping-best-us 6.4-7.9, the pipe:
+// two thirds of the 9-10 us a step adds, most of it the kernel switching
+// between the two processes. The bridge before these changes (reads
+// through Go's poller, a new buffer per frame, answers concatenated in
+// Python) gave 1.73-1.83 in the same sittings, ping 9.3-11.5 us. Means
+// (x-python) depend on the load, as each step waits twice for a CPU and
+// a Python loop not at all: 1.1-4.1 here (1.8-2.2 before, in fewer
+// sittings).
 func BenchmarkOverhead(b *testing.B) {
 	py := gymtest.Python(b)
 	tm := exec.Command(py, "-c", pythonStepScript)

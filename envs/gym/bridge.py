@@ -90,55 +90,101 @@ def main():
         return
     send(ord("H"), json.dumps(hdr).encode())
 
-    f64 = np.float64
+    # The loop below runs once per step: its answers are built in place in
+    # preallocated frames (an observation written into a float64 view of
+    # the frame, the reward and flags packed after it) and leave in one
+    # write; everything it uses is a local.
+    f64, array, frombuffer, asarray = np.float64, np.array, np.frombuffer, np.asarray
+    read, write = os.read, os.write
+    unpack_len = struct.Struct("<I").unpack_from
+    unpack_seed = struct.Struct("<Q").unpack_from
+    unpack_d = struct.Struct("<d").unpack_from
+    nobs = 1 if isinstance(obs_space, gym.spaces.Discrete) else int(np.prod(obs_space.shape, dtype=int))
+    tframe, oframe = bytearray(5 + 8 * nobs + 10), bytearray(5 + 8 * nobs)
+    head.pack_into(tframe, 0, len(tframe) - 4, ord("T"))
+    head.pack_into(oframe, 0, len(oframe) - 4, ord("O"))
+    pack_tail, tend = struct.Struct("<d??").pack_into, 5 + 8 * nobs
     if isinstance(obs_space, gym.spaces.Discrete):
-        ostart = int(obs_space.start)
+        ostart, oshape = int(obs_space.start), "discrete"  # a shape no observation has
+        pack_d = struct.Struct("<d").pack_into
+        tobs = oobs = None
 
-        def obs_bytes(o):
-            return struct.pack("<d", float(int(o) - ostart))
+        def put(frame, view, o):
+            pack_d(frame, 5, float(int(o) - ostart))
     else:
-        def obs_bytes(o):
-            return np.asarray(o, dtype=f64).tobytes()
+        oshape = tuple(obs_space.shape)
+        tobs = np.ndarray(oshape, f64, tframe, 5)
+        oobs = np.ndarray(oshape, f64, oframe, 5)
+
+        def put(frame, view, o):
+            # An observation of another shape but the same size is taken
+            # flattened, as before; one of another size is an error.
+            a = asarray(o, dtype=f64).ravel()
+            if a.size != nobs:
+                raise ValueError("the env returned an observation of shape %s; its observation space has shape %s"
+                                 % (np.shape(o), oshape))
+            view.reshape(-1)[:] = a
+    # A short flat Box action goes through a tuple of floats (half the time
+    # of frombuffer(...).copy() for one or a few); other actions through
+    # action(). Both are exact and give the env a new, writable float64 array.
+    unpack_a = None
     if isinstance(act_space, gym.spaces.Discrete):
-        astart = int(act_space.start)
-        unpack_d = struct.Struct("<d").unpack
+        astart, asize = int(act_space.start), 9
 
         def action(p):
-            return astart + int(unpack_d(p)[0])
+            return astart + int(unpack_d(p, 5)[0])
     else:
-        shape = act_space.shape
-        flat = len(shape) == 1
+        ashape = tuple(act_space.shape)
+        asize = 1 + 8 * int(np.prod(ashape, dtype=int))
+        m = (asize - 1) // 8
+        if len(ashape) == 1 and m <= 16:
+            unpack_a = struct.Struct("<%dd" % m).unpack_from
 
         def action(p):
-            a = np.frombuffer(p, dtype=f64).copy()
-            return a if flat else a.reshape(shape)
-    tail = struct.Struct("<dBB")
-    unpack_seed = struct.Struct("<Q").unpack
+            return frombuffer(p, f64, m, 5).copy().reshape(ashape)
     S, R, P = ord("S"), ord("R"), ord("P")
+    step, tlen = env.step, len(tframe)
+
+    def reply(frame, k=0):
+        while k < len(frame):  # the rest of a frame larger than the pipe's buffer
+            k += write(wfd, memoryview(frame)[k:])
+
     buf = b""
     while True:
-        # One read usually holds a whole request: mbrl waits for each answer.
-        while len(buf) < 5 or len(buf) < 4 + head.unpack_from(buf)[0]:
-            more = os.read(rfd, 1 << 16)
-            if not more:
-                return
-            buf += more
-        n, kind = head.unpack_from(buf)
-        p, buf = buf[5:4 + n], buf[4 + n:]
-        try:
-            if kind == S:
-                o, r, term, trunc, _ = env.step(action(p))
-                send(ord("T"), obs_bytes(o) + tail.pack(float(r), bool(term), bool(trunc)))
-            elif kind == R:
-                o, _ = env.reset(seed=unpack_seed(p)[0])
-                send(ord("O"), obs_bytes(o))
-            elif kind == P:
-                send(P)
-            else:
-                env.close()
-                return
-        except Exception as e:
-            send(ord("E"), last_line(e).encode())
+        more = read(rfd, 1 << 16)
+        if not more:
+            return
+        buf += more  # usually b"" + one whole request: mbrl waits for each answer
+        while len(buf) >= 5:
+            end = 4 + unpack_len(buf)[0]
+            if len(buf) < end:
+                break
+            kind = buf[4]
+            try:
+                if kind == S:
+                    if end - 4 != asize:
+                        raise ValueError("bad step frame of %d bytes" % (end - 4))
+                    o, r, term, trunc, _ = step(array(unpack_a(buf, 5)) if unpack_a else action(buf))
+                    if getattr(o, "shape", None) == oshape:
+                        tobs[...] = o
+                    else:
+                        put(tframe, tobs, o)
+                    pack_tail(tframe, tend, r, term, trunc)
+                    k = write(wfd, tframe)
+                    if k < tlen:
+                        reply(tframe, k)
+                elif kind == R:
+                    o, _ = env.reset(seed=unpack_seed(buf, 5)[0])
+                    put(oframe, oobs, o)
+                    reply(oframe)
+                elif kind == P:
+                    send(P)
+                else:
+                    env.close()
+                    return
+            except Exception as e:
+                send(ord("E"), last_line(e).encode())
+            buf = buf[end:]
 
 
 main()

@@ -15,6 +15,7 @@ import (
 type lggpsFlags struct {
 	Env, Init string
 	Hidden    []int
+	Model     lggps.ModelInit
 }
 
 func (a *app) lggpsMethod() cli.Command {
@@ -22,12 +23,17 @@ func (a *app) lggpsMethod() cli.Command {
 		Name:    "lggps",
 		Summary: "guided policy search with local linear-Gaussian models: samples of K time-varying controllers on the real env, dynamics fitted with a mixture prior, KL-bounded LQG on the augmented Lagrangian, policy and dual steps",
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
-			cfg, o := lggps.DefaultConfig(), &lggpsFlags{Env: "pendulum", Init: "zero", Hidden: []int{64, 64}}
+			cfg, o := lggps.DefaultConfig(), &lggpsFlags{Env: "pendulum", Init: "zero", Hidden: []int{64, 64}, Model: lggps.DefaultModelInit()}
 			t := &run.Training{Iters: 30, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs'); continuous actions and a known cost (its dynamics are not used)"),
 				row("init", "Init", "initial controllers: zero (zero gains, noise only) or hint (the linearisation of the env's hinted feedback law along its rollouts: the pendulum's swing-up; from zero the pendulum stays hanging)"),
-				row("hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none"))
+				row("hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none"),
+				row("init-episodes", "Model.Episodes", "--init model: episodes of random actions the global model is fitted to (their env steps count)"),
+				row("init-steps", "Model.Steps", "--init model: length of those episodes (0: the horizon)"),
+				row("init-epochs", "Model.Epochs", "--init model: training epochs of the global model"),
+				row("init-plans", "Model.Plans", "--init model: candidate plans of the receding-horizon iLQR on the model (1: one warm-started plan)"),
+				row("init-mpc-horizon", "Model.Horizon", "--init model: planning horizon of the receding-horizon iLQR (0: its default)"))
 			b.BindTraining(t, "iterations (samples, local dynamics, LQG step, policy step, dual step)")
 			b.Bind("lggps", &cfg,
 				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed"),
@@ -72,12 +78,14 @@ func (a *app) runTrainLGGPS(ctx context.Context, b *cli.Binder, cfg lggps.Config
 	}
 	switch o.Init {
 	case "zero":
+	case "model":
+		cfg.ModelInit = o.Model
 	case "hint":
 		if cfg.Init, err = lggps.HintedInit(env); err != nil {
 			return cli.Usagef("%s: --init hint: %v", b.Cmd, err)
 		}
 	default:
-		return cli.Usagef("%s: --init must be zero or hint, got %q", b.Cmd, o.Init)
+		return cli.Usagef("%s: --init must be model, zero or hint, got %q", b.Cmd, o.Init)
 	}
 	b.Alias("lggps", "Hidden", "hidden")
 	if err := b.CheckMemory(cfg.Memory(env, o.Hidden), t.Memory()); err != nil {

@@ -94,6 +94,7 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	copy(t.hasPred, st.HasPred)
 	copy(t.polVar, st.PolVar)
 	t.envSteps = st.EnvSteps
+	t.needInit = false // the controllers carry the initialisation
 	return nil
 }
 

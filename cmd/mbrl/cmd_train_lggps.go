@@ -38,7 +38,7 @@ func (a *app) lggpsMethod() cli.Command {
 				row("init-steps", "Model.Steps", "--init model: length of those episodes (0: the horizon)"),
 				row("init-epochs", "Model.Epochs", "--init model: training epochs of the global model"),
 				row("init-plans", "Model.Plans", "--init model: candidate plans of the receding-horizon iLQR on the model (1: one warm-started plan)"),
-				row("init-mpc-horizon", "Model.Horizon", "--init model: planning horizon of the receding-horizon iLQR (0: its default)"))
+				row("init-mpc-horizons", "Model.Horizons", "--init model: planning horizons of the receding-horizon iLQR, each run from every condition, the rollout of least cost kept"))
 			b.BindTraining(t, "iterations (samples, local dynamics, LQG step, policy step, dual step)")
 			b.Bind("lggps", &cfg,
 				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed"),
@@ -48,6 +48,7 @@ func (a *app) lggpsMethod() cli.Command {
 				row("kl-step", "KLStep", "KL bound epsilon per time step of the trajectory step (times the adapted multiplier)"),
 				row("min-step-mult", "MinStepMult", "smallest multiplier of --kl-step"),
 				row("max-step-mult", "MaxStepMult", "largest multiplier of --kl-step"),
+				row("step-surrogate", "SurrogateStep", "adapt the KL bound from the predicted and actual improvement of the augmented-Lagrangian surrogate, not of the task cost alone"),
 				row("clusters", "Clusters", "components of the Gaussian mixture prior of the dynamics"),
 				row("em-iters", "EMIters", "EM iterations of the mixture"),
 				row("prior-strength", "PriorStrength", "weight of the mixture prior in samples (0: plain regression)"),
@@ -77,7 +78,7 @@ func (a *app) runTrainLGGPS(ctx context.Context, b *cli.Binder, cfg lggps.Config
 		}
 	}
 	for f, name := range map[string]string{"Episodes": "init-episodes", "Steps": "init-steps", "Epochs": "init-epochs",
-		"Plans": "init-plans", "Horizon": "init-mpc-horizon"} {
+		"Plans": "init-plans", "Horizons": "init-mpc-horizons"} {
 		b.Alias("lggps", "ModelInit."+f, name)
 	}
 	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {

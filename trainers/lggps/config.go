@@ -44,6 +44,10 @@ type Config struct {
 	// 2014, Sec. 3.3) between MinStepMult and MaxStepMult, from 1.
 	KLStep                   float64
 	MinStepMult, MaxStepMult float64
+	// SurrogateStep measures that improvement on the augmented-Lagrangian
+	// surrogate the trajectory step minimises instead of the task cost
+	// alone (the samples scored with the current policy and duals).
+	SurrogateStep bool
 	// Clusters and EMIters size the Gaussian mixture prior over all
 	// transitions of the iteration; PriorStrength is its weight n0 in
 	// samples (0: no prior, plain regression); DynReg the ridge added to

@@ -3,6 +3,7 @@ package lggps
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/mbrl/mbrl/config"
@@ -39,18 +40,24 @@ type ModelInit struct {
 	Hidden []int
 	Epochs int
 	LR     float64
-	// Plans, Horizon and Iters configure the receding-horizon iLQR
+	// Plans and Iters configure the receding-horizon iLQR
 	// (control.MPCSettings; Plans > 1 adds zero, random and bang-bang
-	// candidate plans every step).
-	Plans, Horizon, Iters int
+	// candidate plans every step); it runs once per planning horizon of
+	// Horizons (0: control.MPC's default) from every condition, and the
+	// rollout of least cost on the env is kept (each rollout's T env steps
+	// count). One horizon does not fit all: 20 swings the pendulum up
+	// where 60 leaves it hanging, 60 keeps the cart-pole up for 500 steps
+	// where 20 lets the cart drift until the pole falls.
+	Plans, Iters int
+	Horizons     []int
 }
 
 // DefaultModelInit returns the model initialisation used by --init model:
 // 16 random episodes, a [64, 64] tanh model trained for 1000 epochs
 // (fewer left half the pendulum's conditions hanging), one warm-started
-// plan of control.MPC's default horizon.
+// plan, planning horizons 20 and 60.
 func DefaultModelInit() ModelInit {
-	return ModelInit{Episodes: 16, Hidden: []int{64, 64}, Epochs: 1000, LR: 3e-3, Plans: 1}
+	return ModelInit{Episodes: 16, Hidden: []int{64, 64}, Epochs: 1000, LR: 3e-3, Plans: 1, Horizons: []int{20, 60}}
 }
 
 func (c ModelInit) check(v *config.Checker) {
@@ -64,7 +71,10 @@ func (c ModelInit) check(v *config.Checker) {
 	v.AtLeast("ModelInit.Epochs", c.Epochs, 1)
 	v.Positive("ModelInit.LR", c.LR)
 	v.AtLeast("ModelInit.Plans", c.Plans, 1)
-	v.AtLeast("ModelInit.Horizon", c.Horizon, 0)
+	v.Check(len(c.Horizons) > 0, "ModelInit.Horizons", "needs at least one planning horizon")
+	for _, h := range c.Horizons {
+		v.Check(h >= 0, "ModelInit.Horizons", "must be >= 0, got %d", h)
+	}
 	v.AtLeast("ModelInit.Iters", c.Iters, 0)
 }
 
@@ -112,10 +122,12 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 	var obs, act, next []float64
 	u := make([]float64, m)
 	rows := 0
+	t.initObs = t.initObs[:0]
 	for range mi.Episodes {
-		env.Reset(rng)
+		o := env.Reset(rng)
 		x := append([]float64(nil), env.State()...)
 		for range steps {
+			t.initObs = append(t.initObs, o...)
 			for i := range u {
 				if t.low == nil {
 					u[i] = rng.NormFloat64()
@@ -123,7 +135,8 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 					u[i] = t.low[i] + (t.high[i]-t.low[i])*rng.Float64()
 				}
 			}
-			_, _, term, trunc := env.Step(u)
+			var term, trunc bool
+			o, _, term, trunc = env.Step(u)
 			t.envSteps++
 			xn := env.State()
 			obs, act, next = append(obs, x...), append(act, u...), append(next, xn...)
@@ -158,38 +171,54 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 	for _, w := range t.workers {
 		w.model = nil
 	}
-	t.envSteps += t.K * t.T
+	t.envSteps += t.K * t.T * len(mi.Horizons)
 	return loss, err
 }
 
 // planCondition rolls condition k out on the env (worker w's) with
-// receding-horizon iLQR (control.MPC) on the global model lm and makes the
-// actions it took controller k's mean offsets (zero gains: the conditions
-// are fixed states of a deterministic start, so the offsets replay the
-// rollout). Its cost is kept in initCost.
+// receding-horizon iLQR (control.MPC) on the global model, once per
+// planning horizon of ModelInit.Horizons, keeps the rollout of least cost
+// on the env and makes it controller k's mean with tracking gains (see
+// trackingGains). Its cost is kept in initCost.
 func (t *Trainer) planCondition(w *worker, k int) error {
 	mi, n, m := t.cfg.ModelInit, t.n, t.m
 	cost := &fdCost{exp: newExpander(t.cost, n, m, t.cfg.FDStep, nil, nil, 0), n: n, m: m, z: make([]float64, n+m)}
-	mpc, err := control.NewMPC(w.model, cost, &control.MPCSettings{Plans: mi.Plans, Horizon: mi.Horizon, Iters: mi.Iters,
-		Low: t.low, High: t.high, Rng: rand.New(rand.NewPCG(t.cfg.Seed, InitPlanStream+uint64(k)))})
-	if err != nil {
-		return fmt.Errorf("lggps: model init: %w", err)
-	}
-	if _, err := w.env.SetState(t.x0[k]); err != nil {
-		return fmt.Errorf("lggps: condition %d: %w", k, err)
-	}
 	X, U := mat2(t.T+1, n), mat2(t.T, m)
-	var c float64
-	for s := range t.T {
-		copy(X[s], w.env.State())
-		mpc.Act(U[s], X[s])
-		t.clip(U[s], U[s])
-		c += t.cost.Cost(X[s], U[s])
-		w.env.Step(U[s])
+	bestX, bestU := mat2(t.T+1, n), mat2(t.T, m)
+	best := math.Inf(1)
+	for _, h := range mi.Horizons {
+		mpc, err := control.NewMPC(w.model, cost, &control.MPCSettings{Plans: mi.Plans, Horizon: h, Iters: mi.Iters,
+			Low: t.low, High: t.high, Rng: rand.New(rand.NewPCG(t.cfg.Seed, InitPlanStream+uint64(k)))})
+		if err != nil {
+			return fmt.Errorf("lggps: model init: %w", err)
+		}
+		if _, err := w.env.SetState(t.x0[k]); err != nil {
+			return fmt.Errorf("lggps: condition %d: %w", k, err)
+		}
+		var c float64
+		for s := range t.T {
+			copy(X[s], w.env.State())
+			mpc.Act(U[s], X[s])
+			t.clip(U[s], U[s])
+			c += t.cost.Cost(X[s], U[s])
+			w.env.Step(U[s])
+		}
+		copy(X[t.T], w.env.State())
+		if c < best { // NaN never wins
+			best = c
+			for s := range X {
+				copy(bestX[s], X[s])
+			}
+			for s := range U {
+				copy(bestU[s], U[s])
+			}
+		}
 	}
-	copy(X[t.T], w.env.State())
-	t.initCost[k] = c
-	return t.trackingGains(t.ctrl[k], w.model, cost, X, U)
+	if math.IsInf(best, 1) {
+		return fmt.Errorf("lggps: model init: condition %d: no rollout of finite cost (raise --init-episodes)", k)
+	}
+	t.initCost[k] = best
+	return t.trackingGains(t.ctrl[k], w.model, cost, bestX, bestU)
 }
 
 // trackingGains sets ctrl's mean to u_t + K_t (x - x_t) along the

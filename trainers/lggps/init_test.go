@@ -36,8 +36,8 @@ func TestModelInitSwingsUpPendulum(t *testing.T) {
 	if _, err := tr.initFromModel(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if want := cfg.ModelInit.Episodes*tr.T + cfg.Conditions*tr.T; tr.EnvSteps() != want {
-		t.Fatalf("env steps %d, want %d (random episodes and one rollout per condition)", tr.EnvSteps(), want)
+	if want := cfg.ModelInit.Episodes*tr.T + cfg.Conditions*tr.T*len(cfg.ModelInit.Horizons); tr.EnvSteps() != want {
+		t.Fatalf("env steps %d, want %d (random episodes and one rollout per condition and horizon)", tr.EnvSteps(), want)
 	}
 	env, _ := mk()
 	u := make([]float64, 1)

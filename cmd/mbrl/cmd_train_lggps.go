@@ -29,7 +29,7 @@ func (a *app) lggpsMethod() cli.Command {
 		Summary: "guided policy search with local linear-Gaussian models: samples of K time-varying controllers on the real env, dynamics fitted with a mixture prior, KL-bounded LQG on the augmented Lagrangian, policy and dual steps",
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			cfg, o := lggps.DefaultConfig(), &lggpsFlags{Env: "pendulum", Init: "model", Hidden: []int{64, 64}, Model: lggps.DefaultModelInit()}
-			t := &run.Training{Iters: 30, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
+			t := &run.Training{Iters: 10, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs'); continuous actions and a known cost (its dynamics are not used)"),
 				row("init", "Init", "initial controllers: model (from samples alone: MPC on a global model fitted to random episodes, with tracking-LQR gains), zero (zero gains, noise only; from zero the pendulum stays hanging) or hint (the linearisation of the env's hinted feedback law along its rollouts, env knowledge)"),
@@ -48,7 +48,6 @@ func (a *app) lggpsMethod() cli.Command {
 				row("kl-step", "KLStep", "KL bound epsilon per time step of the trajectory step (times the adapted multiplier)"),
 				row("min-step-mult", "MinStepMult", "smallest multiplier of --kl-step"),
 				row("max-step-mult", "MaxStepMult", "largest multiplier of --kl-step"),
-				row("step-surrogate", "SurrogateStep", "adapt the KL bound from the predicted and actual improvement of the augmented-Lagrangian surrogate, not of the task cost alone"),
 				row("clusters", "Clusters", "components of the Gaussian mixture prior of the dynamics"),
 				row("em-iters", "EMIters", "EM iterations of the mixture"),
 				row("prior-strength", "PriorStrength", "weight of the mixture prior in samples (0: plain regression)"),

@@ -44,10 +44,6 @@ type Config struct {
 	// 2014, Sec. 3.3) between MinStepMult and MaxStepMult, from 1.
 	KLStep                   float64
 	MinStepMult, MaxStepMult float64
-	// SurrogateStep measures that improvement on the augmented-Lagrangian
-	// surrogate the trajectory step minimises instead of the task cost
-	// alone (the samples scored with the current policy and duals).
-	SurrogateStep bool
 	// Clusters and EMIters size the Gaussian mixture prior over all
 	// transitions of the iteration; PriorStrength is its weight n0 in
 	// samples (0: no prior, plain regression); DynReg the ridge added to
@@ -91,8 +87,11 @@ type Config struct {
 	Seed uint64
 }
 
-// DefaultConfig returns the defaults (the cartpole-continuous settings of
-// the package's experiments, with --horizon 100).
+// DefaultConfig returns the defaults: 16 conditions of 5 samples, the
+// horizon of the env's episodes. InitStd 0.5 is for zero controllers,
+// which must explore; controllers from ModelInit start with 0.05 on the
+// CLI. Neither sets ModelInit (the CLI's --init model uses
+// DefaultModelInit).
 func DefaultConfig() Config {
 	return Config{
 		Conditions: 16, Samples: 5, InitStd: 0.5,

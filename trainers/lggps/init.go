@@ -122,12 +122,10 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 	var obs, act, next []float64
 	u := make([]float64, m)
 	rows := 0
-	t.initObs = t.initObs[:0]
 	for range mi.Episodes {
-		o := env.Reset(rng)
+		env.Reset(rng)
 		x := append([]float64(nil), env.State()...)
 		for range steps {
-			t.initObs = append(t.initObs, o...)
 			for i := range u {
 				if t.low == nil {
 					u[i] = rng.NormFloat64()
@@ -135,8 +133,7 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 					u[i] = t.low[i] + (t.high[i]-t.low[i])*rng.Float64()
 				}
 			}
-			var term, trunc bool
-			o, _, term, trunc = env.Step(u)
+			_, _, term, trunc := env.Step(u)
 			t.envSteps++
 			xn := env.State()
 			obs, act, next = append(obs, x...), append(act, u...), append(next, xn...)

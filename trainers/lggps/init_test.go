@@ -129,3 +129,45 @@ func lqrGain(t *testing.T) []float64 {
 	}
 	return []float64{sol.K.At(0, 0), sol.K.At(0, 1)}
 }
+
+// Learning happens on cartpole-continuous from samples alone with a small
+// budget (8 conditions of 3 samples, horizon 100): after four iterations
+// from the model initialisation the policy's violation has fallen at
+// least 5x (25x at this seed) and the policy alone keeps the pole up for
+// the horizon from 10 fresh starts of the reset distribution (4
+// conditions with a 16-unit policy did not generalise).
+func TestCartPoleLearnsFromSamples(t *testing.T) {
+	mk := func() (envs.Env, error) { return envs.Make("cartpole-continuous") }
+	env, _ := mk()
+	cost, _ := CostOf(env)
+	pol, err := NewPolicy(env, []int{32, 32}, rand.New(rand.NewPCG(1, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Conditions, cfg.Samples, cfg.Horizon, cfg.PolicyEpochs, cfg.Batch, cfg.InitStd, cfg.Seed = 8, 3, 100, 40, 64, 0.05, 1
+	cfg.ModelInit = DefaultModelInit()
+	tr, err := New(cfg, mk, cost, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	first := metric(run(t, tr, 0, 1), "violation")
+	last := metric(run(t, tr, 1, 3), "violation")
+	t.Logf("violation %.3g -> %.3g, %d env steps", first, last, tr.EnvSteps())
+	if last > first/5 {
+		t.Errorf("violation fell from %.3g to %.3g only", first, last)
+	}
+	u := make([]float64, 1)
+	rng := rand.New(rand.NewPCG(11, 0))
+	for ep := range 10 {
+		obs := env.Reset(rng)
+		for s := range tr.T {
+			pol.Act(u, obs)
+			var term bool
+			if obs, _, term, _ = env.Step(u); term {
+				t.Fatalf("start %d: the pole fell at step %d", ep, s)
+			}
+		}
+	}
+}

@@ -69,9 +69,11 @@
 //	mk := func() (envs.Env, error) { return envs.Make("pendulum") }
 //	env, _ := mk()
 //	cost, _ := lggps.CostOf(env)
-//	tr, err := lggps.New(lggps.DefaultConfig(), mk, cost, pol) // pol: a gps.Policy, the mean
+//	cfg := lggps.DefaultConfig()
+//	cfg.ModelInit, cfg.InitStd = lggps.DefaultModelInit(), 0.05 // controllers from samples alone
+//	tr, err := lggps.New(cfg, mk, cost, pol) // pol: a gps.Policy, the mean
 //	if err != nil { ... }
-//	for it := range 30 {
-//		metrics, err := tr.Iterate(ctx, it) // traj_cost, violation, kl_step, epsilon, ...
+//	for it := range 10 {
+//		metrics, err := tr.Iterate(ctx, it) // the first fits the model init; traj_cost, violation, ...
 //	}
 package lggps

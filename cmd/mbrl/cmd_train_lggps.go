@@ -11,10 +11,16 @@ import (
 	"github.com/mbrl/mbrl/trainers/run"
 )
 
+// modelInitStd is the initial controllers' noise std of --init model: the
+// model's controllers already swing the pendulum up, and the default 0.5
+// (for zero controllers, which must explore) knocks it off the top.
+const modelInitStd = 0.05
+
 // lggpsFlags are the flags of "mbrl train lggps" beyond lggps.Config.
 type lggpsFlags struct {
 	Env, Init string
 	Hidden    []int
+	Model     lggps.ModelInit
 }
 
 func (a *app) lggpsMethod() cli.Command {
@@ -22,18 +28,23 @@ func (a *app) lggpsMethod() cli.Command {
 		Name:    "lggps",
 		Summary: "guided policy search with local linear-Gaussian models: samples of K time-varying controllers on the real env, dynamics fitted with a mixture prior, KL-bounded LQG on the augmented Lagrangian, policy and dual steps",
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
-			cfg, o := lggps.DefaultConfig(), &lggpsFlags{Env: "pendulum", Init: "zero", Hidden: []int{64, 64}}
-			t := &run.Training{Iters: 30, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
+			cfg, o := lggps.DefaultConfig(), &lggpsFlags{Env: "pendulum", Init: "model", Hidden: []int{64, 64}, Model: lggps.DefaultModelInit()}
+			t := &run.Training{Iters: 10, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs'); continuous actions and a known cost (its dynamics are not used)"),
-				row("init", "Init", "initial controllers: zero (zero gains, noise only) or hint (the linearisation of the env's hinted feedback law along its rollouts: the pendulum's swing-up; from zero the pendulum stays hanging)"),
-				row("hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none"))
+				row("init", "Init", "initial controllers: model (from samples alone: MPC on a global model fitted to random episodes, with tracking-LQR gains), zero (zero gains, noise only; from zero the pendulum stays hanging) or hint (the linearisation of the env's hinted feedback law along its rollouts, env knowledge)"),
+				row("hidden", "Hidden", "policy hidden layer sizes (tanh); \"\" for none"),
+				row("init-episodes", "Model.Episodes", "--init model: episodes of random actions the global model is fitted to (their env steps count)"),
+				row("init-steps", "Model.Steps", "--init model: length of those episodes (0: the horizon)"),
+				row("init-epochs", "Model.Epochs", "--init model: training epochs of the global model"),
+				row("init-plans", "Model.Plans", "--init model: candidate plans of the receding-horizon iLQR on the model (1: one warm-started plan)"),
+				row("init-mpc-horizons", "Model.Horizons", "--init model: planning horizons of the receding-horizon iLQR, each run from every condition, the rollout of least cost kept"))
 			b.BindTraining(t, "iterations (samples, local dynamics, LQG step, policy step, dual step)")
 			b.Bind("lggps", &cfg,
 				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed"),
 				row("samples", "Samples", "trajectories N per condition and iteration on the real env"),
 				row("horizon", "Horizon", "trajectory length T (0: the env's episode length)"),
-				row("init-std", "InitStd", "initial controllers' noise std, in half-widths of the action bounds"),
+				row("init-std", "InitStd", "initial controllers' noise std, in half-widths of the action bounds (0.05 with --init model unless given)"),
 				row("kl-step", "KLStep", "KL bound epsilon per time step of the trajectory step (times the adapted multiplier)"),
 				row("min-step-mult", "MinStepMult", "smallest multiplier of --kl-step"),
 				row("max-step-mult", "MaxStepMult", "largest multiplier of --kl-step"),
@@ -56,6 +67,19 @@ func (a *app) lggpsMethod() cli.Command {
 
 func (a *app) runTrainLGGPS(ctx context.Context, b *cli.Binder, cfg lggps.Config, o *lggpsFlags, t *run.Training) error {
 	cfg.Seed = b.Common.Seed
+	if o.Init == "model" {
+		if o.Model.Episodes < 1 {
+			return cli.Usagef("%s: --init-episodes must be >= 1 with --init model, got %d", b.Cmd, o.Model.Episodes)
+		}
+		cfg.ModelInit = o.Model
+		if !b.Given("init-std") {
+			cfg.InitStd = modelInitStd
+		}
+	}
+	for f, name := range map[string]string{"Episodes": "init-episodes", "Steps": "init-steps", "Epochs": "init-epochs",
+		"Plans": "init-plans", "Horizons": "init-mpc-horizons"} {
+		b.Alias("lggps", "ModelInit."+f, name)
+	}
 	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {
 		return err
 	}
@@ -72,12 +96,13 @@ func (a *app) runTrainLGGPS(ctx context.Context, b *cli.Binder, cfg lggps.Config
 	}
 	switch o.Init {
 	case "zero":
+	case "model": // set above
 	case "hint":
 		if cfg.Init, err = lggps.HintedInit(env); err != nil {
 			return cli.Usagef("%s: --init hint: %v", b.Cmd, err)
 		}
 	default:
-		return cli.Usagef("%s: --init must be zero or hint, got %q", b.Cmd, o.Init)
+		return cli.Usagef("%s: --init must be model, zero or hint, got %q", b.Cmd, o.Init)
 	}
 	b.Alias("lggps", "Hidden", "hidden")
 	if err := b.CheckMemory(cfg.Memory(env, o.Hidden), t.Memory()); err != nil {

@@ -26,6 +26,9 @@ func TestLggpsUsageErrors(t *testing.T) {
 		{"zero lr", []string{"--lr", "0"}, "--lr must be positive"},
 		{"bad hidden", []string{"--hidden", "8,x"}, "--hidden"},
 		{"bad init", []string{"--init", "random"}, "--init"},
+		{"no init episodes", []string{"--init-episodes", "0"}, "--init-episodes must be >= 1 with --init model, got 0"},
+		{"zero init epochs", []string{"--init-epochs", "0"}, "--init-epochs must be >= 1, got 0"},
+		{"zero init plans", []string{"--init-plans", "0"}, "--init-plans must be >= 1, got 0"},
 		{"hint off pendulum", []string{"--env", "cartpole-continuous", "--init", "hint"}, "--init hint"},
 		{"bad eval", []string{"--eval-episodes", "0"}, "--eval-episodes"},
 		{"unknown flag", []string{"--epochs", "3"}, "not defined"},
@@ -55,7 +58,7 @@ func TestLggpsTrainCLI(t *testing.T) {
 	run := filepath.Join(dir, "run")
 	args := []string{"train", "lggps", "--env", "pendulum", "--conditions", "2", "--samples", "3", "--horizon", "30",
 		"--policy-epochs", "1", "--hidden", "8", "--eval-every", "1", "--eval-episodes", "2",
-		"--final-episodes", "3", "--out", run, "--quiet", "--json"}
+		"--init-episodes", "2", "--init-epochs", "5", "--final-episodes", "3", "--out", run, "--quiet", "--json"}
 	stdout, stderr, code := runCLI(t, append(args, "--iters", "2")...)
 	if code != 0 {
 		t.Fatalf("train lggps: exit %d: %s", code, stderr)
@@ -67,7 +70,10 @@ func TestLggpsTrainCLI(t *testing.T) {
 			t.Errorf("JSON lacks %q: %v", k, sum)
 		}
 	}
-	if sum["method"] != "lggps" || sum["horizon"] != 30.0 || sum["env_steps"] != 2*2*3*30.0 {
+	// Samples, then the model init's 2 random episodes and one rollout per
+	// condition and planning horizon (20 and 60).
+	if sum["method"] != "lggps" || sum["horizon"] != 30.0 || sum["env_steps"] != 2*2*3*30.0+2*30+2*2*30 ||
+		sum["init_env_steps"] != 2*30.0+2*2*30 || sum["init"] != "model" {
 		t.Errorf("JSON %v", sum)
 	}
 	for _, f := range []string{"final.safetensors", "latest.safetensors", "metrics.csv", "config.yaml", "learning_curve.png",

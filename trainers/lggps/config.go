@@ -33,6 +33,11 @@ type Config struct {
 	// tasks need it: from zero controllers the trajectory step converges
 	// to hanging, even on the true local dynamics.
 	Init func(dst, x []float64) `json:"-"`
+	// ModelInit, when its Episodes are positive, gives the initial
+	// controllers' means from samples alone instead: iLQR on a global
+	// model fitted to random-action episodes (see ModelInit; at most one
+	// of Init and ModelInit may be set).
+	ModelInit ModelInit
 	// KLStep is epsilon per time step: the trajectory step's bound is
 	// KL(p_new || p_old) <= KLStep StepMult T, with StepMult adapted per
 	// condition from the predicted and actual improvement (Levine & Abbeel
@@ -82,8 +87,11 @@ type Config struct {
 	Seed uint64
 }
 
-// DefaultConfig returns the defaults (the cartpole-continuous settings of
-// the package's experiments, with --horizon 100).
+// DefaultConfig returns the defaults: 16 conditions of 5 samples, the
+// horizon of the env's episodes. InitStd 0.5 is for zero controllers,
+// which must explore; controllers from ModelInit start with 0.05 on the
+// CLI. Neither sets ModelInit (the CLI's --init model uses
+// DefaultModelInit).
 func DefaultConfig() Config {
 	return Config{
 		Conditions: 16, Samples: 5, InitStd: 0.5,
@@ -122,5 +130,8 @@ func (c Config) Validate() error {
 	v.Positive("Adam.LR", c.Adam.LR)
 	v.Check(c.LRFloor > 0 && c.LRFloor <= 1, "LRFloor", "must be in (0, 1], got %v", c.LRFloor)
 	v.AtLeast("Workers", c.Workers, 0)
+	v.AtLeast("ModelInit.Episodes", c.ModelInit.Episodes, 0)
+	v.Check(c.Init == nil || c.ModelInit.Episodes == 0, "ModelInit.Episodes", "must be 0 when Init is set (one initialisation), got %d", c.ModelInit.Episodes)
+	c.ModelInit.check(&v)
 	return v.Err()
 }

@@ -38,8 +38,14 @@
 // The method is local: from zero controllers (noise only) the trajectory
 // step on pendulum converges to hanging, as iLQR from zero plans does, and
 // it does so even when the fitted models are replaced by the true local
-// dynamics; Config.Init starts the controllers from the linearisation of a
-// feedback law instead (the CLI's --init swingup on pendulum). The cost's
+// dynamics. Config.ModelInit (the CLI's --init model, its default) starts
+// the controllers from samples alone instead: a global neural model of
+// the state fitted to a few random-action episodes, receding-horizon iLQR
+// on it run once on the env from each condition, and the time-varying
+// LQR gains of the model along that rollout, u = u_t + K_t (x - x_t); its
+// env steps count in env_steps. Config.Init linearises a given feedback
+// law instead (the CLI's --init hint: the env's hinted swing-up, env
+// knowledge rather than samples). The cost's
 // finite-difference Hessians are projected on the positive semi-definite
 // cone (kinks such as the cart-pole's force clip make them indefinite).
 //
@@ -63,9 +69,11 @@
 //	mk := func() (envs.Env, error) { return envs.Make("pendulum") }
 //	env, _ := mk()
 //	cost, _ := lggps.CostOf(env)
-//	tr, err := lggps.New(lggps.DefaultConfig(), mk, cost, pol) // pol: a gps.Policy, the mean
+//	cfg := lggps.DefaultConfig()
+//	cfg.ModelInit, cfg.InitStd = lggps.DefaultModelInit(), 0.05 // controllers from samples alone
+//	tr, err := lggps.New(cfg, mk, cost, pol) // pol: a gps.Policy, the mean
 //	if err != nil { ... }
-//	for it := range 30 {
-//		metrics, err := tr.Iterate(ctx, it) // traj_cost, violation, kl_step, epsilon, ...
+//	for it := range 10 {
+//		metrics, err := tr.Iterate(ctx, it) // the first fits the model init; traj_cost, violation, ...
 //	}
 package lggps

@@ -232,22 +232,25 @@ func TestNoDynamicsCalled(t *testing.T) {
 	_, _, pol := pendulumSetup(t, 1)
 	cfg := DefaultConfig()
 	cfg.Conditions, cfg.Samples, cfg.Horizon, cfg.PolicyEpochs, cfg.Seed = 2, 3, 20, 1, 1
-	tr, err := New(cfg, mk, cost, pol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
-	run(t, tr, 0, 2)
-	if calls != 0 {
-		t.Fatalf("the trainer called the env's dynamics %d times", calls)
+	for _, ic := range initCases {
+		cfg.ModelInit = ic.mi
+		tr, err := New(cfg, mk, cost, pol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, tr, 0, 2)
+		tr.Close()
+		if calls != 0 {
+			t.Fatalf("%s init: the trainer called the env's dynamics %d times", ic.name, calls)
+		}
 	}
 }
 
-func smallPendulum(t testing.TB, workers int) *Trainer {
+func smallPendulum(t testing.TB, workers int, mi ModelInit) *Trainer {
 	mk, cost, pol := pendulumSetup(t, 7)
 	cfg := DefaultConfig()
 	cfg.Conditions, cfg.Samples, cfg.Horizon, cfg.PolicyEpochs, cfg.Batch, cfg.Seed = 3, 3, 25, 2, 32, 7
-	cfg.Workers = workers
+	cfg.Workers, cfg.ModelInit = workers, mi
 	tr, err := New(cfg, mk, cost, pol)
 	if err != nil {
 		t.Fatal(err)
@@ -286,28 +289,45 @@ func sameRun(t *testing.T, a, b *Trainer, ma, mb []common.Metric) {
 	}
 }
 
+// initCases are the zero and the model initialisations.
+var initCases = []struct {
+	name string
+	mi   ModelInit
+}{{"zero", ModelInit{}}, {"model", tinyModelInit()}}
+
 // The same seed gives the same run bit for bit with 1 or 3 workers.
 func TestDeterministicAcrossWorkers(t *testing.T) {
-	a, b := smallPendulum(t, 1), smallPendulum(t, 3)
-	defer a.Close()
-	defer b.Close()
-	sameRun(t, a, b, run(t, a, 0, 3), run(t, b, 0, 3))
+	for _, ic := range initCases {
+		t.Run(ic.name, func(t *testing.T) {
+			a, b := smallPendulum(t, 1, ic.mi), smallPendulum(t, 3, ic.mi)
+			defer a.Close()
+			defer b.Close()
+			sameRun(t, a, b, run(t, a, 0, 3), run(t, b, 0, 3))
+		})
+	}
 }
 
 // Saving after 2 iterations and resuming into a fresh trainer gives the
-// third iteration of an uninterrupted run bit for bit.
+// third iteration of an uninterrupted run bit for bit (the model
+// initialisation is not run again: the controllers carry it).
 func TestResumeBitExact(t *testing.T) {
-	a := smallPendulum(t, 2)
+	for _, ic := range initCases {
+		t.Run(ic.name, func(t *testing.T) { resumeBitExact(t, ic.mi) })
+	}
+}
+
+func resumeBitExact(t *testing.T, mi ModelInit) {
+	a := smallPendulum(t, 2, mi)
 	defer a.Close()
 	want := run(t, a, 0, 3)
-	b := smallPendulum(t, 2)
+	b := smallPendulum(t, 2, mi)
 	defer b.Close()
 	run(t, b, 0, 2)
 	raw, err := b.State()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := smallPendulum(t, 1)
+	c := smallPendulum(t, 1, mi)
 	defer c.Close()
 	for i, p := range b.pol.Params() {
 		copy(c.pol.Params()[i].Data(), p.Data())
@@ -317,6 +337,9 @@ func TestResumeBitExact(t *testing.T) {
 	}
 	got := run(t, c, 2, 1)
 	sameRun(t, a, c, want, got)
+	if c.EnvSteps() != a.EnvSteps() || c.initSteps != a.initSteps {
+		t.Fatalf("resumed env steps %d (init %d), want %d (%d)", c.EnvSteps(), c.initSteps, a.EnvSteps(), a.initSteps)
+	}
 	if err := c.Restore([]byte(`{"k":[]}`)); err == nil {
 		t.Fatal("restoring a mismatched state succeeded")
 	}
@@ -340,6 +363,10 @@ func TestConfigValidate(t *testing.T) {
 		{"rho max", func(c *Config) { c.RhoMax = 0.5 }},
 		{"lr", func(c *Config) { c.Adam.LR = 0 }},
 		{"workers", func(c *Config) { c.Workers = -1 }},
+		{"init episodes", func(c *Config) { c.ModelInit.Episodes = -1 }},
+		{"init epochs", func(c *Config) { c.ModelInit = DefaultModelInit(); c.ModelInit.Epochs = 0 }},
+		{"init plans", func(c *Config) { c.ModelInit = DefaultModelInit(); c.ModelInit.Plans = 0 }},
+		{"two inits", func(c *Config) { c.ModelInit = DefaultModelInit(); c.Init = func(dst, _ []float64) { clear(dst) } }},
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatal(err)

@@ -93,6 +93,9 @@ func (g *Recorder) Summarize(r *runs.Run, sum runs.Summary) error {
 	c := g.tr.cfg
 	sum["conditions"], sum["samples"], sum["horizon"] = c.Conditions, c.Samples, g.tr.Horizon()
 	sum["kl_step_bound"], sum["rho"], sum["env_steps"] = c.KLStep, c.Rho, g.tr.EnvSteps()
+	if c.ModelInit.Episodes > 0 {
+		sum["init_env_steps"] = g.tr.initSteps
+	}
 	for _, k := range []string{"traj_cost", "policy_cost", "violation", "kl_step", "epsilon"} {
 		if v, ok := r.History.Latest(k); ok {
 			sum[k] = v

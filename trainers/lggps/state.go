@@ -17,16 +17,17 @@ type state struct {
 	Offset [][]float64 `json:"offset"` // [K][T*m]
 	Cov    [][]float64 `json:"cov"`    // [K][T*m*m]
 	gps.Duals
-	Eta      []float64    `json:"eta"`
-	Mult     []float64    `json:"step_mult"`
-	PrevObj  []float64    `json:"prev_obj"`
-	PredObj  []float64    `json:"pred_obj"`
-	PrevMC   []float64    `json:"prev_sample_cost"`
-	HasPred  []bool       `json:"has_pred"`
-	PolVar   []float64    `json:"policy_variance"`
-	EnvSteps int          `json:"env_steps"`
-	Adam     nn.AdamState `json:"adam"`
-	RNG      []byte       `json:"rng"`
+	Eta       []float64    `json:"eta"`
+	Mult      []float64    `json:"step_mult"`
+	PrevObj   []float64    `json:"prev_obj"`
+	PredObj   []float64    `json:"pred_obj"`
+	PrevMC    []float64    `json:"prev_sample_cost"`
+	HasPred   []bool       `json:"has_pred"`
+	PolVar    []float64    `json:"policy_variance"`
+	EnvSteps  int          `json:"env_steps"`
+	InitSteps int          `json:"init_env_steps,omitempty"`
+	Adam      nn.AdamState `json:"adam"`
+	RNG       []byte       `json:"rng"`
 }
 
 // State encodes the trainer's state.
@@ -36,7 +37,7 @@ func (t *Trainer) State() (json.RawMessage, error) {
 		return nil, fmt.Errorf("lggps: %w", err)
 	}
 	st := state{Eta: t.eta, Mult: t.mult, PrevObj: t.prevObj, PredObj: t.predObj, PrevMC: t.prevMC, HasPred: t.hasPred,
-		PolVar: t.polVar, EnvSteps: t.envSteps, Adam: t.reg.Optimizer().State(), RNG: rng}
+		PolVar: t.polVar, EnvSteps: t.envSteps, InitSteps: t.initSteps, Adam: t.reg.Optimizer().State(), RNG: rng}
 	for k := range t.K {
 		c := t.ctrl[k]
 		var cov []float64
@@ -93,7 +94,8 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 	copy(t.prevMC, st.PrevMC)
 	copy(t.hasPred, st.HasPred)
 	copy(t.polVar, st.PolVar)
-	t.envSteps = st.EnvSteps
+	t.envSteps, t.initSteps = st.EnvSteps, st.InitSteps
+	t.needInit = false // the controllers carry the initialisation
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/mbrl/mbrl/control"
+	"github.com/mbrl/mbrl/control/learned"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/nn"
 	"github.com/mbrl/mbrl/trainers/common"
@@ -78,6 +79,11 @@ type Trainer struct {
 
 	fit *gps.Regression // the policy step's rows and minibatches
 	lr  float64
+
+	needInit  bool      // Config.ModelInit is still to run (first Iterate)
+	initLoss  float64   // its model's training loss
+	initSteps int       // its env steps
+	initCost  []float64 // [K] its rollouts' cost on the env
 }
 
 type condStat struct {
@@ -106,6 +112,7 @@ type worker struct {
 	op, om []float64
 	z      []float64
 	a, u   []float64
+	model  *learned.Model // the global model of Config.ModelInit, during the initialisation only
 }
 
 // New returns a Trainer of the Gaussian policy whose mean is pol, on the
@@ -202,6 +209,7 @@ func New(cfg Config, makeEnv func() (envs.Env, error), cost CostFunc, pol gps.Po
 			return nil, err
 		}
 	}
+	t.needInit, t.initCost = cfg.ModelInit.Episodes > 0, make([]float64, K)
 	for i := range min(cfg.Workers, K) {
 		e := env
 		if i > 0 {
@@ -301,6 +309,14 @@ func (t *Trainer) EnvSteps() int { return t.envSteps }
 func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error) {
 	if err := t.refreshWorkers(); err != nil { // the weights may have been loaded since
 		return nil, err
+	}
+	if t.needInit {
+		before := t.envSteps
+		loss, err := t.initFromModel(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t.needInit, t.initLoss, t.initSteps = false, loss, t.envSteps-before
 	}
 	if err := t.parallel(ctx, func(w *worker, k int) error { return t.sample(w, k, iter) }); err != nil {
 		return nil, err
@@ -646,7 +662,8 @@ func (t *Trainer) policyStep(ctx context.Context, iter int) (float64, error) {
 	if nm, ok := t.pol.(interface{ Normaliser() *nn.Normaliser }); ok && iter == 0 && nm.Normaliser() != nil {
 		// A policy with an observation normaliser gets the statistics of
 		// the first samples (in place: the regression graph aliases them;
-		// checkpoints carry them).
+		// checkpoints carry them). Those of the model initialisation's
+		// random episodes gave -230 instead of -158 on pendulum at seed 2.
 		nm.Normaliser().Fit(t.fit.Xs[:rows*p], rows, p)
 	}
 	loss, err := t.fit.Fit(ctx, t.reg, t.rng, rows, t.cfg.PolicyEpochs, t.lr, t.cfg.LRFloor)

@@ -246,11 +246,14 @@ func TestNoDynamicsCalled(t *testing.T) {
 	}
 }
 
-func smallPendulum(t testing.TB, workers int, mi ModelInit) *Trainer {
+func smallPendulum(t testing.TB, workers int, mi ModelInit, rule ...string) *Trainer {
 	mk, cost, pol := pendulumSetup(t, 7)
 	cfg := DefaultConfig()
 	cfg.Conditions, cfg.Samples, cfg.Horizon, cfg.PolicyEpochs, cfg.Batch, cfg.Seed = 3, 3, 25, 2, 32, 7
 	cfg.Workers, cfg.ModelInit = workers, mi
+	if len(rule) > 0 {
+		cfg.StepRule = rule[0]
+	}
 	tr, err := New(cfg, mk, cost, pol)
 	if err != nil {
 		t.Fatal(err)
@@ -293,13 +296,14 @@ func sameRun(t *testing.T, a, b *Trainer, ma, mb []common.Metric) {
 var initCases = []struct {
 	name string
 	mi   ModelInit
-}{{"zero", ModelInit{}}, {"model", tinyModelInit()}}
+	rule string
+}{{"zero", ModelInit{}, StepRuleTask}, {"model", tinyModelInit(), StepRuleTask}, {"zero-surrogate-rule", ModelInit{}, StepRuleSurrogate}}
 
 // The same seed gives the same run bit for bit with 1 or 3 workers.
 func TestDeterministicAcrossWorkers(t *testing.T) {
 	for _, ic := range initCases {
 		t.Run(ic.name, func(t *testing.T) {
-			a, b := smallPendulum(t, 1, ic.mi), smallPendulum(t, 3, ic.mi)
+			a, b := smallPendulum(t, 1, ic.mi, ic.rule), smallPendulum(t, 3, ic.mi, ic.rule)
 			defer a.Close()
 			defer b.Close()
 			sameRun(t, a, b, run(t, a, 0, 3), run(t, b, 0, 3))
@@ -312,22 +316,34 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 // initialisation is not run again: the controllers carry it).
 func TestResumeBitExact(t *testing.T) {
 	for _, ic := range initCases {
-		t.Run(ic.name, func(t *testing.T) { resumeBitExact(t, ic.mi) })
+		t.Run(ic.name, func(t *testing.T) { resumeBitExact(t, ic.mi, ic.rule) })
 	}
 }
 
-func resumeBitExact(t *testing.T, mi ModelInit) {
-	a := smallPendulum(t, 2, mi)
+func resumeBitExact(t *testing.T, mi ModelInit, rule string) {
+	a := smallPendulum(t, 2, mi, rule)
 	defer a.Close()
 	want := run(t, a, 0, 3)
-	b := smallPendulum(t, 2, mi)
+	b := smallPendulum(t, 2, mi, rule)
 	defer b.Close()
 	run(t, b, 0, 2)
 	raw, err := b.State()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := smallPendulum(t, 1, mi)
+	other := StepRuleSurrogate
+	if rule == StepRuleSurrogate {
+		other = StepRuleTask
+	}
+	if rule == StepRuleTask {
+		// A state without the surrogate rule's memory cannot resume it.
+		o := smallPendulum(t, 1, mi, other)
+		defer o.Close()
+		if err := o.Restore(raw); err == nil {
+			t.Fatal("a task-rule state restored into a surrogate-rule trainer")
+		}
+	}
+	c := smallPendulum(t, 1, mi, rule)
 	defer c.Close()
 	for i, p := range b.pol.Params() {
 		copy(c.pol.Params()[i].Data(), p.Data())
@@ -355,6 +371,7 @@ func TestConfigValidate(t *testing.T) {
 		{"horizon", func(c *Config) { c.Horizon = -1 }},
 		{"init std", func(c *Config) { c.InitStd = 0 }},
 		{"kl step", func(c *Config) { c.KLStep = math.NaN() }},
+		{"step rule", func(c *Config) { c.StepRule = "cost" }},
 		{"step mult", func(c *Config) { c.MaxStepMult = 0.01 }},
 		{"clusters", func(c *Config) { c.Clusters = 0 }},
 		{"prior", func(c *Config) { c.PriorStrength = -1 }},

@@ -48,7 +48,6 @@ func (a *app) lggpsMethod() cli.Command {
 				row("kl-step", "KLStep", "KL bound epsilon per time step of the trajectory step (times the adapted multiplier)"),
 				row("min-step-mult", "MinStepMult", "smallest multiplier of --kl-step"),
 				row("max-step-mult", "MaxStepMult", "largest multiplier of --kl-step"),
-				row("step-rule", "StepRule", "what adapts the multiplier, predicted against actual improvement of: task (the task cost) or surrogate (the augmented-Lagrangian objective the step minimises)"),
 				row("clusters", "Clusters", "components of the Gaussian mixture prior of the dynamics"),
 				row("em-iters", "EMIters", "EM iterations of the mixture"),
 				row("prior-strength", "PriorStrength", "weight of the mixture prior in samples (0: plain regression)"),

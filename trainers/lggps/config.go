@@ -44,14 +44,6 @@ type Config struct {
 	// 2014, Sec. 3.3) between MinStepMult and MaxStepMult, from 1.
 	KLStep                   float64
 	MinStepMult, MaxStepMult float64
-	// StepRule names the objective whose predicted and actual
-	// improvement adapt the step: StepRuleTask (the task cost, as Levine
-	// & Abbeel) or StepRuleSurrogate (the augmented-Lagrangian surrogate
-	// the LQG step minimises, with the previous iteration's lambda, rho
-	// and policy linearisation held fixed for both). Under the task rule
-	// a step that moves the trajectories toward the policy is predicted
-	// to raise the task cost and shrinks the bound.
-	StepRule string
 	// Clusters and EMIters size the Gaussian mixture prior over all
 	// transitions of the iteration; PriorStrength is its weight n0 in
 	// samples (0: no prior, plain regression); DynReg the ridge added to
@@ -103,19 +95,13 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Conditions: 16, Samples: 5, InitStd: 0.5,
-		KLStep: 0.2, MinStepMult: 0.1, MaxStepMult: 10, StepRule: StepRuleTask,
+		KLStep: 0.2, MinStepMult: 0.1, MaxStepMult: 10,
 		Clusters: 16, EMIters: 10, PriorStrength: 1, DynReg: 1e-8, GMMReg: 1e-6,
 		FDStep: 1e-4, BoundPenalty: 10,
 		Rho: 1, RhoGrowth: 1, RhoStall: 0.75, RhoMax: 1000, DualStep: 0.05,
 		PolicyEpochs: 40, Batch: 256, Adam: nn.Adam{LR: 3e-3}, LRFloor: 0.01,
 	}
 }
-
-// The step-size rules of Config.StepRule.
-const (
-	StepRuleTask      = "task"
-	StepRuleSurrogate = "surrogate"
-)
 
 // Validate returns a *config.Error naming the first invalid field.
 func (c Config) Validate() error {
@@ -126,7 +112,6 @@ func (c Config) Validate() error {
 	v.Positive("InitStd", c.InitStd)
 	v.Positive("KLStep", c.KLStep)
 	v.Positive("MinStepMult", c.MinStepMult)
-	v.Check(c.StepRule == StepRuleTask || c.StepRule == StepRuleSurrogate, "StepRule", "must be %q or %q, got %q", StepRuleTask, StepRuleSurrogate, c.StepRule)
 	v.Check(c.MaxStepMult >= c.MinStepMult && !math.IsInf(c.MaxStepMult, 0), "MaxStepMult", "must be finite and >= MinStepMult (%v), got %v", c.MinStepMult, c.MaxStepMult)
 	v.AtLeast("Clusters", c.Clusters, 1)
 	v.AtLeast("EMIters", c.EMIters, 0)

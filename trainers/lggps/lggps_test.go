@@ -246,14 +246,11 @@ func TestNoDynamicsCalled(t *testing.T) {
 	}
 }
 
-func smallPendulum(t testing.TB, workers int, mi ModelInit, rule ...string) *Trainer {
+func smallPendulum(t testing.TB, workers int, mi ModelInit) *Trainer {
 	mk, cost, pol := pendulumSetup(t, 7)
 	cfg := DefaultConfig()
 	cfg.Conditions, cfg.Samples, cfg.Horizon, cfg.PolicyEpochs, cfg.Batch, cfg.Seed = 3, 3, 25, 2, 32, 7
 	cfg.Workers, cfg.ModelInit = workers, mi
-	if len(rule) > 0 {
-		cfg.StepRule = rule[0]
-	}
 	tr, err := New(cfg, mk, cost, pol)
 	if err != nil {
 		t.Fatal(err)
@@ -296,14 +293,13 @@ func sameRun(t *testing.T, a, b *Trainer, ma, mb []common.Metric) {
 var initCases = []struct {
 	name string
 	mi   ModelInit
-	rule string
-}{{"zero", ModelInit{}, StepRuleTask}, {"model", tinyModelInit(), StepRuleTask}, {"zero-surrogate-rule", ModelInit{}, StepRuleSurrogate}}
+}{{"zero", ModelInit{}}, {"model", tinyModelInit()}}
 
 // The same seed gives the same run bit for bit with 1 or 3 workers.
 func TestDeterministicAcrossWorkers(t *testing.T) {
 	for _, ic := range initCases {
 		t.Run(ic.name, func(t *testing.T) {
-			a, b := smallPendulum(t, 1, ic.mi, ic.rule), smallPendulum(t, 3, ic.mi, ic.rule)
+			a, b := smallPendulum(t, 1, ic.mi), smallPendulum(t, 3, ic.mi)
 			defer a.Close()
 			defer b.Close()
 			sameRun(t, a, b, run(t, a, 0, 3), run(t, b, 0, 3))
@@ -316,34 +312,22 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 // initialisation is not run again: the controllers carry it).
 func TestResumeBitExact(t *testing.T) {
 	for _, ic := range initCases {
-		t.Run(ic.name, func(t *testing.T) { resumeBitExact(t, ic.mi, ic.rule) })
+		t.Run(ic.name, func(t *testing.T) { resumeBitExact(t, ic.mi) })
 	}
 }
 
-func resumeBitExact(t *testing.T, mi ModelInit, rule string) {
-	a := smallPendulum(t, 2, mi, rule)
+func resumeBitExact(t *testing.T, mi ModelInit) {
+	a := smallPendulum(t, 2, mi)
 	defer a.Close()
 	want := run(t, a, 0, 3)
-	b := smallPendulum(t, 2, mi, rule)
+	b := smallPendulum(t, 2, mi)
 	defer b.Close()
 	run(t, b, 0, 2)
 	raw, err := b.State()
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := StepRuleSurrogate
-	if rule == StepRuleSurrogate {
-		other = StepRuleTask
-	}
-	if rule == StepRuleTask {
-		// A state without the surrogate rule's memory cannot resume it.
-		o := smallPendulum(t, 1, mi, other)
-		defer o.Close()
-		if err := o.Restore(raw); err == nil {
-			t.Fatal("a task-rule state restored into a surrogate-rule trainer")
-		}
-	}
-	c := smallPendulum(t, 1, mi, rule)
+	c := smallPendulum(t, 1, mi)
 	defer c.Close()
 	for i, p := range b.pol.Params() {
 		copy(c.pol.Params()[i].Data(), p.Data())
@@ -371,7 +355,6 @@ func TestConfigValidate(t *testing.T) {
 		{"horizon", func(c *Config) { c.Horizon = -1 }},
 		{"init std", func(c *Config) { c.InitStd = 0 }},
 		{"kl step", func(c *Config) { c.KLStep = math.NaN() }},
-		{"step rule", func(c *Config) { c.StepRule = "cost" }},
 		{"step mult", func(c *Config) { c.MaxStepMult = 0.01 }},
 		{"clusters", func(c *Config) { c.Clusters = 0 }},
 		{"prior", func(c *Config) { c.PriorStrength = -1 }},

@@ -23,7 +23,6 @@ type state struct {
 	PredObj   []float64    `json:"pred_obj"`
 	PrevMC    []float64    `json:"prev_sample_cost"`
 	HasPred   []bool       `json:"has_pred"`
-	PrevLag   [][]float64  `json:"prev_lagrangian,omitempty"` // StepRuleSurrogate: [K][T*(d*d+d+1)]
 	PolVar    []float64    `json:"policy_variance"`
 	EnvSteps  int          `json:"env_steps"`
 	InitSteps int          `json:"init_env_steps,omitempty"`
@@ -49,10 +48,6 @@ func (t *Trainer) State() (json.RawMessage, error) {
 		st.Offset = append(st.Offset, gps.Flat(c.Offset))
 		st.Cov = append(st.Cov, cov)
 		st.Add(t.lambda[k], t.rho[k], t.prevViol[k])
-		if t.lag != nil {
-			q := t.lag[k]
-			st.PrevLag = append(st.PrevLag, append(append(gps.Flat(q.C), gps.Flat(q.c)...), q.c0...))
-		}
 	}
 	return json.Marshal(st)
 }
@@ -75,17 +70,6 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 			return fmt.Errorf("lggps: trainer state of condition %d does not fit horizon %d with %d states and %d actions", k, T, n, m)
 		}
 	}
-	if t.lag != nil {
-		d := n + m
-		if len(st.PrevLag) != K {
-			return fmt.Errorf("lggps: trainer state holds no step-rule memory for the surrogate rule (resume with the run's own --step-rule)")
-		}
-		for k := range K {
-			if len(st.PrevLag[k]) != T*(d*d+d+1) {
-				return fmt.Errorf("lggps: trainer state of condition %d: step-rule memory of %d values, want %d", k, len(st.PrevLag[k]), T*(d*d+d+1))
-			}
-		}
-	}
 	if err := t.reg.Optimizer().SetState(st.Adam); err != nil {
 		return fmt.Errorf("lggps: trainer state: %w", err)
 	}
@@ -102,13 +86,6 @@ func (t *Trainer) Restore(raw json.RawMessage) error {
 			}
 		}
 		st.Set(k, t.lambda[k], t.rho[k], &t.prevViol[k])
-		if t.lag != nil {
-			q, v := t.lag[k], st.PrevLag[k]
-			d := n + m
-			gps.Unflat(q.C, v[:T*d*d])
-			gps.Unflat(q.c, v[T*d*d:T*(d*d+d)])
-			copy(q.c0, v[T*(d*d+d):])
-		}
 	}
 	copy(t.eta, st.Eta)
 	copy(t.mult, st.Mult)

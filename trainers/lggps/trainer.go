@@ -65,8 +65,7 @@ type Trainer struct {
 	// Step-size rule: the task cost's expected value for the previous and
 	// the new controller under the previous iteration's models.
 	prevObj, predObj []float64
-	prevMC           []float64    // the samples' mean task cost (or surrogate) of the previous iteration
-	lag              []*Quadratic // StepRuleSurrogate: the previous step's Lagrangian terms (surrogate minus task cost)
+	prevMC           []float64 // the samples' mean task cost of the previous iteration
 	hasPred          []bool
 	prevViol         []float64
 	polVar           []float64 // [m] the Gaussian policy's variances
@@ -169,12 +168,6 @@ func New(cfg Config, makeEnv func() (envs.Env, error), cost CostFunc, pol gps.Po
 		X: make([][][]float64, K), U: make([][][]float64, K), UI: make([][][]float64, K), O: make([][][]float64, K),
 		costs: mat2(K, N), returns: mat2(K, N), stats: make([]condStat, K),
 		fit: gps.NewRegression(rows, p, m, cfg.Batch), lr: reg.Optimizer().LR,
-	}
-	if cfg.StepRule == StepRuleSurrogate {
-		t.lag = make([]*Quadratic, K)
-		for k := range t.lag {
-			t.lag[k] = newQuadratic(T, n+m)
-		}
 	}
 	bounded := true
 	for i := range as.Low {
@@ -486,18 +479,6 @@ func (t *Trainer) trajectoryStep(w *worker, k int) error {
 	for i := range N {
 		mc += t.costs[k][i] / float64(N)
 	}
-	obj, mcNow := w.qc, mc
-	if t.lag != nil {
-		// The surrogate rule: the samples' surrogate under the previous
-		// step's Lagrangian terms (what that step predicted for), and
-		// under this step's (what the next step will be compared with).
-		obj = w.qs
-		if t.hasPred[k] {
-			mc += t.lagMean(w, k, t.lag[k])
-		}
-		diffQ(t.lag[k], w.qs, w.qc)
-		mcNow += t.lagMean(w, k, t.lag[k])
-	}
 	if t.hasPred[k] {
 		pred := t.prevObj[k] - t.predObj[k]
 		act := t.prevMC[k] - mc
@@ -512,15 +493,15 @@ func (t *Trainer) trajectoryStep(w *worker, k int) error {
 	}
 	t.eta[k] = res.Eta
 	st.kl, st.eps, st.kept = res.KL/float64(t.T), eps/float64(t.T), res.Kept
-	prev, err := w.lqg.ExpectedCost(t.ctrl[k], dyn, obj, x0)
+	prev, err := w.lqg.ExpectedCost(t.ctrl[k], dyn, w.qc, x0)
 	if err != nil {
 		return fmt.Errorf("lggps: condition %d: %w", k, err)
 	}
-	next, err := w.lqg.ExpectedCost(w.next, dyn, obj, x0)
+	next, err := w.lqg.ExpectedCost(w.next, dyn, w.qc, x0)
 	if err != nil {
 		return fmt.Errorf("lggps: condition %d: %w", k, err)
 	}
-	t.prevObj[k], t.predObj[k], t.prevMC[k], t.hasPred[k] = prev, next, mcNow, true
+	t.prevObj[k], t.predObj[k], t.prevMC[k], t.hasPred[k] = prev, next, mc, true
 	for s := range t.T {
 		copy(t.ctrl[k].K[s], w.next.K[s])
 		copy(t.ctrl[k].Offset[s], w.next.Offset[s])
@@ -611,34 +592,6 @@ func addLagrangian(q *Quadratic, s int, J, j, lam []float64, rho float64, n, m i
 			}
 		}
 		q.c0[s] += lam[a]*j[a] + rho*j[a]*j[a]
-	}
-}
-
-// lagMean returns the mean over condition k's samples of the quadratic
-// lag summed over the steps, at each sample's state and applied action.
-func (t *Trainer) lagMean(w *worker, k int, lag *Quadratic) float64 {
-	n, m := t.n, t.m
-	var sum float64
-	for i := range t.N {
-		for s := range t.T {
-			copy(w.z[:n], t.X[k][i][s*n:(s+1)*n])
-			copy(w.z[n:n+m], t.U[k][i][s*m:(s+1)*m])
-			sum += lag.Value(s, w.z)
-		}
-	}
-	return sum / float64(t.N)
-}
-
-// diffQ sets dst = a - b.
-func diffQ(dst, a, b *Quadratic) {
-	for s := range a.C {
-		for i := range a.C[s] {
-			dst.C[s][i] = a.C[s][i] - b.C[s][i]
-		}
-		for i := range a.c[s] {
-			dst.c[s][i] = a.c[s][i] - b.c[s][i]
-		}
-		dst.c0[s] = a.c0[s] - b.c0[s]
 	}
 }
 

@@ -21,7 +21,15 @@ import os
 import signal
 import struct
 import sys
+import time
 import traceback
+
+# SPIN_SECONDS is how long a wait for the next request spins before it
+# blocks (see next_bytes).
+SPIN_SECONDS = 50e-6
+# BACKOFF_WAITS is how many waits block at once after two spins in a row
+# ran out (mbrl is busy between steps, or both processes share a busy CPU).
+BACKOFF_WAITS = 32
 
 
 def main():
@@ -149,9 +157,49 @@ def main():
         while k < len(frame):  # the rest of a frame larger than the pipe's buffer
             k += write(wfd, memoryview(frame)[k:])
 
+    # Waiting for mbrl's next request spins for a moment (yielding the CPU
+    # to anything runnable) before it sleeps in the kernel: on an idle
+    # machine a sleeping process is woken through an idle CPU, which on a
+    # virtual machine costs tens of microseconds per frame, several times
+    # the step itself. mbrl's side spins likewise.
+    clock, spin = time.perf_counter, SPIN_SECONDS
+    yield_cpu = getattr(os, "sched_yield", None) or (lambda: None)
+    os.set_blocking(rfd, False)
+
+    # [spins in a row that ran out, waits left that block at once]: two
+    # spins in a row that ran out back off for BACKOFF_WAITS waits, twice as
+    # many after every further one (up to 128 times), until a spin succeeds.
+    state = [0, 0]
+
+    def next_bytes():
+        try:
+            return read(rfd, 1 << 16)
+        except BlockingIOError:
+            pass
+        if state[1] > 0:
+            state[1] -= 1
+        else:
+            t0 = clock()
+            while clock() - t0 < spin:
+                yield_cpu()
+                try:
+                    more = read(rfd, 1 << 16)
+                    state[0] = 0
+                    return more
+                except BlockingIOError:
+                    pass
+            state[0] += 1
+            if state[0] >= 2:
+                state[1] = BACKOFF_WAITS << min(state[0] - 2, 7)
+        os.set_blocking(rfd, True)
+        try:
+            return read(rfd, 1 << 16)
+        finally:
+            os.set_blocking(rfd, False)
+
     buf = b""
     while True:
-        more = read(rfd, 1 << 16)
+        more = next_bytes()
         if not more:
             return
         buf += more  # usually b"" + one whole request: mbrl waits for each answer

@@ -13,20 +13,26 @@
 //
 // Cost: a step is one write and one read on each side, two context
 // switches and the conversions. mbrl's ends of the pipes are blocking
-// (outside Go's poller, whose wake-up through epoll cost 3 us per round
-// trip more) and a step allocates only the observation it returns; the
-// bridge decodes the action through struct, writes the observation into
-// a float64 view of a preallocated answer frame and sends it with one
-// write. BenchmarkOverhead (scripts/gymbench.sh) times Pendulum-v1
-// through the bridge against Gymnasium's own env.step in Python,
-// interleaved: 28.6-30.7 us against 19.2-20.5 us at best on the shared
-// 2-core VM, 1.42-1.54x with a median of 1.50 over 11 sittings (its doc
-// has the details). What is left is the kernel's: a bare round trip
-// (ping) costs 6.4 us at best, most of it the two switches between the
-// processes. Spinning instead of blocking was
-// measured and dropped: with the two processes on one CPU, which is
-// where the scheduler puts them on a busy machine, a spinning side only
-// delays the other.
+// descriptors outside Go's poller (whose wake-up through epoll cost 3 us
+// per round trip more) and a step allocates only the observation it
+// returns; the bridge decodes the action through struct, writes the
+// observation into a float64 view of a preallocated answer frame and
+// sends it with one write. Each side waits for the other by spinning
+// briefly (100 us in mbrl, 50 us in the bridge, yielding the CPU) before
+// it sleeps in the kernel: on an idle virtual machine a sleeping process
+// is woken through an idle CPU, which cost 20-30 us per frame. Two spins
+// in a row that run out (a slow env, or both processes on one busy CPU,
+// where spinning only delays the other) back off: the next waits block
+// at once, 32 of them, doubling up to 4096 while spins keep running
+// out. BenchmarkOverhead (scripts/gymbench.sh) times Pendulum-v1 through
+// the bridge against Gymnasium's own env.step in Python, interleaved.
+// On the 2-core VM with nothing else running, the means per step were
+// 34 us against 23 us: a median ratio of 1.39 over 7 rounds, and 1.26 at
+// best. Before the spin they were 88.6 against 20.9 (3.8x), and a bare
+// round trip (ping) took 26 us on average, against 4 us now. With two
+// CPU hogs of equal priority on the two cores the spin costs: medians
+// 1.7-5x (blocking only: 2.1x), because a process that spins loses the
+// scheduler's wake-up preference.
 //
 // Spaces: a Box of any shape is flattened (row-major) to mbrl's box, a
 // Discrete(n, start) is one float64 holding the index from 0 (the bridge

@@ -176,7 +176,7 @@ func start(id string, o Options, kwargs map[string]any) (*Env, error) {
 		return nil, fmt.Errorf("%w: %v", ErrBridge, err)
 	}
 	cmd.Stdin, cmd.Stdout = inR, outW
-	p.in, p.outf, p.out = inW, outR, bufio.NewReaderSize(outR, 1<<16)
+	p.in, p.outf, p.out = inW, outR, bufio.NewReaderSize(newReader(outR), 1<<16)
 	err = cmd.Start()
 	// The bridge holds its ends now; ours must go so that its exit is our EOF.
 	inR.Close()

@@ -68,18 +68,15 @@ func BenchmarkPing(b *testing.B) {
 // (scripts/gymbench.sh). CPU times need Linux's /proc; elsewhere they
 // are reported as 0.
 //
-// On the shared 2-core VM (load average 5-10 from other jobs), over 11
-// sittings of 5-7 rounds: bridge-best-us 28.6-30.7 (41-43 in three
-// disturbed sittings) against py-best-us 19.2-20.5 (25-29 in three),
-// x-python-best 1.42-1.54 with a median of 1.50 (2.1 in one disturbed
-// sitting), about 34k steps/s at best; ping-best-us 6.4-7.9, the pipe:
-// two thirds of the 9-10 us a step adds, most of it the kernel switching
-// between the two processes. The bridge before these changes (reads
-// through Go's poller, a new buffer per frame, answers concatenated in
-// Python) gave 1.73-1.83 in the same sittings, ping 9.3-11.5 us. Means
-// (x-python) depend on the load, as each step waits twice for a CPU and
-// a Python loop not at all: 1.1-4.1 here (1.8-2.2 before, in fewer
-// sittings).
+// On the 2-core VM with nothing else running, with both sides spinning
+// before they sleep (see the package doc): two sittings of 7 rounds gave
+// x-python 1.39 and 1.37 (rounds 1.06-1.56), x-python-best 1.26-1.29,
+// bridge-us 34.4 against py-us 20.6-23, ping-us 4.2, about 29k steps/s.
+// Without the spin the idle machine gave x-python 3.8 (bridge-us 88.6,
+// ping-us 26: every frame woke a process through an idle virtual CPU),
+// while under load 5-10 from other jobs wake-ups were fast and
+// x-python-best was 1.42-1.54 over 11 sittings. With two CPU hogs of
+// equal priority on both cores, rounds gave 1.7-5 (2.1 blocking only).
 func BenchmarkOverhead(b *testing.B) {
 	py := gymtest.Python(b)
 	tm := exec.Command(py, "-c", pythonStepScript)

@@ -501,7 +501,14 @@ func (t *Trainer) trajectoryStep(w *worker, k int) error {
 	if err != nil {
 		return fmt.Errorf("lggps: condition %d: %w", k, err)
 	}
-	t.prevObj[k], t.predObj[k], t.prevMC[k], t.hasPred[k] = prev, next, mc, true
+	// A prediction that is not finite (the expected cost of a controller
+	// through models that diverge over the horizon) adapts nothing: the
+	// next step keeps the multiplier.
+	ok := !math.IsNaN(prev-next) && !math.IsInf(prev-next, 0)
+	if !ok {
+		prev, next = 0, 0
+	}
+	t.prevObj[k], t.predObj[k], t.prevMC[k], t.hasPred[k] = prev, next, mc, ok
 	for s := range t.T {
 		copy(t.ctrl[k].K[s], w.next.K[s])
 		copy(t.ctrl[k].Offset[s], w.next.Offset[s])

@@ -112,6 +112,7 @@ type worker struct {
 	op, om []float64
 	z      []float64
 	a, u   []float64
+	mean   []float64      // the dual step's mean violation at a step [m]
 	model  *learned.Model // the global model of Config.ModelInit, during the initialisation only
 }
 
@@ -279,7 +280,7 @@ func (t *Trainer) newWorker(env envs.Env) (*worker, error) {
 		qc:  newQuadratic(T, d), qs: newQuadratic(T, d), next: control.NewLinearGaussianController(n, m, T),
 		pts: mat2(N, 2*n+m), xbar: make([]float64, n), jo: make([]float64, m*p), ox: make([]float64, p*n),
 		jp: make([]float64, m*n), ap: make([]float64, m), xp: make([]float64, n), op: make([]float64, p), om: make([]float64, p),
-		z: make([]float64, d), a: make([]float64, m), u: make([]float64, m),
+		z: make([]float64, d), a: make([]float64, m), u: make([]float64, m), mean: make([]float64, m),
 	}, nil
 }
 
@@ -427,7 +428,6 @@ func (t *Trainer) transition(z []float64, k, i, s int) {
 // surrogate c + lambda'(pi(x) - u) + rho |pi(x) - u|^2.
 func (t *Trainer) trajectoryStep(w *worker, k int) error {
 	n, m, N := t.n, t.m, t.N
-	d := n + m
 	dyn := t.dyn[k]
 	st := &t.stats[k]
 	st.dynOK = true
@@ -467,7 +467,6 @@ func (t *Trainer) trajectoryStep(w *worker, k int) error {
 		}
 		addLagrangian(w.qs, s, w.jp, w.ap, t.lambda[k][s], t.rho[k][s], n, m)
 	}
-	_ = d
 	// Step-size rule (Levine & Abbeel 2014, Sec. 3.3): compare the
 	// improvement of the task cost the previous step predicted (under the
 	// previous models) with the one its samples achieved. The paper
@@ -687,11 +686,10 @@ func (t *Trainer) dualStep(w *worker, k int) error {
 	n, m, p := t.n, t.m, t.p
 	st := &t.stats[k]
 	st.violSum, st.violSq = 0, 0
-	g := w.xp[:0]
-	_ = g
 	for s := range t.T {
 		gs := t.lambda[k][s] // updated in place below
-		mean := make([]float64, m)
+		mean := w.mean
+		clear(mean)
 		for i := range t.N {
 			x := t.X[k][i][s*n : (s+1)*n]
 			w.pol.Act(w.a, t.O[k][i][s*p:(s+1)*p])

@@ -38,7 +38,9 @@ func (a *app) lggpsMethod() cli.Command {
 				row("init-steps", "Model.Steps", "--init model: length of those episodes (0: the horizon)"),
 				row("init-epochs", "Model.Epochs", "--init model: training epochs of the global model"),
 				row("init-plans", "Model.Plans", "--init model: candidate plans of the receding-horizon iLQR on the model (1: one warm-started plan)"),
-				row("init-mpc-horizons", "Model.Horizons", "--init model: planning horizons of the receding-horizon iLQR, each run from every condition, the rollout of least cost kept"))
+				row("init-mpc-horizons", "Model.Horizons", "--init model: planning horizons of the receding-horizon iLQR, each run from every condition, the rollout of least cost kept"),
+				row("init-rounds", "Model.Rounds", "--init model: rounds of that planning; before each round after the first the model trains --init-refit-epochs more on all data so far, the rollouts included (each condition keeps its cheapest rollout)"),
+				row("init-refit-epochs", "Model.RefitEpochs", "--init model: epochs of each refit between rounds"))
 			b.BindTraining(t, "iterations (samples, local dynamics, LQG step, policy step, dual step)")
 			b.Bind("lggps", &cfg,
 				row("conditions", "Conditions", "initial conditions K, drawn once from the env's reset distribution with the seed"),
@@ -48,6 +50,7 @@ func (a *app) lggpsMethod() cli.Command {
 				row("kl-step", "KLStep", "KL bound epsilon per time step of the trajectory step (times the adapted multiplier)"),
 				row("min-step-mult", "MinStepMult", "smallest multiplier of --kl-step"),
 				row("max-step-mult", "MaxStepMult", "largest multiplier of --kl-step"),
+				row("max-ent", "MaxEnt", "weight of the controllers' entropy in the trajectory step (0: none; their noise then shrinks every step)"),
 				row("clusters", "Clusters", "components of the Gaussian mixture prior of the dynamics"),
 				row("em-iters", "EMIters", "EM iterations of the mixture"),
 				row("prior-strength", "PriorStrength", "weight of the mixture prior in samples (0: plain regression)"),
@@ -77,7 +80,7 @@ func (a *app) runTrainLGGPS(ctx context.Context, b *cli.Binder, cfg lggps.Config
 		}
 	}
 	for f, name := range map[string]string{"Episodes": "init-episodes", "Steps": "init-steps", "Epochs": "init-epochs",
-		"Plans": "init-plans", "Horizons": "init-mpc-horizons"} {
+		"Plans": "init-plans", "Horizons": "init-mpc-horizons", "Rounds": "init-rounds", "RefitEpochs": "init-refit-epochs"} {
 		b.Alias("lggps", "ModelInit."+f, name)
 	}
 	if err := b.Validate(cfg.Validate(), t.Validate()); err != nil {

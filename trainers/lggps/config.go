@@ -44,6 +44,12 @@ type Config struct {
 	// 2014, Sec. 3.3) between MinStepMult and MaxStepMult, from 1.
 	KLStep                   float64
 	MinStepMult, MaxStepMult float64
+	// MaxEnt is the weight omega of the controllers' entropy in the
+	// trajectory step, E[l] - omega H(p) + eta (KL(p || p_old) - epsilon):
+	// without it each step multiplies the controllers' precision by about
+	// 1 + l_uu/(eta P_old) and their noise, which bounds how far the KL
+	// lets them move, collapses over the iterations.
+	MaxEnt float64
 	// Clusters and EMIters size the Gaussian mixture prior over all
 	// transitions of the iteration; PriorStrength is its weight n0 in
 	// samples (0: no prior, plain regression); DynReg the ridge added to
@@ -111,6 +117,7 @@ func (c Config) Validate() error {
 	v.AtLeast("Horizon", c.Horizon, 0)
 	v.Positive("InitStd", c.InitStd)
 	v.Positive("KLStep", c.KLStep)
+	v.NonNegative("MaxEnt", c.MaxEnt)
 	v.Positive("MinStepMult", c.MinStepMult)
 	v.Check(c.MaxStepMult >= c.MinStepMult && !math.IsInf(c.MaxStepMult, 0), "MaxStepMult", "must be finite and >= MinStepMult (%v), got %v", c.MinStepMult, c.MaxStepMult)
 	v.AtLeast("Clusters", c.Clusters, 1)

@@ -50,6 +50,14 @@ type ModelInit struct {
 	// where 20 lets the cart drift until the pole falls.
 	Plans, Iters int
 	Horizons     []int
+	// Rounds of that planning (at least 1): after each round but the
+	// last, every rollout's transitions join the data and the model is
+	// trained RefitEpochs more epochs on all of it, as "mbrl train mpc"
+	// does between its episodes; each condition keeps its rollout of least
+	// cost over all rounds. A model fitted to random actions alone is poor
+	// where they rarely go (the pendulum's upright), which made some
+	// conditions' rollouts circle the pendulum once more than needed.
+	Rounds, RefitEpochs int
 }
 
 // DefaultModelInit returns the model initialisation used by --init model:
@@ -57,7 +65,7 @@ type ModelInit struct {
 // (fewer left half the pendulum's conditions hanging), one warm-started
 // plan, planning horizons 20 and 60.
 func DefaultModelInit() ModelInit {
-	return ModelInit{Episodes: 16, Hidden: []int{64, 64}, Epochs: 1000, LR: 3e-3, Plans: 1, Horizons: []int{20, 60}}
+	return ModelInit{Episodes: 16, Hidden: []int{64, 64}, Epochs: 1000, LR: 3e-3, Plans: 1, Horizons: []int{20, 60}, Rounds: 1, RefitEpochs: 300}
 }
 
 func (c ModelInit) check(v *config.Checker) {
@@ -76,6 +84,8 @@ func (c ModelInit) check(v *config.Checker) {
 		v.Check(h >= 0, "ModelInit.Horizons", "must be >= 0, got %d", h)
 	}
 	v.AtLeast("ModelInit.Iters", c.Iters, 0)
+	v.AtLeast("ModelInit.Rounds", c.Rounds, 1)
+	v.AtLeast("ModelInit.RefitEpochs", c.RefitEpochs, 0)
 }
 
 // fdCost is a CostFunc as a control.Cost: its derivatives by the
@@ -157,19 +167,58 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("lggps: model init: %w", err)
 	}
-	lm, err := learned.New(f.Model(), t.low, t.high, false)
-	if err != nil {
-		return 0, fmt.Errorf("lggps: model init: %w", err)
+	for k := range t.initCost {
+		t.initCost[k] = math.Inf(1)
 	}
-	for _, w := range t.workers {
-		w.model = lm.Clone()
+	t.initX, t.initU = make([][][][]float64, t.K), make([][][][]float64, t.K)
+	for k := range t.K {
+		t.initX[k], t.initU[k] = make([][][]float64, len(mi.Horizons)), make([][][]float64, len(mi.Horizons))
+		for h := range mi.Horizons {
+			t.initX[k][h], t.initU[k][h] = mat2(t.T+1, n), mat2(t.T, m)
+		}
 	}
-	err = t.parallel(ctx, t.planCondition)
-	for _, w := range t.workers {
-		w.model = nil
+	defer func() { t.initX, t.initU = nil, nil }()
+	for r := range mi.Rounds {
+		if r > 0 {
+			// The last round's rollouts join the data; the model trains on.
+			for k := range t.K {
+				for h := range mi.Horizons {
+					X, U := t.initX[k][h], t.initU[k][h]
+					for s := range t.T {
+						obs, act, next = append(obs, X[s]...), append(act, U[s]...), append(next, X[s+1]...)
+						rows++
+					}
+				}
+			}
+			if err := f.SetData(obs, act, next, rows); err != nil {
+				return 0, fmt.Errorf("lggps: model init: %w", err)
+			}
+			if loss, err = f.Epochs(ctx, mi.RefitEpochs); err != nil {
+				return 0, fmt.Errorf("lggps: model init: %w", err)
+			}
+		}
+		lm, err := learned.New(f.Model(), t.low, t.high, false)
+		if err != nil {
+			return 0, fmt.Errorf("lggps: model init: %w", err)
+		}
+		for _, w := range t.workers {
+			w.model = lm.Clone()
+		}
+		err = t.parallel(ctx, t.planCondition)
+		for _, w := range t.workers {
+			w.model = nil
+		}
+		t.envSteps += t.K * t.T * len(mi.Horizons)
+		if err != nil {
+			return loss, err
+		}
 	}
-	t.envSteps += t.K * t.T * len(mi.Horizons)
-	return loss, err
+	for k, c := range t.initCost {
+		if math.IsInf(c, 1) {
+			return loss, fmt.Errorf("lggps: model init: condition %d: no rollout of finite cost (raise --init-episodes)", k)
+		}
+	}
+	return loss, nil
 }
 
 // planCondition rolls condition k out on the env (worker w's) with
@@ -180,10 +229,9 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 func (t *Trainer) planCondition(w *worker, k int) error {
 	mi, n, m := t.cfg.ModelInit, t.n, t.m
 	cost := &fdCost{exp: newExpander(t.cost, n, m, t.cfg.FDStep, nil, nil, 0), n: n, m: m, z: make([]float64, n+m)}
-	X, U := mat2(t.T+1, n), mat2(t.T, m)
-	bestX, bestU := mat2(t.T+1, n), mat2(t.T, m)
-	best := math.Inf(1)
-	for _, h := range mi.Horizons {
+	best, bi := math.Inf(1), -1
+	for hi, h := range mi.Horizons {
+		X, U := t.initX[k][hi], t.initU[k][hi]
 		mpc, err := control.NewMPC(w.model, cost, &control.MPCSettings{Plans: mi.Plans, Horizon: h, Iters: mi.Iters,
 			Low: t.low, High: t.high, Rng: rand.New(rand.NewPCG(t.cfg.Seed, InitPlanStream+uint64(k)))})
 		if err != nil {
@@ -202,20 +250,14 @@ func (t *Trainer) planCondition(w *worker, k int) error {
 		}
 		copy(X[t.T], w.env.State())
 		if c < best { // NaN never wins
-			best = c
-			for s := range X {
-				copy(bestX[s], X[s])
-			}
-			for s := range U {
-				copy(bestU[s], U[s])
-			}
+			best, bi = c, hi
 		}
 	}
-	if math.IsInf(best, 1) {
-		return fmt.Errorf("lggps: model init: condition %d: no rollout of finite cost (raise --init-episodes)", k)
+	if bi < 0 || best >= t.initCost[k] { // an earlier round's rollout stays
+		return nil
 	}
 	t.initCost[k] = best
-	return t.trackingGains(t.ctrl[k], w.model, cost, bestX, bestU)
+	return t.trackingGains(t.ctrl[k], w.model, cost, t.initX[k][bi], t.initU[k][bi])
 }
 
 // trackingGains sets ctrl's mean to u_t + K_t (x - x_t) along the

@@ -171,3 +171,41 @@ func TestCartPoleLearnsFromSamples(t *testing.T) {
 		}
 	}
 }
+
+// A second round of planning, after a refit on the first round's
+// rollouts, keeps each condition's cheapest rollout: no condition gets
+// worse, the conditions together get cheaper (the model has now seen the
+// upright pendulum), and every rollout's env steps are counted.
+func TestModelInitRounds(t *testing.T) {
+	costs := map[int][]float64{}
+	for _, rounds := range []int{1, 2} {
+		mk, cost, pol := pendulumSetup(t, 1)
+		cfg := DefaultConfig()
+		cfg.Conditions, cfg.InitStd, cfg.Seed = 4, 0.05, 3
+		cfg.ModelInit = DefaultModelInit()
+		cfg.ModelInit.Epochs, cfg.ModelInit.Rounds, cfg.ModelInit.RefitEpochs = 300, rounds, 200
+		tr, err := New(cfg, mk, cost, pol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.initFromModel(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if want := cfg.ModelInit.Episodes*tr.T + rounds*cfg.Conditions*tr.T*len(cfg.ModelInit.Horizons); tr.EnvSteps() != want {
+			t.Fatalf("%d rounds: env steps %d, want %d", rounds, tr.EnvSteps(), want)
+		}
+		costs[rounds] = append([]float64(nil), tr.initCost...)
+		tr.Close()
+	}
+	var one, two float64
+	for k := range costs[1] {
+		one, two = one+costs[1][k], two+costs[2][k]
+		if costs[2][k] > costs[1][k] {
+			t.Errorf("condition %d: %.1f after two rounds, %.1f after one", k, costs[2][k], costs[1][k])
+		}
+	}
+	t.Logf("rollout costs: one round %.1f, two rounds %.1f", costs[1], costs[2])
+	if !(two < one) {
+		t.Errorf("two rounds cost %.1f in total, one round %.1f: the refit did not help", two, one)
+	}
+}

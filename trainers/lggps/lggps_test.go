@@ -366,6 +366,9 @@ func TestConfigValidate(t *testing.T) {
 		{"init episodes", func(c *Config) { c.ModelInit.Episodes = -1 }},
 		{"init epochs", func(c *Config) { c.ModelInit = DefaultModelInit(); c.ModelInit.Epochs = 0 }},
 		{"init plans", func(c *Config) { c.ModelInit = DefaultModelInit(); c.ModelInit.Plans = 0 }},
+		{"init rounds", func(c *Config) { c.ModelInit = DefaultModelInit(); c.ModelInit.Rounds = 0 }},
+		{"init refit epochs", func(c *Config) { c.ModelInit = DefaultModelInit(); c.ModelInit.RefitEpochs = -1 }},
+		{"max ent", func(c *Config) { c.MaxEnt = -0.5 }},
 		{"two inits", func(c *Config) { c.ModelInit = DefaultModelInit(); c.Init = func(dst, _ []float64) { clear(dst) } }},
 	}
 	if err := DefaultConfig().Validate(); err != nil {

@@ -82,6 +82,10 @@ type LQG struct {
 	// search (default 0.1), MaxIters the bound on backward passes (50).
 	Tol      float64
 	MaxIters int
+	// Omega weighs the controller's entropy: the pass minimises
+	// (l + eta (-log p_old))/(eta + Omega) - H(p) (0: Levine & Abbeel's
+	// form, l/eta - log p_old).
+	Omega float64
 
 	old, cand, best *lg
 	pklm, pklv      [][]float64 // -log p_old as a quadratic in z: [T][d*d], [T][d]
@@ -230,13 +234,13 @@ func (s *LQG) backward(c *lg, dyn *LinearDynamics, q *Quadratic, eta float64) bo
 	d := n + m
 	clear(s.vxx)
 	clear(s.vx)
-	inv := 1 / eta
+	inv, wkl := 1/(eta+s.Omega), eta/(eta+s.Omega)
 	for t := s.T - 1; t >= 0; t-- {
 		F, f := dyn.F[t], dyn.Offset[t]
 		mul(s.fv, s.vxx, F, n, n, d) // V_xx F [n, d]
 		mulTN(s.qtt, F, s.fv, n, d, d)
 		for i := range d * d {
-			s.qtt[i] += q.C[t][i]*inv + s.pklm[t][i]
+			s.qtt[i] += q.C[t][i]*inv + wkl*s.pklm[t][i]
 		}
 		// V_x + V_xx f.
 		for i := range n {
@@ -248,7 +252,7 @@ func (s *LQG) backward(c *lg, dyn *LinearDynamics, q *Quadratic, eta float64) bo
 		}
 		mulTVec(s.qt, F, s.mx, n, d)
 		for i := range d {
-			s.qt[i] += q.c[t][i]*inv + s.pklv[t][i]
+			s.qt[i] += q.c[t][i]*inv + wkl*s.pklv[t][i]
 		}
 		block(s.quu, s.qtt, d, n, n, m, m)
 		block(s.qux, s.qtt, d, n, 0, m, n)

@@ -80,10 +80,11 @@ type Trainer struct {
 	fit *gps.Regression // the policy step's rows and minibatches
 	lr  float64
 
-	needInit  bool      // Config.ModelInit is still to run (first Iterate)
-	initLoss  float64   // its model's training loss
-	initSteps int       // its env steps
-	initCost  []float64 // [K] its rollouts' cost on the env
+	needInit     bool            // Config.ModelInit is still to run (first Iterate)
+	initLoss     float64         // its model's training loss
+	initSteps    int             // its env steps
+	initCost     []float64       // [K] its rollouts' cost on the env
+	initX, initU [][][][]float64 // [K][horizon] the model initialisation's last rollouts, during it
 }
 
 type condStat struct {
@@ -273,8 +274,10 @@ func (t *Trainer) newWorker(env envs.Env) (*worker, error) {
 	}
 	n, m, p, N, T := t.n, t.m, t.p, t.N, t.T
 	d := n + m
+	lqg := NewLQG(n, m, T)
+	lqg.Omega = t.cfg.MaxEnt
 	return &worker{
-		env: env, pol: pol, lqg: NewLQG(n, m, T),
+		env: env, pol: pol, lqg: lqg,
 		fit: newDynFitter(n, m, t.cfg.PriorStrength, t.cfg.DynReg, t.cfg.Clusters),
 		exp: newExpander(t.cost, n, m, t.cfg.FDStep, t.low, t.high, t.cfg.BoundPenalty),
 		qc:  newQuadratic(T, d), qs: newQuadratic(T, d), next: control.NewLinearGaussianController(n, m, T),
@@ -354,8 +357,8 @@ func (t *Trainer) refreshWorkers() error {
 
 // (1) N trajectories of condition k's controller from x0_k on the env, with
 // the noise stream (Seed, SampleStream + iter<<20 + k). The env clips the
-// action; U keeps the applied action (the dynamics see it), UI the
-// intended one (the bound penalty sees it).
+// action; U keeps the applied action (the cost sees it), UI the intended
+// one (the dynamics fit and the bound penalty see it).
 func (t *Trainer) sample(w *worker, k, iter int) error {
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, SampleStream+uint64(iter)<<20+uint64(k)))
 	n, m, p := t.n, t.m, t.p
@@ -415,11 +418,17 @@ func (t *Trainer) fitPrior(iter int) {
 	t.gmm = FitGMM(data, t.cfg.Clusters, t.cfg.EMIters, t.cfg.GMMReg, rand.New(rand.NewPCG(t.cfg.Seed, GMMStream+uint64(iter))))
 }
 
-// transition writes [x_t; u_t; x_{t+1}] of sample i of condition k into z.
+// transition writes [x_t; u_t; x_{t+1}] of sample i of condition k into z,
+// u_t the intended action: the LQG chooses intended actions, and where the
+// env clips them the fitted slope in u is (correctly) near zero. With the
+// applied action, constant wherever the controller saturates, the
+// samples said nothing about that slope and the prior set it (0.74 where
+// the pendulum's is 0.15), and the forward passes of the LQG, which plug
+// in the intended actions, ran away (see TestKLVanishesAtLargeEta).
 func (t *Trainer) transition(z []float64, k, i, s int) {
 	n, m := t.n, t.m
 	copy(z[:n], t.X[k][i][s*n:(s+1)*n])
-	copy(z[n:n+m], t.U[k][i][s*m:(s+1)*m])
+	copy(z[n:n+m], t.UI[k][i][s*m:(s+1)*m])
 	copy(z[n+m:], t.X[k][i][(s+1)*n:(s+2)*n])
 }
 

@@ -13,13 +13,17 @@
 //     per condition and step by Gaussian conditioning under a
 //     normal-inverse-Wishart prior from a Gaussian mixture over all
 //     transitions of the iteration (their Sec. 3.1), so that a handful of
-//     samples suffices;
+//     samples suffices; u is the intended action (the env clips it, and
+//     the LQG chooses intended actions), and each mixture component is
+//     regularised relative to its own spread;
 //  3. takes the trajectory step: the LQG on the augmented-Lagrangian
 //     surrogate c(x,u) + lambda_t'(pi(x_t) - u_t) + rho_t |pi(x_t) - u_t|^2
 //     (pi linearised around the samples, c expanded to second order by
 //     finite differences of its value) under KL(p_new || p_old) <= epsilon,
 //     with the dual eta of the bound found by bracketing and epsilon adapted
-//     from the predicted and actual improvement (their Sec. 3.2-3.3);
+//     from the predicted and actual improvement (their Sec. 3.2-3.3), and
+//     optionally an entropy bonus (Config.MaxEnt) that keeps the
+//     controllers' noise from collapsing;
 //  4. takes the policy step: a rho-weighted regression of mu_theta(o) on
 //     the new controllers' means at the sampled states shifted by
 //     -lambda/(2 rho), as in trainers/gps; Sigma_pi is the inverse of the
@@ -41,7 +45,8 @@
 // dynamics. Config.ModelInit (the CLI's --init model, its default) starts
 // the controllers from samples alone instead: a global neural model of
 // the state fitted to a few random-action episodes, receding-horizon iLQR
-// on it run once on the env from each condition, and the time-varying
+// on it run on the env from each condition (in ModelInit.Rounds rounds,
+// the model refitted on the rollouts in between), and the time-varying
 // LQR gains of the model along that rollout, u = u_t + K_t (x - x_t); its
 // env steps count in env_steps. Config.Init linearises a given feedback
 // law instead (the CLI's --init hint: the env's hinted swing-up, env

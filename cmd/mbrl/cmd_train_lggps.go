@@ -29,7 +29,7 @@ func (a *app) lggpsMethod() cli.Command {
 		Summary: "guided policy search with local linear-Gaussian models: samples of K time-varying controllers on the real env, dynamics fitted with a mixture prior, KL-bounded LQG on the augmented Lagrangian, policy and dual steps",
 		Bind: func(b *cli.Binder) func(context.Context, []string) error {
 			cfg, o := lggps.DefaultConfig(), &lggpsFlags{Env: "pendulum", Init: "model", Hidden: []int{64, 64}, Model: lggps.DefaultModelInit()}
-			t := &run.Training{Iters: 10, EvalEvery: 10, EvalEpisodes: 20, FinalEpisodes: 100}
+			t := &run.Training{Iters: 25, EvalEvery: 5, EvalEpisodes: 20, FinalEpisodes: 100}
 			b.Bind("", o,
 				row("env", "Env", "environment name (see 'mbrl envs'); continuous actions and a known cost (its dynamics are not used)"),
 				row("init", "Init", "initial controllers: model (from samples alone: MPC on a global model fitted to random episodes, with tracking-LQR gains), zero (zero gains, noise only; from zero the pendulum stays hanging) or hint (the linearisation of the env's hinted feedback law along its rollouts, env knowledge)"),

@@ -70,10 +70,10 @@ func TestLggpsTrainCLI(t *testing.T) {
 			t.Errorf("JSON lacks %q: %v", k, sum)
 		}
 	}
-	// Samples, then the model init's 2 random episodes and one rollout per
-	// condition and planning horizon (20 and 60).
-	if sum["method"] != "lggps" || sum["horizon"] != 30.0 || sum["env_steps"] != 2*2*3*30.0+2*30+2*2*30 ||
-		sum["init_env_steps"] != 2*30.0+2*2*30 || sum["init"] != "model" {
+	// Samples, then the model init's 2 random episodes and, in each of its
+	// 3 rounds, one rollout per condition and planning horizon (20 and 60).
+	if sum["method"] != "lggps" || sum["horizon"] != 30.0 || sum["env_steps"] != 2*2*3*30.0+2*30+3*2*2*30 ||
+		sum["init_env_steps"] != 2*30.0+3*2*2*30 || sum["init"] != "model" {
 		t.Errorf("JSON %v", sum)
 	}
 	for _, f := range []string{"final.safetensors", "latest.safetensors", "metrics.csv", "config.yaml", "learning_curve.png",

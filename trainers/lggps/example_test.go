@@ -22,6 +22,7 @@ func Example() {
 	pol := gps.MLPPolicy{MLP: nn.NewMLP("policy", []int{2, 1}, nn.Identity, rand.New(rand.NewPCG(1, 0)))}
 	cfg := lggps.DefaultConfig()
 	cfg.Conditions, cfg.Horizon, cfg.Seed = 4, 50, 1
+	cfg.MaxEnt = 0 // the controllers' noise may shrink: their samples then cost what LQR does
 	tr, err := lggps.New(cfg, mk, cost, pol)
 	if err != nil {
 		fmt.Println(err)
@@ -52,7 +53,7 @@ func Example() {
 	fmt.Printf("violation fell more than 10x: %v\n", get(last, "violation") < get(first, "violation")/10)
 	fmt.Printf("env steps %d\n", tr.EnvSteps())
 	// Output:
-	// trajectory cost 13.0
+	// trajectory cost 13.1
 	// violation fell more than 10x: true
 	// env steps 15000
 }

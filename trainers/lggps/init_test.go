@@ -28,6 +28,7 @@ func TestModelInitSwingsUpPendulum(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Conditions, cfg.InitStd, cfg.Seed = 4, 0.05, 1
 	cfg.ModelInit = DefaultModelInit()
+	cfg.ModelInit.Rounds = 1 // one round suffices here (TestModelInitRounds covers more)
 	tr, err := New(cfg, mk, cost, pol)
 	if err != nil {
 		t.Fatal(err)
@@ -131,9 +132,12 @@ func lqrGain(t *testing.T) []float64 {
 }
 
 // Learning happens on cartpole-continuous from samples alone with a small
-// budget (8 conditions of 3 samples, horizon 100): after four iterations
+// budget (8 conditions of 3 samples, horizon 100): after eight iterations
 // from the model initialisation the policy's violation has fallen at
-// least 5x (25x at this seed) and the policy alone keeps the pole up for
+// least 5x (6.4x at this seed; with the defaults' growing rho and
+// entropy bonus it rises over the first two iterations, then falls
+// faster: about 100x over the 25 iterations of the CLI's runs) and the
+// policy alone keeps the pole up for
 // the horizon from 10 fresh starts of the reset distribution (4
 // conditions with a 16-unit policy did not generalise).
 func TestCartPoleLearnsFromSamples(t *testing.T) {
@@ -153,7 +157,7 @@ func TestCartPoleLearnsFromSamples(t *testing.T) {
 	}
 	defer tr.Close()
 	first := metric(run(t, tr, 0, 1), "violation")
-	last := metric(run(t, tr, 1, 3), "violation")
+	last := metric(run(t, tr, 1, 7), "violation")
 	t.Logf("violation %.3g -> %.3g, %d env steps", first, last, tr.EnvSteps())
 	if last > first/5 {
 		t.Errorf("violation fell from %.3g to %.3g only", first, last)

@@ -79,6 +79,11 @@ func LoadPolicy(path string, env envs.Env) (func() (Policy, error), error) {
 		return func() (Policy, error) { return p.Clone(), nil }, nil
 	case *nn.GaussianPolicy:
 		return func() (Policy, error) { return PolicyFunc(p.Clone().Mean), nil }, nil
+	case *nn.MLP: // GPS's policy on an env with unbounded actions (the linear env)
+		if p.In() != obsDim || p.Out() != actDim {
+			return nil, fmt.Errorf("%s: policy maps %d -> %d values, %s needs %d -> %d", path, p.In(), p.Out(), env.Name(), obsDim, actDim)
+		}
+		return func() (Policy, error) { return PolicyFunc(p.Clone().Forward), nil }, nil
 	case *nn.QNetwork:
 		return func() (Policy, error) {
 			q := p.Clone()

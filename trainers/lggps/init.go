@@ -173,20 +173,20 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 	for k := range t.initCost {
 		t.initCost[k] = math.Inf(1)
 	}
-	t.initX, t.initU = make([][][][]float64, t.K), make([][][][]float64, t.K)
+	// Every condition's rollouts of the current round, one per horizon.
+	rollX, rollU := make([][][][]float64, t.K), make([][][][]float64, t.K)
 	for k := range t.K {
-		t.initX[k], t.initU[k] = make([][][]float64, len(mi.Horizons)), make([][][]float64, len(mi.Horizons))
+		rollX[k], rollU[k] = make([][][]float64, len(mi.Horizons)), make([][][]float64, len(mi.Horizons))
 		for h := range mi.Horizons {
-			t.initX[k][h], t.initU[k][h] = mat2(t.T+1, n), mat2(t.T, m)
+			rollX[k][h], rollU[k][h] = mat2(t.T+1, n), mat2(t.T, m)
 		}
 	}
-	defer func() { t.initX, t.initU = nil, nil }()
 	for r := range mi.Rounds {
 		if r > 0 {
 			// The last round's rollouts join the data; the model trains on.
 			for k := range t.K {
 				for h := range mi.Horizons {
-					X, U := t.initX[k][h], t.initU[k][h]
+					X, U := rollX[k][h], rollU[k][h]
 					for s := range t.T {
 						obs, act, next = append(obs, X[s]...), append(act, U[s]...), append(next, X[s+1]...)
 						rows++
@@ -207,7 +207,7 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 		for _, w := range t.workers {
 			w.model = lm.Clone()
 		}
-		err = t.parallel(ctx, t.planCondition)
+		err = t.parallel(ctx, func(w *worker, k int) error { return t.planCondition(w, k, rollX[k], rollU[k]) })
 		for _, w := range t.workers {
 			w.model = nil
 		}
@@ -226,15 +226,16 @@ func (t *Trainer) initFromModel(ctx context.Context) (float64, error) {
 
 // planCondition rolls condition k out on the env (worker w's) with
 // receding-horizon iLQR (control.MPC) on the global model, once per
-// planning horizon of ModelInit.Horizons, keeps the rollout of least cost
-// on the env and makes it controller k's mean with tracking gains (see
-// trackingGains). Its cost is kept in initCost.
-func (t *Trainer) planCondition(w *worker, k int) error {
+// planning horizon of ModelInit.Horizons into rollX, rollU [horizon] (the
+// round's data for the next refit); when the cheapest of them beats the
+// earlier rounds' it becomes controller k's mean with tracking gains (see
+// trackingGains) and its cost is kept in initCost.
+func (t *Trainer) planCondition(w *worker, k int, rollX, rollU [][][]float64) error {
 	mi, n, m := t.cfg.ModelInit, t.n, t.m
 	cost := &fdCost{exp: newExpander(t.cost, n, m, t.cfg.FDStep, nil, nil, 0), n: n, m: m, z: make([]float64, n+m)}
 	best, bi := math.Inf(1), -1
 	for hi, h := range mi.Horizons {
-		X, U := t.initX[k][hi], t.initU[k][hi]
+		X, U := rollX[hi], rollU[hi]
 		mpc, err := control.NewMPC(w.model, cost, &control.MPCSettings{Plans: mi.Plans, Horizon: h, Iters: mi.Iters,
 			Low: t.low, High: t.high, Rng: rand.New(rand.NewPCG(t.cfg.Seed, InitPlanStream+uint64(k)))})
 		if err != nil {
@@ -260,7 +261,7 @@ func (t *Trainer) planCondition(w *worker, k int) error {
 		return nil
 	}
 	t.initCost[k] = best
-	return t.trackingGains(t.ctrl[k], w.model, cost, t.initX[k][bi], t.initU[k][bi])
+	return t.trackingGains(t.ctrl[k], w.model, cost, rollX[bi], rollU[bi])
 }
 
 // trackingGains sets ctrl's mean to u_t + K_t (x - x_t) along the

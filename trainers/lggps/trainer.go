@@ -80,11 +80,10 @@ type Trainer struct {
 	fit *gps.Regression // the policy step's rows and minibatches
 	lr  float64
 
-	needInit     bool            // Config.ModelInit is still to run (first Iterate)
-	initLoss     float64         // its model's training loss
-	initSteps    int             // its env steps
-	initCost     []float64       // [K] its rollouts' cost on the env
-	initX, initU [][][][]float64 // [K][horizon] the model initialisation's last rollouts, during it
+	needInit  bool      // Config.ModelInit is still to run (first Iterate)
+	initLoss  float64   // its model's training loss
+	initSteps int       // its env steps
+	initCost  []float64 // [K] its rollouts' cost on the env
 }
 
 type condStat struct {

@@ -102,6 +102,8 @@ func (op clampOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 }
 
 // value is min(max(v[0], lo), hi); NaN stays NaN, as with numpy.clip.
+func (op clampOp) mapFunc() func([]float64) float64 { return op.value }
+
 func (op clampOp) value(v []float64) float64 {
 	switch x := v[0]; {
 	case x < op.lo:
@@ -130,6 +132,8 @@ func (op clampGradOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // value is v[1] (the gradient) times 1{lo < v[0] < hi}.
+func (op clampGradOp) mapFunc() func([]float64) float64 { return op.value }
+
 func (op clampGradOp) value(v []float64) float64 {
 	in := 0.0
 	if op.c.lo < v[0] && v[0] < op.c.hi {
@@ -160,8 +164,13 @@ func (op wrapOp) Do(vals ...G.Value) (G.Value, error) {
 	if err := checkVals(op, vals); err != nil {
 		return nil, err
 	}
-	return mapValues(op, func(v []float64) float64 { return AngleNormalize(v[0]) }, vals...)
+	return mapValues(op, wrapValue, vals...)
 }
+
+func (op wrapOp) mapFunc() func([]float64) float64 { return wrapValue }
+
+// wrapValue is WrapAngle's function of its one argument.
+func wrapValue(v []float64) float64     { return AngleNormalize(v[0]) }
 func (op wrapOp) ReturnsPtr() bool      { return false }
 func (op wrapOp) CallsExtern() bool     { return false }
 func (op wrapOp) OverwritesInput() int  { return -1 }
@@ -339,6 +348,9 @@ func (op atan2Op) Type() hm.Type {
 }
 
 func (op atan2Op) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return firstShape(op, in) }
+
+// mapFunc returns the function Do applies elementwise.
+func (op atan2Op) mapFunc() func([]float64) float64 { return op.eval }
 
 func (op atan2Op) eval(v []float64) float64 {
 	y, x := v[0], v[1]

@@ -40,22 +40,21 @@ type RegressorConfig struct {
 // Regressor trains a GraphModel by minimising the mean squared error
 // mean_ij (out_ij - y_ij)² over minibatches of exactly B rows with Adam.
 // It builds one graph with inputs x [B, in], y [B, out] (and w [B] when
-// weighted) at construction and reuses it for every step: one TapeMachine
-// for forward+backward and one forward-only machine (a subgraph of the
-// same graph) for prediction and validation. A Regressor is not safe for
-// concurrent use.
+// weighted) at construction and reuses it for every step: one
+// autodiff.Program for forward+backward and one forward-only Program (the
+// prediction's ancestors in the same graph) for prediction and
+// validation. A Regressor is not safe for concurrent use.
 type Regressor struct {
 	model        GraphModel
 	in, out, bs  int
 	weighted     bool
 	maxGradNorm  float64
 	g            *G.ExprGraph
-	vm, vmFwd    G.VM
+	full, fwd    *autodiff.Program
 	xBuf, yBuf   []float64
 	wBuf         []float64
 	loss         *G.Node
-	pred         G.Value // [B, out], filled by the read node
-	predData     []float64
+	predData     []float64 // [B, out], the forward Program's buffer
 	gradNodes    G.Nodes
 	grads        [][]float64
 	adam         *Adam
@@ -143,11 +142,13 @@ func NewRegressor(model GraphModel, in, out int, cfg RegressorConfig) (*Regresso
 	}
 	r.adam = NewAdam(cfg.Adam, params)
 
-	r.predData = make([]float64, bs*out)
-	r.pred = tensor.New(tensor.WithShape(bs, out), tensor.WithBacking(r.predData))
-	read := G.Read(pred, &r.pred)
-	r.vm = G.NewTapeMachine(g)
-	r.vmFwd = G.NewTapeMachine(g.SubgraphRoots(read))
+	if r.full, err = autodiff.Compile(append(G.Nodes{r.loss}, r.gradNodes...)...); err != nil {
+		return nil, fmt.Errorf("nn: regressor: %w", err)
+	}
+	if r.fwd, err = autodiff.Compile(pred); err != nil {
+		return nil, fmt.Errorf("nn: regressor: %w", err)
+	}
+	r.predData = r.fwd.Data(pred)
 	return r, nil
 }
 
@@ -162,11 +163,9 @@ func (r *Regressor) Optimizer() *Adam { return r.adam }
 // reused by the next step: copy them to keep them.
 func (r *Regressor) Gradients() [][]float64 { return r.grads }
 
-// Close releases the machines' resources.
-func (r *Regressor) Close() {
-	r.vm.Close()
-	r.vmFwd.Close()
-}
+// Close releases the Regressor's resources (none are held beyond memory;
+// kept for symmetry with other trainers).
+func (r *Regressor) Close() {}
 
 // Step runs forward, backward and one Adam update on one minibatch:
 // x [B, in], y [B, out]. It returns the minibatch loss (before the
@@ -201,19 +200,15 @@ func (r *Regressor) StepWeighted(x, y, w []float64) (float64, error) {
 
 // run does one step on the data already in the input buffers.
 func (r *Regressor) run() (float64, error) {
-	defer autodiff.Rewind(r.vm)
-	if err := r.vm.RunAll(); err != nil {
+	if err := r.full.Run(); err != nil {
 		return 0, fmt.Errorf("nn: regressor: run: %w", err)
 	}
-	loss, ok := r.loss.Value().Data().(float64)
-	if !ok {
-		return 0, fmt.Errorf("nn: regressor: loss value %T is not a float64", r.loss.Value().Data())
-	}
+	loss := r.full.Data(r.loss)[0]
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, fmt.Errorf("nn: regressor: loss %v: %w", loss, ErrNonFinite)
 	}
-	if err := autodiff.CopyGrads(r.grads, r.gradNodes); err != nil {
-		return loss, fmt.Errorf("nn: regressor: %w", err)
+	for i, n := range r.gradNodes {
+		copy(r.grads[i], r.full.Data(n))
 	}
 	for i, g := range r.grads {
 		for _, v := range g {
@@ -241,9 +236,7 @@ func (r *Regressor) Predict(dst, x []float64, n int) error {
 		for i := k; i < r.bs; i++ {
 			copy(r.xBuf[i*r.in:(i+1)*r.in], x[s*r.in:(s+1)*r.in])
 		}
-		err := r.vmFwd.RunAll()
-		autodiff.Rewind(r.vmFwd)
-		if err != nil {
+		if err := r.fwd.Run(); err != nil {
 			return fmt.Errorf("nn: regressor predict: %w", err)
 		}
 		copy(dst[s*r.out:(s+k)*r.out], r.predData[:k*r.out])

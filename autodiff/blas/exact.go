@@ -62,6 +62,10 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 	scale(m, n, beta, c, ldc)
 	if bTrans {
 		chunk := dotChunk(m, n, k)
+		if !parallel(m, n, k, 2) { // no closure: it would be allocated
+			dotProduct(m, n, k, chunk, a, lda, b, ldb, c, ldc)
+			return
+		}
 		rows(m, n, k, 2, func(i0, i1 int) {
 			dotProduct(i1-i0, n, k, chunk, a[i0*lda:], lda, b, ldb, c[i0*ldc:], ldc)
 		})
@@ -69,6 +73,10 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 	}
 	if !axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, c, ldc) {
 		impl.Implementation.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
+		return
+	}
+	if !parallel(m, n, k, 4) {
+		axpyProduct(aTrans, m, n, k, a, lda, b, ldb, c, ldc)
 		return
 	}
 	rows(m, n, k, 4, func(i0, i1 int) {
@@ -90,7 +98,7 @@ const parallelWork = 1 << 18
 // one call, or two halves (split at a multiple of step) on two goroutines
 // for products of at least parallelWork when GOMAXPROCS > 1.
 func rows(m, n, k, step int, f func(i0, i1 int)) {
-	if m*n*k < parallelWork || m < 2*step || runtime.GOMAXPROCS(0) < 2 {
+	if !parallel(m, n, k, step) {
 		f(0, m)
 		return
 	}
@@ -103,6 +111,11 @@ func rows(m, n, k, step int, f func(i0, i1 int)) {
 	}()
 	f(0, h)
 	wg.Wait()
+}
+
+// parallel reports whether rows splits the product.
+func parallel(m, n, k, step int) bool {
+	return m*n*k >= parallelWork && m >= 2*step && runtime.GOMAXPROCS(0) >= 2
 }
 
 // transposed maps a gonum transpose flag to whether the matrix is

@@ -1,0 +1,744 @@
+package autodiff
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"unsafe"
+
+	gblas "gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Program runs a float64 Gorgonia graph without Gorgonia's tape machine:
+// Compile orders the ancestors of some root nodes once, gives every op node
+// an output buffer of its own, and binds each op to a kernel over those
+// buffers, so that Run does no allocation, no logging and no instruction
+// decoding: it calls one function per op.
+//
+// Results are bit-identical to a tape machine's (TestProgramMatchesTape):
+// every kernel performs the IEEE operations of the Gorgonia or tensor
+// function it replaces, in the same order. Matrix products call the BLAS
+// installed under Gorgonia (G.WhichBLAS) with the arguments tensor's engine
+// passes; reductions add in tensor's order; elementwise ops apply the same
+// scalar functions (math.Tanh, math.Sin, x*x, ...); data movement (repeat,
+// slice, concat, transpose) is a copy whose source indices were found at
+// compile time by running the op once on index-coded inputs; a reshape
+// aliases its input's buffer. Ops with inputs that never change (constants,
+// sizes) are evaluated once at compile time. Any other op falls back to its
+// own Do on tensors over the Program's buffers: exact,
+// but it allocates as Gorgonia does.
+//
+// The graph's input nodes must be bound (G.WithValue) to contiguous
+// float64 tensors or *G.F64 scalars before Compile, and are read in place:
+// write new inputs into their backing slices between runs (a later G.Let
+// is not seen). Values are read back with Data, not Node.Value, which
+// Program does not set.
+//
+// A Program is not safe for concurrent use.
+type Program struct {
+	steps []func() error
+	data  map[*G.Node][]float64
+	blas  G.BLAS
+	order G.Nodes
+	// fallbacks names the ops Run executes through Gorgonia's Do.
+	fallbacks []string
+}
+
+// Compile builds the Program that computes roots and every node they
+// depend on. Only float64 graphs are supported.
+func Compile(roots ...*G.Node) (*Program, error) {
+	p := &Program{data: make(map[*G.Node][]float64)}
+	c := compiler{p: p, static: make(map[*G.Node]bool), seen: make(map[*G.Node]bool)}
+	for _, r := range roots {
+		if r == nil {
+			return nil, errors.New("autodiff: Compile: nil root")
+		}
+		c.visit(r)
+	}
+	for _, n := range p.order {
+		if err := c.compile(n); err != nil {
+			return nil, fmt.Errorf("autodiff: Compile: node %v (%v): %w", n.Name(), n.Op(), err)
+		}
+	}
+	return p, nil
+}
+
+// Run computes every node of the Program from the current inputs.
+func (p *Program) Run() error {
+	p.blas = G.WhichBLAS()
+	for _, s := range p.steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Data returns the buffer holding n's value after Run (one element for a
+// scalar), or nil if n is not part of the Program. The buffer is reused by
+// the next Run: copy what you keep. It aliases the input's backing slice
+// for an input node, and the reshaped node's buffer for a reshape.
+func (p *Program) Data(n *G.Node) []float64 { return p.data[n] }
+
+// Fallbacks returns the ops (as "type op") that Run executes through
+// Gorgonia's own Do, which allocates: no kernel of Program covers them.
+func (p *Program) Fallbacks() []string { return p.fallbacks }
+
+// Nodes returns the nodes of the Program in the order Run computes them.
+func (p *Program) Nodes() G.Nodes { return p.order }
+
+// compiler holds the state of one Compile.
+type compiler struct {
+	p      *Program
+	static map[*G.Node]bool // value fixed at compile time
+	seen   map[*G.Node]bool
+}
+
+// visit appends n's ancestors, then n, to the order (depth first, children
+// in argument order).
+func (c *compiler) visit(n *G.Node) {
+	if c.seen[n] {
+		return
+	}
+	c.seen[n] = true
+	for _, ch := range childrenOf(n) {
+		c.visit(ch)
+	}
+	c.p.order = append(c.p.order, n)
+}
+
+// isConstant reports whether n is a Gorgonia constant.
+func isConstant(n *G.Node) bool {
+	op := n.Op()
+	return op != nil && strings.HasPrefix(reflect.TypeOf(op).Name(), "constant")
+}
+
+// compile binds n's buffer and, for an op node, appends its step.
+func (c *compiler) compile(n *G.Node) error {
+	if n.Dtype() != tensor.Float64 {
+		return fmt.Errorf("dtype %v, want float64", n.Dtype())
+	}
+	if n.Op() == nil || isConstant(n) {
+		d, err := boundData(n)
+		if err != nil {
+			return err
+		}
+		c.p.data[n] = d
+		c.static[n] = isConstant(n)
+		return nil
+	}
+	kids := childrenOf(n)
+	ins := make([][]float64, len(kids))
+	allStatic := true
+	for i, k := range kids {
+		ins[i] = c.p.data[k]
+		allStatic = allStatic && c.static[k]
+	}
+	size := n.Shape().TotalSize()
+	if n.IsScalar() {
+		size = 1
+	}
+	name := reflect.TypeOf(n.Op()).String()
+	if name == "gorgonia.reshapeOp" && len(kids) == 1 && len(ins[0]) == size {
+		c.p.data[n] = ins[0]
+		c.static[n] = c.static[kids[0]]
+		return nil
+	}
+	out := make([]float64, size)
+	c.p.data[n] = out
+	if allStatic || name == "gorgonia.sizeOp" {
+		// Evaluate once: the inputs never change.
+		f, err := c.fallback(n, kids, out)
+		if err != nil {
+			return err
+		}
+		if err := f(); err != nil {
+			return err
+		}
+		c.static[n] = true
+		return nil
+	}
+	step, err := c.kernel(n, name, kids, ins, out)
+	if err != nil {
+		return err
+	}
+	c.p.steps = append(c.p.steps, step)
+	return nil
+}
+
+// boundData returns the float64 slice behind an input or constant node's
+// value.
+func boundData(n *G.Node) ([]float64, error) {
+	switch v := n.Value().(type) {
+	case nil:
+		return nil, errors.New("input has no value: bind one with G.WithValue before Compile")
+	case *G.F64:
+		return unsafeSliceOf(v), nil
+	case *tensor.Dense:
+		if v.RequiresIterator() || v.IsView() {
+			return nil, errors.New("input is a view; bind a contiguous tensor")
+		}
+		d, ok := v.Data().([]float64)
+		if !ok {
+			if s, ok := v.Data().(float64); ok && v.IsScalar() {
+				// A scalar tensor: copy (constants only; inputs are not read
+				// again).
+				return []float64{s}, nil
+			}
+			return nil, fmt.Errorf("input data is %T, want []float64", v.Data())
+		}
+		if len(d) < n.Shape().TotalSize() {
+			return nil, fmt.Errorf("input holds %d values for shape %v", len(d), n.Shape())
+		}
+		return d[:max(n.Shape().TotalSize(), 1)], nil
+	default:
+		return nil, fmt.Errorf("input value %T is not a *tensor.Dense or *G.F64", v)
+	}
+}
+
+// kernel returns the step computing n into out.
+func (c *compiler) kernel(n *G.Node, name string, kids G.Nodes, ins [][]float64, out []float64) (func() error, error) {
+	op := n.Op()
+	s := op.String()
+	switch name {
+	case "gorgonia.elemBinOp":
+		if f := binKernel(s, kids, ins, out); f != nil {
+			return f, nil
+		}
+	case "gorgonia.elemUnaryOp":
+		if f := unaryKernel(s, ins[0], out); f != nil {
+			return f, nil
+		}
+	case "gorgonia.linAlgBinOp":
+		if f := c.linAlgKernel(s, kids, ins, out); f != nil {
+			return f, nil
+		}
+	case "gorgonia.sumOp":
+		if f := sumKernel(s, kids[0], ins[0], out); f != nil {
+			return f, nil
+		}
+	case "*gorgonia.repeatOp", "*gorgonia.sliceOp", "gorgonia.concatOp", "gorgonia.transposeOp", "gorgonia.reshapeOp":
+		f, err := c.gatherKernel(n, kids, ins, out)
+		if err == nil {
+			return f, nil
+		}
+	}
+	if m, ok := op.(mapOp); ok {
+		if f := mapKernel(m.mapFunc(), ins, out); f != nil {
+			return f, nil
+		}
+	}
+	c.p.fallbacks = append(c.p.fallbacks, name+" "+s)
+	return c.fallback(n, kids, out)
+}
+
+// mapOp is implemented by this package's elementwise ops: out_j =
+// f(in_0j, in_1j, ...), the function their Do applies.
+type mapOp interface {
+	mapFunc() func([]float64) float64
+}
+
+func mapKernel(f func([]float64) float64, ins [][]float64, out []float64) func() error {
+	for _, in := range ins {
+		if len(in) != len(out) {
+			return nil
+		}
+	}
+	args := make([]float64, len(ins))
+	return func() error {
+		for j := range out {
+			for i, in := range ins {
+				args[i] = in[j]
+			}
+			out[j] = f(args)
+		}
+		return nil
+	}
+}
+
+// binKernel returns the elementwise kernel of an arithmetic elemBinOp
+// ("+ false" and so on): tensor ⊙ tensor of one size, or with a scalar on
+// either side, or two scalars. Nil for anything else.
+func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() error {
+	sym, _, _ := strings.Cut(s, " ")
+	a, b := ins[0], ins[1]
+	as, bs := kids[0].IsScalar(), kids[1].IsScalar()
+	switch {
+	case as && bs, !as && !bs:
+		if len(a) != len(out) || len(b) != len(out) {
+			return nil
+		}
+	case as:
+		if len(b) != len(out) {
+			return nil
+		}
+	default:
+		if len(a) != len(out) {
+			return nil
+		}
+	}
+	vv := !as && !bs || as && bs
+	switch sym {
+	case "+":
+		switch {
+		case vv:
+			return func() error {
+				for i := range out {
+					out[i] = a[i] + b[i]
+				}
+				return nil
+			}
+		case as:
+			return func() error {
+				x := a[0]
+				for i, v := range b {
+					out[i] = x + v
+				}
+				return nil
+			}
+		default:
+			return func() error {
+				y := b[0]
+				for i, v := range a {
+					out[i] = v + y
+				}
+				return nil
+			}
+		}
+	case "-":
+		switch {
+		case vv:
+			return func() error {
+				for i := range out {
+					out[i] = a[i] - b[i]
+				}
+				return nil
+			}
+		case as:
+			return func() error {
+				x := a[0]
+				for i, v := range b {
+					out[i] = x - v
+				}
+				return nil
+			}
+		default:
+			return func() error {
+				y := b[0]
+				for i, v := range a {
+					out[i] = v - y
+				}
+				return nil
+			}
+		}
+	case "⊙":
+		switch {
+		case vv:
+			return func() error {
+				for i := range out {
+					out[i] = a[i] * b[i]
+				}
+				return nil
+			}
+		case as:
+			return func() error {
+				x := a[0]
+				for i, v := range b {
+					out[i] = x * v
+				}
+				return nil
+			}
+		default:
+			return func() error {
+				y := b[0]
+				for i, v := range a {
+					out[i] = v * y
+				}
+				return nil
+			}
+		}
+	case "÷":
+		switch {
+		case vv:
+			return func() error {
+				for i := range out {
+					out[i] = a[i] / b[i]
+				}
+				return nil
+			}
+		case as:
+			return func() error {
+				x := a[0]
+				for i, v := range b {
+					out[i] = x / v
+				}
+				return nil
+			}
+		default:
+			return func() error {
+				y := b[0]
+				for i, v := range a {
+					out[i] = v / y
+				}
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// unaryKernel returns the kernel of an elemUnaryOp whose float64 function
+// it knows (tensor's and Gorgonia's: math.Tanh, -x, x*x, ...), nil for the
+// others.
+func unaryKernel(s string, in, out []float64) func() error {
+	if len(in) != len(out) {
+		return nil
+	}
+	var f func(float64) float64
+	switch s {
+	case "tanh":
+		return func() error {
+			Tanh(out, in)
+			return nil
+		}
+	case "neg":
+		return func() error {
+			for i, v := range in {
+				out[i] = -v
+			}
+			return nil
+		}
+	case "square":
+		return func() error {
+			for i, v := range in {
+				out[i] = v * v
+			}
+			return nil
+		}
+	case "cube":
+		return func() error {
+			for i, v := range in {
+				out[i] = v * v * v
+			}
+			return nil
+		}
+	case "inv":
+		return func() error {
+			for i, v := range in {
+				out[i] = 1 / v
+			}
+			return nil
+		}
+	case "sin":
+		f = math.Sin
+	case "cos":
+		f = math.Cos
+	case "exp":
+		f = math.Exp
+	case "ln":
+		f = math.Log
+	case "sqrt":
+		f = math.Sqrt
+	case "abs":
+		f = math.Abs
+	default:
+		return nil
+	}
+	return func() error {
+		for i, v := range in {
+			out[i] = f(v)
+		}
+		return nil
+	}
+}
+
+// Tanh sets dst[i] = math.Tanh(src[i]) (the tanh of Program's kernels).
+var Tanh = func(dst, src []float64) {
+	for i, v := range src {
+		dst[i] = math.Tanh(v)
+	}
+}
+
+// linAlgKernel returns the kernel of a matrix product, matrix-vector
+// product or outer product on 2-D/1-D operands: the BLAS call tensor's
+// engine makes for it, with the same arguments.
+func (c *compiler) linAlgKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() error {
+	sa, sb := kids[0].Shape(), kids[1].Shape()
+	p := c.p
+	switch {
+	case strings.Contains(s, " × B"): // A × B, Aᵀ × B, A × Bᵀ, Aᵀ × Bᵀ
+		if len(sa) != 2 || len(sb) != 2 {
+			return nil
+		}
+		transA, transB := strings.HasPrefix(s, "Aᵀ"), strings.HasSuffix(s, "Bᵀ")
+		tA, tB := gblas.NoTrans, gblas.NoTrans
+		m, k, lda := sa[0], sa[1], sa[1]
+		if transA {
+			tA, m, k = gblas.Trans, sa[1], sa[0]
+		}
+		n, ldb := sb[1], sb[1]
+		if transB {
+			tB, n = gblas.Trans, sb[0]
+		}
+		if len(out) != m*n {
+			return nil
+		}
+		a, b := ins[0], ins[1]
+		return func() error {
+			p.blas.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, out, n)
+			return nil
+		}
+	case strings.Contains(s, " × b"): // A × b, Aᵀ × b
+		if len(sa) != 2 || len(sb) != 1 {
+			return nil
+		}
+		t := gblas.NoTrans
+		rows := sa[0]
+		if strings.HasPrefix(s, "Aᵀ") {
+			t, rows = gblas.Trans, sa[1]
+		}
+		if len(out) != rows {
+			return nil
+		}
+		a, x := ins[0], ins[1]
+		m, n := sa[0], sa[1]
+		return func() error {
+			p.blas.Dgemv(t, m, n, 1, a, n, x, 1, 0, out, 1)
+			return nil
+		}
+	case s == "a ⊗ b":
+		if len(sa) != 1 || len(sb) != 1 || len(out) != sa[0]*sb[0] {
+			return nil
+		}
+		x, y := ins[0], ins[1]
+		m, n := sa[0], sb[0]
+		return func() error {
+			clear(out)
+			p.blas.Dger(m, n, 1, x, 1, y, 1, out, n)
+			return nil
+		}
+	}
+	return nil
+}
+
+// sumKernel returns the kernel of a sum over all axes ("Σ[0 1]" of a
+// matrix, "Σ[0]" of a vector: 0 + v0 + v1 + ..., tensor's MonotonicSum),
+// over the rows of a matrix ("Σ[0]": the first row, then each next row
+// added, tensor's ReduceFirst) or over its columns ("Σ[1]": per row 0 + v0
+// + ..., tensor's ReduceLast). Nil for anything else.
+func sumKernel(s string, kid *G.Node, in, out []float64) func() error {
+	shape := kid.Shape()
+	switch {
+	case len(shape) == 1 && s == "Σ[0]", len(shape) == 2 && s == "Σ[0 1]":
+		if len(out) != 1 {
+			return nil
+		}
+		return func() error {
+			var t float64
+			for _, v := range in {
+				t += v
+			}
+			out[0] = t
+			return nil
+		}
+	case len(shape) == 2 && s == "Σ[0]":
+		rows, cols := shape[0], shape[1]
+		if len(out) != cols || rows < 1 {
+			return nil
+		}
+		return func() error {
+			copy(out, in[:cols])
+			for r := 1; r < rows; r++ {
+				row := in[r*cols : (r+1)*cols]
+				for j, v := range row {
+					out[j] += v
+				}
+			}
+			return nil
+		}
+	case len(shape) == 2 && s == "Σ[1]":
+		rows, cols := shape[0], shape[1]
+		if len(out) != rows {
+			return nil
+		}
+		return func() error {
+			for r := range rows {
+				var t float64
+				for _, v := range in[r*cols : (r+1)*cols] {
+					t += v
+				}
+				out[r] = t
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// run is one contiguous copy of a gather: out[dst:dst+n] =
+// ins[src][from:from+n].
+type run struct{ src, from, dst, n int }
+
+// gatherKernel returns a data-movement op as copies. It runs the op once
+// on inputs whose values encode (input, index) — the tensor inputs that
+// change; static inputs (sizes) keep their values — and reads back where
+// each output element came from.
+func (c *compiler) gatherKernel(n *G.Node, kids G.Nodes, ins [][]float64, out []float64) (func() error, error) {
+	const code = 1 << 24 // index < code; (input+1)·code + index is exact
+	vals := make([]G.Value, len(kids))
+	for i, k := range kids {
+		if c.static[k] {
+			v, err := valueOver(k, ins[i])
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = v
+			continue
+		}
+		if len(ins[i]) >= code {
+			return nil, errors.New("too large to gather")
+		}
+		probe := make([]float64, len(ins[i]))
+		for j := range probe {
+			probe[j] = float64((i+1)*code + j)
+		}
+		v, err := valueOver(k, probe)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	res, err := n.Op().Do(vals...)
+	if err != nil {
+		return nil, err
+	}
+	got, err := valueFloats(res)
+	if err != nil {
+		return nil, err
+	}
+	if len(got) != len(out) {
+		return nil, fmt.Errorf("probe gave %d values for %d", len(got), len(out))
+	}
+	var runs []run
+	for j, v := range got {
+		if v != math.Trunc(v) || v < code {
+			return nil, errors.New("probe output is not a copy")
+		}
+		src, idx := int(v)/code-1, int(v)%code
+		if src >= len(kids) || c.static[kids[src]] || idx >= len(ins[src]) {
+			return nil, errors.New("probe output is not a copy")
+		}
+		if l := len(runs) - 1; l >= 0 && runs[l].src == src && runs[l].from+runs[l].n == idx && runs[l].dst+runs[l].n == j {
+			runs[l].n++
+			continue
+		}
+		runs = append(runs, run{src, idx, j, 1})
+	}
+	return func() error {
+		for _, r := range runs {
+			copy(out[r.dst:r.dst+r.n], ins[r.src][r.from:r.from+r.n])
+		}
+		return nil
+	}, nil
+}
+
+// fallback returns a step that runs n's op through Gorgonia: Do on values
+// over the inputs' buffers, and a copy of the result into out. (Not
+// UsePreallocDo: some ops add into the preallocated value, sliceIncrOp
+// for one, and a tape machine with Reset calls Do.)
+func (c *compiler) fallback(n *G.Node, kids G.Nodes, out []float64) (func() error, error) {
+	vals := make([]G.Value, len(kids))
+	scalars := make([]*G.F64, len(kids))
+	srcs := make([][]float64, len(kids))
+	for i, k := range kids {
+		d := c.p.data[k]
+		srcs[i] = d
+		if k.IsScalar() {
+			f := new(G.F64)
+			scalars[i], vals[i] = f, f
+			continue
+		}
+		v, err := valueOver(k, d)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	op := n.Op()
+	return func() error {
+		for i, f := range scalars {
+			if f != nil {
+				*f = G.F64(srcs[i][0])
+			}
+		}
+		res, err := op.Do(vals...)
+		if err != nil {
+			return fmt.Errorf("autodiff: %v: %w", op, err)
+		}
+		got, err := valueFloats(res)
+		if err != nil {
+			return fmt.Errorf("autodiff: %v: %w", op, err)
+		}
+		if len(got) != len(out) {
+			return fmt.Errorf("autodiff: %v: %d values for %d", op, len(got), len(out))
+		}
+		copy(out, got)
+		return nil
+	}, nil
+}
+
+// valueOver returns a Value of n's shape over d (a *G.F64 copy for a
+// scalar).
+func valueOver(n *G.Node, d []float64) (G.Value, error) {
+	if n.IsScalar() {
+		f := G.F64(d[0])
+		return &f, nil
+	}
+	if len(d) != n.Shape().TotalSize() {
+		return nil, fmt.Errorf("%d values for shape %v", len(d), n.Shape())
+	}
+	return tensor.New(tensor.WithShape(n.Shape().Clone()...), tensor.WithBacking(d)), nil
+}
+
+// valueFloats returns the float64 data of an op's result.
+func valueFloats(v G.Value) ([]float64, error) {
+	switch r := v.(type) {
+	case *G.F64:
+		return []float64{float64(*r)}, nil
+	case tensor.Tensor:
+		if r.RequiresIterator() {
+			r = tensor.Materialize(r)
+		}
+		switch d := r.Data().(type) {
+		case []float64:
+			return d[:max(r.Shape().TotalSize(), 1)], nil
+		case float64:
+			return []float64{d}, nil
+		}
+		return nil, fmt.Errorf("result data %T, want float64", r.Data())
+	}
+	return nil, fmt.Errorf("result %T, want float64", v)
+}
+
+// unsafeSliceOf returns a one-element slice over a scalar's memory, so that
+// a scalar input updated in place is seen by the next Run.
+func unsafeSliceOf(f *G.F64) []float64 { return unsafe.Slice((*float64)(f), 1) }
+
+// childrenOf returns n's arguments in order.
+func childrenOf(n *G.Node) G.Nodes {
+	it := n.Graph().From(n.ID())
+	if it == nil {
+		return nil
+	}
+	var out G.Nodes
+	for it.Next() {
+		if c, ok := it.Node().(*G.Node); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -41,28 +41,46 @@ import (
 // A Program is not safe for concurrent use.
 type Program struct {
 	steps []func() error
+	// ends[i] is the end of stage i's steps.
+	ends  []int
 	data  map[*G.Node][]float64
 	blas  G.BLAS
 	order G.Nodes
+	// carried are the buffers computed by stage 0 that later stages read.
+	carried [][]float64
 	// fallbacks names the ops Run executes through Gorgonia's Do.
 	fallbacks []string
 }
 
 // Compile builds the Program that computes roots and every node they
 // depend on. Only float64 graphs are supported.
-func Compile(roots ...*G.Node) (*Program, error) {
+func Compile(roots ...*G.Node) (*Program, error) { return CompileStages(roots) }
+
+// CompileStages builds a Program in stages: stage i computes the nodes of
+// stages[i] and those of their ancestors no earlier stage computes. Run
+// runs every stage; RunStage runs one, reading what earlier stages left
+// in their buffers. With two stages, a forward pass (stage 0) and a
+// backward pass (stage 1), Carried lists the forward buffers the backward
+// pass reads: save them after a forward run and restore them before the
+// backward run to backpropagate later without running the forward again.
+func CompileStages(stages ...G.Nodes) (*Program, error) {
 	p := &Program{data: make(map[*G.Node][]float64)}
-	c := compiler{p: p, static: make(map[*G.Node]bool), seen: make(map[*G.Node]bool)}
-	for _, r := range roots {
-		if r == nil {
-			return nil, errors.New("autodiff: Compile: nil root")
+	c := compiler{p: p, static: make(map[*G.Node]bool), seen: make(map[*G.Node]bool), owner: make(map[*float64]int)}
+	for i, roots := range stages {
+		from := len(p.order)
+		for _, r := range roots {
+			if r == nil {
+				return nil, errors.New("autodiff: Compile: nil root")
+			}
+			c.visit(r)
 		}
-		c.visit(r)
-	}
-	for _, n := range p.order {
-		if err := c.compile(n); err != nil {
-			return nil, fmt.Errorf("autodiff: Compile: node %v (%v): %w", n.Name(), n.Op(), err)
+		c.stage = i
+		for _, n := range p.order[from:] {
+			if err := c.compile(n); err != nil {
+				return nil, fmt.Errorf("autodiff: Compile: node %v (%v): %w", n.Name(), n.Op(), err)
+			}
 		}
+		p.ends = append(p.ends, len(p.steps))
 	}
 	return p, nil
 }
@@ -77,6 +95,29 @@ func (p *Program) Run() error {
 	}
 	return nil
 }
+
+// RunStage runs stage i of a Program built by CompileStages.
+func (p *Program) RunStage(i int) error {
+	if i < 0 || i >= len(p.ends) {
+		return fmt.Errorf("autodiff: stage %d of a program with %d", i, len(p.ends))
+	}
+	p.blas = G.WhichBLAS()
+	from := 0
+	if i > 0 {
+		from = p.ends[i-1]
+	}
+	for _, s := range p.steps[from:p.ends[i]] {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Carried returns the buffers that stage 0 computes and later stages read
+// (each once, in a fixed order): a forward pass's activations that its
+// backward pass needs. Graph inputs are not among them.
+func (p *Program) Carried() [][]float64 { return p.carried }
 
 // Data returns the buffer holding n's value after Run (one element for a
 // scalar), or nil if n is not part of the Program. The buffer is reused by
@@ -96,6 +137,8 @@ type compiler struct {
 	p      *Program
 	static map[*G.Node]bool // value fixed at compile time
 	seen   map[*G.Node]bool
+	stage  int
+	owner  map[*float64]int // buffer (first element) -> stage that computes it
 }
 
 // visit appends n's ancestors, then n, to the order (depth first, children
@@ -167,6 +210,20 @@ func (c *compiler) compile(n *G.Node) error {
 		return err
 	}
 	c.p.steps = append(c.p.steps, step)
+	if len(out) > 0 {
+		c.owner[&out[0]] = c.stage
+	}
+	if c.stage > 0 {
+		for _, in := range ins {
+			if len(in) == 0 {
+				continue
+			}
+			if st, ok := c.owner[&in[0]]; ok && st == 0 {
+				c.p.carried = append(c.p.carried, in)
+				c.owner[&in[0]] = -1 // listed once
+			}
+		}
+	}
 	return nil
 }
 

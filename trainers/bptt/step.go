@@ -20,28 +20,33 @@ import (
 //
 // whose gradients are dL_t/dx_t = g_t (a vector-Jacobian product chained
 // backward through time) and this step's contribution to dJ/dtheta. A
-// forward sweep stores x_0..x_H (a forward-only machine on the same graph);
-// the backward sweep runs t = H-1..0, accumulating the parameter gradient.
-// Build time and memory for the graph do not depend on H; the sweeps store
-// H+1 states. J = Σ_b Σ_{t<H} c(x_t^b, u_t^b) is the batch-summed total
-// cost (divide by B for the mean).
+// step graph runs as an autodiff.Program in two stages: the forward stage
+// computes u_t, x_{t+1} and the costs; the backward stage the gradients.
+// The forward sweep runs the forward stage for t = 0..H-1 and keeps x_t and
+// the activations the backward stage reads (Program.Carried: ActivationSize
+// floats per step); the backward sweep runs t = H-1..0, restoring step t's
+// activations and running only the backward stage, accumulating the
+// parameter gradient. Build time and the graph do not depend on H; the
+// sweeps store H+1 states and H sets of activations. J = Σ_b Σ_{t<H}
+// c(x_t^b, u_t^b) is the batch-summed total cost (divide by B for the
+// mean).
 //
 // An Engine is not safe for concurrent use (one per goroutine).
 type Engine struct {
-	sys          System
-	pol          Policy
-	batch, n, m  int
-	g            *G.ExprGraph
-	vmFull       G.VM
-	vmFwd        G.VM
-	xBuf, gBuf   []float64
-	xNextV, cV   G.Value
-	xNextD, cD   []float64
-	grads        G.Nodes // dL/dx, dL/du, then one per parameter
-	states       [][]float64
-	h            int
-	scratchParam [][]float64
-	gx, gu       []float64 // dJ/dx_t, dJ/du_t of the backward sweep
+	sys         System
+	pol         Policy
+	batch, n, m int
+	g           *G.ExprGraph
+	prog        *autodiff.Program // stage 0 forward, stage 1 backward
+	xBuf, gBuf  []float64
+	xNextD, cD  []float64   // the program's buffers of x_{t+1} and c
+	grads       G.Nodes     // dL/dx, dL/du, then one per parameter
+	gradD       [][]float64 // the program's buffers of grads
+	states      [][]float64
+	acts        [][]float64 // per step, the carried activations
+	actSize     int
+	h           int
+	gx, gu      []float64 // dJ/dx_t, dJ/du_t of the backward sweep
 }
 
 // NewEngine builds the step graph for batches of batch start states.
@@ -106,15 +111,29 @@ func NewEngine(sys System, pol Policy, batch int) (*Engine, error) {
 		return nil, fmt.Errorf("bptt: step gradient: %w", err)
 	}
 	e.gx, e.gu = make([]float64, batch*n), make([]float64, batch*m)
-	e.xNextD = make([]float64, batch*n)
-	e.cD = make([]float64, batch)
-	e.xNextV = tensor.New(tensor.WithShape(batch, n), tensor.WithBacking(e.xNextD))
-	e.cV = tensor.New(tensor.WithShape(batch), tensor.WithBacking(e.cD))
-	rx, rc := G.Read(xNext, &e.xNextV), G.Read(c, &e.cV)
-	e.vmFull = G.NewTapeMachine(g)
-	e.vmFwd = G.NewTapeMachine(g.SubgraphRoots(rx, rc))
-	for _, p := range ps {
-		e.scratchParam = append(e.scratchParam, make([]float64, len(p.Data())))
+	if e.prog, err = autodiff.CompileStages(G.Nodes{xNext, c}, append(G.Nodes{loss}, e.grads...)); err != nil {
+		return nil, fmt.Errorf("bptt: step graph: %w", err)
+	}
+	e.xNextD, e.cD = e.prog.Data(xNext), e.prog.Data(c)
+	if len(e.xNextD) != batch*n || len(e.cD) != batch {
+		return nil, fmt.Errorf("bptt: next state has %d values and cost %d, want %d and %d", len(e.xNextD), len(e.cD), batch*n, batch)
+	}
+	for i, gn := range e.grads {
+		d := e.prog.Data(gn)
+		want := batch * n
+		switch {
+		case i == 1:
+			want = batch * m
+		case i > 1:
+			want = len(ps[i-2].Data())
+		}
+		if len(d) != want {
+			return nil, fmt.Errorf("bptt: gradient %d has %d values, want %d", i, len(d), want)
+		}
+		e.gradD = append(e.gradD, d)
+	}
+	for _, a := range e.prog.Carried() {
+		e.actSize += len(a)
 	}
 	return e, nil
 }
@@ -122,11 +141,12 @@ func NewEngine(sys System, pol Policy, batch int) (*Engine, error) {
 // Batch returns B.
 func (e *Engine) Batch() int { return e.batch }
 
-// Close releases the machines.
-func (e *Engine) Close() {
-	e.vmFull.Close()
-	e.vmFwd.Close()
-}
+// Close releases the Engine's resources (only memory; kept for symmetry).
+func (e *Engine) Close() {}
+
+// ActivationSize returns the number of float64 values the forward sweep
+// keeps per time step for the backward sweep (besides x_t).
+func (e *Engine) ActivationSize() int { return e.actSize }
 
 // States returns the states x_0..x_H [B*n each] of the last Forward (not
 // copies; overwritten by the next Forward).
@@ -145,6 +165,9 @@ func (e *Engine) Forward(ctx context.Context, x0 []float64, h int, costs []float
 	for len(e.states) < h+1 {
 		e.states = append(e.states, make([]float64, e.batch*e.n))
 	}
+	for len(e.acts) < h {
+		e.acts = append(e.acts, make([]float64, e.actSize))
+	}
 	e.h = h
 	copy(e.states[0], x0)
 	var total float64
@@ -153,11 +176,13 @@ func (e *Engine) Forward(ctx context.Context, x0 []float64, h int, costs []float
 			return 0, costs, ctx.Err()
 		}
 		copy(e.xBuf, e.states[t])
-		if err := e.vmFwd.RunAll(); err != nil {
-			e.vmFwd.Reset()
+		if err := e.prog.RunStage(0); err != nil {
 			return 0, costs, fmt.Errorf("bptt: forward step %d: %w", t, err)
 		}
-		autodiff.Rewind(e.vmFwd)
+		off := 0
+		for _, a := range e.prog.Carried() {
+			off += copy(e.acts[t][off:], a)
+		}
 		copy(e.states[t+1], e.xNextD)
 		var s float64
 		for _, v := range e.cD {
@@ -201,22 +226,18 @@ func (e *Engine) Backward(ctx context.Context, grads [][]float64, truncate int, 
 			return ctx.Err()
 		}
 		copy(e.xBuf, e.states[t])
-		if err := e.vmFull.RunAll(); err != nil {
-			e.vmFull.Reset()
+		off := 0
+		for _, a := range e.prog.Carried() {
+			off += copy(a, e.acts[t][off:])
+		}
+		if err := e.prog.RunStage(1); err != nil {
 			return fmt.Errorf("bptt: backward step %d: %w", t, err)
 		}
-		err := autodiff.CopyGrads(e.scratchParam, e.grads[2:])
-		if err == nil {
-			err = copyNode(gx, e.grads[0])
+		copy(gx, e.gradD[0])
+		if onStep != nil {
+			copy(gu, e.gradD[1])
 		}
-		if err == nil && onStep != nil {
-			err = copyNode(gu, e.grads[1])
-		}
-		autodiff.Rewind(e.vmFull)
-		if err != nil {
-			return fmt.Errorf("bptt: backward step %d: %w", t, err)
-		}
-		for i, g := range e.scratchParam {
+		for i, g := range e.gradD[2:] {
 			for j, v := range g {
 				grads[i][j] += v
 			}
@@ -229,18 +250,6 @@ func (e *Engine) Backward(ctx context.Context, grads [][]float64, truncate int, 
 		} else {
 			copy(e.gBuf, gx)
 		}
-	}
-	return nil
-}
-
-// copyNode copies a gradient node's value into dst.
-func copyNode(dst []float64, n *G.Node) error {
-	buf := [][]float64{dst}
-	if err := autodiff.CopyGrads(buf, G.Nodes{n}); err != nil {
-		return err
-	}
-	if len(buf[0]) != len(dst) {
-		return fmt.Errorf("bptt: gradient of %v has %d values, want %d", n, len(buf[0]), len(dst))
 	}
 	return nil
 }

@@ -5,18 +5,22 @@
 // intermediate (non-leaf) nodes of a graph, batched per-sample Jacobians
 // of a graph function (for iLQR on a learned dynamics model), and the
 // elementwise ops with gradients the graph dynamics and BPTT need (Clamp,
-// WrapAngle, Atan2).
+// WrapAngle, Atan2), and Program, which runs a float64 graph without
+// Gorgonia's tape machine: one kernel per op over buffers allocated once,
+// bit-identical to the tape machine, with no allocation per run.
 //
 // Trainers hold gradients as [][]float64, one slice per parameter tensor:
 //
 //	grads, _ := G.Grad(loss, params...)
-//	vm := G.NewTapeMachine(g)
-//	buf := make([][]float64, len(grads))
-//	// each step:
-//	vm.RunAll()
-//	if err := autodiff.CopyGrads(buf, grads); err != nil { ... }
+//	prog, err := autodiff.Compile(append(G.Nodes{loss}, grads...)...)
+//	// each step: write the inputs into their backing slices, then
+//	prog.Run()
+//	for i, g := range grads { copy(buf[i], prog.Data(g)) }
 //	preClip := autodiff.ClipByGlobalNorm(buf, 10)
-//	vm.Reset()
+//
+// CompileStages splits a Program into a forward and a backward stage whose
+// forward activations (Carried) can be saved and restored, so that BPTT
+// backpropagates through a step without running its forward pass again.
 //
 // Gradient checks compare an analytic gradient with central differences:
 //
@@ -39,9 +43,9 @@
 //	u, err := autodiff.Clamp(raw, -2, 2) // gradient 0 outside (-2, 2)
 //
 // Importing autodiff installs blas.Exact under Gorgonia (gonum's BLAS with
-// a faster Dgemm of bit-identical results), and Rewind readies a tape
-// machine for its next run without dropping its op outputs, so that the
-// run allocates none: both keep every result bit for bit.
+// a faster Dgemm of bit-identical results). For code that keeps a tape
+// machine, Rewind readies it for its next run without dropping its op
+// outputs (fewer allocations); both keep every result bit for bit.
 //
 // The package knows nothing about RL methods; it has no package-level
 // mutable state, and its types are not safe for concurrent use (one Jacobian

@@ -25,8 +25,9 @@ import (
 //
 // The graph parts are built once by NewJacobian: an input node seed [B, n],
 // the scalar Σ seed ⊙ out, its gradients with respect to ins (GradWRT, so
-// ins may be intermediate nodes too), and one TapeMachine. Compute then
-// costs n forward and backward runs of the graph, whatever B.
+// ins may be intermediate nodes too), and one Program (Compile) in two
+// stages: the forward pass and the backward pass. Compute then costs one
+// forward run and n backward runs of the graph, whatever B.
 //
 // A Jacobian is not safe for concurrent use.
 type Jacobian struct {
@@ -34,18 +35,18 @@ type Jacobian struct {
 	ins   G.Nodes
 	seed  *G.Node
 	grads G.Nodes
-	vm    G.VM
-	outV  G.Value // out's value, read during the run by a G.Read node
+	prog  *Program // stage 0: out; stage 1: the gradients
+	ran   bool     // Compute has run
 	batch int
 	nOut  int
 	dims  []int
 }
 
 // NewJacobian prepares the Jacobians of out [B, n] with respect to each of
-// ins [B, d_i] in graph g, adding nodes to g and compiling a TapeMachine
-// over the whole of g (so keep g to the function: other nodes in it are
-// computed on every run). Inputs are fed as usual, by writing into their
-// values' backing slices before Compute. All nodes must be float64 matrices
+// ins [B, d_i] in graph g, adding nodes to g and compiling what out and
+// the gradients depend on (a Program: other nodes of g are not computed).
+// Inputs are fed by writing into their values' backing slices before
+// Compute (they must be bound to contiguous tensors before NewJacobian). All nodes must be float64 matrices
 // of g with the same number of rows B. NewJacobian returns ErrDifferentiated
 // if out's graph has already been differentiated (one Jacobian per graph;
 // see GradWRT), and an error if out does not depend on one of ins.
@@ -99,10 +100,9 @@ func NewJacobian(g *G.ExprGraph, out *G.Node, ins ...*G.Node) (*Jacobian, error)
 		return nil, fmt.Errorf("autodiff: NewJacobian: %w", err)
 	}
 	j := &Jacobian{out: out, ins: G.Nodes(ins), seed: seed, grads: grads, batch: B, nOut: n, dims: dims}
-	// out's own value is overwritten in place by the backward pass; the
-	// read copies it out at the right moment.
-	G.Read(out, &j.outV)
-	j.vm = G.NewTapeMachine(g)
+	if j.prog, err = CompileStages(G.Nodes{out}, grads); err != nil {
+		return nil, fmt.Errorf("autodiff: NewJacobian: %w", err)
+	}
 	return j, nil
 }
 
@@ -150,10 +150,11 @@ func (j *Jacobian) ComputeInto(dst [][]float64) error {
 			dst[i] = make([]float64, B*n*d)
 		}
 	}
-	seed, err := valueData(j.seed)
-	if err != nil {
-		return fmt.Errorf("autodiff: Jacobian.ComputeInto: seed: %w", err)
+	seed := j.prog.Data(j.seed)
+	if err := j.prog.RunStage(0); err != nil {
+		return fmt.Errorf("autodiff: Jacobian.ComputeInto: %w", err)
 	}
+	j.ran = true
 	for k := 0; k < n; k++ {
 		// One-hot seed at column k of every row: the gradient row b is
 		// ∂out[b,k]/∂ins[i][b,:] (rows independent).
@@ -161,22 +162,15 @@ func (j *Jacobian) ComputeInto(dst [][]float64) error {
 		for b := 0; b < B; b++ {
 			seed[b*n+k] = 1
 		}
-		err := j.vm.RunAll()
-		if err == nil {
-			for i, gn := range j.grads {
-				var gd []float64
-				if gd, err = valueData(gn); err != nil {
-					break
-				}
-				d := j.dims[i]
-				for b := 0; b < B; b++ {
-					copy(dst[i][(b*n+k)*d:(b*n+k+1)*d], gd[b*d:(b+1)*d])
-				}
-			}
-		}
-		Rewind(j.vm)
-		if err != nil {
+		if err := j.prog.RunStage(1); err != nil {
 			return fmt.Errorf("autodiff: Jacobian.ComputeInto: output column %d: %w", k, err)
+		}
+		for i, gn := range j.grads {
+			gd := j.prog.Data(gn)
+			d := j.dims[i]
+			for b := 0; b < B; b++ {
+				copy(dst[i][(b*n+k)*d:(b*n+k+1)*d], gd[b*d:(b+1)*d])
+			}
 		}
 	}
 	return nil
@@ -185,18 +179,12 @@ func (j *Jacobian) ComputeInto(dst [][]float64) error {
 // Output returns a copy of the output [B, n] (row-major) computed by the
 // last Compute, or nil before the first.
 func (j *Jacobian) Output() []float64 {
-	if j.outV == nil {
+	if !j.ran {
 		return nil
 	}
-	d, ok := j.outV.Data().([]float64)
-	if !ok {
-		return nil
-	}
-	return append([]float64(nil), d[:j.batch*j.nOut]...)
+	return append([]float64(nil), j.prog.Data(j.out)[:j.batch*j.nOut]...)
 }
 
-// Close releases the machine's resources. The Jacobian must not be used
-// afterwards.
-func (j *Jacobian) Close() error {
-	return j.vm.Close()
-}
+// Close releases the Jacobian's resources (only memory). The Jacobian must
+// not be used afterwards.
+func (j *Jacobian) Close() error { return nil }

@@ -278,6 +278,11 @@ func (c *compiler) kernel(n *G.Node, name string, kids G.Nodes, ins [][]float64,
 		if f := sumKernel(s, kids[0], ins[0], out); f != nil {
 			return f, nil
 		}
+	case "gorgonia.sliceIncrOp":
+		f, err := c.sliceIncrKernel(n, kids, ins, out)
+		if err == nil {
+			return f, nil
+		}
 	case "*gorgonia.repeatOp", "*gorgonia.sliceOp", "gorgonia.concatOp", "gorgonia.transposeOp", "gorgonia.reshapeOp":
 		f, err := c.gatherKernel(n, kids, ins, out)
 		if err == nil {
@@ -321,7 +326,7 @@ func mapKernel(f func([]float64) float64, ins [][]float64, out []float64) func()
 // ("+ false" and so on): tensor ⊙ tensor of one size, or with a scalar on
 // either side, or two scalars. Nil for anything else.
 func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() error {
-	sym, _, _ := strings.Cut(s, " ")
+	sym, same, _ := strings.Cut(s, " ")
 	a, b := ins[0], ins[1]
 	as, bs := kids[0].IsScalar(), kids[1].IsScalar()
 	switch {
@@ -339,6 +344,46 @@ func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() er
 		}
 	}
 	vv := !as && !bs || as && bs
+	if same == "true" {
+		// A comparison returning 1 or 0 in the inputs' type (tensor's
+		// GteSame and so on: 1 where the comparison holds, else 0).
+		var cmp func(x, y float64) bool
+		switch sym {
+		case "<":
+			cmp = func(x, y float64) bool { return x < y }
+		case ">":
+			cmp = func(x, y float64) bool { return x > y }
+		case "<=":
+			cmp = func(x, y float64) bool { return x <= y }
+		case ">=":
+			cmp = func(x, y float64) bool { return x >= y }
+		case "==":
+			cmp = func(x, y float64) bool { return x == y }
+		case "!=":
+			cmp = func(x, y float64) bool { return x != y }
+		default:
+			return nil
+		}
+		ia, ib := 1, 1
+		if as && !bs {
+			ia = 0
+		}
+		if bs && !as {
+			ib = 0
+		}
+		return func() error {
+			for i := range out {
+				out[i] = 0
+				if cmp(a[i*ia], b[i*ib]) {
+					out[i] = 1
+				}
+			}
+			return nil
+		}
+	}
+	if same != "false" {
+		return nil
+	}
 	switch sym {
 	case "+":
 		switch {
@@ -480,6 +525,20 @@ func unaryKernel(s string, in, out []float64) func() error {
 		return func() error {
 			for i, v := range in {
 				out[i] = v * v * v
+			}
+			return nil
+		}
+	case "sign":
+		return func() error {
+			for i, v := range in {
+				switch {
+				case v < 0:
+					out[i] = -1
+				case v > 0:
+					out[i] = 1
+				default:
+					out[i] = v // ±0 and NaN stay
+				}
 			}
 			return nil
 		}
@@ -698,6 +757,63 @@ func (c *compiler) gatherKernel(n *G.Node, kids G.Nodes, ins [][]float64, out []
 	return func() error {
 		for _, r := range runs {
 			copy(out[r.dst:r.dst+r.n], ins[r.src][r.from:r.from+r.n])
+		}
+		return nil
+	}, nil
+}
+
+// sliceIncrKernel returns the kernel of a slice's gradient (sliceIncrOp:
+// zeros of x's shape with the incoming gradient added into the slice, 0 +
+// g_k, as Gorgonia computes it). The positions come from one run of the op
+// on a gradient whose values encode their index.
+func (c *compiler) sliceIncrKernel(n *G.Node, kids G.Nodes, ins [][]float64, out []float64) (func() error, error) {
+	if len(kids) != 2 || kids[1].IsScalar() {
+		return nil, errors.New("not a tensor slice gradient")
+	}
+	x, err := valueOver(kids[0], make([]float64, len(ins[0])))
+	if err != nil {
+		return nil, err
+	}
+	probe := make([]float64, len(ins[1]))
+	for k := range probe {
+		probe[k] = float64(k + 1)
+	}
+	g, err := valueOver(kids[1], probe)
+	if err != nil {
+		return nil, err
+	}
+	res, err := n.Op().Do(x, g)
+	if err != nil {
+		return nil, err
+	}
+	got, err := valueFloats(res)
+	if err != nil {
+		return nil, err
+	}
+	if len(got) != len(out) {
+		return nil, fmt.Errorf("probe gave %d values for %d", len(got), len(out))
+	}
+	pos := make([]int, len(probe))
+	seen := 0
+	for j, v := range got {
+		if v == 0 {
+			continue
+		}
+		k := int(v) - 1
+		if v != math.Trunc(v) || k < 0 || k >= len(pos) {
+			return nil, errors.New("probe output is not a scatter")
+		}
+		pos[k] = j
+		seen++
+	}
+	if seen != len(pos) {
+		return nil, errors.New("probe output is not a scatter")
+	}
+	gd := ins[1]
+	return func() error {
+		clear(out)
+		for k, j := range pos {
+			out[j] = 0 + gd[k]
 		}
 		return nil
 	}, nil

@@ -42,7 +42,7 @@ type qLearner struct {
 	tau       float64 // Polyak rate per Q update (0: hard copies)
 	hardEvery int     // hard target copy period in real steps (tau == 0)
 
-	vm                      G.VM
+	prog                    *autodiff.Program
 	obsBuf, maskBuf, tgtBuf []float64
 	loss                    *G.Node
 	gradNodes               G.Nodes
@@ -102,7 +102,9 @@ func newQLearner(q *nn.QNetwork, cfg qConfig) (*qLearner, error) {
 	}
 	l.adam = nn.NewAdam(cfg.adam, q.Params())
 	l.vlo, l.vhi = math.Inf(-1), math.Inf(1)
-	l.vm = G.NewTapeMachine(g)
+	if l.prog, err = autodiff.Compile(append(G.Nodes{loss}, l.gradNodes...)...); err != nil {
+		return nil, fmt.Errorf("dyna: Q graph: %w", err)
+	}
 	l.nextQ, l.nextQOnline = make([]float64, a), make([]float64, a)
 	return l, nil
 }
@@ -209,19 +211,15 @@ func (l *qLearner) setRewardRange(rmin, rmax float64) {
 // lossAndGrad runs the training graph on the current inputs and copies
 // the gradient of the loss into l.grads.
 func (l *qLearner) lossAndGrad() (float64, error) {
-	defer autodiff.Rewind(l.vm) // reuses the op outputs (bit-identical to Reset)
-	if err := l.vm.RunAll(); err != nil {
+	if err := l.prog.Run(); err != nil {
 		return 0, fmt.Errorf("dyna: Q update: %w", err)
 	}
-	loss, ok := l.loss.Value().Data().(float64)
-	if !ok {
-		return 0, fmt.Errorf("dyna: Q loss value %T is not a float64", l.loss.Value().Data())
-	}
+	loss := l.prog.Data(l.loss)[0]
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, errNonFinite
 	}
-	if err := autodiff.CopyGrads(l.grads, l.gradNodes); err != nil {
-		return 0, fmt.Errorf("dyna: Q update: %w", err)
+	for i, n := range l.gradNodes {
+		copy(l.grads[i], l.prog.Data(n))
 	}
 	return loss, nil
 }
@@ -271,4 +269,4 @@ func (l *qLearner) syncNormaliser() {
 	}
 }
 
-func (l *qLearner) close() { l.vm.Close() }
+func (l *qLearner) close() {}

@@ -20,11 +20,12 @@ import "math"
 // AVX and FMA are present, read through golang.org/x/sys/cpu as package math
 // reads them through internal/cpu (GODEBUG=cpu.fma=off turns both off). For
 // 2|x| in [1.25, 88.03] Exp never takes its overflow, subnormal or
-// non-finite branches. All three branches of tanh are computed for the
-// lanes that need them and blended per element. With GOAMD64=v3 or higher
-// the compiler fuses multiply-adds inside math.tanh, and the tail elements
-// (len(src) mod 4), CPUs without AVX2, other architectures and the purego,
-// noasm and safe build tags use a loop of math.Tanh.
+// non-finite branches. The branches are computed for whole blocks of four
+// (the polynomial unless all four take the exp branch, the exp branch if
+// any does) and blended per element. The tail elements (len(src) mod 4),
+// CPUs without AVX2, other architectures, the purego, noasm and safe build
+// tags, and GOAMD64=v3 or higher (where the compiler fuses a multiply-add
+// inside math.tanh itself, which changes its bits) use a loop of math.Tanh.
 func TanhExact(dst, src []float64) {
 	if len(dst) < len(src) {
 		panic("blas: TanhExact: dst shorter than src")

@@ -6,9 +6,11 @@
 // Exact is gonum's BLAS with a Dgemm whose results are gonum's bit for bit
 // (the same multiplies and adds per element of C, in the same order, in
 // AVX2 registers without fused multiply-adds); package autodiff installs it
-// under Gorgonia (UseExact), so it is the default of the module. The rest
-// of this comment is about Implementation and Tanh, which are faster still
-// but change rounding, and are only used on request (Use, Engine).
+// under Gorgonia (UseExact), so it is the default of the module. TanhExact
+// gives math.Tanh's bits four elements at a time (AVX2, math.Exp inlined on
+// the path package math takes). The rest of this comment is about
+// Implementation and Tanh, which are faster still but change rounding, and
+// are only used on request (Use, Engine).
 //
 // Implementation is gonum's native BLAS with Dgemm overridden by a packed
 // algorithm (Goto & van de Geijn, ACM TOMS 34(3), 2008): panels of A and B

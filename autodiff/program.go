@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/mbrl/mbrl/autodiff/blas"
 	gblas "gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -24,7 +25,8 @@ import (
 // function it replaces, in the same order. Matrix products call the BLAS
 // installed under Gorgonia (G.WhichBLAS) with the arguments tensor's engine
 // passes; reductions add in tensor's order; elementwise ops apply the same
-// scalar functions (math.Tanh, math.Sin, x*x, ...); data movement (repeat,
+// scalar functions (math.Sin, x*x, ...; tanh by blas.TanhExact, which
+// gives math.Tanh's bits); data movement (repeat,
 // slice, concat, transpose) is a copy whose source indices were found at
 // compile time by running the op once on index-coded inputs; a reshape
 // aliases its input's buffer. Ops with inputs that never change (constants,
@@ -504,7 +506,7 @@ func unaryKernel(s string, in, out []float64) func() error {
 	switch s {
 	case "tanh":
 		return func() error {
-			Tanh(out, in)
+			blas.TanhExact(out, in) // math.Tanh's bits, four at a time
 			return nil
 		}
 	case "neg":
@@ -569,13 +571,6 @@ func unaryKernel(s string, in, out []float64) func() error {
 			out[i] = f(v)
 		}
 		return nil
-	}
-}
-
-// Tanh sets dst[i] = math.Tanh(src[i]) (the tanh of Program's kernels).
-var Tanh = func(dst, src []float64) {
-	for i, v := range src {
-		dst[i] = math.Tanh(v)
 	}
 }
 

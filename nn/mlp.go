@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	mbrlblas "github.com/mbrl/mbrl/autodiff/blas"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -148,7 +148,7 @@ func (m *MLP) Forward(dst, x []float64) {
 
 // forward fills m.h for one input row.
 func (m *MLP) forward(x []float64) {
-	impl := blas64.Implementation()
+	impl := exact
 	in := x
 	for l := range m.layers() {
 		out := m.h[l]
@@ -170,7 +170,7 @@ func (m *MLP) ForwardBatch(dst, x []float64, n int) {
 	if len(x) != n*m.In() || len(dst) != n*m.Out() {
 		panic(fmt.Sprintf("nn: MLP.ForwardBatch: got len(x)=%d len(dst)=%d for n=%d, want %d and %d", len(x), len(dst), n, n*m.In(), n*m.Out()))
 	}
-	impl := blas64.Implementation()
+	impl := exact
 	in := x
 	for l := range m.layers() {
 		k, w := m.sizes[l], m.sizes[l+1]
@@ -217,7 +217,7 @@ func (m *MLP) Jacobian(dst, x []float64) {
 // backward propagates k seed rows R [k, out] (d·/d out) through the
 // layers of the last forward pass into dst [k, in].
 func (m *MLP) backward(dst, seed []float64, k int) {
-	impl := blas64.Implementation()
+	impl := exact
 	r := seed
 	buf := [2][]float64{m.ping, m.pong}
 	for l := m.layers() - 1; l >= 0; l-- {
@@ -291,3 +291,7 @@ func (m *MLP) Build(g *G.ExprGraph, x *G.Node) (*G.Node, G.Nodes, error) {
 
 // output returns the output of the last forward pass (scratch; do not keep).
 func (m *MLP) output() []float64 { return m.h[len(m.h)-1] }
+
+// exact is the BLAS of the MLP's own forward and backward passes:
+// gonum's, with blas.Exact's Dgemm (gonum's bits, AVX2 kernels).
+var exact = mbrlblas.Exact{}

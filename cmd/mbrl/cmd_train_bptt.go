@@ -39,6 +39,7 @@ func (a *app) bpttMethod() cli.Command {
 				row("clip", "ClipNorm", "clip the gradient to this global norm (0: no clipping)"),
 				row("truncate", "Truncate", "truncated BPTT: stop the gradient every K steps (0: through the whole horizon)"),
 				row("batch", "Batch", "start states per iteration, drawn from the env's reset distribution"),
+				row("shards", "Shards", "split the batch into this many blocks, rolled out and backpropagated in parallel; the gradient is their sum in block order, so results depend on it but not on the number of cores (1: one block)"),
 				row("lr", "Adam.LR", "peak Adam learning rate, reached after the warmup"),
 				row("warmup", "Warmup", "iterations of linear learning-rate warmup (0: none); without it the first Adam steps saturate the policy's tanh output"),
 				row("lr-final", "LRFinal", "learning rate the cosine decay reaches at the last iteration (0: no decay)"),

@@ -19,5 +19,6 @@ func TestValidateNamesTheField(t *testing.T) {
 		"Adam.LR":  config.With(DefaultConfig(), func(c *Config) { c.Adam.LR = 0 }).Validate(),
 		"ClipNorm": config.With(DefaultConfig(), func(c *Config) { c.ClipNorm = -1 }).Validate(),
 		"Truncate": config.With(DefaultConfig(), func(c *Config) { c.Truncate = -1 }).Validate(),
+		"Shards":   config.With(DefaultConfig(), func(c *Config) { c.Batch, c.Shards = 4, 5 }).Validate(),
 	})
 }

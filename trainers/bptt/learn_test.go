@@ -143,18 +143,19 @@ func TestLearnLoopGraphSeesRefits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := NewEngine(sys, tr.Policy(), 4)
+	built := tr.BPTT().engs[0] // batch 2: the first of two shards of 4
+	fresh, err := NewEngine(sys, tr.Policy(), built.Batch())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fresh.Close()
-	x0 := make([]float64, 4*3)
+	x0 := make([]float64, built.Batch()*3)
 	rng := rand.New(rand.NewPCG(1, 1))
-	for b := range 4 {
+	for b := range built.Batch() {
 		obs := env.Reset(rng)
 		copy(x0[b*3:], obs)
 	}
-	got, _, err := tr.BPTT().eng.Forward(context.Background(), x0, 8, nil)
+	got, _, err := built.Forward(context.Background(), x0, 8, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

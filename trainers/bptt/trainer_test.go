@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/mbrl/mbrl/checkpoints"
@@ -266,5 +267,69 @@ func TestLRSchedule(t *testing.T) {
 	c.LRFinal = 0
 	if got := c.LRAt(300); got != c.Adam.LR {
 		t.Errorf("no decay: LRAt(300) = %g, want %g", got, c.Adam.LR)
+	}
+}
+
+// TestShardedGradient: splitting the batch into shards gives the whole
+// batch's cost and gradient up to rounding (the sums are regrouped), for
+// even and uneven splits and with truncation.
+func TestShardedGradient(t *testing.T) {
+	for _, tc := range []struct{ batch, shards, truncate int }{
+		{8, 2, 0}, {7, 3, 0}, {6, 6, 4}, {5, 2, 3},
+	} {
+		run := func(shards int) (float64, [][]float64) {
+			cfg := config.With(DefaultConfig(), func(c *Config) {
+				c.Batch, c.Shards, c.Horizon, c.Truncate = tc.batch, shards, 12, tc.truncate
+			})
+			tr := newPendulumTrainer(t, cfg, 3)
+			defer tr.Close()
+			n := tr.sys.StateDim()
+			for b := range tc.batch {
+				tr.sys.Start(tr.x0[b*n:(b+1)*n], tr.env, tr.env.Reset(tr.rng))
+			}
+			j, err := tr.sweep(context.Background(), 12)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j, tr.grads
+		}
+		j1, g1 := run(1)
+		js, gs := run(tc.shards)
+		if math.Abs(js-j1) > 1e-12*math.Abs(j1) {
+			t.Errorf("batch %d, %d shards: cost %v, whole batch %v", tc.batch, tc.shards, js, j1)
+		}
+		var diff, norm float64
+		for i := range g1 {
+			for k := range g1[i] {
+				diff = max(diff, math.Abs(gs[i][k]-g1[i][k]))
+				norm = max(norm, math.Abs(g1[i][k]))
+			}
+		}
+		if norm == 0 || diff > 1e-12*norm {
+			t.Errorf("batch %d, %d shards: gradient differs by %g (largest entry %g)", tc.batch, tc.shards, diff, norm)
+		}
+	}
+}
+
+// TestShardsIndependentOfCores: with several shards, training gives the
+// same weights bit for bit on one core and on several.
+func TestShardsIndependentOfCores(t *testing.T) {
+	train := func(procs int) []float64 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		cfg := config.With(DefaultConfig(), func(c *Config) { c.Batch, c.Shards, c.Horizon, c.Iters = 6, 3, 10, 4 })
+		tr := newPendulumTrainer(t, cfg, 5)
+		defer tr.Close()
+		for i := range 4 {
+			if _, err := tr.Iterate(context.Background(), i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return weightsOf(tr.Policy())
+	}
+	one, two := train(1), train(2)
+	for i := range one {
+		if math.Float64bits(one[i]) != math.Float64bits(two[i]) {
+			t.Fatalf("weight %d: %v on one core, %v on two", i, one[i], two[i])
+		}
 	}
 }

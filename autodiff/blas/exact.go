@@ -54,12 +54,15 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 	switch {
 	case !haveExact, !okA, !okB, alpha != 1, aTrans && bTrans, k < 1,
 		!dgemmArgsOK(aTrans, bTrans, m, n, k, a, lda, b, ldb, c, ldc),
-		!bTrans && (m < 4 || n < 8),
-		bTrans && (m < 2 || n < 4 || k < 4):
+		bTrans && k >= 4 && (m < 2 || n < 4):
 		impl.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	scale(m, n, beta, c, ldc)
+	if bTrans && k < 4 {
+		dotShort(m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	if bTrans {
 		chunk := dotChunk(m, n, k)
 		if !parallel(m, n, k, 2) { // no closure: it would be allocated
@@ -153,37 +156,41 @@ func dgemmArgsOK(aTrans, bTrans bool, m, n, k int, a []float64, lda int, b []flo
 	return len(c) >= (m-1)*ldc+n
 }
 
-// axpyExactOK reports whether adding every product, as the kernel does,
+// axpyExactOK reports whether adding every product, as the kernels do,
 // gives gonum's result although gonum skips the terms with A_il = 0: true
 // if A has no zero, or else if B is finite and C (already scaled) holds no
-// -0 (then C_ij + 0·B_lj = C_ij).
+// -0 (then C_ij + 0·B_lj = C_ij). It scans A first when A is the smaller
+// part, else B and C (the narrow products have a large A and a small B
+// and C).
 func axpyExactOK(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
+	if m*k <= k*n+m*n {
+		return !hasZero(aTrans, m, k, a, lda) || (finite(k, n, b, ldb) && !hasNegZero(m, n, c, ldc))
+	}
+	return (finite(k, n, b, ldb) && !hasNegZero(m, n, c, ldc)) || !hasZero(aTrans, m, k, a, lda)
+}
+
+// hasZero reports whether op(A), m×k, holds a zero.
+func hasZero(aTrans bool, m, k int, a []float64, lda int) bool {
 	rows, cols := m, k
 	if aTrans {
 		rows, cols = k, m
 	}
-	zero := false
-	for i := 0; i < rows && !zero; i++ {
+	for i := range rows {
 		for _, v := range a[i*lda : i*lda+cols] {
 			if v == 0 {
-				zero = true
-				break
+				return true
 			}
 		}
 	}
-	if !zero {
-		return true
-	}
-	for l := range k {
-		for _, v := range b[l*ldb : l*ldb+n] {
+	return false
+}
+
+// finite reports whether the r×q matrix x holds neither an infinity nor a
+// NaN.
+func finite(r, q int, x []float64, ld int) bool {
+	for i := range r {
+		for _, v := range x[i*ld : i*ld+q] {
 			if math.IsInf(v, 0) || math.IsNaN(v) {
-				return false
-			}
-		}
-	}
-	for i := range m {
-		for _, v := range c[i*ldc : i*ldc+n] {
-			if v == 0 && math.Signbit(v) {
 				return false
 			}
 		}
@@ -191,8 +198,22 @@ func axpyExactOK(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 	return true
 }
 
+// hasNegZero reports whether the r×q matrix x holds a -0.
+func hasNegZero(r, q int, x []float64, ld int) bool {
+	for i := range r {
+		for _, v := range x[i*ld : i*ld+q] {
+			if v == 0 && math.Signbit(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // axpyProduct adds op(A)·B to C term by term in gonum's order: 4×8 tiles
-// by the kernel, the rest by the same loop in Go.
+// by axpyTile4x8, the last n mod 8 columns of those rows by axpyTile4xN
+// (four columns at a time), the last m mod 4 rows by axpyTile1x8 and the
+// Go loop of the same operations.
 func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	ai, al := lda, 1 // A(i, l) = a[i·ai + l·al]
 	if aTrans {
@@ -203,8 +224,18 @@ func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 		for j := 0; j < n8; j += 8 {
 			axpyTile4x8(k, &a[i*ai], ai, al, &b[j], ldb, &c[i*ldc+j], ldc)
 		}
+		for j := n8; j < n; j += 4 {
+			var mask [4]int64
+			for q := range min(4, n-j) {
+				mask[q] = -1
+			}
+			axpyTile4xN(k, &a[i*ai], ai, al, &b[j], ldb, &c[i*ldc+j], ldc, &mask[0])
+		}
 	}
-	edge := func(i, j0, j1 int) {
+	for i := m4; i < m; i++ {
+		for j := 0; j < n8; j += 8 {
+			axpyTile1x8(k, &a[i*ai], al, &b[j], ldb, &c[i*ldc+j])
+		}
 		row := c[i*ldc : i*ldc+n]
 		for l := range k {
 			tmp := a[i*ai+l*al]
@@ -212,18 +243,49 @@ func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 				continue
 			}
 			brow := b[l*ldb : l*ldb+n]
-			for j := j0; j < j1; j++ {
+			for j := n8; j < n; j++ {
 				row[j] += float64(tmp * brow[j])
 			}
 		}
 	}
-	if n8 < n {
-		for i := range m4 {
-			edge(i, n8, n)
+}
+
+// dotShortCols is the number of columns of C that dotShort computes per
+// pass, the width of its transposed copy of B.
+const dotShortCols = 64
+
+// dotShort adds A·Bᵀ to C for k < 4 the way gonum's Dgemm does, C_ij +=
+// DotUnitary(A_i·, B_j·): 4×8 tiles by dotTile4x8 from a transposed copy
+// of B (on the stack, dotShortCols columns at a time), the rest by
+// dotUnitary.
+func dotShort(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	var bt [3 * dotShortCols]float64 // B_jl at bt[l·dotShortCols + j-j0]
+	m4 := m / 4 * 4
+	for j0 := 0; j0 < n; j0 += dotShortCols {
+		w := min(dotShortCols, n-j0)
+		w8 := w / 8 * 8
+		if m4 > 0 && w8 > 0 {
+			for j := range w8 {
+				for l, v := range b[(j0+j)*ldb : (j0+j)*ldb+k] {
+					bt[l*dotShortCols+j] = v
+				}
+			}
+			for i := 0; i < m4; i += 4 {
+				for j := 0; j < w8; j += 8 {
+					dotTile4x8(k, &a[i*lda], lda, &bt[j], dotShortCols, &c[i*ldc+j0+j], ldc)
+				}
+			}
 		}
-	}
-	for i := m4; i < m; i++ {
-		edge(i, 0, n)
+		for i := range m {
+			js := j0
+			if i < m4 {
+				js = j0 + w8
+			}
+			ar := a[i*lda : i*lda+k]
+			for j := js; j < j0+w; j++ {
+				c[i*ldc+j] += dotUnitary(ar, b[j*ldb:j*ldb+k])
+			}
+		}
 	}
 }
 

@@ -39,3 +39,9 @@ func axpyTile1x8(k int, a *float64, al int, b *float64, ldb int, c *float64)
 //
 //go:noescape
 func dotTile4x8(k int, a *float64, lda int, bt *float64, ldbt int, c *float64, ldc int)
+
+// dotTile2x4C adds to a 2×4 tile of C the DotUnitary of 2 rows of A and 4
+// rows of B over 4·k4 elements (see the assembly). It needs AVX2.
+//
+//go:noescape
+func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)

@@ -334,3 +334,90 @@ tadd:
 	VMOVUPD Y7, 32(DX)(R13*1)
 	VZEROUPPER
 	RET
+
+// func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+//
+// dotTile2x4's partial sums, combined as DotUnitary does and added to C:
+// for i = 0..1 and j = 0..3, C[i][j] = C[i][j] + ((s0+s2) + (s1+s3)) with
+// s_q the sum of lane q (over 4·k4 elements, no remainder). The lanes of
+// pairs (i, j) and (i, j+2) are brought together by VPERM2F128 (s0, s1 of
+// both in one register, s2, s3 in the other), added (s0+s2, s1+s3), and
+// VHADDPD of the results for j and j+1 gives the four dot products of
+// row i in order.
+TEXT ·dotTile2x4C(SB), NOSPLIT, $0-56
+	MOVQ k4+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	SHLQ $3, R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R12
+	SHLQ $3, R12
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
+	SHLQ $3, R8
+	LEAQ (R12)(R12*2), R13 // 3·ldb bytes
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+
+	TESTQ CX, CX
+	JEQ   cstore
+
+cloop:
+	VMOVUPD (SI), Y8
+	VMOVUPD (SI)(R9*1), Y9
+	VMOVUPD (DI), Y10
+	VMOVUPD (DI)(R12*1), Y11
+	VMOVUPD (DI)(R12*2), Y12
+	VMOVUPD (DI)(R13*1), Y13
+	VMULPD  Y10, Y8, Y14
+	VADDPD  Y14, Y0, Y0
+	VMULPD  Y11, Y8, Y14
+	VADDPD  Y14, Y1, Y1
+	VMULPD  Y12, Y8, Y14
+	VADDPD  Y14, Y2, Y2
+	VMULPD  Y13, Y8, Y14
+	VADDPD  Y14, Y3, Y3
+	VMULPD  Y10, Y9, Y14
+	VADDPD  Y14, Y4, Y4
+	VMULPD  Y11, Y9, Y14
+	VADDPD  Y14, Y5, Y5
+	VMULPD  Y12, Y9, Y14
+	VADDPD  Y14, Y6, Y6
+	VMULPD  Y13, Y9, Y14
+	VADDPD  Y14, Y7, Y7
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     cloop
+
+cstore:
+	// Row 0: pairs in Y0..Y3.
+	VPERM2F128 $0x20, Y2, Y0, Y8  // s0, s1 of j=0 | s0, s1 of j=2
+	VPERM2F128 $0x31, Y2, Y0, Y9  // s2, s3 of j=0 | s2, s3 of j=2
+	VADDPD     Y9, Y8, Y8         // s0+s2, s1+s3 of j=0 | of j=2
+	VPERM2F128 $0x20, Y3, Y1, Y10
+	VPERM2F128 $0x31, Y3, Y1, Y11
+	VADDPD     Y11, Y10, Y10      // the same of j=1 | of j=3
+	VHADDPD    Y10, Y8, Y8        // dot of j = 0, 1, 2, 3
+	VADDPD     (DX), Y8, Y8
+	VMOVUPD    Y8, (DX)
+
+	// Row 1: pairs in Y4..Y7.
+	VPERM2F128 $0x20, Y6, Y4, Y8
+	VPERM2F128 $0x31, Y6, Y4, Y9
+	VADDPD     Y9, Y8, Y8
+	VPERM2F128 $0x20, Y7, Y5, Y10
+	VPERM2F128 $0x31, Y7, Y5, Y11
+	VADDPD     Y11, Y10, Y10
+	VHADDPD    Y10, Y8, Y8
+	VADDPD     (DX)(R8*1), Y8, Y8
+	VMOVUPD    Y8, (DX)(R8*1)
+	VZEROUPPER
+	RET

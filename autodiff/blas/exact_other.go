@@ -29,3 +29,8 @@ func axpyTile1x8(k int, a *float64, al int, b *float64, ldb int, c *float64) {
 func dotTile4x8(k int, a *float64, lda int, bt *float64, ldbt int, c *float64, ldc int) {
 	panic("blas: no exact kernel on this architecture")
 }
+
+// dotTile2x4C is never called where haveExact is false.
+func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
+	panic("blas: no exact kernel on this architecture")
+}

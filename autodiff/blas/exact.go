@@ -302,8 +302,10 @@ func dotChunk(m, n, k int) int {
 
 // dotProduct adds A·Bᵀ to C: C_ij += dot(A_i·, B_j·), one dot product per
 // chunk of k (dotChunk of the whole product): 2×4 tiles by dotTile2x4C
-// when the chunk is a multiple of 4, else by dotTile2x4 and the remainder
-// and combination in Go; the other elements by dotUnitary.
+// when the chunk is a multiple of 4 (a column of tiles at a time, so that
+// the four rows of B stay in L1 while A streams by), else by dotTile2x4
+// and the remainder and combination in Go; the other elements by
+// dotUnitary.
 func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	var buf [32]float64
 	m2, n4 := m/2*2, n/4*4
@@ -311,8 +313,8 @@ func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, 
 		kl := min(chunk, k-p)
 		k4 := kl / 4
 		if k4 > 0 && 4*k4 == kl {
-			for i := 0; i < m2; i += 2 {
-				for j := 0; j < n4; j += 4 {
+			for j := 0; j < n4; j += 4 {
+				for i := 0; i < m2; i += 2 {
 					dotTile2x4C(k4, &a[i*lda+p], lda, &b[j*ldb+p], ldb, &c[i*ldc+j], ldc)
 				}
 			}

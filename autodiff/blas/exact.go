@@ -74,7 +74,7 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 		})
 		return
 	}
-	if !axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, c, ldc) {
+	if !axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, beta == 0, c, ldc) {
 		impl.Implementation.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
 		return
 	}
@@ -159,14 +159,21 @@ func dgemmArgsOK(aTrans, bTrans bool, m, n, k int, a []float64, lda int, b []flo
 // axpyExactOK reports whether adding every product, as the kernels do,
 // gives gonum's result although gonum skips the terms with A_il = 0: true
 // if A has no zero, or else if B is finite and C (already scaled) holds no
-// -0 (then C_ij + 0·B_lj = C_ij). It scans A first when A is the smaller
-// part, else B and C (the narrow products have a large A and a small B
-// and C).
-func axpyExactOK(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
-	if m*k <= k*n+m*n {
-		return !hasZero(aTrans, m, k, a, lda) || (finite(k, n, b, ldb) && !hasNegZero(m, n, c, ldc))
+// -0 (then C_ij + 0·B_lj = C_ij). cZero says that C was set to +0 (beta
+// 0), so it holds no -0. It scans first whichever of A and B, C is
+// smaller (the narrow products have a large A and a small B and C).
+func axpyExactOK(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, cZero bool, c []float64, ldc int) bool {
+	bc := k * n
+	if !cZero {
+		bc += m * n
 	}
-	return (finite(k, n, b, ldb) && !hasNegZero(m, n, c, ldc)) || !hasZero(aTrans, m, k, a, lda)
+	finiteNoNegZero := func() bool {
+		return finite(k, n, b, ldb) && (cZero || !hasNegZero(m, n, c, ldc))
+	}
+	if m*k <= bc {
+		return !hasZero(aTrans, m, k, a, lda) || finiteNoNegZero()
+	}
+	return finiteNoNegZero() || !hasZero(aTrans, m, k, a, lda)
 }
 
 // hasZero reports whether op(A), m×k, holds a zero.
@@ -190,7 +197,7 @@ func hasZero(aTrans bool, m, k int, a []float64, lda int) bool {
 func finite(r, q int, x []float64, ld int) bool {
 	for i := range r {
 		for _, v := range x[i*ld : i*ld+q] {
-			if math.IsInf(v, 0) || math.IsNaN(v) {
+			if v-v != 0 { // NaN for ±Inf and NaN
 				return false
 			}
 		}

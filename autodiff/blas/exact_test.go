@@ -33,10 +33,11 @@ func TestExactBitIdentical(t *testing.T) {
 		{128, 128, 70}, {130, 67, 129}, {5, 9, 1}, {4, 8, 4}, {7, 13, 5}, {2, 4, 4}, {9, 17, 66},
 		// The narrow products: output layer forward (n = 1, 3) and weight
 		// gradient (Aᵀ·B, n = 1, 3), its input gradient (A·Bᵀ, k = 1, 3),
-		// the first layer's weight gradient with m = 3, and a large k = 3
-		// product that is split between goroutines.
+		// the first layer's weight gradient with m = 3, a k = 3 product
+		// wider than dotShort's pass, and an n = 3 product large enough
+		// to be split between goroutines.
 		{256, 3, 64}, {32, 1, 64}, {64, 3, 256}, {64, 1, 32}, {256, 64, 3}, {32, 64, 1},
-		{3, 64, 256}, {3, 64, 32}, {32, 3, 64}, {1, 64, 64}, {64, 150, 3}, {700, 300, 3},
+		{3, 64, 256}, {3, 64, 32}, {32, 3, 64}, {1, 64, 64}, {64, 150, 3}, {700, 300, 3}, {2001, 3, 67},
 	}
 	for range 40 {
 		shapes = append(shapes, shape{1 + rng.IntN(80), 1 + rng.IntN(80), 1 + rng.IntN(140)})

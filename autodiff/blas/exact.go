@@ -16,21 +16,27 @@ import (
 // with four-wide AVX2 registers and a tile of C kept in registers.
 //
 //   - C = A·B and C = Aᵀ·B: gonum adds the products A_il·B_lj into C_ij one
-//     l at a time (AxpyUnitary); a 4×8 kernel does the same, in l order.
-//     gonum skips a term whose A_il is zero; that changes nothing unless
-//     B_lj is infinite or NaN or C_ij starts as -0, so for such inputs
-//     (checked before the product) Dgemm is gonum's.
+//     l at a time (AxpyUnitary); 4×8 tiles do the same, in l order, and
+//     so do 4×q tiles (q ≤ 4 columns, masked) for the last n mod 8
+//     columns (the narrow output layers, n = 1 or 3) and 1×8 tiles for
+//     the last m mod 4 rows. gonum skips a term whose A_il is zero; that
+//     changes nothing unless B_lj is infinite or NaN or C_ij starts as
+//     -0, so for such inputs (checked before the product) Dgemm is
+//     gonum's.
 //   - C = A·Bᵀ: gonum adds dot(A_i·, B_j·) to C_ij, the dot product taken by
 //     DotUnitary with four partial sums (elements 4p+q into sum q, the
 //     remainder into sum 0, then (s0+s2)+(s1+s3)), over chunks of 64 when
-//     gonum's Dgemm splits the product into blocks; a 2×4 kernel computes
-//     the same partial sums, one 4-wide register per pair (i, j).
+//     gonum's Dgemm splits the product into blocks; 2×4 tiles (and 4×1
+//     tiles at the edges) compute the same partial sums, one 4-wide
+//     register per pair (i, j), and combine them in the same order. For
+//     k < 4 the dot product is the sum from +0 of the k products in
+//     order; 4×8 tiles compute it from a transposed copy of B.
 //
-// Aᵀ·Bᵀ, alpha ≠ 1, products too small for a tile, CPUs without AVX2,
-// other architectures and the purego, noasm and safe build tags use
-// gonum's Dgemm. TestExactBitIdentical compares both on random and special
-// inputs. Every other routine is gonum's. An Exact is safe for concurrent
-// use; it has no state.
+// Aᵀ·Bᵀ, alpha ≠ 1, A·Bᵀ with m < 2 or n < 4 and k > 4 not a multiple of
+// 4, CPUs without AVX2, other architectures and the purego, noasm and
+// safe build tags use gonum's Dgemm. TestExactBitIdentical compares both
+// on random and special inputs. Every other routine is gonum's. An Exact
+// is safe for concurrent use; it has no state.
 type Exact struct {
 	gonum.Implementation
 }
@@ -54,7 +60,7 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 	switch {
 	case !haveExact, !okA, !okB, alpha != 1, aTrans && bTrans, k < 1,
 		!dgemmArgsOK(aTrans, bTrans, m, n, k, a, lda, b, ldb, c, ldc),
-		bTrans && k >= 4 && (m < 2 || n < 4):
+		bTrans && k%4 != 0 && k > 4 && (m < 2 || n < 4):
 		impl.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -308,11 +314,12 @@ func dotChunk(m, n, k int) int {
 }
 
 // dotProduct adds A·Bᵀ to C: C_ij += dot(A_i·, B_j·), one dot product per
-// chunk of k (dotChunk of the whole product): 2×4 tiles by dotTile2x4C
-// when the chunk is a multiple of 4 (a column of tiles at a time, so that
-// the four rows of B stay in L1 while A streams by), else by dotTile2x4
-// and the remainder and combination in Go; the other elements by
-// dotUnitary.
+// chunk of k (dotChunk of the whole product). When the chunk is a multiple
+// of 4: 2×4 tiles by dotTile2x4C (a column of tiles at a time, so that the
+// four rows of B stay in L1 while A streams by), the last row if m is odd
+// and the last n mod 4 columns by dotTile4x1C, the last m mod 4 elements
+// of those columns by dotUnitary. Otherwise 2×4 tiles by dotTile2x4 with
+// the remainder and combination in Go, the other elements by dotUnitary.
 func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	var buf [32]float64
 	m2, n4 := m/2*2, n/4*4
@@ -325,7 +332,23 @@ func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, 
 					dotTile2x4C(k4, &a[i*lda+p], lda, &b[j*ldb+p], ldb, &c[i*ldc+j], ldc)
 				}
 			}
-		} else if k4 > 0 {
+			if m2 < m { // the last row: against four rows of B at a time
+				for j := 0; j < n4; j += 4 {
+					dotTile4x1C(k4, &b[j*ldb+p], ldb, &a[m2*lda+p], &c[m2*ldc+j], 1)
+				}
+			}
+			m4 := m / 4 * 4
+			for j := n4; j < n; j++ { // the last columns: four rows of A at a time
+				for i := 0; i < m4; i += 4 {
+					dotTile4x1C(k4, &a[i*lda+p], lda, &b[j*ldb+p], &c[i*ldc+j], ldc)
+				}
+				for i := m4; i < m; i++ {
+					c[i*ldc+j] += dotUnitary(a[i*lda+p:i*lda+p+kl], b[j*ldb+p:j*ldb+p+kl])
+				}
+			}
+			continue
+		}
+		if k4 > 0 {
 			for i := 0; i < m2; i += 2 {
 				for j := 0; j < n4; j += 4 {
 					dotTile2x4(k4, &a[i*lda+p], lda, &b[j*ldb+p], ldb, &buf[0])

@@ -45,3 +45,9 @@ func dotTile4x8(k int, a *float64, lda int, bt *float64, ldbt int, c *float64, l
 //
 //go:noescape
 func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+
+// dotTile4x1C adds to c[r·ldc], r = 0..3, the DotUnitary of the rows
+// x[r·ldx:] with y over 4·k4 elements (see the assembly). It needs AVX2.
+//
+//go:noescape
+func dotTile4x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int)

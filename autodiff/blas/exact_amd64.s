@@ -421,3 +421,69 @@ cstore:
 	VMOVUPD    Y8, (DX)(R8*1)
 	VZEROUPPER
 	RET
+
+// func dotTile4x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int)
+//
+// For r = 0..3, c[r·ldc] = c[r·ldc] + DotUnitary(x[r·ldx:][:4·k4],
+// y[:4·k4]): the four partial sums of each dot product (elements 4p+q
+// into lane q, in p order, a multiply and an add per term), combined as
+// (s0+s2) + (s1+s3) the way dotTile2x4C does, then added to C one element
+// at a time. x holds rows of A and y a row of B (a column of C), or x rows
+// of B and y a row of A (a row of C, ldc = 1); the products are the same.
+// Accumulators: Y0..Y3; Y8 y's elements; Y9 a product.
+TEXT ·dotTile4x1C(SB), NOSPLIT, $0-48
+	MOVQ k4+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), R9
+	SHLQ $3, R9
+	MOVQ y+24(FP), DI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $3, R8
+	LEAQ (R9)(R9*2), R10 // 3·ldx bytes
+	LEAQ (R8)(R8*2), R13 // 3·ldc bytes
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+	TESTQ CX, CX
+	JEQ   xstore
+
+xloop:
+	VMOVUPD (DI), Y8
+	VMULPD  (SI), Y8, Y9
+	VADDPD  Y9, Y0, Y0
+	VMULPD  (SI)(R9*1), Y8, Y9
+	VADDPD  Y9, Y1, Y1
+	VMULPD  (SI)(R9*2), Y8, Y9
+	VADDPD  Y9, Y2, Y2
+	VMULPD  (SI)(R10*1), Y8, Y9
+	VADDPD  Y9, Y3, Y3
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     xloop
+
+xstore:
+	VPERM2F128   $0x20, Y2, Y0, Y8  // s0, s1 of r=0 | of r=2
+	VPERM2F128   $0x31, Y2, Y0, Y9  // s2, s3 of r=0 | of r=2
+	VADDPD       Y9, Y8, Y8         // s0+s2, s1+s3 of r=0 | of r=2
+	VPERM2F128   $0x20, Y3, Y1, Y10
+	VPERM2F128   $0x31, Y3, Y1, Y11
+	VADDPD       Y11, Y10, Y10      // the same of r=1 | of r=3
+	VHADDPD      Y10, Y8, Y8        // dot of r = 0, 1, 2, 3
+	VEXTRACTF128 $1, Y8, X9         // dot of r = 2, 3
+	VADDSD       (DX), X8, X10
+	VMOVSD       X10, (DX)
+	VPERMILPD    $1, X8, X8
+	VADDSD       (DX)(R8*1), X8, X10
+	VMOVSD       X10, (DX)(R8*1)
+	VADDSD       (DX)(R8*2), X9, X10
+	VMOVSD       X10, (DX)(R8*2)
+	VPERMILPD    $1, X9, X9
+	VADDSD       (DX)(R13*1), X9, X10
+	VMOVSD       X10, (DX)(R13*1)
+	VZEROUPPER
+	RET

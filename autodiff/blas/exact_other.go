@@ -34,3 +34,8 @@ func dotTile4x8(k int, a *float64, lda int, bt *float64, ldbt int, c *float64, l
 func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
 	panic("blas: no exact kernel on this architecture")
 }
+
+// dotTile4x1C is never called where haveExact is false.
+func dotTile4x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int) {
+	panic("blas: no exact kernel on this architecture")
+}

@@ -151,6 +151,41 @@ func checkExact(t *testing.T, name string, rng *rand.Rand, tA, tB gblas.Transpos
 	}
 }
 
+// TestExactNoAllocs checks that Exact's Dgemm allocates nothing on every
+// serial path: 4×8, 4×q and 1×8 axpy tiles, 2×4 and 4×1 dot tiles and
+// the short dot products.
+func TestExactNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		tA, tB  gblas.Transpose
+		m, n, k int
+	}{
+		{gblas.NoTrans, gblas.NoTrans, 32, 64, 64}, {gblas.NoTrans, gblas.NoTrans, 32, 3, 64},
+		{gblas.Trans, gblas.NoTrans, 3, 64, 32}, {gblas.Trans, gblas.NoTrans, 64, 1, 32},
+		{gblas.NoTrans, gblas.Trans, 33, 64, 64}, {gblas.NoTrans, gblas.Trans, 32, 3, 64},
+		{gblas.NoTrans, gblas.Trans, 32, 64, 3},
+	} {
+		lda, ldb := tc.k, tc.n
+		if tc.tA != gblas.NoTrans {
+			lda = tc.m
+		}
+		if tc.tB != gblas.NoTrans {
+			ldb = tc.k
+		}
+		a, b, c := make([]float64, tc.m*tc.k), make([]float64, tc.k*tc.n), make([]float64, tc.m*tc.n)
+		for _, x := range [][]float64{a, b} {
+			for i := range x {
+				x[i] = 2*rng.Float64() - 1
+			}
+		}
+		if n := testing.AllocsPerRun(10, func() {
+			Exact{}.Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, c, tc.n)
+		}); n != 0 {
+			t.Errorf("%v%v %dx%dx%d: %v allocations per call, want 0", tc.tA, tc.tB, tc.m, tc.n, tc.k, n)
+		}
+	}
+}
+
 // TestExactPanicsAsGonum checks that invalid arguments panic with gonum's
 // messages.
 func TestExactPanicsAsGonum(t *testing.T) {

@@ -16,21 +16,27 @@ import (
 // with four-wide AVX2 registers and a tile of C kept in registers.
 //
 //   - C = A·B and C = Aᵀ·B: gonum adds the products A_il·B_lj into C_ij one
-//     l at a time (AxpyUnitary); a 4×8 kernel does the same, in l order.
-//     gonum skips a term whose A_il is zero; that changes nothing unless
-//     B_lj is infinite or NaN or C_ij starts as -0, so for such inputs
-//     (checked before the product) Dgemm is gonum's.
+//     l at a time (AxpyUnitary); 4×8 tiles do the same, in l order, and
+//     so do 4×q tiles (q ≤ 4 columns, masked) for the last n mod 8
+//     columns (the narrow output layers, n = 1 or 3) and 1×8 tiles for
+//     the last m mod 4 rows. gonum skips a term whose A_il is zero; that
+//     changes nothing unless B_lj is infinite or NaN or C_ij starts as
+//     -0, so for such inputs (checked before the product) Dgemm is
+//     gonum's.
 //   - C = A·Bᵀ: gonum adds dot(A_i·, B_j·) to C_ij, the dot product taken by
 //     DotUnitary with four partial sums (elements 4p+q into sum q, the
 //     remainder into sum 0, then (s0+s2)+(s1+s3)), over chunks of 64 when
-//     gonum's Dgemm splits the product into blocks; a 2×4 kernel computes
-//     the same partial sums, one 4-wide register per pair (i, j).
+//     gonum's Dgemm splits the product into blocks; 2×4 tiles (and 4×1
+//     tiles at the edges) compute the same partial sums, one 4-wide
+//     register per pair (i, j), and combine them in the same order. For
+//     k < 4 the dot product is the sum from +0 of the k products in
+//     order; 4×8 tiles compute it from a transposed copy of B.
 //
-// Aᵀ·Bᵀ, alpha ≠ 1, products too small for a tile, CPUs without AVX2,
-// other architectures and the purego, noasm and safe build tags use
-// gonum's Dgemm. TestExactBitIdentical compares both on random and special
-// inputs. Every other routine is gonum's. An Exact is safe for concurrent
-// use; it has no state.
+// Aᵀ·Bᵀ, alpha ≠ 1, A·Bᵀ with m < 2 or n < 4 and k > 4 not a multiple of
+// 4, CPUs without AVX2, other architectures and the purego, noasm and
+// safe build tags use gonum's Dgemm. TestExactBitIdentical compares both
+// on random and special inputs. Every other routine is gonum's. An Exact
+// is safe for concurrent use; it has no state.
 type Exact struct {
 	gonum.Implementation
 }
@@ -54,12 +60,15 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 	switch {
 	case !haveExact, !okA, !okB, alpha != 1, aTrans && bTrans, k < 1,
 		!dgemmArgsOK(aTrans, bTrans, m, n, k, a, lda, b, ldb, c, ldc),
-		!bTrans && (m < 4 || n < 8),
-		bTrans && (m < 2 || n < 4 || k < 4):
+		bTrans && k%4 != 0 && k > 4 && (m < 2 || n < 4):
 		impl.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	scale(m, n, beta, c, ldc)
+	if bTrans && k < 4 {
+		dotShort(m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
 	if bTrans {
 		chunk := dotChunk(m, n, k)
 		if !parallel(m, n, k, 2) { // no closure: it would be allocated
@@ -71,7 +80,7 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 		})
 		return
 	}
-	if !axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, c, ldc) {
+	if !axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, beta == 0, c, ldc) {
 		impl.Implementation.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
 		return
 	}
@@ -153,37 +162,48 @@ func dgemmArgsOK(aTrans, bTrans bool, m, n, k int, a []float64, lda int, b []flo
 	return len(c) >= (m-1)*ldc+n
 }
 
-// axpyExactOK reports whether adding every product, as the kernel does,
+// axpyExactOK reports whether adding every product, as the kernels do,
 // gives gonum's result although gonum skips the terms with A_il = 0: true
 // if A has no zero, or else if B is finite and C (already scaled) holds no
-// -0 (then C_ij + 0·B_lj = C_ij).
-func axpyExactOK(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
+// -0 (then C_ij + 0·B_lj = C_ij). cZero says that C was set to +0 (beta
+// 0), so it holds no -0. It scans first whichever of A and B, C is
+// smaller (the narrow products have a large A and a small B and C).
+func axpyExactOK(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, cZero bool, c []float64, ldc int) bool {
+	bc := k * n
+	if !cZero {
+		bc += m * n
+	}
+	finiteNoNegZero := func() bool {
+		return finite(k, n, b, ldb) && (cZero || !hasNegZero(m, n, c, ldc))
+	}
+	if m*k <= bc {
+		return !hasZero(aTrans, m, k, a, lda) || finiteNoNegZero()
+	}
+	return finiteNoNegZero() || !hasZero(aTrans, m, k, a, lda)
+}
+
+// hasZero reports whether op(A), m×k, holds a zero.
+func hasZero(aTrans bool, m, k int, a []float64, lda int) bool {
 	rows, cols := m, k
 	if aTrans {
 		rows, cols = k, m
 	}
-	zero := false
-	for i := 0; i < rows && !zero; i++ {
+	for i := range rows {
 		for _, v := range a[i*lda : i*lda+cols] {
 			if v == 0 {
-				zero = true
-				break
+				return true
 			}
 		}
 	}
-	if !zero {
-		return true
-	}
-	for l := range k {
-		for _, v := range b[l*ldb : l*ldb+n] {
-			if math.IsInf(v, 0) || math.IsNaN(v) {
-				return false
-			}
-		}
-	}
-	for i := range m {
-		for _, v := range c[i*ldc : i*ldc+n] {
-			if v == 0 && math.Signbit(v) {
+	return false
+}
+
+// finite reports whether the r×q matrix x holds neither an infinity nor a
+// NaN.
+func finite(r, q int, x []float64, ld int) bool {
+	for i := range r {
+		for _, v := range x[i*ld : i*ld+q] {
+			if v-v != 0 { // NaN for ±Inf and NaN
 				return false
 			}
 		}
@@ -191,8 +211,22 @@ func axpyExactOK(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 	return true
 }
 
+// hasNegZero reports whether the r×q matrix x holds a -0.
+func hasNegZero(r, q int, x []float64, ld int) bool {
+	for i := range r {
+		for _, v := range x[i*ld : i*ld+q] {
+			if v == 0 && math.Signbit(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // axpyProduct adds op(A)·B to C term by term in gonum's order: 4×8 tiles
-// by the kernel, the rest by the same loop in Go.
+// by axpyTile4x8, the last n mod 8 columns of those rows by axpyTile4xN
+// (four columns at a time), the last m mod 4 rows by axpyTile1x8 and the
+// Go loop of the same operations.
 func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	ai, al := lda, 1 // A(i, l) = a[i·ai + l·al]
 	if aTrans {
@@ -203,8 +237,18 @@ func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 		for j := 0; j < n8; j += 8 {
 			axpyTile4x8(k, &a[i*ai], ai, al, &b[j], ldb, &c[i*ldc+j], ldc)
 		}
+		for j := n8; j < n; j += 4 {
+			var mask [4]int64
+			for q := range min(4, n-j) {
+				mask[q] = -1
+			}
+			axpyTile4xN(k, &a[i*ai], ai, al, &b[j], ldb, &c[i*ldc+j], ldc, &mask[0])
+		}
 	}
-	edge := func(i, j0, j1 int) {
+	for i := m4; i < m; i++ {
+		for j := 0; j < n8; j += 8 {
+			axpyTile1x8(k, &a[i*ai], al, &b[j], ldb, &c[i*ldc+j])
+		}
 		row := c[i*ldc : i*ldc+n]
 		for l := range k {
 			tmp := a[i*ai+l*al]
@@ -212,18 +256,49 @@ func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 				continue
 			}
 			brow := b[l*ldb : l*ldb+n]
-			for j := j0; j < j1; j++ {
+			for j := n8; j < n; j++ {
 				row[j] += float64(tmp * brow[j])
 			}
 		}
 	}
-	if n8 < n {
-		for i := range m4 {
-			edge(i, n8, n)
+}
+
+// dotShortCols is the number of columns of C that dotShort computes per
+// pass, the width of its transposed copy of B.
+const dotShortCols = 64
+
+// dotShort adds A·Bᵀ to C for k < 4 the way gonum's Dgemm does, C_ij +=
+// DotUnitary(A_i·, B_j·): 4×8 tiles by dotTile4x8 from a transposed copy
+// of B (on the stack, dotShortCols columns at a time), the rest by
+// dotUnitary.
+func dotShort(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	var bt [3 * dotShortCols]float64 // B_jl at bt[l·dotShortCols + j-j0]
+	m4 := m / 4 * 4
+	for j0 := 0; j0 < n; j0 += dotShortCols {
+		w := min(dotShortCols, n-j0)
+		w8 := w / 8 * 8
+		if m4 > 0 && w8 > 0 {
+			for j := range w8 {
+				for l, v := range b[(j0+j)*ldb : (j0+j)*ldb+k] {
+					bt[l*dotShortCols+j] = v
+				}
+			}
+			for i := 0; i < m4; i += 4 {
+				for j := 0; j < w8; j += 8 {
+					dotTile4x8(k, &a[i*lda], lda, &bt[j], dotShortCols, &c[i*ldc+j0+j], ldc)
+				}
+			}
 		}
-	}
-	for i := m4; i < m; i++ {
-		edge(i, 0, n)
+		for i := range m {
+			js := j0
+			if i < m4 {
+				js = j0 + w8
+			}
+			ar := a[i*lda : i*lda+k]
+			for j := js; j < j0+w; j++ {
+				c[i*ldc+j] += dotUnitary(ar, b[j*ldb:j*ldb+k])
+			}
+		}
 	}
 }
 
@@ -239,13 +314,40 @@ func dotChunk(m, n, k int) int {
 }
 
 // dotProduct adds A·Bᵀ to C: C_ij += dot(A_i·, B_j·), one dot product per
-// chunk of k (dotChunk of the whole product).
+// chunk of k (dotChunk of the whole product). When the chunk is a multiple
+// of 4: 2×4 tiles by dotTile2x4C (a column of tiles at a time, so that the
+// four rows of B stay in L1 while A streams by), the last row if m is odd
+// and the last n mod 4 columns by dotTile4x1C, the last m mod 4 elements
+// of those columns by dotUnitary. Otherwise 2×4 tiles by dotTile2x4 with
+// the remainder and combination in Go, the other elements by dotUnitary.
 func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	var buf [32]float64
 	m2, n4 := m/2*2, n/4*4
 	for p := 0; p < k; p += chunk {
 		kl := min(chunk, k-p)
 		k4 := kl / 4
+		if k4 > 0 && 4*k4 == kl {
+			for j := 0; j < n4; j += 4 {
+				for i := 0; i < m2; i += 2 {
+					dotTile2x4C(k4, &a[i*lda+p], lda, &b[j*ldb+p], ldb, &c[i*ldc+j], ldc)
+				}
+			}
+			if m2 < m { // the last row: against four rows of B at a time
+				for j := 0; j < n4; j += 4 {
+					dotTile4x1C(k4, &b[j*ldb+p], ldb, &a[m2*lda+p], &c[m2*ldc+j], 1)
+				}
+			}
+			m4 := m / 4 * 4
+			for j := n4; j < n; j++ { // the last columns: four rows of A at a time
+				for i := 0; i < m4; i += 4 {
+					dotTile4x1C(k4, &a[i*lda+p], lda, &b[j*ldb+p], &c[i*ldc+j], ldc)
+				}
+				for i := m4; i < m; i++ {
+					c[i*ldc+j] += dotUnitary(a[i*lda+p:i*lda+p+kl], b[j*ldb+p:j*ldb+p+kl])
+				}
+			}
+			continue
+		}
 		if k4 > 0 {
 			for i := 0; i < m2; i += 2 {
 				for j := 0; j < n4; j += 4 {

@@ -14,3 +14,28 @@ func axpyTile4x8(k int, a *float64, ai, al int, b *float64, ldb int, c *float64,
 func dotTile2x4(k4 int, a *float64, lda int, b *float64, ldb int, dst *float64) {
 	panic("blas: no exact kernel on this architecture")
 }
+
+// axpyTile4xN is never called where haveExact is false.
+func axpyTile4xN(k int, a *float64, ai, al int, b *float64, ldb int, c *float64, ldc int, mask *int64) {
+	panic("blas: no exact kernel on this architecture")
+}
+
+// axpyTile1x8 is never called where haveExact is false.
+func axpyTile1x8(k int, a *float64, al int, b *float64, ldb int, c *float64) {
+	panic("blas: no exact kernel on this architecture")
+}
+
+// dotTile4x8 is never called where haveExact is false.
+func dotTile4x8(k int, a *float64, lda int, bt *float64, ldbt int, c *float64, ldc int) {
+	panic("blas: no exact kernel on this architecture")
+}
+
+// dotTile2x4C is never called where haveExact is false.
+func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int) {
+	panic("blas: no exact kernel on this architecture")
+}
+
+// dotTile4x1C is never called where haveExact is false.
+func dotTile4x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int) {
+	panic("blas: no exact kernel on this architecture")
+}

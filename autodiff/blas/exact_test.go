@@ -17,7 +17,10 @@ import (
 // 64-block split, every transpose, beta 0, 1 and 0.5, leading dimensions
 // with padding, and special inputs: zeros in A (gonum skips those terms),
 // zeros in A with Inf or NaN in B and with -0 in C (where Exact must fall
-// back), NaN and Inf elsewhere.
+// back), signed zeros everywhere, NaN and Inf elsewhere. It covers every
+// path of Exact: the 4×8, 4×q and 1×8 axpy tiles (A·B and Aᵀ·B, also with
+// n < 8 or m < 4), the 2×4 dot tiles (A·Bᵀ) and the short dot products of
+// k < 4.
 func TestExactBitIdentical(t *testing.T) {
 	if !ExactAccelerated() {
 		t.Log("no AVX2: Exact's Dgemm is gonum's; the comparison still runs")
@@ -28,14 +31,32 @@ func TestExactBitIdentical(t *testing.T) {
 		{256, 64, 4}, {256, 64, 64}, {256, 3, 64}, {64, 64, 256}, {4, 64, 256}, {64, 3, 256},
 		{32, 64, 3}, {32, 64, 64}, {32, 1, 64}, {64, 64, 32}, {3, 64, 32}, {64, 1, 32},
 		{128, 128, 70}, {130, 67, 129}, {5, 9, 1}, {4, 8, 4}, {7, 13, 5}, {2, 4, 4}, {9, 17, 66},
+		// The narrow products: output layer forward (n = 1, 3) and weight
+		// gradient (Aᵀ·B, n = 1, 3), its input gradient (A·Bᵀ, k = 1, 3),
+		// the first layer's weight gradient with m = 3, a k = 3 product
+		// wider than dotShort's pass, and an n = 3 product large enough
+		// to be split between goroutines.
+		{256, 3, 64}, {32, 1, 64}, {64, 3, 256}, {64, 1, 32}, {256, 64, 3}, {32, 64, 1},
+		{3, 64, 256}, {3, 64, 32}, {32, 3, 64}, {1, 64, 64}, {64, 150, 3}, {700, 300, 3}, {2001, 3, 67},
 	}
 	for range 40 {
 		shapes = append(shapes, shape{1 + rng.IntN(80), 1 + rng.IntN(80), 1 + rng.IntN(140)})
 	}
+	// Every edge of the narrow paths: m and n on both sides of the tiles'
+	// 4 and 8 (and of dotShort's 64 columns), k below and at 4.
+	for _, m := range []int{1, 3, 4, 5, 9} {
+		for _, n := range []int{1, 2, 3, 4, 5, 7, 8, 11, 67} {
+			for _, k := range []int{1, 2, 3, 4, 6} {
+				shapes = append(shapes, shape{m, n, k})
+			}
+		}
+	}
 	trans := []gblas.Transpose{gblas.NoTrans, gblas.Trans}
-	kinds := []string{"random", "zerosA", "zerosA+infB", "zerosA+negzeroC", "nan", "sparse"}
+	kinds := []string{"random", "zerosA", "zerosA+infB", "zerosA+negzeroC", "nan", "sparse", "signedzeros"}
 	// Odd cases run on one thread, even ones with GOMAXPROCS 2, where the
-	// large products are split between two goroutines.
+	// large products are split between two goroutines. The kind of input
+	// moves on with every case (7 kinds, 12 cases per shape), so each
+	// transpose and beta meets every kind over the shapes.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	var n int
 	for _, s := range shapes {
@@ -98,6 +119,22 @@ func checkExact(t *testing.T, name string, rng *rand.Rand, tA, tB gblas.Transpos
 		for i := range c {
 			c[i] = math.Copysign(0, -1)
 		}
+	case "signedzeros":
+		// Products of ±0 in every sign against C = -0: gonum's dot
+		// products start from +0, its axpy skips zero A terms.
+		for i := range a {
+			if rng.IntN(3) == 0 {
+				a[i] = 0
+			}
+		}
+		for i := range b {
+			if rng.IntN(4) == 0 {
+				b[i] = math.Copysign(0, -1)
+			}
+		}
+		for i := range c {
+			c[i] = math.Copysign(0, -1)
+		}
 	case "nan":
 		a[rng.IntN(len(a))] = math.NaN()
 		b[rng.IntN(len(b))] = math.Inf(-1)
@@ -110,6 +147,41 @@ func checkExact(t *testing.T, name string, rng *rand.Rand, tA, tB gblas.Transpos
 		w, g := want[i], got[i]
 		if math.Float64bits(w) != math.Float64bits(g) && !(math.IsNaN(w) && math.IsNaN(g)) {
 			t.Fatalf("%s: c[%d] (row %d, col %d) = %v (%#x), gonum %v (%#x)", name, i, i/ldc, i%ldc, g, math.Float64bits(g), w, math.Float64bits(w))
+		}
+	}
+}
+
+// TestExactNoAllocs checks that Exact's Dgemm allocates nothing on every
+// serial path: 4×8, 4×q and 1×8 axpy tiles, 2×4 and 4×1 dot tiles and
+// the short dot products.
+func TestExactNoAllocs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		tA, tB  gblas.Transpose
+		m, n, k int
+	}{
+		{gblas.NoTrans, gblas.NoTrans, 32, 64, 64}, {gblas.NoTrans, gblas.NoTrans, 32, 3, 64},
+		{gblas.Trans, gblas.NoTrans, 3, 64, 32}, {gblas.Trans, gblas.NoTrans, 64, 1, 32},
+		{gblas.NoTrans, gblas.Trans, 33, 64, 64}, {gblas.NoTrans, gblas.Trans, 32, 3, 64},
+		{gblas.NoTrans, gblas.Trans, 32, 64, 3},
+	} {
+		lda, ldb := tc.k, tc.n
+		if tc.tA != gblas.NoTrans {
+			lda = tc.m
+		}
+		if tc.tB != gblas.NoTrans {
+			ldb = tc.k
+		}
+		a, b, c := make([]float64, tc.m*tc.k), make([]float64, tc.k*tc.n), make([]float64, tc.m*tc.n)
+		for _, x := range [][]float64{a, b} {
+			for i := range x {
+				x[i] = 2*rng.Float64() - 1
+			}
+		}
+		if n := testing.AllocsPerRun(10, func() {
+			Exact{}.Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, c, tc.n)
+		}); n != 0 {
+			t.Errorf("%v%v %dx%dx%d: %v allocations per call, want 0", tc.tA, tc.tB, tc.m, tc.n, tc.k, n)
 		}
 	}
 }
@@ -140,7 +212,9 @@ func TestExactPanicsAsGonum(t *testing.T) {
 }
 
 // BenchmarkExactDgemm times Exact's and gonum's Dgemm on the products of a
-// 4-64-64-3 MLP training step at batch 256 and of a BPTT step at batch 64.
+// 4-64-64-3 MLP training step at batch 256, of a BPTT step at batch 64,
+// and on the narrow products (n, k or m below 4) of the MLP and of the
+// 3-64-64-1 and 4-64-64-3 networks of BPTT at batch 32.
 func BenchmarkExactDgemm(b *testing.B) {
 	type prod struct {
 		name    string
@@ -154,6 +228,20 @@ func BenchmarkExactDgemm(b *testing.B) {
 		{"NN/64x64x64", gblas.NoTrans, gblas.NoTrans, 64, 64, 64},
 		{"NT/64x64x64", gblas.NoTrans, gblas.Trans, 64, 64, 64},
 		{"TN/64x64x64", gblas.Trans, gblas.NoTrans, 64, 64, 64},
+		// The narrow products: output layer forward, weight and input
+		// gradients at batch 256 and 32, first layer weight gradient with
+		// 3 inputs, and the BPTT input gradient through a 3-input layer.
+		{"NN/256x3x64", gblas.NoTrans, gblas.NoTrans, 256, 3, 64},
+		{"NN/32x1x64", gblas.NoTrans, gblas.NoTrans, 32, 1, 64},
+		{"TN/64x3x256", gblas.Trans, gblas.NoTrans, 64, 3, 256},
+		{"TN/64x1x32", gblas.Trans, gblas.NoTrans, 64, 1, 32},
+		{"NT/256x64x3", gblas.NoTrans, gblas.Trans, 256, 64, 3},
+		{"NT/32x64x1", gblas.NoTrans, gblas.Trans, 32, 64, 1},
+		{"NN/256x64x4", gblas.NoTrans, gblas.NoTrans, 256, 64, 4},
+		{"TN/4x64x256", gblas.Trans, gblas.NoTrans, 4, 64, 256},
+		{"TN/3x64x256", gblas.Trans, gblas.NoTrans, 3, 64, 256},
+		{"TN/3x64x32", gblas.Trans, gblas.NoTrans, 3, 64, 32},
+		{"NT/32x3x64", gblas.NoTrans, gblas.Trans, 32, 3, 64},
 	} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		mk := func(n int) []float64 {
@@ -176,10 +264,11 @@ func BenchmarkExactDgemm(b *testing.B) {
 			f    gblas.Float64
 		}{{"gonum", gonum.Implementation{}}, {"exact", Exact{}}} {
 			b.Run(p.name+"/"+impl.name, func(b *testing.B) {
+				cpu0 := cpuTime()
 				for b.Loop() {
 					impl.f.Dgemm(p.tA, p.tB, p.m, p.n, p.k, 1, a, lda, bb, ldb, 0, c, p.n)
 				}
-				b.ReportMetric(2*float64(p.m*p.n*p.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				reportFlops(b, 2*float64(p.m*p.n*p.k), cpu0)
 			})
 		}
 	}

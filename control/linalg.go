@@ -63,22 +63,34 @@ func Interior(dst, u, low, high []float64) []float64 {
 		return u
 	}
 	for i, ui := range u {
-		lo, hi := low[i], high[i]
-		if ui > lo && ui < hi { // strictly inside: unchanged
-			dst[i] = ui
-			continue
-		}
-		eps := 1e-9 * math.Max(1, math.Abs(ui))
-		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
-			eps = math.Min(eps, (hi-lo)/4)
-		}
-		switch {
-		case ui <= lo && ui+eps < hi:
-			ui = lo + eps
-		case ui >= hi && ui-eps > lo:
-			ui = hi - eps
-		}
-		dst[i] = ui
+		dst[i] = interior1(ui, low[i], high[i])
 	}
 	return dst
+}
+
+// interior1 is Interior for one control u in [lo, hi].
+func interior1(u, lo, hi float64) float64 {
+	if u > lo && u < hi { // strictly inside: unchanged
+		return u
+	}
+	eps := 1e-9 * math.Max(1, math.Abs(u))
+	if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
+		eps = math.Min(eps, (hi-lo)/4)
+	}
+	switch {
+	case u <= lo && u+eps < hi:
+		u = lo + eps
+	case u >= hi && u-eps > lo:
+		u = hi - eps
+	}
+	return u
+}
+
+// clip1 returns min(max(u, lo), hi) as math.Min and math.Max give it (NaN
+// stays NaN), without calling them strictly inside (lo, hi), where it is u.
+func clip1(u, lo, hi float64) float64 {
+	if u > lo && u < hi {
+		return u
+	}
+	return math.Min(math.Max(u, lo), hi)
 }

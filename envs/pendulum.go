@@ -169,10 +169,15 @@ func (PendulumDynamics) Next(dst, x, u []float64) {
 // pendulumNext is Next for the clipped torque uc.
 func pendulumNext(dst, x []float64, uc float64) {
 	th, thdot := x[0], x[1]
-	newthdot := thdot + (3*PendulumGravity/(2*PendulumLength)*math.Sin(th)+3.0/(PendulumMass*PendulumLength*PendulumLength)*uc)*PendulumDt
+	dst[0], dst[1] = pendulumNextSin(th, thdot, uc, math.Sin(th))
+}
+
+// pendulumNextSin is f(x, uc) given sin = math.Sin(th), in Gymnasium's
+// order of operations.
+func pendulumNextSin(th, thdot, uc, sin float64) (th1, thdot1 float64) {
+	newthdot := thdot + (3*PendulumGravity/(2*PendulumLength)*sin+3.0/(PendulumMass*PendulumLength*PendulumLength)*uc)*PendulumDt
 	newthdot = clip(newthdot, -PendulumMaxSpeed, PendulumMaxSpeed)
-	dst[0] = th + newthdot*PendulumDt
-	dst[1] = newthdot
+	return th + newthdot*PendulumDt, newthdot
 }
 
 // Jacobians writes fx [2, 2] and fu [2, 1] at (x, u).
@@ -186,12 +191,16 @@ func (PendulumDynamics) Jacobians(fx, fu, x, u []float64) {
 // inside the torque bounds (0 outside). math.Sincos gives the same bits as
 // math.Sin and math.Cos (checked in the tests) in one range reduction.
 func pendulumJacobians(fx, fu, x []float64, uc, du float64) {
+	sin, cos := math.Sincos(x[0])
+	pendulumJacobiansSinCos(fx, fu, x[1], uc, du, sin, cos)
+}
+
+// pendulumJacobiansSinCos is pendulumJacobians given sin and cos of th.
+func pendulumJacobiansSinCos(fx, fu []float64, thdot, uc, du, sin, cos float64) {
 	const (
 		a = 3 * PendulumGravity / (2 * PendulumLength)
 		b = 3.0 / (PendulumMass * PendulumLength * PendulumLength)
 	)
-	th, thdot := x[0], x[1]
-	sin, cos := math.Sincos(th)
 	raw := thdot + (a*sin+b*uc)*PendulumDt
 	dv := inside(raw, -PendulumMaxSpeed, PendulumMaxSpeed)
 	// d thdot' / d(th, thdot, u)
@@ -249,13 +258,39 @@ func (PendulumDynamics) CostNext(dst, x, u []float64) float64 {
 	return c
 }
 
+// CostNextLinearize is one step of an iLQR rollout that also linearises:
+// it returns Cost(x, u), writes Next(x, u) into dst and, at the control ud
+// (u moved inside the bounds, see control.Interior), the Jacobians (as
+// Jacobians) into fx, fu and the cost derivatives (as CostDerivs) into d,
+// with one math.Sincos and one angle wrap for all of them, bit for bit the
+// separate calls. dst may alias x. control.ILQR calls it through its
+// pendulum fast path.
+func (PendulumDynamics) CostNextLinearize(dst, fx, fu []float64, d *CostDerivs, x []float64, u, ud float64) float64 {
+	th, thdot := x[0], x[1]
+	sin, cos := math.Sincos(th)
+	a := AngleNormalize(th)
+	uc := clip(u, -PendulumMaxTorque, PendulumMaxTorque)
+	c := pendulumCostWrapped(a, thdot, uc)
+	ucd := clip(ud, -PendulumMaxTorque, PendulumMaxTorque)
+	du := inside(ud, -PendulumMaxTorque, PendulumMaxTorque)
+	pendulumJacobiansSinCos(fx, fu, thdot, ucd, du, sin, cos)
+	pendulumCostDerivsWrapped(d, a, thdot, ucd, du)
+	dst[0], dst[1] = pendulumNextSin(th, thdot, uc, sin)
+	return c
+}
+
 // pendulumCostDerivs is CostDerivs for the clipped torque uc, du = 1 inside
 // the torque bounds (0 outside).
 func pendulumCostDerivs(d *CostDerivs, x []float64, uc, du float64) {
-	a := AngleNormalize(x[0])
-	d.L = pendulumCostWrapped(a, x[1], uc)
+	pendulumCostDerivsWrapped(d, AngleNormalize(x[0]), x[1], uc, du)
+}
+
+// pendulumCostDerivsWrapped is pendulumCostDerivs given the wrapped angle
+// a = AngleNormalize(th).
+func pendulumCostDerivsWrapped(d *CostDerivs, a, thdot, uc, du float64) {
+	d.L = pendulumCostWrapped(a, thdot, uc)
 	d.Lx[0] = 2 * a
-	d.Lx[1] = 0.2 * x[1]
+	d.Lx[1] = 0.2 * thdot
 	d.Lxx[0], d.Lxx[1], d.Lxx[2], d.Lxx[3] = 2, 0, 0, 0.2
 	d.Lu[0] = 0.002 * uc * du
 	d.Luu[0] = 0.002 * du

@@ -371,16 +371,23 @@ func (p *ILQR) Init(x0 []float64, u [][]float64) error {
 		return fmt.Errorf("control: iLQR initial controls have %d steps, want %d", len(u), p.H)
 	}
 	copy(p.x0, x0)
-	for t := range p.H {
-		if u == nil {
-			clear(p.sol.U[t])
-		} else {
-			copy(p.sol.U[t], u[t])
+	if u == nil {
+		clear(p.cur.ub)
+	} else {
+		for t, ut := range p.sol.U {
+			copy(ut, u[t])
 		}
-		p.clip(p.sol.U[t])
-		clear(p.sol.K[t])
-		clear(p.sol.Kff[t])
 	}
+	if lo, hi := p.s.Low, p.s.High; lo != nil {
+		ub := p.cur.ub
+		for j := 0; j < len(ub); j += p.m {
+			for i, v := range ub[j : j+p.m] {
+				ub[j+i] = clip1(v, lo[i], hi[i])
+			}
+		}
+	}
+	clear(p.kb)
+	clear(p.kfb)
 	p.mu, p.delta = p.s.Mu0, 1
 	p.sol.Iters = p.sol.Iters[:0]
 	p.sol.Converged = false
@@ -801,10 +808,14 @@ func (p *ILQR) Iterate() (done bool, err error) {
 	stat := IterStat{Iter: len(p.sol.Iters) + 1, Mu: p.mu, Cost: p.sol.Cost}
 	// Gradient test (Tassa's code): small feed-forward relative to u.
 	var g float64
+	m, kff, ub := p.m, p.kfb, p.cur.ub[:len(p.kfb)]
 	for t := range p.H {
 		var mx float64
-		for i, k := range p.sol.Kff[t] {
-			mx = math.Max(mx, math.Abs(k)/(math.Abs(p.sol.U[t][i])+1))
+		for i := range m {
+			// mx = math.Max(mx, v) for mx and v each +0, positive or NaN.
+			if v := math.Abs(kff[t*m+i]) / (math.Abs(ub[t*m+i]) + 1); v > mx || v != v {
+				mx = v
+			}
 		}
 		g += mx
 	}

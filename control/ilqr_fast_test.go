@@ -166,3 +166,42 @@ func TestMPCFastPathsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestClipInteriorScalars checks clip1 and interior1 against the formulas
+// with math.Min and math.Max (Interior as it was written before them) on
+// special values: signed zeros, infinities, NaN, points on and beyond the
+// bounds, equal bounds, zero and infinite bounds.
+func TestClipInteriorScalars(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	refInterior := func(u, lo, hi float64) float64 {
+		if u > lo && u < hi {
+			return u
+		}
+		eps := 1e-9 * math.Max(1, math.Abs(u))
+		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
+			eps = math.Min(eps, (hi-lo)/4)
+		}
+		switch {
+		case u <= lo && u+eps < hi:
+			u = lo + eps
+		case u >= hi && u-eps > lo:
+			u = hi - eps
+		}
+		return u
+	}
+	us := []float64{0, math.Copysign(0, -1), 1, -1, 2, -2, 2.5, -2.5, 0.7, 1e-12, 3e300, -3e300, inf, -inf, nan, math.Nextafter(2, 3), math.Nextafter(-2, -3)}
+	bounds := [][2]float64{{-2, 2}, {-1, 0.7}, {0, 1}, {math.Copysign(0, -1), 1}, {-1, 0}, {-1, math.Copysign(0, -1)}, {0, 0}, {1, 1}, {-inf, 2}, {-2, inf}, {-inf, inf}, {-1e308, 1e308}}
+	for _, b := range bounds {
+		lo, hi := b[0], b[1]
+		for _, u := range us {
+			want := math.Min(math.Max(u, lo), hi)
+			if got := clip1(u, lo, hi); math.Float64bits(got) != math.Float64bits(want) {
+				t.Errorf("clip1(%v, %v, %v) = %v (%x), want %v (%x)", u, lo, hi, got, math.Float64bits(got), want, math.Float64bits(want))
+			}
+			want = refInterior(u, lo, hi)
+			if got := interior1(u, lo, hi); math.Float64bits(got) != math.Float64bits(want) {
+				t.Errorf("interior1(%v, %v, %v) = %v, want %v", u, lo, hi, got, want)
+			}
+		}
+	}
+}

@@ -7,7 +7,7 @@ package control
 //
 //   - rolloutPendulum: when the model and the cost are the same
 //     envs.PendulumDynamics and there is no extra cost, a rollout calls the
-//     pendulum's fused step (envs.PendulumDynamics.CostNextLinearize) and
+//     pendulum's fused step (envs.PendulumDynamics.StepLinearize) and
 //     so linearises the trajectory as it goes: one math.Sincos per step
 //     serves the transition, the Jacobians and the cost derivatives, and
 //     the derivative sweep of Iterate is skipped for the accepted
@@ -27,7 +27,9 @@ func (p *ILQR) fastPendulum() bool { return p.pend && p.s.Extra == nil && !p.slo
 
 // rolloutPendulum is rollout (open = true: Init's rollout of tr's own
 // controls; otherwise the line-search policy about p.cur into tr) for the
-// pendulum, which also writes into tr the linearisation of derivatives().
+// pendulum, which also writes into tr the linearisation of derivatives()
+// (d[t].L, which nothing reads, excepted). The state stays in registers
+// from step to step.
 func (p *ILQR) rolloutPendulum(tr *traj, alpha float64, open bool) float64 {
 	const st = 16 // linStride(2, 1)
 	dyn := envs.PendulumDynamics{}
@@ -40,26 +42,28 @@ func (p *ILQR) rolloutPendulum(tr *traj, alpha float64, open bool) float64 {
 	if bounded {
 		lo, hi = p.s.Low[0], p.s.High[0]
 	}
-	xb[0], xb[1] = p.x0[0], p.x0[1]
+	th, thd := p.x0[0], p.x0[1]
+	xb[0], xb[1] = th, thd
 	var J float64
 	for t := range H {
-		x := xb[2*t : 2*t+4 : 2*t+4] // x_t, x_{t+1}
 		u := ub[t]
 		if !open {
 			u = uRef[t] + alpha*kff[t]
-			u += K[2*t] * (x[0] - ref[2*t])
-			u += K[2*t+1] * (x[1] - ref[2*t+1])
-			if bounded {
+			u += K[2*t] * (th - ref[2*t])
+			u += K[2*t+1] * (thd - ref[2*t+1])
+			if bounded && !(u > lo && u < hi) {
 				u = clip1(u, lo, hi)
 			}
 			ub[t] = u
 		}
 		ud := u
-		if bounded {
+		if bounded && !(u > lo && u < hi) {
 			ud = interior1(u, lo, hi)
 		}
-		r := rec[st*t : st*t+st : st*t+st]
-		J += dyn.CostNextLinearize(x[2:4], r[0:4], r[4:6], tr.d[t], x[0:2], u, ud)
+		c, th1, thd1 := dyn.StepLinearize((*[st]float64)(rec[st*t:st*t+st]), th, thd, u, ud)
+		J += c
+		th, thd = th1, thd1
+		xb[2*t+2], xb[2*t+3] = th, thd
 	}
 	d := tr.d[H]
 	d.Zero()

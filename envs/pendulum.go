@@ -197,20 +197,29 @@ func pendulumJacobians(fx, fu, x []float64, uc, du float64) {
 
 // pendulumJacobiansSinCos is pendulumJacobians given sin and cos of th.
 func pendulumJacobiansSinCos(fx, fu []float64, thdot, uc, du, sin, cos float64) {
+	vth, vthdot, vu := pendulumSens(thdot, uc, du, sin, cos)
+	pendulumJacobiansTo(fx, fu, vth, vthdot, vu)
+}
+
+// pendulumJacobiansTo writes fx and fu given d thdot' / d(th, thdot, u).
+func pendulumJacobiansTo(fx, fu []float64, vth, vthdot, vu float64) {
+	_, _ = fx[3], fu[1]
+	fx[0], fx[1] = 1+PendulumDt*vth, PendulumDt*vthdot
+	fx[2], fx[3] = vth, vthdot
+	fu[0] = PendulumDt * vu
+	fu[1] = vu
+}
+
+// pendulumSens returns d thdot' / d(th, thdot, u) for the clipped torque uc
+// (du = 1 inside the torque bounds, 0 outside) given sin and cos of th.
+func pendulumSens(thdot, uc, du, sin, cos float64) (vth, vthdot, vu float64) {
 	const (
 		a = 3 * PendulumGravity / (2 * PendulumLength)
 		b = 3.0 / (PendulumMass * PendulumLength * PendulumLength)
 	)
 	raw := thdot + (a*sin+b*uc)*PendulumDt
 	dv := inside(raw, -PendulumMaxSpeed, PendulumMaxSpeed)
-	// d thdot' / d(th, thdot, u)
-	vth := dv * a * cos * PendulumDt
-	vthdot := dv
-	vu := dv * b * PendulumDt * du
-	fx[0], fx[1] = 1+PendulumDt*vth, PendulumDt*vthdot
-	fx[2], fx[3] = vth, vthdot
-	fu[0] = PendulumDt * vu
-	fu[1] = vu
+	return dv * a * cos * PendulumDt, dv, dv * b * PendulumDt * du
 }
 
 // Cost returns angle_normalize(th)^2 + 0.1 thdot^2 + 0.001 clip(u)^2.
@@ -258,25 +267,25 @@ func (PendulumDynamics) CostNext(dst, x, u []float64) float64 {
 	return c
 }
 
-// CostNextLinearize is one step of an iLQR rollout that also linearises:
-// it returns Cost(x, u), writes Next(x, u) into dst and, at the control ud
-// (u moved inside the bounds, see control.Interior), the Jacobians (as
-// Jacobians) into fx, fu and the cost derivatives (as CostDerivs) into d,
-// with one math.Sincos and one angle wrap for all of them, bit for bit the
-// separate calls. dst may alias x. control.ILQR calls it through its
-// pendulum fast path.
-func (PendulumDynamics) CostNextLinearize(dst, fx, fu []float64, d *CostDerivs, x []float64, u, ud float64) float64 {
-	th, thdot := x[0], x[1]
+// StepLinearize is one step of an iLQR rollout that also linearises, on
+// scalars: at x = [th, thdot] it returns c = Cost(x, u) and [th1, thdot1] =
+// Next(x, u), and writes into lin the linearisation at (x, ud), where ud is
+// u moved inside the control bounds (control.Interior): fx [2, 2]
+// row-major, fu [2], Lx [2], Lu, Lxx [2, 2], Luu, Lux [2] in that order, as
+// Jacobians and CostDerivs give them. One math.Sincos and one angle wrap
+// serve all of them, bit for bit the separate calls. control.ILQR's
+// pendulum fast path calls it.
+func (PendulumDynamics) StepLinearize(lin *[16]float64, th, thdot, u, ud float64) (c, th1, thdot1 float64) {
 	sin, cos := math.Sincos(th)
 	a := AngleNormalize(th)
 	uc := clip(u, -PendulumMaxTorque, PendulumMaxTorque)
-	c := pendulumCostWrapped(a, thdot, uc)
 	ucd := clip(ud, -PendulumMaxTorque, PendulumMaxTorque)
 	du := inside(ud, -PendulumMaxTorque, PendulumMaxTorque)
-	pendulumJacobiansSinCos(fx, fu, thdot, ucd, du, sin, cos)
-	pendulumCostDerivsWrapped(d, a, thdot, ucd, du)
-	dst[0], dst[1] = pendulumNextSin(th, thdot, uc, sin)
-	return c
+	vth, vthdot, vu := pendulumSens(thdot, ucd, du, sin, cos)
+	pendulumJacobiansTo(lin[0:4], lin[4:6], vth, vthdot, vu)
+	pendulumCostGrad(lin[6:8], lin[8:9], lin[9:13], lin[13:14], lin[14:16], a, thdot, ucd, du)
+	th1, thdot1 = pendulumNextSin(th, thdot, uc, sin)
+	return pendulumCostWrapped(a, thdot, uc), th1, thdot1
 }
 
 // pendulumCostDerivs is CostDerivs for the clipped torque uc, du = 1 inside
@@ -289,12 +298,17 @@ func pendulumCostDerivs(d *CostDerivs, x []float64, uc, du float64) {
 // a = AngleNormalize(th).
 func pendulumCostDerivsWrapped(d *CostDerivs, a, thdot, uc, du float64) {
 	d.L = pendulumCostWrapped(a, thdot, uc)
-	d.Lx[0] = 2 * a
-	d.Lx[1] = 0.2 * thdot
-	d.Lxx[0], d.Lxx[1], d.Lxx[2], d.Lxx[3] = 2, 0, 0, 0.2
-	d.Lu[0] = 0.002 * uc * du
-	d.Luu[0] = 0.002 * du
-	d.Lux[0], d.Lux[1] = 0, 0
+	pendulumCostGrad(d.Lx, d.Lu, d.Lxx, d.Luu, d.Lux, a, thdot, uc, du)
+}
+
+// pendulumCostGrad writes the derivatives of pendulumCostDerivsWrapped.
+func pendulumCostGrad(lx, lu, lxx, luu, lux []float64, a, thdot, uc, du float64) {
+	_, _, _, _, _ = lx[1], lu[0], lxx[3], luu[0], lux[1]
+	lx[0], lx[1] = 2*a, 0.2*thdot
+	lxx[0], lxx[1], lxx[2], lxx[3] = 2, 0, 0, 0.2
+	lu[0] = 0.002 * uc * du
+	luu[0] = 0.002 * du
+	lux[0], lux[1] = 0, 0
 }
 
 // Obs writes [cos th, sin th, thdot] into dst.

@@ -2,6 +2,7 @@ package envs
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -222,7 +223,7 @@ func BenchmarkPendulumJacobians(b *testing.B) {
 // them give the bits of the plain formulas (math.Sin and math.Cos, not
 // math.Sincos; the angle wrap through math.Mod) at random points with
 // clipped and unclipped torques and velocities, on the clip bounds, and at
-// angles far outside [-pi, pi); CostNextLinearize gives the bits of
+// angles far outside [-pi, pi); StepLinearize gives the bits of
 // CostNext and Linearize.
 func TestPendulumFusedBitIdentical(t *testing.T) {
 	const a, b, dt = 15.0, 3.0, 0.05
@@ -290,24 +291,21 @@ func TestPendulumFusedBitIdentical(t *testing.T) {
 		if !same(c2, c) || !same(d.Cost(x, u), c) {
 			t.Fatalf("%v: cost %v (CostNext), %v (Cost), want %v", p, c2, d.Cost(x, u), c)
 		}
-		// CostNextLinearize: CostNext at u with Linearize at u and at a
+		// StepLinearize: CostNext at u with Linearize at u and at a
 		// control moved off u (as iLQR moves a clipped one inside).
 		for _, ud := range []float64{p.u, p.u * (1 - 1e-9), -p.u} {
-			c3 := d.CostNextLinearize(dst2, fx2, fu2, cd2, x, p.u, ud)
+			var lin [16]float64
+			c3, th1, thd1 := d.StepLinearize(&lin, p.th, p.thd, p.u, ud)
 			fx3, fu3, cd3 := make([]float64, 4), make([]float64, 2), NewCostDerivs(2, 1)
 			d.Linearize(fx3, fu3, cd3, x, []float64{ud})
-			if !same(c3, c) || !same(dst2[0], next[0]) || !same(dst2[1], next[1]) {
-				t.Fatalf("%v, ud %v: CostNextLinearize cost %v next %v, want %v %v", p, ud, c3, dst2, c, next)
+			if !same(c3, c) || !same(th1, next[0]) || !same(thd1, next[1]) {
+				t.Fatalf("%v, ud %v: StepLinearize cost %v next %v %v, want %v %v", p, ud, c3, th1, thd1, c, next)
 			}
-			for i, v := range [][2][]float64{{fx2, fx3}, {fu2, fu3}, {cd2.Lx, cd3.Lx}, {cd2.Lu, cd3.Lu}, {cd2.Lxx, cd3.Lxx}, {cd2.Luu, cd3.Luu}, {cd2.Lux, cd3.Lux}} {
-				for j := range v[0] {
-					if !same(v[0][j], v[1][j]) {
-						t.Fatalf("%v, ud %v: CostNextLinearize derivative %d[%d] = %v, Linearize %v", p, ud, i, j, v[0][j], v[1][j])
-					}
+			want := slices.Concat(fx3, fu3, cd3.Lx, cd3.Lu, cd3.Lxx, cd3.Luu, cd3.Lux)
+			for i := range lin {
+				if !same(lin[i], want[i]) {
+					t.Fatalf("%v, ud %v: StepLinearize lin[%d] = %v, Linearize %v", p, ud, i, lin[i], want[i])
 				}
-			}
-			if !same(cd2.L, cd3.L) {
-				t.Fatalf("%v, ud %v: CostNextLinearize L %v, Linearize %v", p, ud, cd2.L, cd3.L)
 			}
 		}
 		// CostNext in place (dst aliasing x), as Step uses it.

@@ -371,9 +371,17 @@ func (p *ILQR) Init(x0 []float64, u [][]float64) error {
 		return fmt.Errorf("control: iLQR initial controls have %d steps, want %d", len(u), p.H)
 	}
 	copy(p.x0, x0)
-	if u == nil {
+	switch {
+	case u == nil:
 		clear(p.cur.ub)
-	} else {
+	case p.m == 1: // copy without a call per step
+		ub := p.cur.ub[:len(u)]
+		for t, ut := range u {
+			if len(ut) > 0 {
+				ub[t] = ut[0]
+			}
+		}
+	default:
 		for t, ut := range p.sol.U {
 			copy(ut, u[t])
 		}
@@ -382,7 +390,9 @@ func (p *ILQR) Init(x0 []float64, u [][]float64) error {
 		ub := p.cur.ub
 		for j := 0; j < len(ub); j += p.m {
 			for i, v := range ub[j : j+p.m] {
-				ub[j+i] = clip1(v, lo[i], hi[i])
+				if l, h := lo[i], hi[i]; !(v > l && v < h) {
+					ub[j+i] = clip1(v, l, h)
+				}
 			}
 		}
 	}

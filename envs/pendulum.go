@@ -277,7 +277,12 @@ func (PendulumDynamics) CostNext(dst, x, u []float64) float64 {
 // pendulum fast path calls it.
 func (PendulumDynamics) StepLinearize(lin *[16]float64, th, thdot, u, ud float64) (c, th1, thdot1 float64) {
 	sin, cos := math.Sincos(th)
-	a := AngleNormalize(th)
+	a := th + math.Pi // AngleNormalize(th), its first case inline
+	if a >= 0 && a < 2*math.Pi {
+		a -= math.Pi
+	} else {
+		a = AngleNormalize(th)
+	}
 	uc := clip(u, -PendulumMaxTorque, PendulumMaxTorque)
 	ucd := clip(ud, -PendulumMaxTorque, PendulumMaxTorque)
 	du := inside(ud, -PendulumMaxTorque, PendulumMaxTorque)

@@ -171,7 +171,10 @@ var ErrNonFinite = errors.New("control: non-finite cost")
 // ILQR is an iterative LQR solver over a fixed horizon with all work memory
 // preallocated: after NewILQR, Solve and Iterate do not allocate (unless the
 // Model, Cost or ExtraCost do). It is not safe for concurrent use; make one
-// per goroutine.
+// per goroutine. Two fast paths give the general code's results bit for
+// bit (ilqr_fast.go): a backward pass in scalars for n = 2, m = 1, and,
+// when the model and the cost are the same envs.PendulumDynamics and there
+// is no extra cost, rollouts that linearise the trajectory as they go.
 type ILQR struct {
 	model   Model
 	cost    Cost

@@ -205,6 +205,8 @@ type ILQR struct {
 	qx, qu, qxx, quu, qux []float64
 	quur, quxr, vfx, vfu  []float64
 	tk                    []float64
+	grad                  []float64 // [H] terms |k_t| / (|u_t| + 1) of the gradient test
+	gradOK                bool      // grad is valid for the gains
 	qp                    boxQP
 	lower, upper, kfree   []float64
 }
@@ -263,6 +265,7 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 	p.qx, p.qu, p.qxx, p.quu, p.qux = v(n), v(m), v(n*n), v(m*m), v(m*n)
 	p.quur, p.quxr, p.vfx, p.vfu = v(m*m), v(m*n), v(n*n), v(n*m)
 	p.tk = v(m)
+	p.grad = v(H)
 	p.lower, p.upper, p.kfree = v(m), v(m), v(m)
 	p.qp = newBoxQP(m)
 	return p, nil
@@ -506,6 +509,7 @@ func (p *ILQR) backward() bool {
 	copy(p.vx, dT.Lx)
 	copy(p.vxx, dT.Lxx)
 	p.dV1, p.dV2 = 0, 0
+	p.gradOK = false
 	if p.m == 1 && !p.generalOnly {
 		if p.n == 2 && !p.slow {
 			return p.backward21()
@@ -821,16 +825,26 @@ func (p *ILQR) Iterate() (done bool, err error) {
 	stat := IterStat{Iter: len(p.sol.Iters) + 1, Mu: p.mu, Cost: p.sol.Cost}
 	// Gradient test (Tassa's code): small feed-forward relative to u.
 	var g float64
-	m, kff, ub := p.m, p.kfb, p.cur.ub[:len(p.kfb)]
-	for t := range p.H {
-		var mx float64
-		for i := range m {
-			// mx = math.Max(mx, v) for mx and v each +0, positive or NaN.
-			if v := math.Abs(kff[t*m+i]) / (math.Abs(ub[t*m+i]) + 1); v > mx || v != v {
+	if p.gradOK { // backward21 computed the terms
+		for _, v := range p.grad {
+			var mx float64
+			if v > mx || v != v {
 				mx = v
 			}
+			g += mx
 		}
-		g += mx
+	} else {
+		m, kff, ub := p.m, p.kfb, p.cur.ub[:len(p.kfb)]
+		for t := range p.H {
+			var mx float64
+			for i := range m {
+				// mx = math.Max(mx, v) for mx and v each +0, positive or NaN.
+				if v := math.Abs(kff[t*m+i]) / (math.Abs(ub[t*m+i]) + 1); v > mx || v != v {
+					mx = v
+				}
+			}
+			g += mx
+		}
 	}
 	g /= float64(p.H)
 	if g < p.s.GradTol && p.mu < 1e-5 {

@@ -84,7 +84,7 @@ func (p *ILQR) backward21() bool {
 	const st = 16 // linStride(2, 1)
 	H, mu := p.H, p.mu
 	rec := p.cur.rec[:st*H+st]
-	K, kff, ub := p.kb[:2*H], p.kfb[:H], p.cur.ub[:H]
+	K, kff, ub, grad := p.kb[:2*H], p.kfb[:H], p.cur.ub[:H], p.grad[:H]
 	bounded := p.s.Low != nil
 	var lo, hi float64
 	if bounded {
@@ -126,8 +126,8 @@ func (p *ILQR) backward21() bool {
 		}
 		k := -qu / quur
 		free := true
+		u := ub[t]
 		if bounded {
-			u := ub[t]
 			if k <= lo-u {
 				k, free = lo-u, false
 			} else if k >= hi-u {
@@ -138,6 +138,9 @@ func (p *ILQR) backward21() bool {
 			}
 		}
 		kff[t] = k
+		// The term of Iterate's gradient test, off this pass's chain of
+		// dependent operations.
+		grad[t] = math.Abs(k) / (math.Abs(u) + 1)
 		var k0, k1 float64
 		if free {
 			k0, k1 = -quxr0/quur, -quxr1/quur
@@ -156,5 +159,6 @@ func (p *ILQR) backward21() bool {
 	p.vx[0], p.vx[1] = vx0, vx1
 	p.vxx[0], p.vxx[1], p.vxx[2], p.vxx[3] = vxx00, vxx01, vxx10, vxx11
 	p.dV1, p.dV2 = dV1, dV2
-	return isFinite(dV1) && isFinite(dV2)
+	p.gradOK = isFinite(dV1) && isFinite(dV2)
+	return p.gradOK
 }

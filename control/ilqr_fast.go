@@ -38,9 +38,14 @@ func (p *ILQR) rolloutPendulum(tr *traj, alpha float64, open bool) float64 {
 	ref, uRef := p.cur.xb[:2*H+2], p.cur.ub[:H]
 	K, kff := p.kb[:2*H], p.kfb[:H]
 	bounded := p.s.Low != nil
-	var lo, hi float64
+	var lo, hi, loIn, hiIn float64
+	var loBits, hiBits uint64
 	if bounded {
+		// The controls clipped onto a bound and moved inside: computed
+		// once, for the bits of lo and hi, rather than at every such step.
 		lo, hi = p.s.Low[0], p.s.High[0]
+		loIn, hiIn = interior1(lo, lo, hi), interior1(hi, lo, hi)
+		loBits, hiBits = math.Float64bits(lo), math.Float64bits(hi)
 	}
 	th, thd := p.x0[0], p.x0[1]
 	xb[0], xb[1] = th, thd
@@ -51,14 +56,30 @@ func (p *ILQR) rolloutPendulum(tr *traj, alpha float64, open bool) float64 {
 			u = uRef[t] + alpha*kff[t]
 			u += K[2*t] * (th - ref[2*t])
 			u += K[2*t+1] * (thd - ref[2*t+1])
-			if bounded && !(u > lo && u < hi) {
-				u = clip1(u, lo, hi)
-			}
-			ub[t] = u
 		}
 		ud := u
 		if bounded && !(u > lo && u < hi) {
-			ud = interior1(u, lo, hi)
+			if !open {
+				switch { // clip1(u, lo, hi)
+				case u < lo && lo < hi:
+					u = lo
+				case u > hi && lo < hi:
+					u = hi
+				default:
+					u = clip1(u, lo, hi)
+				}
+			}
+			switch math.Float64bits(u) { // interior1(u, lo, hi)
+			case loBits:
+				ud = loIn
+			case hiBits:
+				ud = hiIn
+			default:
+				ud = interior1(u, lo, hi)
+			}
+		}
+		if !open {
+			ub[t] = u
 		}
 		c, th1, thd1 := dyn.StepLinearize((*[st]float64)(rec[st*t:st*t+st]), th, thd, u, ud)
 		J += c

@@ -41,10 +41,10 @@ func (duffing) CostDerivs(d *envs.CostDerivs, x, u []float64) {
 // with them switched off (the general code), and asserts after every
 // iteration the same trajectories, gains, cost, statistics and errors, bit
 // for bit: on the pendulum (bounded, narrowly bounded so that the box QP
-// clamps, unbounded, without terminal cost, from starts whose rollouts clip
-// the velocity) and on non-pendulum systems with n = 2, m = 1 (the pendulum
-// through its plain methods, the linear env, a Duffing oscillator with
-// cross-term costs).
+// clamps, a zero bound, equal bounds, unbounded, without terminal cost,
+// from starts whose rollouts clip the velocity) and on non-pendulum
+// systems with n = 2, m = 1 (the pendulum through its plain methods, the
+// linear env, a Duffing oscillator with cross-term costs).
 func TestILQRFastPathsBitIdentical(t *testing.T) {
 	pend := envs.PendulumDynamics{}
 	lin := envs.NewLinear(envs.DefaultLinearConfig()).Dynamics()
@@ -65,6 +65,8 @@ func TestILQRFastPathsBitIdentical(t *testing.T) {
 	}{
 		{"pendulum bounded", system{pend, pend}, bounds(-2, 2), 2.5, [][]float64{{3, 0.2}, {-2.2, 1}, {9.5, -3}, {0.5, 7.9}}, true},
 		{"pendulum narrow", system{pend, pend}, bounds(-1, 0.7), 2.5, [][]float64{{3, 0.2}, {-1, -6}}, true},
+		{"pendulum zero bound", system{pend, pend}, bounds(0, 2), 2.5, [][]float64{{3, 0.2}, {-1, -6}}, true},
+		{"pendulum equal bounds", system{pend, pend}, bounds(0.5, 0.5), 2.5, [][]float64{{3, 0.2}}, true},
 		{"pendulum unbounded", system{pend, pend}, ILQRSettings{MaxIter: 25}, 1.9, [][]float64{{3, 0.2}, {-2.2, 1}}, true},
 		{"pendulum no terminal", system{pend, pend}, ILQRSettings{Low: []float64{-2}, High: []float64{2}, MaxIter: 25, NoTerminalCost: true}, 2.5, [][]float64{{2.5, 0.3}}, true},
 		{"plain pendulum", system{plainPendulum{}, plainPendulum{}}, bounds(-2, 2), 2.5, [][]float64{{3, 0.2}, {9.5, -3}}, false},

@@ -207,6 +207,43 @@ func BenchmarkPendulumStep(b *testing.B) {
 	}
 }
 
+// BenchmarkPendulumChain50 times 50 transitions th, thdot -> th', thdot'
+// alone (math.Sin and Gymnasium's updates), each waiting on the last: the
+// latency floor of an iLQR rollout over H = 50, which evaluates this chain
+// with the cost and the derivatives beside it.
+func BenchmarkPendulumChain50(b *testing.B) {
+	var sum float64
+	for b.Loop() {
+		th, thdot := 2.5, 0.3
+		for range 50 {
+			th, thdot = pendulumNextSin(th, thdot, 1, math.Sin(th))
+		}
+		sum += th
+	}
+	if math.IsNaN(sum) {
+		b.Fatal("NaN state")
+	}
+}
+
+// BenchmarkPendulumStepLinearizeChain50 is BenchmarkPendulumChain50 with
+// StepLinearize (cost, transition and linearisation) at every step.
+func BenchmarkPendulumStepLinearizeChain50(b *testing.B) {
+	var lin [50][16]float64
+	var sum float64
+	d := PendulumDynamics{}
+	for b.Loop() {
+		th, thdot := 2.5, 0.3
+		for t := range lin {
+			var c float64
+			c, th, thdot = d.StepLinearize(&lin[t], th, thdot, 1, 1)
+			sum += c
+		}
+	}
+	if math.IsNaN(sum) {
+		b.Fatal("NaN cost")
+	}
+}
+
 func BenchmarkPendulumJacobians(b *testing.B) {
 	d := PendulumDynamics{}
 	x, u := []float64{0.4, -1.2}, []float64{0.8}

@@ -75,6 +75,9 @@ func TestILQRFastPathsBitIdentical(t *testing.T) {
 		{"linear", system{lin, lin}, ILQRSettings{MaxIter: 25}, 0.5, [][]float64{{0.8, -0.6}}, false},
 		{"duffing bounded", system{duffing{}, duffing{}}, bounds(-1.5, 1), 1, [][]float64{{1.5, -0.5}, {-2, 2}}, false},
 	}
+	if linStride(2, 1) != 16 {
+		t.Fatalf("linStride(2, 1) = %d: the fast paths' records assume 16", linStride(2, 1))
+	}
 	const H = 60
 	for _, c := range cases {
 		mk := func(slow bool) *ILQR {

@@ -58,6 +58,20 @@ type CostStepper interface {
 	CostNext(dst, x, u []float64) float64
 }
 
+// StepLinearizer is implemented by dynamics with two states and one
+// control that are also their own cost and evaluate a rollout step together
+// with the linearisation (envs.PendulumDynamics): StepLinearize returns
+// c(x, u) and f(x, u) = [y0, y1] at x = [x0, x1], and writes into lin the
+// Jacobians and cost derivatives at (x, ud) as fx [2, 2] row-major, fu
+// [2], Lx [2], Lu, Lxx [2, 2], Luu, Lux [2], with the results of Cost,
+// Next, Jacobians and CostDerivs bit for bit. ILQR uses it, when its model
+// and cost are the same value and there is no extra cost, to linearise the
+// trajectory during its rollouts (ud is u moved inside the bounds, see
+// Interior).
+type StepLinearizer interface {
+	StepLinearize(lin *[16]float64, x0, x1, u, ud float64) (c, y0, y1 float64)
+}
+
 // sameValue reports whether a and b are the same comparable value (false
 // for values whose type cannot be compared).
 func sameValue(a, b any) bool {
@@ -173,8 +187,9 @@ var ErrNonFinite = errors.New("control: non-finite cost")
 // Model, Cost or ExtraCost do). It is not safe for concurrent use; make one
 // per goroutine. Two fast paths give the general code's results bit for
 // bit (ilqr_fast.go): a backward pass in scalars for n = 2, m = 1, and,
-// when the model and the cost are the same envs.PendulumDynamics and there
-// is no extra cost, rollouts that linearise the trajectory as they go.
+// when the model and the cost are the same StepLinearizer (the pendulum)
+// and there is no extra cost, rollouts that linearise the trajectory as
+// they go.
 type ILQR struct {
 	model   Model
 	cost    Cost
@@ -193,11 +208,11 @@ type ILQR struct {
 	uEval   []float64 // controls at which derivatives are taken
 
 	mu, delta   float64
-	generalOnly bool    // tests: use the general backward pass for m = 1
-	pend        bool    // model and cost are the same envs.PendulumDynamics
-	slow        bool    // tests: none of the fast paths of ilqr_fast.go
-	dV1, dV2    float64 // expected reduction terms of the last backward pass
-	fresh       bool    // derivatives are valid for sol.X, sol.U
+	generalOnly bool           // tests: use the general backward pass for m = 1
+	sl          StepLinearizer // model = cost with n = 2, m = 1 stepped and linearised at once, or nil
+	slow        bool           // tests: none of the fast paths of ilqr_fast.go
+	dV1, dV2    float64        // expected reduction terms of the last backward pass
+	fresh       bool           // derivatives are valid for sol.X, sol.U
 	done        bool
 
 	// backward-pass work memory
@@ -246,7 +261,9 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 	if sameValue(model, cost) {
 		p.lin, _ = model.(Linearizer)
 		p.step, _ = model.(CostStepper)
-		_, p.pend = model.(envs.PendulumDynamics)
+		if n == 2 && m == 1 {
+			p.sl, _ = model.(StepLinearizer)
+		}
 	}
 	var K, Kff [][]float64
 	p.kb, K = rows(H, m*n)
@@ -408,8 +425,8 @@ func (p *ILQR) Init(x0 []float64, u [][]float64) error {
 	p.sol.Iters = p.sol.Iters[:0]
 	p.sol.Converged = false
 	p.fresh, p.done = false, false
-	if p.fastPendulum() {
-		p.sol.Cost = p.rolloutPendulum(p.cur, 0, true)
+	if p.fastRollout() {
+		p.sol.Cost = p.rolloutFused(p.cur, 0, true)
 		p.fresh = true
 	} else {
 		p.sol.Cost = p.rollout(p.sol.X, p.sol.U, p.sol.U, 0, true)
@@ -855,11 +872,11 @@ func (p *ILQR) Iterate() (done bool, err error) {
 	}
 	// Backtracking line search: accept the first alpha that reduces the
 	// cost (z > 0 in Tassa et al. 2012).
-	fast := p.fastPendulum()
+	fast := p.fastRollout()
 	for _, a := range p.s.Alphas {
 		var J float64
 		if fast {
-			J = p.rolloutPendulum(p.cand, a, false)
+			J = p.rolloutFused(p.cand, a, false)
 		} else {
 			J = p.rollout(p.cand.X, p.cand.U, p.sol.U, a, false)
 		}

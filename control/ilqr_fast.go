@@ -2,17 +2,17 @@ package control
 
 // This file holds the fast paths of ILQR: the same IEEE operations per value
 // in the same order as the general code (so results are bit for bit those
-// of ilqr.go; TestILQRFastPathsBitIdentical), without its interface calls,
-// slices of slices and bounds checks.
+// of ilqr.go; TestILQRFastPathsBitIdentical), without its interface calls
+// per quantity, slices of slices and bounds checks.
 //
-//   - rolloutPendulum: when the model and the cost are the same
-//     envs.PendulumDynamics and there is no extra cost, a rollout calls the
-//     pendulum's fused step (envs.PendulumDynamics.StepLinearize) and
-//     so linearises the trajectory as it goes: one math.Sincos per step
-//     serves the transition, the Jacobians and the cost derivatives, and
-//     the derivative sweep of Iterate is skipped for the accepted
-//     trajectory. A rollout is a chain of dependent sines (x_{t+1} needs
-//     sin th_t), so the derivative work off that chain is nearly free.
+//   - rolloutFused: when the model and the cost are the same
+//     StepLinearizer (envs.PendulumDynamics) and there is no extra cost, a
+//     rollout linearises the trajectory as it goes: the pendulum's one
+//     math.Sincos per step serves the transition, the Jacobians and the
+//     cost derivatives, and the derivative sweep of Iterate is skipped for
+//     the accepted trajectory. A rollout is a chain of dependent sines
+//     (x_{t+1} needs sin th_t), so the derivative work off that chain is
+//     nearly free.
 //   - backward21: the backward pass for n = 2 states and m = 1 control
 //     (the pendulum, the linear env) in scalars, the algebra of backward1.
 
@@ -22,17 +22,19 @@ import (
 	"github.com/mbrl/mbrl/envs"
 )
 
-// fastPendulum reports whether rollouts may take rolloutPendulum.
-func (p *ILQR) fastPendulum() bool { return p.pend && p.s.Extra == nil && !p.slow }
+var _ StepLinearizer = envs.PendulumDynamics{}
 
-// rolloutPendulum is rollout (open = true: Init's rollout of tr's own
-// controls; otherwise the line-search policy about p.cur into tr) for the
-// pendulum, which also writes into tr the linearisation of derivatives()
+// fastRollout reports whether rollouts may take rolloutFused.
+func (p *ILQR) fastRollout() bool { return p.sl != nil && p.s.Extra == nil && !p.slow }
+
+// rolloutFused is rollout (open = true: Init's rollout of tr's own
+// controls; otherwise the line-search policy about p.cur into tr) through
+// StepLinearize, which also writes into tr the linearisation of derivatives()
 // (d[t].L, which nothing reads, excepted). The state stays in registers
 // from step to step.
-func (p *ILQR) rolloutPendulum(tr *traj, alpha float64, open bool) float64 {
+func (p *ILQR) rolloutFused(tr *traj, alpha float64, open bool) float64 {
 	const st = 16 // linStride(2, 1)
-	dyn := envs.PendulumDynamics{}
+	sl := p.sl
 	H := p.H
 	xb, ub, rec := tr.xb[:2*H+2], tr.ub[:H], tr.rec[:st*H+st]
 	ref, uRef := p.cur.xb[:2*H+2], p.cur.ub[:H]
@@ -81,7 +83,7 @@ func (p *ILQR) rolloutPendulum(tr *traj, alpha float64, open bool) float64 {
 		if !open {
 			ub[t] = u
 		}
-		c, th1, thd1 := dyn.StepLinearize((*[st]float64)(rec[st*t:st*t+st]), th, thd, u, ud)
+		c, th1, thd1 := sl.StepLinearize((*[st]float64)(rec[st*t:st*t+st]), th, thd, u, ud)
 		J += c
 		th, thd = th1, thd1
 		xb[2*t+2], xb[2*t+3] = th, thd
@@ -90,8 +92,8 @@ func (p *ILQR) rolloutPendulum(tr *traj, alpha float64, open bool) float64 {
 	d.Zero()
 	if !p.s.NoTerminalCost {
 		xH := xb[2*H : 2*H+2]
-		J += dyn.Cost(xH, p.zeroU)
-		dyn.CostDerivs(d, xH, p.zeroU)
+		J += p.cost.Cost(xH, p.zeroU)
+		p.cost.CostDerivs(d, xH, p.zeroU)
 		clear(d.Lu)
 		clear(d.Luu)
 		clear(d.Lux)

@@ -36,6 +36,20 @@ func (duffing) CostDerivs(d *envs.CostDerivs, x, u []float64) {
 	d.Lux[0], d.Lux[1] = 0.1, 0
 }
 
+// duffingFused is duffing with StepLinearize, assembled from its methods,
+// so that the fused rollout runs on a system other than the pendulum.
+type duffingFused struct{ duffing }
+
+func (f duffingFused) StepLinearize(lin *[16]float64, x0, x1, u, ud float64) (c, y0, y1 float64) {
+	x, y := []float64{x0, x1}, make([]float64, 2)
+	c = f.Cost(x, []float64{u})
+	f.Next(y, x, []float64{u})
+	d := envs.CostDerivs{Lx: lin[6:8], Lu: lin[8:9], Lxx: lin[9:13], Luu: lin[13:14], Lux: lin[14:16]}
+	f.Jacobians(lin[0:4], lin[4:6], x, []float64{ud})
+	f.CostDerivs(&d, x, []float64{ud})
+	return c, y[0], y[1]
+}
+
 // TestILQRFastPathsBitIdentical runs the same problems through the fast
 // paths (the pendulum's fused rollout, the n = 2, m = 1 backward pass) and
 // with them switched off (the general code), and asserts after every
@@ -44,7 +58,8 @@ func (duffing) CostDerivs(d *envs.CostDerivs, x, u []float64) {
 // clamps, a zero bound, equal bounds, unbounded, without terminal cost,
 // from starts whose rollouts clip the velocity) and on non-pendulum
 // systems with n = 2, m = 1 (the pendulum through its plain methods, the
-// linear env, a Duffing oscillator with cross-term costs).
+// linear env, a Duffing oscillator with cross-term costs, also as a
+// StepLinearizer).
 func TestILQRFastPathsBitIdentical(t *testing.T) {
 	pend := envs.PendulumDynamics{}
 	lin := envs.NewLinear(envs.DefaultLinearConfig()).Dynamics()
@@ -74,6 +89,8 @@ func TestILQRFastPathsBitIdentical(t *testing.T) {
 		{"linear bounded", system{lin, lin}, bounds(-0.3, 0.3), 0.5, [][]float64{{0.8, -0.6}, {-2, 1}}, false},
 		{"linear", system{lin, lin}, ILQRSettings{MaxIter: 25}, 0.5, [][]float64{{0.8, -0.6}}, false},
 		{"duffing bounded", system{duffing{}, duffing{}}, bounds(-1.5, 1), 1, [][]float64{{1.5, -0.5}, {-2, 2}}, false},
+		{"duffing fused", system{duffingFused{}, duffingFused{}}, bounds(-1.5, 1), 1, [][]float64{{1.5, -0.5}, {-2, 2}}, true},
+		{"duffing fused unbounded", system{duffingFused{}, duffingFused{}}, ILQRSettings{MaxIter: 25}, 1, [][]float64{{1.5, -0.5}}, true},
 	}
 	if linStride(2, 1) != 16 {
 		t.Fatalf("linStride(2, 1) = %d: the fast paths' records assume 16", linStride(2, 1))
@@ -89,8 +106,8 @@ func TestILQRFastPathsBitIdentical(t *testing.T) {
 			return p
 		}
 		fast, gen := mk(false), mk(true)
-		if fast.fastPendulum() != c.fused || gen.fastPendulum() {
-			t.Fatalf("%s: fused rollout %v (general solver %v), want %v", c.name, fast.fastPendulum(), gen.fastPendulum(), c.fused)
+		if fast.fastRollout() != c.fused || gen.fastRollout() {
+			t.Fatalf("%s: fused rollout %v (general solver %v), want %v", c.name, fast.fastRollout(), gen.fastRollout(), c.fused)
 		}
 		u := make([][]float64, H)
 		for k := range u {

@@ -273,8 +273,9 @@ func (PendulumDynamics) CostNext(dst, x, u []float64) float64 {
 // u moved inside the control bounds (control.Interior): fx [2, 2]
 // row-major, fu [2], Lx [2], Lu, Lxx [2, 2], Luu, Lux [2] in that order, as
 // Jacobians and CostDerivs give them. One math.Sincos and one angle wrap
-// serve all of them, bit for bit the separate calls. control.ILQR's
-// pendulum fast path calls it.
+// serve all of them, bit for bit the separate calls. It makes
+// PendulumDynamics a control.StepLinearizer: control.ILQR's rollouts
+// linearise the trajectory as they go.
 func (PendulumDynamics) StepLinearize(lin *[16]float64, th, thdot, u, ud float64) (c, th1, thdot1 float64) {
 	sin, cos := math.Sincos(th)
 	a := th + math.Pi // AngleNormalize(th), its first case inline

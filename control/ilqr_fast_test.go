@@ -1,6 +1,7 @@
 package control
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -95,39 +96,41 @@ func TestILQRFastPathsBitIdentical(t *testing.T) {
 	if linStride(2, 1) != 16 {
 		t.Fatalf("linStride(2, 1) = %d: the fast paths' records assume 16", linStride(2, 1))
 	}
-	const H = 60
-	for _, c := range cases {
-		mk := func(slow bool) *ILQR {
-			p, err := NewILQR(c.sys.model, c.sys.cost, H, &c.s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.slow = slow
-			return p
-		}
-		fast, gen := mk(false), mk(true)
-		if fast.fastRollout() != c.fused || gen.fastRollout() {
-			t.Fatalf("%s: fused rollout %v (general solver %v), want %v", c.name, fast.fastRollout(), gen.fastRollout(), c.fused)
-		}
-		u := make([][]float64, H)
-		for k := range u {
-			u[k] = []float64{c.amp * math.Sin(float64(k)/6)}
-		}
-		for _, x0 := range c.starts {
-			errA, errB := fast.Init(x0, u), gen.Init(x0, u)
-			if (errA == nil) != (errB == nil) {
-				t.Fatalf("%s %v: Init errors %v, %v", c.name, x0, errA, errB)
-			}
-			sameSolution(t, c.name, x0, 0, fast.Solution(), gen.Solution())
-			for it := 1; it <= c.s.MaxIter; it++ {
-				doneA, errA := fast.Iterate()
-				doneB, errB := gen.Iterate()
-				if doneA != doneB || (errA == nil) != (errB == nil) {
-					t.Fatalf("%s %v iteration %d: done %v, %v, errors %v, %v", c.name, x0, it, doneA, doneB, errA, errB)
+	for _, H := range []int{60, 1} {
+		for _, c := range cases {
+			mk := func(slow bool) *ILQR {
+				p, err := NewILQR(c.sys.model, c.sys.cost, H, &c.s)
+				if err != nil {
+					t.Fatal(err)
 				}
-				sameSolution(t, c.name, x0, it, fast.Solution(), gen.Solution())
-				if doneA {
-					break
+				p.slow = slow
+				return p
+			}
+			fast, gen := mk(false), mk(true)
+			if fast.fastRollout() != c.fused || gen.fastRollout() {
+				t.Fatalf("%s: fused rollout %v (general solver %v), want %v", c.name, fast.fastRollout(), gen.fastRollout(), c.fused)
+			}
+			u := make([][]float64, H)
+			for k := range u {
+				u[k] = []float64{c.amp * math.Sin(float64(k+1)/6)}
+			}
+			name := fmt.Sprintf("%s H=%d", c.name, H)
+			for _, x0 := range c.starts {
+				errA, errB := fast.Init(x0, u), gen.Init(x0, u)
+				if (errA == nil) != (errB == nil) {
+					t.Fatalf("%s %v: Init errors %v, %v", name, x0, errA, errB)
+				}
+				sameSolution(t, name, x0, 0, fast.Solution(), gen.Solution())
+				for it := 1; it <= c.s.MaxIter; it++ {
+					doneA, errA := fast.Iterate()
+					doneB, errB := gen.Iterate()
+					if doneA != doneB || (errA == nil) != (errB == nil) {
+						t.Fatalf("%s %v iteration %d: done %v, %v, errors %v, %v", name, x0, it, doneA, doneB, errA, errB)
+					}
+					sameSolution(t, name, x0, it, fast.Solution(), gen.Solution())
+					if doneA {
+						break
+					}
 				}
 			}
 		}

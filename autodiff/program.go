@@ -27,13 +27,17 @@ import (
 // installed under Gorgonia (G.WhichBLAS) with the arguments tensor's engine
 // passes; reductions add in tensor's order; elementwise ops apply the same
 // scalar functions (math.Sin, x*x, ...; tanh by blas.TanhExact, which
-// gives math.Tanh's bits); data movement (repeat,
-// slice, concat, transpose) is a copy whose source indices were found at
-// compile time by running the op once on index-coded inputs; a reshape
-// aliases its input's buffer. Ops with inputs that never change (constants,
-// sizes) are evaluated once at compile time. Any other op falls back to its
-// own Do on tensors over the Program's buffers: exact,
-// but it allocates as Gorgonia does.
+// gives math.Tanh's bits); data movement (repeat, slice, concat,
+// transpose) is a copy whose source indices were found at compile time by
+// running the op once on index-coded inputs; a reshape aliases its input's
+// buffer. Ops with inputs that never change (constants, sizes) are
+// evaluated once at compile time. Any other op falls back to its own Do on
+// tensors over the Program's buffers: exact, but it allocates as Gorgonia
+// does (Fallbacks lists them).
+//
+// CompileStages splits the work into stages run one at a time (RunStage),
+// and Parallel splits large ops between two goroutines; neither changes a
+// bit of the results.
 //
 // The graph's input nodes must be bound (G.WithValue) to contiguous
 // float64 tensors or *G.F64 scalars before Compile, and are read in place:

@@ -35,7 +35,7 @@ func newParam(name string, shape ...int) *Param {
 }
 
 // Data returns the parameter's flat row-major backing slice (not a copy).
-func (p *Param) Data() []float64 { return p.Value.Data().([]float64) }
+func (p *Param) Data() []float64 { return p.Value.Float64s() }
 
 // Shape returns a copy of the parameter's shape.
 func (p *Param) Shape() []int { return append([]int(nil), p.Value.Shape()...) }

@@ -268,34 +268,41 @@ func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 const dotShortCols = 64
 
 // dotShort adds A·Bᵀ to C for k < 4 the way gonum's Dgemm does, C_ij +=
-// DotUnitary(A_i·, B_j·): 4×8 tiles by dotTile4x8 from a transposed copy
-// of B (on the stack, dotShortCols columns at a time), the rest by
-// dotUnitary.
+// DotUnitary(A_i·, B_j·): 4×8 tiles by dotTile4x8 and, for the last m mod
+// 4 rows, 1×8 tiles by dotTile1x8, from a transposed copy of B (on the
+// stack, dotShortCols columns at a time; B itself if it is one contiguous
+// column), the last columns by dotUnitary.
 func dotShort(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
-	var bt [3 * dotShortCols]float64 // B_jl at bt[l·dotShortCols + j-j0]
+	var buf [3 * dotShortCols]float64 // B_jl at bt[l·dotShortCols + j-j0]
 	m4 := m / 4 * 4
 	for j0 := 0; j0 < n; j0 += dotShortCols {
 		w := min(dotShortCols, n-j0)
 		w8 := w / 8 * 8
-		if m4 > 0 && w8 > 0 {
-			for j := range w8 {
-				for l, v := range b[(j0+j)*ldb : (j0+j)*ldb+k] {
-					bt[l*dotShortCols+j] = v
+		if w8 > 0 {
+			bt, ldbt := buf[:], dotShortCols
+			if k == 1 && ldb == 1 { // B is a column: its own transpose
+				bt = b[j0 : j0+w8]
+			} else {
+				for j := range w8 {
+					for l, v := range b[(j0+j)*ldb : (j0+j)*ldb+k] {
+						bt[l*dotShortCols+j] = v
+					}
 				}
 			}
 			for i := 0; i < m4; i += 4 {
 				for j := 0; j < w8; j += 8 {
-					dotTile4x8(k, &a[i*lda], lda, &bt[j], dotShortCols, &c[i*ldc+j0+j], ldc)
+					dotTile4x8(k, &a[i*lda], lda, &bt[j], ldbt, &c[i*ldc+j0+j], ldc)
+				}
+			}
+			for i := m4; i < m; i++ {
+				for j := 0; j < w8; j += 8 {
+					dotTile1x8(k, &a[i*lda], &bt[j], ldbt, &c[i*ldc+j0+j])
 				}
 			}
 		}
 		for i := range m {
-			js := j0
-			if i < m4 {
-				js = j0 + w8
-			}
 			ar := a[i*lda : i*lda+k]
-			for j := js; j < j0+w; j++ {
+			for j := j0 + w8; j < j0+w; j++ {
 				c[i*ldc+j] += dotUnitary(ar, b[j*ldb:j*ldb+k])
 			}
 		}
@@ -317,8 +324,9 @@ func dotChunk(m, n, k int) int {
 // chunk of k (dotChunk of the whole product). When the chunk is a multiple
 // of 4: 2×4 tiles by dotTile2x4C (a column of tiles at a time, so that the
 // four rows of B stay in L1 while A streams by), the last row if m is odd
-// and the last n mod 4 columns by dotTile4x1C, the last m mod 4 elements
-// of those columns by dotUnitary. Otherwise 2×4 tiles by dotTile2x4 with
+// and the last n mod 4 columns by dotTile8x1C (eight dot products at a
+// time) and dotTile4x1C, the last m mod 4 elements of those columns by
+// dotUnitary. Otherwise 2×4 tiles by dotTile2x4 with
 // the remainder and combination in Go, the other elements by dotUnitary.
 func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	var buf [32]float64
@@ -332,14 +340,22 @@ func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, 
 					dotTile2x4C(k4, &a[i*lda+p], lda, &b[j*ldb+p], ldb, &c[i*ldc+j], ldc)
 				}
 			}
-			if m2 < m { // the last row: against four rows of B at a time
-				for j := 0; j < n4; j += 4 {
+			if m2 < m { // the last row: against eight rows of B at a time
+				j := 0
+				for ; j+8 <= n4; j += 8 {
+					dotTile8x1C(k4, &b[j*ldb+p], ldb, &a[m2*lda+p], &c[m2*ldc+j], 1)
+				}
+				if j < n4 {
 					dotTile4x1C(k4, &b[j*ldb+p], ldb, &a[m2*lda+p], &c[m2*ldc+j], 1)
 				}
 			}
 			m4 := m / 4 * 4
-			for j := n4; j < n; j++ { // the last columns: four rows of A at a time
-				for i := 0; i < m4; i += 4 {
+			for j := n4; j < n; j++ { // the last columns: eight rows of A at a time
+				i := 0
+				for ; i+8 <= m4; i += 8 {
+					dotTile8x1C(k4, &a[i*lda+p], lda, &b[j*ldb+p], &c[i*ldc+j], ldc)
+				}
+				if i < m4 {
 					dotTile4x1C(k4, &a[i*lda+p], lda, &b[j*ldb+p], &c[i*ldc+j], ldc)
 				}
 				for i := m4; i < m; i++ {

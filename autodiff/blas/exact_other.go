@@ -39,3 +39,13 @@ func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, l
 func dotTile4x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int) {
 	panic("blas: no exact kernel on this architecture")
 }
+
+// dotTile8x1C is never called where haveExact is false.
+func dotTile8x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int) {
+	panic("blas: no exact kernel on this architecture")
+}
+
+// dotTile1x8 is never called where haveExact is false.
+func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64) {
+	panic("blas: no exact kernel on this architecture")
+}

@@ -325,8 +325,8 @@ func dotChunk(m, n, k int) int {
 // of 4: 2×4 tiles by dotTile2x4C (a column of tiles at a time, so that the
 // four rows of B stay in L1 while A streams by), the last row if m is odd
 // and the last n mod 4 columns by dotTile8x1C (eight dot products at a
-// time) and dotTile4x1C, the last m mod 4 elements of those columns by
-// dotUnitary. Otherwise 2×4 tiles by dotTile2x4 with
+// time) and dotTile4x1C, the corner of the last m mod 4 rows and n mod 4
+// columns by dotTileQx1C, a row of C at a time. Otherwise 2×4 tiles by dotTile2x4 with
 // the remainder and combination in Go, the other elements by dotUnitary.
 func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	var buf [32]float64
@@ -358,8 +358,11 @@ func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, 
 				if i < m4 {
 					dotTile4x1C(k4, &a[i*lda+p], lda, &b[j*ldb+p], &c[i*ldc+j], ldc)
 				}
+			}
+			if q := n - n4; q > 0 { // the corner: a row against the last rows of B
+				x := func(r int) *float64 { return &b[(n4+min(r, q-1))*ldb+p] }
 				for i := m4; i < m; i++ {
-					c[i*ldc+j] += dotUnitary(a[i*lda+p:i*lda+p+kl], b[j*ldb+p:j*ldb+p+kl])
+					dotTileQx1C(k4, x(0), x(1), x(2), x(3), &a[i*lda+p], &c[i*ldc+n4], 1, q)
 				}
 			}
 			continue

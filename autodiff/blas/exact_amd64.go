@@ -63,3 +63,9 @@ func dotTile8x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int)
 //
 //go:noescape
 func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64)
+
+// dotTileQx1C is dotTile4x1C on q = 1..3 rows x0.., one pointer a row
+// (see the assembly). It needs AVX2.
+//
+//go:noescape
+func dotTileQx1C(k4 int, x0, x1, x2, x3 *float64, y *float64, c *float64, ldc int, q int)

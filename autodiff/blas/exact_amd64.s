@@ -613,3 +613,73 @@ t1add:
 	VMOVUPD Y1, 32(DX)
 	VZEROUPPER
 	RET
+
+// func dotTileQx1C(k4 int, x0, x1, x2, x3 *float64, y *float64, c *float64, ldc int, q int)
+//
+// dotTile4x1C on q = 1..3 rows given by pointers (x_r for r >= q may
+// repeat a valid row; their sums are computed and dropped): for r =
+// 0..q-1, c[r·ldc] = c[r·ldc] + DotUnitary(x_r[:4·k4], y[:4·k4]), the same
+// operations in the same order. Accumulators: Y0..Y3; Y8 y's elements;
+// Y9..Y12 products.
+TEXT ·dotTileQx1C(SB), NOSPLIT, $0-72
+	MOVQ k4+0(FP), CX
+	MOVQ x0+8(FP), SI
+	MOVQ x1+16(FP), R10
+	MOVQ x2+24(FP), R11
+	MOVQ x3+32(FP), R12
+	MOVQ y+40(FP), DI
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $3, R8
+	MOVQ q+64(FP), BX
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+	TESTQ CX, CX
+	JEQ   qstore
+
+qloop:
+	VMOVUPD (DI), Y8
+	VMULPD  (SI), Y8, Y9
+	VADDPD  Y9, Y0, Y0
+	VMULPD  (R10), Y8, Y10
+	VADDPD  Y10, Y1, Y1
+	VMULPD  (R11), Y8, Y11
+	VADDPD  Y11, Y2, Y2
+	VMULPD  (R12), Y8, Y12
+	VADDPD  Y12, Y3, Y3
+	ADDQ    $32, SI
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+	ADDQ    $32, R12
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     qloop
+
+qstore:
+	VPERM2F128   $0x20, Y2, Y0, Y8
+	VPERM2F128   $0x31, Y2, Y0, Y9
+	VADDPD       Y9, Y8, Y8
+	VPERM2F128   $0x20, Y3, Y1, Y10
+	VPERM2F128   $0x31, Y3, Y1, Y11
+	VADDPD       Y11, Y10, Y10
+	VHADDPD      Y10, Y8, Y8        // dot of r = 0, 1, 2, 3
+	VEXTRACTF128 $1, Y8, X9         // dot of r = 2, 3
+	VADDSD       (DX), X8, X10
+	VMOVSD       X10, (DX)
+	CMPQ         BX, $2
+	JLT          qdone
+	VPERMILPD    $1, X8, X8
+	VADDSD       (DX)(R8*1), X8, X10
+	VMOVSD       X10, (DX)(R8*1)
+	CMPQ         BX, $3
+	JLT          qdone
+	VADDSD       (DX)(R8*2), X9, X10
+	VMOVSD       X10, (DX)(R8*2)
+
+qdone:
+	VZEROUPPER
+	RET

@@ -49,3 +49,8 @@ func dotTile8x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int) {
 func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64) {
 	panic("blas: no exact kernel on this architecture")
 }
+
+// dotTileQx1C is never called where haveExact is false.
+func dotTileQx1C(k4 int, x0, x1, x2, x3 *float64, y *float64, c *float64, ldc int, q int) {
+	panic("blas: no exact kernel on this architecture")
+}

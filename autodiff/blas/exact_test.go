@@ -156,7 +156,7 @@ func checkExact(t *testing.T, name string, rng *rand.Rand, tA, tB gblas.Transpos
 }
 
 // TestExactNoAllocs checks that Exact's Dgemm allocates nothing on every
-// serial path: 4×8, 4×q and 1×8 axpy tiles, 2×4, 8×1 and 4×1 dot tiles
+// serial path: 4×8, 4×q and 1×8 axpy tiles, 2×4, 8×1, 4×1 and q×1 dot tiles
 // and the short dot products (4×8 and 1×8 tiles).
 func TestExactNoAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -169,6 +169,7 @@ func TestExactNoAllocs(t *testing.T) {
 		{gblas.NoTrans, gblas.Trans, 33, 64, 64}, {gblas.NoTrans, gblas.Trans, 32, 3, 64},
 		{gblas.NoTrans, gblas.Trans, 32, 64, 3}, {gblas.NoTrans, gblas.Trans, 3, 64, 3},
 		{gblas.NoTrans, gblas.Trans, 1, 64, 64}, {gblas.NoTrans, gblas.Trans, 16, 3, 64},
+		{gblas.NoTrans, gblas.Trans, 1, 3, 64}, {gblas.NoTrans, gblas.Trans, 3, 7, 64},
 	} {
 		lda, ldb := tc.k, tc.n
 		if tc.tA != gblas.NoTrans {

@@ -35,8 +35,9 @@ import (
 // Aᵀ·Bᵀ, alpha ≠ 1, A·Bᵀ with m < 2 or n < 4 and k > 4 not a multiple of
 // 4, CPUs without AVX2, other architectures and the purego, noasm and
 // safe build tags use gonum's Dgemm. TestExactBitIdentical compares both
-// on random and special inputs. Every other routine is gonum's. An Exact
-// is safe for concurrent use; it has no state.
+// on random and special inputs. Dgemv with op(A) = Aᵀ (the single-point
+// MLP forward) is gonum's bit for bit too (see Dgemv). Every other routine
+// is gonum's. An Exact is safe for concurrent use; it has no state.
 type Exact struct {
 	gonum.Implementation
 }

@@ -284,11 +284,7 @@ func dotShort(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float
 			if k == 1 && ldb == 1 { // B is a column: its own transpose
 				bt = b[j0 : j0+w8]
 			} else {
-				for j := range w8 {
-					for l, v := range b[(j0+j)*ldb : (j0+j)*ldb+k] {
-						bt[l*dotShortCols+j] = v
-					}
-				}
+				transposeShort(bt, b[j0*ldb:], ldb, w8, k)
 			}
 			for i := 0; i < m4; i += 4 {
 				for j := 0; j < w8; j += 8 {
@@ -296,9 +292,7 @@ func dotShort(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float
 				}
 			}
 			for i := m4; i < m; i++ {
-				for j := 0; j < w8; j += 8 {
-					dotTile1x8(k, &a[i*lda], &bt[j], ldbt, &c[i*ldc+j0+j])
-				}
+				dotTile1x8(k, &a[i*lda], &bt[0], ldbt, &c[i*ldc+j0], w8/8)
 			}
 		}
 		for i := range m {
@@ -306,6 +300,29 @@ func dotShort(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float
 			for j := j0 + w8; j < j0+w; j++ {
 				c[i*ldc+j] += dotUnitary(ar, b[j*ldb:j*ldb+k])
 			}
+		}
+	}
+}
+
+// transposeShort copies the first k < 4 elements of w rows of b (leading
+// dimension ldb) into the columns of bt [k, dotShortCols]: b[j·ldb + l]
+// to bt[l·dotShortCols + j], w ≤ dotShortCols.
+func transposeShort(bt, b []float64, ldb, w, k int) {
+	bt0, bt1, bt2 := bt[:w], bt[dotShortCols:dotShortCols+w], bt[2*dotShortCols:2*dotShortCols+w]
+	switch k {
+	case 1:
+		for j := range bt0 {
+			bt0[j] = b[j*ldb]
+		}
+	case 2:
+		for j := range bt0 {
+			r := b[j*ldb : j*ldb+2]
+			bt0[j], bt1[j] = r[0], r[1]
+		}
+	default:
+		for j := range bt0 {
+			r := b[j*ldb : j*ldb+3]
+			bt0[j], bt1[j], bt2[j] = r[0], r[1], r[2]
 		}
 	}
 }

@@ -58,11 +58,11 @@ func dotTile4x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int)
 //go:noescape
 func dotTile8x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int)
 
-// dotTile1x8 is dotTile4x8 on one row of A (see the assembly). It needs
-// AVX2.
+// dotTile1x8 is dotTile4x8 on one row of A, nb tiles of 8 columns in a
+// row (see the assembly). It needs AVX2.
 //
 //go:noescape
-func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64)
+func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64, nb int)
 
 // dotTileQx1C is dotTile4x1C on q = 1..3 rows x0.., one pointer a row
 // (see the assembly). It needs AVX2.

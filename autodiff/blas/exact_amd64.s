@@ -573,37 +573,42 @@ x8store:
 	VZEROUPPER
 	RET
 
-// func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64)
+// func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64, nb int)
 //
-// dotTile4x8 on one row of A: for j = 0..7, s = +0, then s = s +
-// a[l]·bt[l·ldbt + j] for l = 0..k-1, then c[j] = c[j] + s, the same
-// operations in the same order. Accumulators: Y0, Y1; Y8, Y9 products;
-// Y10 a broadcast a[l].
-TEXT ·dotTile1x8(SB), NOSPLIT, $0-40
+// dotTile4x8 on one row of A, nb ≥ 1 tiles of 8 columns in a row: for j =
+// 0..8·nb-1, s = +0, then s = s + a[l]·bt[l·ldbt + j] for l = 0..k-1, then
+// c[j] = c[j] + s, the same operations in the same order. Accumulators:
+// Y0, Y1; Y8, Y9 products; Y10 a broadcast a[l].
+TEXT ·dotTile1x8(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ bt+16(FP), DI
 	MOVQ ldbt+24(FP), R12
 	SHLQ $3, R12
 	MOVQ c+32(FP), DX
+	MOVQ nb+40(FP), BX
 
+t1tile:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
+	MOVQ   SI, R10
+	MOVQ   DI, R11
+	MOVQ   CX, R13
 
-	TESTQ CX, CX
+	TESTQ R13, R13
 	JEQ   t1add
 
 t1loop:
-	VMOVUPD      (DI), Y8
-	VMOVUPD      32(DI), Y9
-	VBROADCASTSD (SI), Y10
+	VMOVUPD      (R11), Y8
+	VMOVUPD      32(R11), Y9
+	VBROADCASTSD (R10), Y10
 	VMULPD       Y8, Y10, Y8
 	VADDPD       Y8, Y0, Y0
 	VMULPD       Y9, Y10, Y9
 	VADDPD       Y9, Y1, Y1
-	ADDQ         $8, SI
-	ADDQ         R12, DI
-	DECQ         CX
+	ADDQ         $8, R10
+	ADDQ         R12, R11
+	DECQ         R13
 	JNE          t1loop
 
 t1add:
@@ -611,6 +616,10 @@ t1add:
 	VADDPD  32(DX), Y1, Y1
 	VMOVUPD Y0, (DX)
 	VMOVUPD Y1, 32(DX)
+	ADDQ    $64, DI
+	ADDQ    $64, DX
+	DECQ    BX
+	JNE     t1tile
 	VZEROUPPER
 	RET
 

@@ -46,7 +46,7 @@ func dotTile8x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int) {
 }
 
 // dotTile1x8 is never called where haveExact is false.
-func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64) {
+func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64, nb int) {
 	panic("blas: no exact kernel on this architecture")
 }
 

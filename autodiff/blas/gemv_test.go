@@ -40,16 +40,19 @@ func gemvSpecial(rng *rand.Rand, kind string) float64 {
 // bit, NaN payloads included, and checks that it touches nothing outside y
 // [n]: every shape m, n = 1..70 (around the kernel's 4, 8, 16 and 32
 // columns and gonum's blocks of 4 rows), the project's layers (3x64,
-// 4x64, 64x64, 64x1, 64x3) with every input kind, beta and alpha, padded
-// leading dimensions, and the cases Exact hands to gonum (NoTrans, strided
-// x or y, alpha 0, NaN beta).
+// 4x64, 64x64, 64x1, 64x3) with every input kind, beta (0, -0, 1 and
+// others: gonum clears, keeps or scales y) and alpha (1, others, -Inf,
+// NaN), padded leading dimensions, and the cases Exact hands to gonum
+// (NoTrans, strided x or y, alpha 0, NaN beta). Breaking the kernel's
+// operand order, using a fused multiply-add or dropping a lane makes it
+// fail.
 func TestExactDgemvBitIdentical(t *testing.T) {
 	if !ExactAccelerated() {
 		t.Log("no AVX2: Exact's Dgemv is gonum's; the comparison still runs")
 	}
 	rng := rand.New(rand.NewPCG(9, 10))
-	betas := []float64{0, 1, 0.5, -3, math.Inf(1)}
-	alphas := []float64{1, -1, 0.25, 1.5, math.Inf(-1)}
+	betas := []float64{0, 1, 0.5, -3, math.Inf(1), math.Copysign(0, -1)}
+	alphas := []float64{1, -1, 0.25, 1.5, math.Inf(-1), math.NaN()}
 	var c int
 	for m := 1; m <= 70; m++ {
 		for n := 1; n <= 70; n++ {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -26,13 +27,17 @@ import (
 // installed under Gorgonia (G.WhichBLAS) with the arguments tensor's engine
 // passes; reductions add in tensor's order; elementwise ops apply the same
 // scalar functions (math.Sin, x*x, ...; tanh by blas.TanhExact, which
-// gives math.Tanh's bits); data movement (repeat,
-// slice, concat, transpose) is a copy whose source indices were found at
-// compile time by running the op once on index-coded inputs; a reshape
-// aliases its input's buffer. Ops with inputs that never change (constants,
-// sizes) are evaluated once at compile time. Any other op falls back to its
-// own Do on tensors over the Program's buffers: exact,
-// but it allocates as Gorgonia does.
+// gives math.Tanh's bits); data movement (repeat, slice, concat,
+// transpose) is a copy whose source indices were found at compile time by
+// running the op once on index-coded inputs; a reshape aliases its input's
+// buffer. Ops with inputs that never change (constants, sizes) are
+// evaluated once at compile time. Any other op falls back to its own Do on
+// tensors over the Program's buffers: exact, but it allocates as Gorgonia
+// does (Fallbacks lists them).
+//
+// CompileStages splits the work into stages run one at a time (RunStage),
+// and Parallel splits large ops between two goroutines; neither changes a
+// bit of the results.
 //
 // The graph's input nodes must be bound (G.WithValue) to contiguous
 // float64 tensors or *G.F64 scalars before Compile, and are read in place:
@@ -42,7 +47,7 @@ import (
 //
 // A Program is not safe for concurrent use.
 type Program struct {
-	steps []func() error
+	steps []step
 	// ends[i] is the end of stage i's steps.
 	ends  []int
 	data  map[*G.Node][]float64
@@ -52,6 +57,39 @@ type Program struct {
 	carried [][]float64
 	// fallbacks names the ops Run executes through Gorgonia's Do.
 	fallbacks []string
+	// exact is the installed BLAS when it is blas.Exact (row splits).
+	exact *blas.Exact
+	ex    blas.Exact
+	// pool runs halves of the large ops on a second goroutine (Parallel).
+	pool    *pool
+	cleanup runtime.Cleanup
+}
+
+// step is one op of a Program: whole computes it; part, if not nil,
+// computes the part [lo, hi) of a range [0, n) of independent pieces
+// (elements, rows or columns of the output), any split of which gives
+// whole's bits; ok, if not nil, tells at run time whether part may be
+// used (a matrix product whose inputs make gonum's path matter may not).
+type step struct {
+	whole func() error
+	part  func(lo, hi int)
+	n     int
+	align int
+	ok    func() bool
+}
+
+// splitWork is the number of element operations from which an op is worth
+// splitting between two goroutines (a few microseconds of work).
+const splitWork = 1 << 13
+
+// ranged makes the step of a kernel given by its part over [0, n), split
+// only when work (element operations of the whole) is at least splitWork.
+func ranged(part func(lo, hi int), n, align, work int) step {
+	st := step{whole: func() error { part(0, n); return nil }, n: n, align: max(align, 1)}
+	if work >= splitWork && n >= 2*st.align {
+		st.part = part
+	}
+	return st
 }
 
 // Compile builds the Program that computes roots and every node they
@@ -88,12 +126,43 @@ func CompileStages(stages ...G.Nodes) (*Program, error) {
 }
 
 // Run computes every node of the Program from the current inputs.
-func (p *Program) Run() error {
+func (p *Program) Run() error { return p.run(0, len(p.steps)) }
+
+// run runs steps [from, to).
+func (p *Program) run(from, to int) error {
 	p.blas = G.WhichBLAS()
-	for _, s := range p.steps {
-		if err := s(); err != nil {
+	p.exact = nil
+	if e, ok := p.blas.(blas.Exact); ok {
+		p.ex = e
+		p.exact = &p.ex
+	}
+	if p.pool != nil && p.pool.serial > 0 {
+		p.pool.serial--
+	} else if p.pool != nil && runtime.GOMAXPROCS(0) >= 2 {
+		return p.runSplit(from, to)
+	}
+	for _, s := range p.steps[from:to] {
+		if err := s.whole(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// runSplit runs steps [from, to) with the large ops split between this
+// goroutine and the pool's helper.
+func (p *Program) runSplit(from, to int) error {
+	p.pool.begin()
+	defer p.pool.end()
+	for _, s := range p.steps[from:to] {
+		if s.part == nil || s.ok != nil && !s.ok() {
+			if err := s.whole(); err != nil {
+				return err
+			}
+			continue
+		}
+		mid := (s.n/2 + s.align - 1) / s.align * s.align
+		p.pool.split(s.part, mid, s.n)
 	}
 	return nil
 }
@@ -103,17 +172,11 @@ func (p *Program) RunStage(i int) error {
 	if i < 0 || i >= len(p.ends) {
 		return fmt.Errorf("autodiff: stage %d of a program with %d", i, len(p.ends))
 	}
-	p.blas = G.WhichBLAS()
 	from := 0
 	if i > 0 {
 		from = p.ends[i-1]
 	}
-	for _, s := range p.steps[from:p.ends[i]] {
-		if err := s(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return p.run(from, p.ends[i])
 }
 
 // Carried returns the buffers that stage 0 computes and later stages read
@@ -201,7 +264,7 @@ func (c *compiler) compile(n *G.Node) error {
 		if err != nil {
 			return err
 		}
-		if err := f(); err != nil {
+		if err := f.whole(); err != nil {
 			return err
 		}
 		c.static[n] = true
@@ -260,40 +323,40 @@ func boundData(n *G.Node) ([]float64, error) {
 }
 
 // kernel returns the step computing n into out.
-func (c *compiler) kernel(n *G.Node, name string, kids G.Nodes, ins [][]float64, out []float64) (func() error, error) {
+func (c *compiler) kernel(n *G.Node, name string, kids G.Nodes, ins [][]float64, out []float64) (step, error) {
 	op := n.Op()
 	s := op.String()
 	switch name {
 	case "gorgonia.elemBinOp":
 		if f := binKernel(s, kids, ins, out); f != nil {
-			return f, nil
+			return ranged(f, len(out), 8, len(out)), nil
 		}
 	case "gorgonia.elemUnaryOp":
-		if f := unaryKernel(s, ins[0], out); f != nil {
-			return f, nil
+		if f, cost := unaryKernel(s, ins[0], out); f != nil {
+			return ranged(f, len(out), 8, cost*len(out)), nil
 		}
 	case "gorgonia.linAlgBinOp":
-		if f := c.linAlgKernel(s, kids, ins, out); f != nil {
-			return f, nil
+		if st, ok := c.linAlgKernel(s, kids, ins, out); ok {
+			return st, nil
 		}
 	case "gorgonia.sumOp":
-		if f := sumKernel(s, kids[0], ins[0], out); f != nil {
-			return f, nil
+		if st, ok := sumKernel(s, kids[0], ins[0], out); ok {
+			return st, nil
 		}
 	case "gorgonia.sliceIncrOp":
 		f, err := c.sliceIncrKernel(n, kids, ins, out)
 		if err == nil {
-			return f, nil
+			return step{whole: f}, nil
 		}
 	case "*gorgonia.repeatOp", "*gorgonia.sliceOp", "gorgonia.concatOp", "gorgonia.transposeOp", "gorgonia.reshapeOp":
-		f, err := c.gatherKernel(n, kids, ins, out)
+		st, err := c.gatherKernel(n, kids, ins, out)
 		if err == nil {
-			return f, nil
+			return st, nil
 		}
 	}
 	if m, ok := op.(mapOp); ok {
 		if f := mapKernel(m.mapFunc(), ins, out); f != nil {
-			return f, nil
+			return ranged(f, len(out), 8, 4*len(out)), nil
 		}
 	}
 	c.p.fallbacks = append(c.p.fallbacks, name+" "+s)
@@ -306,28 +369,34 @@ type mapOp interface {
 	mapFunc() func([]float64) float64
 }
 
-func mapKernel(f func([]float64) float64, ins [][]float64, out []float64) func() error {
+func mapKernel(f func([]float64) float64, ins [][]float64, out []float64) func(lo, hi int) {
 	for _, in := range ins {
 		if len(in) != len(out) {
 			return nil
 		}
 	}
-	args := make([]float64, len(ins))
-	return func() error {
-		for j := range out {
-			for i, in := range ins {
-				args[i] = in[j]
-			}
-			out[j] = f(args)
+	// One argument buffer per half: the halves may run at once.
+	args := [2][]float64{make([]float64, len(ins)), make([]float64, len(ins))}
+	return func(lo, hi int) {
+		a := args[0]
+		if lo > 0 {
+			a = args[1]
 		}
-		return nil
+		for j := lo; j < hi; j++ {
+			for i, in := range ins {
+				a[i] = in[j]
+			}
+			out[j] = f(a)
+		}
 	}
 }
 
-// binKernel returns the elementwise kernel of an arithmetic elemBinOp
-// ("+ false" and so on): tensor ⊙ tensor of one size, or with a scalar on
-// either side, or two scalars. Nil for anything else.
-func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() error {
+// binKernel returns the elementwise kernel of an elemBinOp ("+ false" and
+// so on; comparisons "< true" and so on give 1 or 0 in the inputs' type as
+// tensor's LtSame does), over a range of output elements: tensor ⊙ tensor
+// of one size, or with a scalar on either side, or two scalars. Nil for
+// anything else.
+func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func(lo, hi int) {
 	sym, same, _ := strings.Cut(s, " ")
 	a, b := ins[0], ins[1]
 	as, bs := kids[0].IsScalar(), kids[1].IsScalar()
@@ -347,8 +416,6 @@ func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() er
 	}
 	vv := !as && !bs || as && bs
 	if same == "true" {
-		// A comparison returning 1 or 0 in the inputs' type (tensor's
-		// GteSame and so on: 1 where the comparison holds, else 0).
 		var cmp func(x, y float64) bool
 		switch sym {
 		case "<":
@@ -373,14 +440,13 @@ func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() er
 		if bs && !as {
 			ib = 0
 		}
-		return func() error {
-			for i := range out {
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
 				out[i] = 0
 				if cmp(a[i*ia], b[i*ib]) {
 					out[i] = 1
 				}
 			}
-			return nil
 		}
 	}
 	if same != "false" {
@@ -390,105 +456,97 @@ func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() er
 	case "+":
 		switch {
 		case vv:
-			return func() error {
-				for i := range out {
-					out[i] = a[i] + b[i]
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[lo:hi], b[lo:hi]
+				for i := range o {
+					o[i] = x[i] + y[i]
 				}
-				return nil
 			}
 		case as:
-			return func() error {
-				x := a[0]
-				for i, v := range b {
-					out[i] = x + v
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[0], b[lo:hi]
+				for i, v := range y {
+					o[i] = x + v
 				}
-				return nil
 			}
 		default:
-			return func() error {
-				y := b[0]
-				for i, v := range a {
-					out[i] = v + y
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[lo:hi], b[0]
+				for i, v := range x {
+					o[i] = v + y
 				}
-				return nil
 			}
 		}
 	case "-":
 		switch {
 		case vv:
-			return func() error {
-				for i := range out {
-					out[i] = a[i] - b[i]
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[lo:hi], b[lo:hi]
+				for i := range o {
+					o[i] = x[i] - y[i]
 				}
-				return nil
 			}
 		case as:
-			return func() error {
-				x := a[0]
-				for i, v := range b {
-					out[i] = x - v
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[0], b[lo:hi]
+				for i, v := range y {
+					o[i] = x - v
 				}
-				return nil
 			}
 		default:
-			return func() error {
-				y := b[0]
-				for i, v := range a {
-					out[i] = v - y
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[lo:hi], b[0]
+				for i, v := range x {
+					o[i] = v - y
 				}
-				return nil
 			}
 		}
 	case "⊙":
 		switch {
 		case vv:
-			return func() error {
-				for i := range out {
-					out[i] = a[i] * b[i]
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[lo:hi], b[lo:hi]
+				for i := range o {
+					o[i] = x[i] * y[i]
 				}
-				return nil
 			}
 		case as:
-			return func() error {
-				x := a[0]
-				for i, v := range b {
-					out[i] = x * v
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[0], b[lo:hi]
+				for i, v := range y {
+					o[i] = x * v
 				}
-				return nil
 			}
 		default:
-			return func() error {
-				y := b[0]
-				for i, v := range a {
-					out[i] = v * y
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[lo:hi], b[0]
+				for i, v := range x {
+					o[i] = v * y
 				}
-				return nil
 			}
 		}
 	case "÷":
 		switch {
 		case vv:
-			return func() error {
-				for i := range out {
-					out[i] = a[i] / b[i]
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[lo:hi], b[lo:hi]
+				for i := range o {
+					o[i] = x[i] / y[i]
 				}
-				return nil
 			}
 		case as:
-			return func() error {
-				x := a[0]
-				for i, v := range b {
-					out[i] = x / v
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[0], b[lo:hi]
+				for i, v := range y {
+					o[i] = x / v
 				}
-				return nil
 			}
 		default:
-			return func() error {
-				y := b[0]
-				for i, v := range a {
-					out[i] = v / y
+			return func(lo, hi int) {
+				o, x, y := out[lo:hi], a[lo:hi], b[0]
+				for i, v := range x {
+					o[i] = v / y
 				}
-				return nil
 			}
 		}
 	}
@@ -496,44 +554,47 @@ func binKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() er
 }
 
 // unaryKernel returns the kernel of an elemUnaryOp whose float64 function
-// it knows (tensor's and Gorgonia's: math.Tanh, -x, x*x, ...), nil for the
-// others.
-func unaryKernel(s string, in, out []float64) func() error {
+// it knows (tensor's and Gorgonia's: math.Tanh, -x, x*x, ...) over a range
+// of elements, and its rough cost per element; nil for the others.
+func unaryKernel(s string, in, out []float64) (func(lo, hi int), int) {
 	if len(in) != len(out) {
-		return nil
+		return nil, 0
 	}
 	var f func(float64) float64
 	switch s {
 	case "tanh":
-		return func() error {
-			blas.TanhExact(out, in) // math.Tanh's bits, four at a time
-			return nil
-		}
+		return func(lo, hi int) {
+			blas.TanhExact(out[lo:hi], in[lo:hi]) // math.Tanh's bits, four at a time
+		}, 4
 	case "neg":
-		return func() error {
-			for i, v := range in {
-				out[i] = -v
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out[i] = -in[i]
 			}
-			return nil
-		}
+		}, 1
 	case "square":
-		return func() error {
-			for i, v := range in {
-				out[i] = v * v
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out[i] = in[i] * in[i]
 			}
-			return nil
-		}
+		}, 1
 	case "cube":
-		return func() error {
-			for i, v := range in {
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				v := in[i]
 				out[i] = v * v * v
 			}
-			return nil
-		}
+		}, 1
+	case "inv":
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out[i] = 1 / in[i]
+			}
+		}, 2
 	case "sign":
-		return func() error {
-			for i, v := range in {
-				switch {
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				switch v := in[i]; {
 				case v < 0:
 					out[i] = -1
 				case v > 0:
@@ -542,15 +603,7 @@ func unaryKernel(s string, in, out []float64) func() error {
 					out[i] = v // ±0 and NaN stay
 				}
 			}
-			return nil
-		}
-	case "inv":
-		return func() error {
-			for i, v := range in {
-				out[i] = 1 / v
-			}
-			return nil
-		}
+		}, 1
 	case "sin":
 		f = math.Sin
 	case "cos":
@@ -564,26 +617,27 @@ func unaryKernel(s string, in, out []float64) func() error {
 	case "abs":
 		f = math.Abs
 	default:
-		return nil
+		return nil, 0
 	}
-	return func() error {
-		for i, v := range in {
-			out[i] = f(v)
+	return func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = f(in[i])
 		}
-		return nil
-	}
+	}, 8
 }
 
 // linAlgKernel returns the kernel of a matrix product, matrix-vector
 // product or outer product on 2-D/1-D operands: the BLAS call tensor's
-// engine makes for it, with the same arguments.
-func (c *compiler) linAlgKernel(s string, kids G.Nodes, ins [][]float64, out []float64) func() error {
+// engine makes for it, with the same arguments. A matrix product splits by
+// rows of C (blas.Exact.DgemmRows) when the installed BLAS is blas.Exact
+// and RowSplit allows it for the run's inputs.
+func (c *compiler) linAlgKernel(s string, kids G.Nodes, ins [][]float64, out []float64) (step, bool) {
 	sa, sb := kids[0].Shape(), kids[1].Shape()
 	p := c.p
 	switch {
 	case strings.Contains(s, " × B"): // A × B, Aᵀ × B, A × Bᵀ, Aᵀ × Bᵀ
 		if len(sa) != 2 || len(sb) != 2 {
-			return nil
+			return step{}, false
 		}
 		transA, transB := strings.HasPrefix(s, "Aᵀ"), strings.HasSuffix(s, "Bᵀ")
 		tA, tB := gblas.NoTrans, gblas.NoTrans
@@ -596,16 +650,23 @@ func (c *compiler) linAlgKernel(s string, kids G.Nodes, ins [][]float64, out []f
 			tB, n = gblas.Trans, sb[0]
 		}
 		if len(out) != m*n {
-			return nil
+			return step{}, false
 		}
 		a, b := ins[0], ins[1]
-		return func() error {
+		st := step{whole: func() error {
 			p.blas.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, out, n)
 			return nil
+		}, n: m, align: 4}
+		if m*n*k >= splitWork && m >= 8 {
+			st.part = func(lo, hi int) { p.exact.DgemmRows(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, out, n, lo, hi) }
+			st.ok = func() bool {
+				return p.exact != nil && p.exact.RowSplit(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, out, n)
+			}
 		}
+		return st, true
 	case strings.Contains(s, " × b"): // A × b, Aᵀ × b
 		if len(sa) != 2 || len(sb) != 1 {
-			return nil
+			return step{}, false
 		}
 		t := gblas.NoTrans
 		rows := sa[0]
@@ -613,81 +674,80 @@ func (c *compiler) linAlgKernel(s string, kids G.Nodes, ins [][]float64, out []f
 			t, rows = gblas.Trans, sa[1]
 		}
 		if len(out) != rows {
-			return nil
+			return step{}, false
 		}
 		a, x := ins[0], ins[1]
 		m, n := sa[0], sa[1]
-		return func() error {
+		return step{whole: func() error {
 			p.blas.Dgemv(t, m, n, 1, a, n, x, 1, 0, out, 1)
 			return nil
-		}
+		}}, true
 	case s == "a ⊗ b":
 		if len(sa) != 1 || len(sb) != 1 || len(out) != sa[0]*sb[0] {
-			return nil
+			return step{}, false
 		}
 		x, y := ins[0], ins[1]
 		m, n := sa[0], sb[0]
-		return func() error {
+		return step{whole: func() error {
 			clear(out)
 			p.blas.Dger(m, n, 1, x, 1, y, 1, out, n)
 			return nil
-		}
+		}}, true
 	}
-	return nil
+	return step{}, false
 }
 
 // sumKernel returns the kernel of a sum over all axes ("Σ[0 1]" of a
 // matrix, "Σ[0]" of a vector: 0 + v0 + v1 + ..., tensor's MonotonicSum),
 // over the rows of a matrix ("Σ[0]": the first row, then each next row
-// added, tensor's ReduceFirst) or over its columns ("Σ[1]": per row 0 + v0
-// + ..., tensor's ReduceLast). Nil for anything else.
-func sumKernel(s string, kid *G.Node, in, out []float64) func() error {
+// added, tensor's ReduceFirst; split by columns) or over its columns
+// ("Σ[1]": per row 0 + v0 + ..., tensor's ReduceLast; split by rows).
+func sumKernel(s string, kid *G.Node, in, out []float64) (step, bool) {
 	shape := kid.Shape()
 	switch {
 	case len(shape) == 1 && s == "Σ[0]", len(shape) == 2 && s == "Σ[0 1]":
 		if len(out) != 1 {
-			return nil
+			return step{}, false
 		}
-		return func() error {
+		return step{whole: func() error {
 			var t float64
 			for _, v := range in {
 				t += v
 			}
 			out[0] = t
 			return nil
-		}
+		}}, true
 	case len(shape) == 2 && s == "Σ[0]":
 		rows, cols := shape[0], shape[1]
 		if len(out) != cols || rows < 1 {
-			return nil
+			return step{}, false
 		}
-		return func() error {
-			copy(out, in[:cols])
+		return ranged(func(lo, hi int) {
+			copy(out[lo:hi], in[lo:hi])
 			for r := 1; r < rows; r++ {
-				row := in[r*cols : (r+1)*cols]
+				row := in[r*cols+lo : r*cols+hi]
+				o := out[lo:hi]
 				for j, v := range row {
-					out[j] += v
+					o[j] += v
 				}
 			}
-			return nil
-		}
+		}, cols, 8, rows*cols), true
 	case len(shape) == 2 && s == "Σ[1]":
 		rows, cols := shape[0], shape[1]
 		if len(out) != rows {
-			return nil
+			return step{}, false
 		}
-		return func() error {
-			for r := range rows {
+		return ranged(func(lo, hi int) {
+			for r := lo; r < hi; r++ {
 				var t float64
 				for _, v := range in[r*cols : (r+1)*cols] {
 					t += v
 				}
 				out[r] = t
 			}
-			return nil
-		}
+		}, rows, 1, rows*cols), true
 	}
-	return nil
+	return step{}, false
 }
 
 // run is one contiguous copy of a gather: out[dst:dst+n] =
@@ -698,20 +758,20 @@ type run struct{ src, from, dst, n int }
 // on inputs whose values encode (input, index) — the tensor inputs that
 // change; static inputs (sizes) keep their values — and reads back where
 // each output element came from.
-func (c *compiler) gatherKernel(n *G.Node, kids G.Nodes, ins [][]float64, out []float64) (func() error, error) {
+func (c *compiler) gatherKernel(n *G.Node, kids G.Nodes, ins [][]float64, out []float64) (step, error) {
 	const code = 1 << 24 // index < code; (input+1)·code + index is exact
 	vals := make([]G.Value, len(kids))
 	for i, k := range kids {
 		if c.static[k] {
 			v, err := valueOver(k, ins[i])
 			if err != nil {
-				return nil, err
+				return step{}, err
 			}
 			vals[i] = v
 			continue
 		}
 		if len(ins[i]) >= code {
-			return nil, errors.New("too large to gather")
+			return step{}, errors.New("too large to gather")
 		}
 		probe := make([]float64, len(ins[i]))
 		for j := range probe {
@@ -719,29 +779,29 @@ func (c *compiler) gatherKernel(n *G.Node, kids G.Nodes, ins [][]float64, out []
 		}
 		v, err := valueOver(k, probe)
 		if err != nil {
-			return nil, err
+			return step{}, err
 		}
 		vals[i] = v
 	}
 	res, err := n.Op().Do(vals...)
 	if err != nil {
-		return nil, err
+		return step{}, err
 	}
 	got, err := valueFloats(res)
 	if err != nil {
-		return nil, err
+		return step{}, err
 	}
 	if len(got) != len(out) {
-		return nil, fmt.Errorf("probe gave %d values for %d", len(got), len(out))
+		return step{}, fmt.Errorf("probe gave %d values for %d", len(got), len(out))
 	}
 	var runs []run
 	for j, v := range got {
 		if v != math.Trunc(v) || v < code {
-			return nil, errors.New("probe output is not a copy")
+			return step{}, errors.New("probe output is not a copy")
 		}
 		src, idx := int(v)/code-1, int(v)%code
 		if src >= len(kids) || c.static[kids[src]] || idx >= len(ins[src]) {
-			return nil, errors.New("probe output is not a copy")
+			return step{}, errors.New("probe output is not a copy")
 		}
 		if l := len(runs) - 1; l >= 0 && runs[l].src == src && runs[l].from+runs[l].n == idx && runs[l].dst+runs[l].n == j {
 			runs[l].n++
@@ -749,12 +809,11 @@ func (c *compiler) gatherKernel(n *G.Node, kids G.Nodes, ins [][]float64, out []
 		}
 		runs = append(runs, run{src, idx, j, 1})
 	}
-	return func() error {
-		for _, r := range runs {
+	return ranged(func(lo, hi int) {
+		for _, r := range runs[lo:hi] {
 			copy(out[r.dst:r.dst+r.n], ins[r.src][r.from:r.from+r.n])
 		}
-		return nil
-	}, nil
+	}, len(runs), 1, len(out)/4), nil
 }
 
 // sliceIncrKernel returns the kernel of a slice's gradient (sliceIncrOp:
@@ -818,7 +877,7 @@ func (c *compiler) sliceIncrKernel(n *G.Node, kids G.Nodes, ins [][]float64, out
 // over the inputs' buffers, and a copy of the result into out. (Not
 // UsePreallocDo: some ops add into the preallocated value, sliceIncrOp
 // for one, and a tape machine with Reset calls Do.)
-func (c *compiler) fallback(n *G.Node, kids G.Nodes, out []float64) (func() error, error) {
+func (c *compiler) fallback(n *G.Node, kids G.Nodes, out []float64) (step, error) {
 	vals := make([]G.Value, len(kids))
 	scalars := make([]*G.F64, len(kids))
 	srcs := make([][]float64, len(kids))
@@ -832,12 +891,12 @@ func (c *compiler) fallback(n *G.Node, kids G.Nodes, out []float64) (func() erro
 		}
 		v, err := valueOver(k, d)
 		if err != nil {
-			return nil, err
+			return step{}, err
 		}
 		vals[i] = v
 	}
 	op := n.Op()
-	return func() error {
+	return step{whole: func() error {
 		for i, f := range scalars {
 			if f != nil {
 				*f = G.F64(srcs[i][0])
@@ -856,7 +915,7 @@ func (c *compiler) fallback(n *G.Node, kids G.Nodes, out []float64) (func() erro
 		}
 		copy(out, got)
 		return nil
-	}, nil
+	}}, nil
 }
 
 // valueOver returns a Value of n's shape over d (a *G.F64 copy for a

@@ -3,6 +3,7 @@ package autodiff
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -191,5 +192,72 @@ func TestProgramRunDoesNotAllocate(t *testing.T) {
 				t.Errorf("Run allocates %v times", a)
 			}
 		})
+	}
+}
+
+// TestProgramParallelBitIdentical: with Parallel, on two cores, every
+// output of a graph whose ops are large enough to split (a 256-row
+// minibatch through 64-wide tanh layers and its gradients) has the bits
+// of the serial run, over many runs (the helper takes some halves and
+// leaves others to the caller).
+func TestProgramParallelBitIdentical(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	build := func() (*Program, G.Nodes, [][]float64) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		g := G.NewGraph()
+		x, xd := input(g, "x", rng, 256, 4)
+		y, yd := input(g, "y", rng, 256, 3)
+		w1, _ := input(g, "w1", rng, 4, 64)
+		b1, _ := input(g, "b1", rng, 64)
+		w2, _ := input(g, "w2", rng, 64, 64)
+		w3, _ := input(g, "w3", rng, 64, 3)
+		h := G.Must(G.Tanh(G.Must(G.BroadcastAdd(G.Must(G.Mul(x, w1)), b1, nil, []byte{0}))))
+		h = G.Must(G.Tanh(G.Must(G.Mul(h, w2))))
+		o := G.Must(G.Mul(h, w3))
+		rows := G.Must(G.Sum(G.Must(G.Square(G.Must(G.Sub(o, y)))), 1))
+		loss := G.Must(G.Mean(rows))
+		grads, err := G.Grad(loss, w1, b1, w2, w3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := append(G.Nodes{loss, o, h, rows}, grads...)
+		p, err := Compile(out...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, out, [][]float64{xd, yd}
+	}
+	ser, outS, inS := build()
+	par, outP, inP := build()
+	par.Parallel()
+	defer par.Close()
+	if par.pool == nil {
+		t.Fatal("no op of the graph splits")
+	}
+	fill := rand.New(rand.NewPCG(8, 9))
+	for round := range 50 {
+		for i := range inS {
+			for j := range inS[i] {
+				v := fill.NormFloat64()
+				inS[i][j], inP[i][j] = v, v
+			}
+		}
+		if err := ser.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if err := par.Run(); err != nil {
+			t.Fatal(err)
+		}
+		for k := range outS {
+			a, b := ser.Data(outS[k]), par.Data(outP[k])
+			for j := range a {
+				if math.Float64bits(a[j]) != math.Float64bits(b[j]) {
+					t.Fatalf("round %d node %v [%d]: parallel %v, serial %v", round, outP[k], j, b[j], a[j])
+				}
+			}
+		}
+	}
+	if par.pool.taken.Load() == 0 {
+		t.Error("the helper computed no half: nothing ran in parallel")
 	}
 }

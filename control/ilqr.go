@@ -58,6 +58,20 @@ type CostStepper interface {
 	CostNext(dst, x, u []float64) float64
 }
 
+// StepLinearizer is implemented by dynamics with two states and one
+// control that are also their own cost and evaluate a rollout step together
+// with the linearisation (envs.PendulumDynamics): StepLinearize returns
+// c(x, u) and f(x, u) = [y0, y1] at x = [x0, x1], and writes into lin the
+// Jacobians and cost derivatives at (x, ud) as fx [2, 2] row-major, fu
+// [2], Lx [2], Lu, Lxx [2, 2], Luu, Lux [2], with the results of Cost,
+// Next, Jacobians and CostDerivs bit for bit. ILQR uses it, when its model
+// and cost are the same value and there is no extra cost, to linearise the
+// trajectory during its rollouts (ud is u moved inside the bounds, see
+// Interior).
+type StepLinearizer interface {
+	StepLinearize(lin *[16]float64, x0, x1, u, ud float64) (c, y0, y1 float64)
+}
+
 // sameValue reports whether a and b are the same comparable value (false
 // for values whose type cannot be compared).
 func sameValue(a, b any) bool {
@@ -171,7 +185,11 @@ var ErrNonFinite = errors.New("control: non-finite cost")
 // ILQR is an iterative LQR solver over a fixed horizon with all work memory
 // preallocated: after NewILQR, Solve and Iterate do not allocate (unless the
 // Model, Cost or ExtraCost do). It is not safe for concurrent use; make one
-// per goroutine.
+// per goroutine. Two fast paths give the general code's results bit for
+// bit (ilqr_fast.go): a backward pass in scalars for n = 2, m = 1, and,
+// when the model and the cost are the same StepLinearizer (the pendulum)
+// and there is no extra cost, rollouts that linearise the trajectory as
+// they go.
 type ILQR struct {
 	model   Model
 	cost    Cost
@@ -182,17 +200,19 @@ type ILQR struct {
 
 	sol     Solution
 	x0      []float64
-	xn, un  [][]float64 // candidate trajectory of the line search
-	fx, fu  [][]float64 // [H][n*n], [H][n*m]
-	d       []*envs.CostDerivs
+	cur     *traj            // sol.X, sol.U and the linearisation about them
+	cand    *traj            // candidate trajectory of the line search
+	kb, kfb []float64        // backing arrays of sol.K [H][m*n] and sol.Kff [H][m]
 	scratch *envs.CostDerivs // value of the extra cost in rollouts
 	zeroU   []float64
 	uEval   []float64 // controls at which derivatives are taken
 
 	mu, delta   float64
-	generalOnly bool    // tests: use the general backward pass for m = 1
-	dV1, dV2    float64 // expected reduction terms of the last backward pass
-	fresh       bool    // derivatives are valid for sol.X, sol.U
+	generalOnly bool           // tests: use the general backward pass for m = 1
+	sl          StepLinearizer // model = cost with n = 2, m = 1 stepped and linearised at once, or nil
+	slow        bool           // tests: none of the fast paths of ilqr_fast.go
+	dV1, dV2    float64        // expected reduction terms of the last backward pass
+	fresh       bool           // derivatives are valid for sol.X, sol.U
 	done        bool
 
 	// backward-pass work memory
@@ -200,6 +220,8 @@ type ILQR struct {
 	qx, qu, qxx, quu, qux []float64
 	quur, quxr, vfx, vfu  []float64
 	tk                    []float64
+	grad                  []float64 // [H] terms |k_t| / (|u_t| + 1) of the gradient test
+	gradOK                bool      // grad is valid for the gains
 	qp                    boxQP
 	lower, upper, kfree   []float64
 }
@@ -239,26 +261,19 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 	if sameValue(model, cost) {
 		p.lin, _ = model.(Linearizer)
 		p.step, _ = model.(CostStepper)
-	}
-	mat := func(rows, cols int) [][]float64 {
-		back := make([]float64, rows*cols)
-		a := make([][]float64, rows)
-		for i := range a {
-			a[i] = back[i*cols : (i+1)*cols : (i+1)*cols]
+		if n == 2 && m == 1 {
+			p.sl, _ = model.(StepLinearizer)
 		}
-		return a
 	}
+	var K, Kff [][]float64
+	p.kb, K = rows(H, m*n)
+	p.kfb, Kff = rows(H, m)
+	p.cur, p.cand = newTraj(H, n, m), newTraj(H, n, m)
 	p.sol = Solution{
-		X: mat(H+1, n), U: mat(H, m), K: mat(H, m*n), Kff: mat(H, m),
+		X: p.cur.X, U: p.cur.U, K: K, Kff: Kff,
 		Iters: make([]IterStat, 0, s.MaxIter+1),
 	}
 	p.x0 = make([]float64, n)
-	p.xn, p.un = mat(H+1, n), mat(H, m)
-	p.fx, p.fu = mat(H, n*n), mat(H, n*m)
-	p.d = make([]*envs.CostDerivs, H+1)
-	for t := range p.d {
-		p.d[t] = newDerivs(n, m)
-	}
 	p.scratch = newDerivs(n, m)
 	p.zeroU = make([]float64, m)
 	p.uEval = make([]float64, m)
@@ -267,9 +282,67 @@ func NewILQR(model Model, cost Cost, H int, settings *ILQRSettings) (*ILQR, erro
 	p.qx, p.qu, p.qxx, p.quu, p.qux = v(n), v(m), v(n*n), v(m*m), v(m*n)
 	p.quur, p.quxr, p.vfx, p.vfu = v(m*m), v(m*n), v(n*n), v(n*m)
 	p.tk = v(m)
+	p.grad = v(H)
 	p.lower, p.upper, p.kfree = v(m), v(m), v(m)
 	p.qp = newBoxQP(m)
 	return p, nil
+}
+
+// rows returns a zeroed [r][c] matrix as row views of one backing array,
+// and that array.
+func rows(r, c int) ([]float64, [][]float64) {
+	back := make([]float64, r*c)
+	a := make([][]float64, r)
+	for i := range a {
+		a[i] = back[i*c : (i+1)*c : (i+1)*c]
+	}
+	return back, a
+}
+
+// traj is a trajectory x_0..x_H, u_0..u_{H-1} and the linearisation about
+// it: per step t <= H one record of linStride(n, m) values holding fx
+// [n*n], fu [n*m], Lx [n], Lu [m], Lxx [n*n], Luu [m*m] and Lux [m*n] in
+// that order, with fx[t], fu[t] and the slices of d[t] views of it (d[t].L
+// is the only value outside). The fast paths of ilqr_fast.go read the
+// backing arrays, the general code the views.
+type traj struct {
+	xb, ub, rec []float64
+	X, U        [][]float64 // [H+1][n], [H][m]
+	fx, fu      [][]float64 // [H][n*n], [H][n*m]
+	d           []*envs.CostDerivs
+}
+
+// linStride is the length of one linearisation record of traj.
+func linStride(n, m int) int { return 2*n*n + 2*n*m + n + m + m*m }
+
+func newTraj(H, n, m int) *traj {
+	tr := &traj{}
+	tr.xb, tr.X = rows(H+1, n)
+	tr.ub, tr.U = rows(H, m)
+	st := linStride(n, m)
+	tr.rec = make([]float64, (H+1)*st)
+	tr.fx, tr.fu = make([][]float64, H), make([][]float64, H)
+	tr.d = make([]*envs.CostDerivs, H+1)
+	for t := range H + 1 {
+		r := tr.rec[t*st : (t+1)*st : (t+1)*st]
+		next := func(k int) []float64 {
+			v := r[:k:k]
+			r = r[k:]
+			return v
+		}
+		fx, fu := next(n*n), next(n*m)
+		if t < H {
+			tr.fx[t], tr.fu[t] = fx, fu
+		}
+		tr.d[t] = &envs.CostDerivs{Lx: next(n), Lu: next(m), Lxx: next(n * n), Luu: next(m * m), Lux: next(m * n)}
+	}
+	return tr
+}
+
+// accept makes the candidate trajectory the solution's.
+func (p *ILQR) accept() {
+	p.cur, p.cand = p.cand, p.cur
+	p.sol.X, p.sol.U = p.cur.X, p.cur.U
 }
 
 // newDerivs allocates cost-derivative buffers for n states and m actions.
@@ -280,7 +353,10 @@ func (p *ILQR) Horizon() int { return p.H }
 
 // SetExtra replaces the extra cost term (nil for none). Call Init (or
 // Solve) afterwards so that the trajectory cost includes it.
-func (p *ILQR) SetExtra(e ExtraCost) { p.s.Extra = e }
+func (p *ILQR) SetExtra(e ExtraCost) {
+	p.s.Extra = e
+	p.fresh = false
+}
 
 // Settings returns the effective settings (defaults filled in).
 func (p *ILQR) Settings() ILQRSettings { return p.s }
@@ -318,21 +394,43 @@ func (p *ILQR) Init(x0 []float64, u [][]float64) error {
 		return fmt.Errorf("control: iLQR initial controls have %d steps, want %d", len(u), p.H)
 	}
 	copy(p.x0, x0)
-	for t := range p.H {
-		if u == nil {
-			clear(p.sol.U[t])
-		} else {
-			copy(p.sol.U[t], u[t])
+	switch {
+	case u == nil:
+		clear(p.cur.ub)
+	case p.m == 1: // copy without a call per step
+		ub := p.cur.ub[:len(u)]
+		for t, ut := range u {
+			if len(ut) > 0 {
+				ub[t] = ut[0]
+			}
 		}
-		p.clip(p.sol.U[t])
-		clear(p.sol.K[t])
-		clear(p.sol.Kff[t])
+	default:
+		for t, ut := range p.sol.U {
+			copy(ut, u[t])
+		}
 	}
+	if lo, hi := p.s.Low, p.s.High; lo != nil {
+		ub := p.cur.ub
+		for j := 0; j < len(ub); j += p.m {
+			for i, v := range ub[j : j+p.m] {
+				if l, h := lo[i], hi[i]; !(v > l && v < h) {
+					ub[j+i] = clip1(v, l, h)
+				}
+			}
+		}
+	}
+	clear(p.kb)
+	clear(p.kfb)
 	p.mu, p.delta = p.s.Mu0, 1
 	p.sol.Iters = p.sol.Iters[:0]
 	p.sol.Converged = false
 	p.fresh, p.done = false, false
-	p.sol.Cost = p.rollout(p.sol.X, p.sol.U, p.sol.U, 0, true)
+	if p.fastRollout() {
+		p.sol.Cost = p.rolloutFused(p.cur, 0, true)
+		p.fresh = true
+	} else {
+		p.sol.Cost = p.rollout(p.sol.X, p.sol.U, p.sol.U, 0, true)
+	}
 	if !isFinite(p.sol.Cost) {
 		return fmt.Errorf("%w of the initial trajectory: %g", ErrNonFinite, p.sol.Cost)
 	}
@@ -346,11 +444,7 @@ func (p *ILQR) clip(u []float64) {
 		return
 	}
 	for i, v := range u {
-		// Strictly inside, min(max(v, lo), hi) is v: skip the NaN and
-		// signed-zero handling of math.Max and math.Min.
-		if lo, hi := p.s.Low[i], p.s.High[i]; !(v > lo && v < hi) {
-			u[i] = math.Min(math.Max(v, lo), hi)
-		}
+		u[i] = clip1(v, p.s.Low[i], p.s.High[i])
 	}
 }
 
@@ -402,19 +496,19 @@ func (p *ILQR) interior(u []float64) []float64 { return Interior(p.uEval, u, p.s
 func (p *ILQR) derivatives() {
 	for t := range p.H {
 		x, u := p.sol.X[t], p.interior(p.sol.U[t])
-		d := p.d[t]
+		d := p.cur.d[t]
 		d.Zero()
 		if p.lin != nil {
-			p.lin.Linearize(p.fx[t], p.fu[t], d, x, u)
+			p.lin.Linearize(p.cur.fx[t], p.cur.fu[t], d, x, u)
 		} else {
-			p.model.Jacobians(p.fx[t], p.fu[t], x, u)
+			p.model.Jacobians(p.cur.fx[t], p.cur.fu[t], x, u)
 			p.cost.CostDerivs(d, x, u)
 		}
 		if p.s.Extra != nil {
 			p.s.Extra.Add(t, x, u, d)
 		}
 	}
-	d := p.d[p.H]
+	d := p.cur.d[p.H]
 	d.Zero()
 	if !p.s.NoTerminalCost {
 		p.cost.CostDerivs(d, p.sol.X[p.H], p.zeroU)
@@ -428,17 +522,21 @@ func (p *ILQR) derivatives() {
 // backward runs the regularised backward pass at the current mu and
 // reports false if some Q_uu (regularised) is not positive definite.
 func (p *ILQR) backward() bool {
-	dT := p.d[p.H]
+	dT := p.cur.d[p.H]
 	copy(p.vx, dT.Lx)
 	copy(p.vxx, dT.Lxx)
 	p.dV1, p.dV2 = 0, 0
+	p.gradOK = false
 	if p.m == 1 && !p.generalOnly {
+		if p.n == 2 && !p.slow {
+			return p.backward21()
+		}
 		return p.backward1()
 	}
 	n, m, mu := p.n, p.m, p.mu
 	bounded := p.s.Low != nil
 	for t := p.H - 1; t >= 0; t-- {
-		fx, fu, d := p.fx[t], p.fu[t], p.d[t]
+		fx, fu, d := p.cur.fx[t], p.cur.fu[t], p.cur.d[t]
 		vx, vxx := p.vx, p.vxx
 		// vfx = Vxx fx [n, n], vfu = Vxx fu [n, m].
 		for i := range n {
@@ -605,7 +703,7 @@ func (p *ILQR) backward1() bool {
 		lo, hi = p.s.Low[0], p.s.High[0]
 	}
 	for t := p.H - 1; t >= 0; t-- {
-		fx, fu, d := p.fx[t][:n*n], p.fu[t][:n], p.d[t]
+		fx, fu, d := p.cur.fx[t][:n*n], p.cur.fu[t][:n], p.cur.d[t]
 		vx, vxx := p.vx[:n], p.vxx[:n*n]
 		vfx, vfu := p.vfx[:n*n], p.vfu[:n]
 		qx, qux, quxr, qxx := p.qx[:n], p.qux[:n], p.quxr[:n], p.qxx[:n*n]
@@ -744,12 +842,26 @@ func (p *ILQR) Iterate() (done bool, err error) {
 	stat := IterStat{Iter: len(p.sol.Iters) + 1, Mu: p.mu, Cost: p.sol.Cost}
 	// Gradient test (Tassa's code): small feed-forward relative to u.
 	var g float64
-	for t := range p.H {
-		var mx float64
-		for i, k := range p.sol.Kff[t] {
-			mx = math.Max(mx, math.Abs(k)/(math.Abs(p.sol.U[t][i])+1))
+	if p.gradOK { // backward21 computed the terms
+		for _, v := range p.grad {
+			var mx float64
+			if v > mx || v != v {
+				mx = v
+			}
+			g += mx
 		}
-		g += mx
+	} else {
+		m, kff, ub := p.m, p.kfb, p.cur.ub[:len(p.kfb)]
+		for t := range p.H {
+			var mx float64
+			for i := range m {
+				// mx = math.Max(mx, v) for mx and v each +0, positive or NaN.
+				if v := math.Abs(kff[t*m+i]) / (math.Abs(ub[t*m+i]) + 1); v > mx || v != v {
+					mx = v
+				}
+			}
+			g += mx
+		}
 	}
 	g /= float64(p.H)
 	if g < p.s.GradTol && p.mu < 1e-5 {
@@ -760,16 +872,21 @@ func (p *ILQR) Iterate() (done bool, err error) {
 	}
 	// Backtracking line search: accept the first alpha that reduces the
 	// cost (z > 0 in Tassa et al. 2012).
+	fast := p.fastRollout()
 	for _, a := range p.s.Alphas {
-		J := p.rollout(p.xn, p.un, p.sol.U, a, false)
+		var J float64
+		if fast {
+			J = p.rolloutFused(p.cand, a, false)
+		} else {
+			J = p.rollout(p.cand.X, p.cand.U, p.sol.U, a, false)
+		}
 		if isFinite(J) && J < p.sol.Cost {
 			stat.Alpha, stat.Accepted = a, true
 			stat.Expected = -(a*p.dV1 + a*a*p.dV2)
 			rel := (p.sol.Cost - J) / math.Max(math.Abs(J), 1e-300)
-			p.sol.X, p.xn = p.xn, p.sol.X
-			p.sol.U, p.un = p.un, p.sol.U
+			p.accept()
 			p.sol.Cost, stat.Cost = J, J
-			p.fresh = false
+			p.fresh = fast // the fast rollout linearised as it went
 			p.decreaseMu()
 			if rel < p.s.RelTol {
 				p.sol.Converged, p.done = true, true

@@ -462,6 +462,31 @@ func BenchmarkILQRIterationPendulum50(b *testing.B) {
 	cputime.Report(b, cpu0)
 }
 
+// BenchmarkILQRIterationPendulumPlain50 is BenchmarkILQRIterationPendulum50
+// through the Model and Cost interfaces only (plainPendulum: no fused
+// pendulum rollout), the path of models other than the pendulum's.
+func BenchmarkILQRIterationPendulumPlain50(b *testing.B) {
+	pl := plainPendulum{}
+	low, high := pl.d.ActionBounds()
+	p, err := NewILQR(pl, pl, 50, &ILQRSettings{Low: low, High: high})
+	if err != nil {
+		b.Fatal(err)
+	}
+	x0 := []float64{2.5, 0.3}
+	u := make([][]float64, 50)
+	for k := range u {
+		u[k] = []float64{1}
+	}
+	cpu0 := cputime.Now()
+	for b.Loop() {
+		_ = p.Init(x0, u)
+		if _, err := p.Iterate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cputime.Report(b, cpu0)
+}
+
 func TestBackwardSingleControlMatchesGeneral(t *testing.T) {
 	// The m = 1 fast path must give the general pass's gains and value.
 	for _, bounded := range []bool{false, true} {

@@ -63,22 +63,54 @@ func Interior(dst, u, low, high []float64) []float64 {
 		return u
 	}
 	for i, ui := range u {
-		lo, hi := low[i], high[i]
-		if ui > lo && ui < hi { // strictly inside: unchanged
-			dst[i] = ui
-			continue
-		}
-		eps := 1e-9 * math.Max(1, math.Abs(ui))
-		if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
-			eps = math.Min(eps, (hi-lo)/4)
-		}
-		switch {
-		case ui <= lo && ui+eps < hi:
-			ui = lo + eps
-		case ui >= hi && ui-eps > lo:
-			ui = hi - eps
-		}
-		dst[i] = ui
+		dst[i] = interior1(ui, low[i], high[i])
 	}
 	return dst
+}
+
+// interior1 is Interior for one control u in [lo, hi]. It takes the
+// maximum and minimum of Interior's eps by comparisons, as math.Max and
+// math.Min give them for these operands (eps >= 1e-9 and (hi - lo)/4 >= 0,
+// or NaN, where the result is u either way), without their calls.
+func interior1(u, lo, hi float64) float64 {
+	if u > lo && u < hi { // strictly inside: unchanged
+		return u
+	}
+	eps := 1e-9 // 1e-9 * max(1, |u|)
+	if a := math.Abs(u); a > 1 {
+		eps = 1e-9 * a
+	}
+	if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
+		if w := (hi - lo) / 4; w < eps {
+			eps = w
+		}
+	}
+	switch {
+	case u <= lo && u+eps < hi:
+		u = lo + eps
+	case u >= hi && u-eps > lo:
+		u = hi - eps
+	}
+	return u
+}
+
+// clip1 returns math.Min(math.Max(u, lo), hi) (NaN stays NaN), calling
+// them only where comparisons do not settle the result: NaN, a zero bound
+// (signed zeros) or lo = hi.
+func clip1(u, lo, hi float64) float64 {
+	if u > lo && u < hi {
+		return u
+	}
+	if lo < hi {
+		if u < lo {
+			return lo
+		}
+		if u > hi {
+			return hi
+		}
+		if (u == lo || u == hi) && u != 0 {
+			return u // equal non-zero values have equal bits
+		}
+	}
+	return math.Min(math.Max(u, lo), hi)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mbrl/mbrl/envs"
+	"github.com/mbrl/mbrl/internal/cputime"
 )
 
 // pendulumMPC returns an observation-level MPC on the true pendulum
@@ -177,6 +178,7 @@ func benchMPC(b *testing.B, s MPCSettings) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	obs := env.Reset(rng)
 	act := make([]float64, 1)
+	cpu0 := cputime.Now()
 	for b.Loop() {
 		pol.Act(act, obs)
 		var trunc bool
@@ -186,6 +188,7 @@ func benchMPC(b *testing.B, s MPCSettings) {
 			pol.Reset(nil)
 		}
 	}
+	cputime.Report(b, cpu0)
 }
 
 func BenchmarkMPCActP1(b *testing.B) { benchMPC(b, MPCSettings{}) }

@@ -169,10 +169,15 @@ func (PendulumDynamics) Next(dst, x, u []float64) {
 // pendulumNext is Next for the clipped torque uc.
 func pendulumNext(dst, x []float64, uc float64) {
 	th, thdot := x[0], x[1]
-	newthdot := thdot + (3*PendulumGravity/(2*PendulumLength)*math.Sin(th)+3.0/(PendulumMass*PendulumLength*PendulumLength)*uc)*PendulumDt
+	dst[0], dst[1] = pendulumNextSin(th, thdot, uc, math.Sin(th))
+}
+
+// pendulumNextSin is f(x, uc) given sin = math.Sin(th), in Gymnasium's
+// order of operations.
+func pendulumNextSin(th, thdot, uc, sin float64) (th1, thdot1 float64) {
+	newthdot := thdot + (3*PendulumGravity/(2*PendulumLength)*sin+3.0/(PendulumMass*PendulumLength*PendulumLength)*uc)*PendulumDt
 	newthdot = clip(newthdot, -PendulumMaxSpeed, PendulumMaxSpeed)
-	dst[0] = th + newthdot*PendulumDt
-	dst[1] = newthdot
+	return th + newthdot*PendulumDt, newthdot
 }
 
 // Jacobians writes fx [2, 2] and fu [2, 1] at (x, u).
@@ -186,22 +191,35 @@ func (PendulumDynamics) Jacobians(fx, fu, x, u []float64) {
 // inside the torque bounds (0 outside). math.Sincos gives the same bits as
 // math.Sin and math.Cos (checked in the tests) in one range reduction.
 func pendulumJacobians(fx, fu, x []float64, uc, du float64) {
-	const (
-		a = 3 * PendulumGravity / (2 * PendulumLength)
-		b = 3.0 / (PendulumMass * PendulumLength * PendulumLength)
-	)
-	th, thdot := x[0], x[1]
-	sin, cos := math.Sincos(th)
-	raw := thdot + (a*sin+b*uc)*PendulumDt
-	dv := inside(raw, -PendulumMaxSpeed, PendulumMaxSpeed)
-	// d thdot' / d(th, thdot, u)
-	vth := dv * a * cos * PendulumDt
-	vthdot := dv
-	vu := dv * b * PendulumDt * du
+	sin, cos := math.Sincos(x[0])
+	pendulumJacobiansSinCos(fx, fu, x[1], uc, du, sin, cos)
+}
+
+// pendulumJacobiansSinCos is pendulumJacobians given sin and cos of th.
+func pendulumJacobiansSinCos(fx, fu []float64, thdot, uc, du, sin, cos float64) {
+	vth, vthdot, vu := pendulumSens(thdot, uc, du, sin, cos)
+	pendulumJacobiansTo(fx, fu, vth, vthdot, vu)
+}
+
+// pendulumJacobiansTo writes fx and fu given d thdot' / d(th, thdot, u).
+func pendulumJacobiansTo(fx, fu []float64, vth, vthdot, vu float64) {
+	_, _ = fx[3], fu[1]
 	fx[0], fx[1] = 1+PendulumDt*vth, PendulumDt*vthdot
 	fx[2], fx[3] = vth, vthdot
 	fu[0] = PendulumDt * vu
 	fu[1] = vu
+}
+
+// pendulumSens returns d thdot' / d(th, thdot, u) for the clipped torque uc
+// (du = 1 inside the torque bounds, 0 outside) given sin and cos of th.
+func pendulumSens(thdot, uc, du, sin, cos float64) (vth, vthdot, vu float64) {
+	const (
+		a = 3 * PendulumGravity / (2 * PendulumLength)
+		b = 3.0 / (PendulumMass * PendulumLength * PendulumLength)
+	)
+	raw := thdot + (a*sin+b*uc)*PendulumDt
+	dv := inside(raw, -PendulumMaxSpeed, PendulumMaxSpeed)
+	return dv * a * cos * PendulumDt, dv, dv * b * PendulumDt * du
 }
 
 // Cost returns angle_normalize(th)^2 + 0.1 thdot^2 + 0.001 clip(u)^2.
@@ -249,17 +267,54 @@ func (PendulumDynamics) CostNext(dst, x, u []float64) float64 {
 	return c
 }
 
+// StepLinearize is one step of an iLQR rollout that also linearises, on
+// scalars: at x = [th, thdot] it returns c = Cost(x, u) and [th1, thdot1] =
+// Next(x, u), and writes into lin the linearisation at (x, ud), where ud is
+// u moved inside the control bounds (control.Interior): fx [2, 2]
+// row-major, fu [2], Lx [2], Lu, Lxx [2, 2], Luu, Lux [2] in that order, as
+// Jacobians and CostDerivs give them. One math.Sincos and one angle wrap
+// serve all of them, bit for bit the separate calls. It makes
+// PendulumDynamics a control.StepLinearizer: control.ILQR's rollouts
+// linearise the trajectory as they go.
+func (PendulumDynamics) StepLinearize(lin *[16]float64, th, thdot, u, ud float64) (c, th1, thdot1 float64) {
+	sin, cos := math.Sincos(th)
+	a := th + math.Pi // AngleNormalize(th), its first case inline
+	if a >= 0 && a < 2*math.Pi {
+		a -= math.Pi
+	} else {
+		a = AngleNormalize(th)
+	}
+	uc := clip(u, -PendulumMaxTorque, PendulumMaxTorque)
+	ucd := clip(ud, -PendulumMaxTorque, PendulumMaxTorque)
+	du := inside(ud, -PendulumMaxTorque, PendulumMaxTorque)
+	vth, vthdot, vu := pendulumSens(thdot, ucd, du, sin, cos)
+	pendulumJacobiansTo(lin[0:4], lin[4:6], vth, vthdot, vu)
+	pendulumCostGrad(lin[6:8], lin[8:9], lin[9:13], lin[13:14], lin[14:16], a, thdot, ucd, du)
+	th1, thdot1 = pendulumNextSin(th, thdot, uc, sin)
+	return pendulumCostWrapped(a, thdot, uc), th1, thdot1
+}
+
 // pendulumCostDerivs is CostDerivs for the clipped torque uc, du = 1 inside
 // the torque bounds (0 outside).
 func pendulumCostDerivs(d *CostDerivs, x []float64, uc, du float64) {
-	a := AngleNormalize(x[0])
-	d.L = pendulumCostWrapped(a, x[1], uc)
-	d.Lx[0] = 2 * a
-	d.Lx[1] = 0.2 * x[1]
-	d.Lxx[0], d.Lxx[1], d.Lxx[2], d.Lxx[3] = 2, 0, 0, 0.2
-	d.Lu[0] = 0.002 * uc * du
-	d.Luu[0] = 0.002 * du
-	d.Lux[0], d.Lux[1] = 0, 0
+	pendulumCostDerivsWrapped(d, AngleNormalize(x[0]), x[1], uc, du)
+}
+
+// pendulumCostDerivsWrapped is pendulumCostDerivs given the wrapped angle
+// a = AngleNormalize(th).
+func pendulumCostDerivsWrapped(d *CostDerivs, a, thdot, uc, du float64) {
+	d.L = pendulumCostWrapped(a, thdot, uc)
+	pendulumCostGrad(d.Lx, d.Lu, d.Lxx, d.Luu, d.Lux, a, thdot, uc, du)
+}
+
+// pendulumCostGrad writes the derivatives of pendulumCostDerivsWrapped.
+func pendulumCostGrad(lx, lu, lxx, luu, lux []float64, a, thdot, uc, du float64) {
+	_, _, _, _, _ = lx[1], lu[0], lxx[3], luu[0], lux[1]
+	lx[0], lx[1] = 2*a, 0.2*thdot
+	lxx[0], lxx[1], lxx[2], lxx[3] = 2, 0, 0, 0.2
+	lu[0] = 0.002 * uc * du
+	luu[0] = 0.002 * du
+	lux[0], lux[1] = 0, 0
 }
 
 // Obs writes [cos th, sin th, thdot] into dst.

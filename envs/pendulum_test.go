@@ -2,6 +2,7 @@ package envs
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -206,6 +207,43 @@ func BenchmarkPendulumStep(b *testing.B) {
 	}
 }
 
+// BenchmarkPendulumChain50 times 50 transitions th, thdot -> th', thdot'
+// alone (math.Sin and Gymnasium's updates), each waiting on the last: the
+// latency floor of an iLQR rollout over H = 50, which evaluates this chain
+// with the cost and the derivatives beside it.
+func BenchmarkPendulumChain50(b *testing.B) {
+	var sum float64
+	for b.Loop() {
+		th, thdot := 2.5, 0.3
+		for range 50 {
+			th, thdot = pendulumNextSin(th, thdot, 1, math.Sin(th))
+		}
+		sum += th
+	}
+	if math.IsNaN(sum) {
+		b.Fatal("NaN state")
+	}
+}
+
+// BenchmarkPendulumStepLinearizeChain50 is BenchmarkPendulumChain50 with
+// StepLinearize (cost, transition and linearisation) at every step.
+func BenchmarkPendulumStepLinearizeChain50(b *testing.B) {
+	var lin [50][16]float64
+	var sum float64
+	d := PendulumDynamics{}
+	for b.Loop() {
+		th, thdot := 2.5, 0.3
+		for t := range lin {
+			var c float64
+			c, th, thdot = d.StepLinearize(&lin[t], th, thdot, 1, 1)
+			sum += c
+		}
+	}
+	if math.IsNaN(sum) {
+		b.Fatal("NaN cost")
+	}
+}
+
 func BenchmarkPendulumJacobians(b *testing.B) {
 	d := PendulumDynamics{}
 	x, u := []float64{0.4, -1.2}, []float64{0.8}
@@ -222,7 +260,8 @@ func BenchmarkPendulumJacobians(b *testing.B) {
 // them give the bits of the plain formulas (math.Sin and math.Cos, not
 // math.Sincos; the angle wrap through math.Mod) at random points with
 // clipped and unclipped torques and velocities, on the clip bounds, and at
-// angles far outside [-pi, pi).
+// angles far outside [-pi, pi); StepLinearize gives the bits of
+// CostNext and Linearize.
 func TestPendulumFusedBitIdentical(t *testing.T) {
 	const a, b, dt = 15.0, 3.0, 0.05
 	wrap := func(x float64) float64 {
@@ -288,6 +327,23 @@ func TestPendulumFusedBitIdentical(t *testing.T) {
 		}
 		if !same(c2, c) || !same(d.Cost(x, u), c) {
 			t.Fatalf("%v: cost %v (CostNext), %v (Cost), want %v", p, c2, d.Cost(x, u), c)
+		}
+		// StepLinearize: CostNext at u with Linearize at u and at a
+		// control moved off u (as iLQR moves a clipped one inside).
+		for _, ud := range []float64{p.u, p.u * (1 - 1e-9), -p.u} {
+			var lin [16]float64
+			c3, th1, thd1 := d.StepLinearize(&lin, p.th, p.thd, p.u, ud)
+			fx3, fu3, cd3 := make([]float64, 4), make([]float64, 2), NewCostDerivs(2, 1)
+			d.Linearize(fx3, fu3, cd3, x, []float64{ud})
+			if !same(c3, c) || !same(th1, next[0]) || !same(thd1, next[1]) {
+				t.Fatalf("%v, ud %v: StepLinearize cost %v next %v %v, want %v %v", p, ud, c3, th1, thd1, c, next)
+			}
+			want := slices.Concat(fx3, fu3, cd3.Lx, cd3.Lu, cd3.Lxx, cd3.Luu, cd3.Lux)
+			for i := range lin {
+				if !same(lin[i], want[i]) {
+					t.Fatalf("%v, ud %v: StepLinearize lin[%d] = %v, Linearize %v", p, ud, i, lin[i], want[i])
+				}
+			}
 		}
 		// CostNext in place (dst aliasing x), as Step uses it.
 		if d.CostNext(x, x, u); !same(x[0], next[0]) || !same(x[1], next[1]) {

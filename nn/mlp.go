@@ -214,6 +214,17 @@ func (m *MLP) Jacobian(dst, x []float64) {
 	m.backward(dst, m.eye, m.Out())
 }
 
+// ForwardJacobian writes both Forward(x) into out and Jacobian(x) into
+// jac, with one forward pass (the same bits as the two calls).
+func (m *MLP) ForwardJacobian(out, jac, x []float64) {
+	if len(x) != m.In() || len(out) != m.Out() || len(jac) != m.Out()*m.In() {
+		panic("nn: MLP.ForwardJacobian: wrong slice lengths")
+	}
+	m.forward(x)
+	copy(out, m.h[len(m.h)-1])
+	m.backward(jac, m.eye, m.Out())
+}
+
 // backward propagates k seed rows R [k, out] (d·/d out) through the
 // layers of the last forward pass into dst [k, in].
 func (m *MLP) backward(dst, seed []float64, k int) {

@@ -166,6 +166,30 @@ func (p *DeterministicPolicy) ActionJacobian(dst, obs []float64) {
 	}
 }
 
+// ActAndJacobian writes Act(obs) into dst and ActionJacobian(obs) into
+// jac with one pass of the network forward (the same bits as the two
+// calls).
+func (p *DeterministicPolicy) ActAndJacobian(dst, jac, obs []float64) {
+	n := p.arch.ObsDim
+	if len(jac) != p.arch.ActDim*n {
+		panic("nn: DeterministicPolicy.ActAndJacobian: len(jac) != actDim*obsDim")
+	}
+	p.norm.Apply(p.z, obs)
+	p.net.ForwardJacobian(p.out, p.jnet, p.z)
+	for i, o := range p.out {
+		t := math.Tanh(o)
+		dst[i] = p.mid[i] + p.half[i]*t
+		s := p.half[i] * (1 - t*t)
+		for j := range n {
+			v := s * p.jnet[i*n+j]
+			if p.norm != nil {
+				v /= p.norm.Std[j]
+			}
+			jac[i*n+j] = v
+		}
+	}
+}
+
 // PolicyNodes are a DeterministicPolicy's nodes in one graph.
 type PolicyNodes struct {
 	net       *MLPNodes

@@ -85,6 +85,42 @@ func TestDeterministicPolicyActionJacobian(t *testing.T) {
 	}
 }
 
+// TestActAndJacobianBitIdentical: the one-pass action and Jacobian are
+// Act's and ActionJacobian's bits, for the policy and for its plain MLP.
+func TestActAndJacobianBitIdentical(t *testing.T) {
+	for i, tc := range policyCases {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := newRNG(uint64(20 + i))
+			p, err := NewDeterministicPolicy("policy", tc.arch, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setNorm(p.Normaliser(), 3)
+			na, no := tc.arch.ActDim, tc.arch.ObsDim
+			for range 5 {
+				obs := randSlice(rng, no, 2)
+				a, j := make([]float64, na), make([]float64, na*no)
+				wa, wj := make([]float64, na), make([]float64, na*no)
+				p.ActAndJacobian(a, j, obs)
+				p.Act(wa, obs)
+				p.ActionJacobian(wj, obs)
+				mo, mj := make([]float64, na), make([]float64, na*no)
+				p.net.ForwardJacobian(mo, mj, obs)
+				wo, wmj := make([]float64, na), make([]float64, na*no)
+				p.net.Forward(wo, obs)
+				p.net.Jacobian(wmj, obs)
+				for k, pair := range [][2][]float64{{a, wa}, {j, wj}, {mo, wo}, {mj, wmj}} {
+					for e := range pair[0] {
+						if math.Float64bits(pair[0][e]) != math.Float64bits(pair[1][e]) {
+							t.Fatalf("output %d element %d: one pass %v, separate calls %v", k, e, pair[0][e], pair[1][e])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestPolicyArchErrors(t *testing.T) {
 	base := policyCases[0].arch
 	cases := []struct {

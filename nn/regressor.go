@@ -149,6 +149,10 @@ func NewRegressor(model GraphModel, in, out int, cfg RegressorConfig) (*Regresso
 		return nil, fmt.Errorf("nn: regressor: %w", err)
 	}
 	r.predData = r.fwd.Data(pred)
+	// Large ops run in two halves on two cores (bit for bit; nothing
+	// splits at small batches).
+	r.full.Parallel()
+	r.fwd.Parallel()
 	return r, nil
 }
 
@@ -163,9 +167,11 @@ func (r *Regressor) Optimizer() *Adam { return r.adam }
 // reused by the next step: copy them to keep them.
 func (r *Regressor) Gradients() [][]float64 { return r.grads }
 
-// Close releases the Regressor's resources (none are held beyond memory;
-// kept for symmetry with other trainers).
-func (r *Regressor) Close() {}
+// Close stops the helper goroutines of the Regressor's programs.
+func (r *Regressor) Close() {
+	r.full.Close()
+	r.fwd.Close()
+}
 
 // Step runs forward, backward and one Adam update on one minibatch:
 // x [B, in], y [B, out]. It returns the minibatch loss (before the

@@ -2,8 +2,8 @@
 # bench.sh prints the Go side of the performance table (README,
 # "Performance"): for each workload the median over COUNT runs of the wall
 # time, the CPU time (steadier on a loaded machine) and the allocations per
-# operation, one thread (GOMAXPROCS=1), plus the BPTT and GPS iterations on
-# two threads for the scaling.
+# operation, one thread (GOMAXPROCS=1), plus the regressor and model-fit
+# steps and the BPTT and GPS iterations on two threads (@P2) for the scaling.
 #
 #   scripts/bench.sh                 # this checkout, 3 runs per benchmark
 #   COUNT=5 scripts/bench.sh DIR     # another checkout of the module (e.g.
@@ -24,12 +24,15 @@ run() { # procs package pattern [benchtime]: lines "pkg.Name@Pprocs fields..."
 
 {
 	run 1 ./nn/ '^Benchmark(RegressorStep|PolicyAct|DynamicsJacobians)$'
+	run 2 ./nn/ '^BenchmarkRegressorStep$'
 	run 1 ./trainers/model/ '^BenchmarkFitStep$'
-	run 1 ./trainers/bptt/ '^BenchmarkIteration$/^(true|model)/H=(50|200)$' 10x
-	run 2 ./trainers/bptt/ '^BenchmarkIteration$/^true/H=50$' 10x
-	run 1 ./control/ '^BenchmarkILQRIterationPendulum50$'
-	run 1 ./trainers/gps/ '^BenchmarkIteration$' 3x
-	run 2 ./trainers/gps/ '^BenchmarkIteration$' 3x
+	run 2 ./trainers/model/ '^BenchmarkFitStep$'
+	run 1 ./trainers/bptt/ '^BenchmarkIteration$/^(true|model)/H=(50|200)$' 20x
+	run 2 ./trainers/bptt/ '^BenchmarkIteration$/^(true|model)/H=50$' 20x
+	run 1 ./control/ '^Benchmark(ILQRIterationPendulum50|MPCActP1|MPCActPopulation16)$'
+	run 1 ./trainers/dyna/ '^BenchmarkQUpdate$'
+	run 1 ./trainers/gps/ '^BenchmarkIteration$' 5x
+	run 2 ./trainers/gps/ '^BenchmarkIteration$' 5x
 } | awk '
 function median(s,   a, n, i, j, t) {
 	n = split(s, a, " ")

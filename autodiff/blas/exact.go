@@ -2,8 +2,6 @@ package blas
 
 import (
 	"math"
-	"runtime"
-	"sync"
 
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -71,61 +69,57 @@ func (impl Exact) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []
 		return
 	}
 	if bTrans {
-		chunk := dotChunk(m, n, k)
-		if !parallel(m, n, k, 2) { // no closure: it would be allocated
-			dotProduct(m, n, k, chunk, a, lda, b, ldb, c, ldc)
-			return
-		}
-		rows(m, n, k, 2, func(i0, i1 int) {
-			dotProduct(i1-i0, n, k, chunk, a[i0*lda:], lda, b, ldb, c[i0*ldc:], ldc)
-		})
+		dotProduct(m, n, k, dotChunk(m, n, k), a, lda, b, ldb, c, ldc)
 		return
 	}
 	if !axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, beta == 0, c, ldc) {
 		impl.Implementation.Dgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
 		return
 	}
-	if !parallel(m, n, k, 4) {
-		axpyProduct(aTrans, m, n, k, a, lda, b, ldb, c, ldc)
-		return
-	}
-	rows(m, n, k, 4, func(i0, i1 int) {
-		off := i0 * lda
-		if aTrans {
-			off = i0
-		}
-		axpyProduct(aTrans, i1-i0, n, k, a[off:], lda, b, ldb, c[i0*ldc:], ldc)
-	})
+	axpyProduct(aTrans, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
-// parallelWork is the size m·n·k from which Dgemm splits the rows of C
-// between two goroutines (when GOMAXPROCS > 1), as gonum's Dgemm spreads
-// products of at least four 64×64 blocks of C over its workers. Every
-// element of C is computed by the same operations either way.
-const parallelWork = 1 << 18
-
-// rows calls f(i0, i1) on row ranges of C that cover [0, m): the whole in
-// one call, or two halves (split at a multiple of step) on two goroutines
-// for products of at least parallelWork when GOMAXPROCS > 1.
-func rows(m, n, k, step int, f func(i0, i1 int)) {
-	if !parallel(m, n, k, step) {
-		f(0, m)
-		return
+// RowSplit reports whether Dgemm, given these arguments and the current
+// contents of a, b and c, computes C row by row with this package's
+// kernels, so that DgemmRows may compute any ranges of its rows, on any
+// goroutines, with the bits of one Dgemm call. False where Dgemm would
+// call gonum's (unsupported flags or shapes, alpha ≠ 1, zero terms whose
+// skip could matter), and for beta other than 0 and 1: call Dgemm then.
+func (impl Exact) RowSplit(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) bool {
+	aTrans, okA := transposed(tA)
+	bTrans, okB := transposed(tB)
+	switch {
+	case !haveExact, !okA, !okB, alpha != 1, aTrans && bTrans, k < 1, beta != 0 && beta != 1,
+		!dgemmArgsOK(aTrans, bTrans, m, n, k, a, lda, b, ldb, c, ldc),
+		bTrans && k%4 != 0 && k > 4 && (m < 2 || n < 4):
+		return false
 	}
-	h := (m/2 + step - 1) / step * step
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		f(h, m)
-	}()
-	f(0, h)
-	wg.Wait()
+	return bTrans || axpyExactOK(aTrans, m, n, k, a, lda, b, ldb, beta == 0, c, ldc)
 }
 
-// parallel reports whether rows splits the product.
-func parallel(m, n, k, step int) bool {
-	return m*n*k >= parallelWork && m >= 2*step && runtime.GOMAXPROCS(0) >= 2
+// DgemmRows computes rows [i0, i1) of Dgemm's C = op(A)·op(B) + beta·C
+// (the whole product's dimensions m, n, k), bit for bit as Dgemm computes
+// them. Call it only after RowSplit returned true for the same arguments
+// and data; ranges of different calls must not overlap.
+func (impl Exact) DgemmRows(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int, i0, i1 int) {
+	if i0 >= i1 {
+		return
+	}
+	aTrans, _ := transposed(tA)
+	bTrans, _ := transposed(tB)
+	r := i1 - i0
+	cc := c[i0*ldc:]
+	scale(r, n, beta, cc, ldc)
+	switch {
+	case bTrans && k < 4:
+		dotShort(r, n, k, a[i0*lda:], lda, b, ldb, cc, ldc)
+	case bTrans:
+		dotProduct(r, n, k, dotChunk(m, n, k), a[i0*lda:], lda, b, ldb, cc, ldc)
+	case aTrans:
+		axpyProduct(true, r, n, k, a[i0:], lda, b, ldb, cc, ldc)
+	default:
+		axpyProduct(false, r, n, k, a[i0*lda:], lda, b, ldb, cc, ldc)
+	}
 }
 
 // transposed maps a gonum transpose flag to whether the matrix is

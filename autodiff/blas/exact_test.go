@@ -34,8 +34,7 @@ func TestExactBitIdentical(t *testing.T) {
 		// The narrow products: output layer forward (n = 1, 3) and weight
 		// gradient (Aᵀ·B, n = 1, 3), its input gradient (A·Bᵀ, k = 1, 3),
 		// the first layer's weight gradient with m = 3, a k = 3 product
-		// wider than dotShort's pass, and an n = 3 product large enough
-		// to be split between goroutines.
+		// wider than dotShort's pass, and large n = 3 products.
 		{256, 3, 64}, {32, 1, 64}, {64, 3, 256}, {64, 1, 32}, {256, 64, 3}, {32, 64, 1},
 		{3, 64, 256}, {3, 64, 32}, {32, 3, 64}, {1, 64, 64}, {64, 150, 3}, {700, 300, 3}, {2001, 3, 67},
 		// The single-point backward of nn's MLP (R·Wᵀ with 1 or 3 seed
@@ -57,8 +56,8 @@ func TestExactBitIdentical(t *testing.T) {
 	}
 	trans := []gblas.Transpose{gblas.NoTrans, gblas.Trans}
 	kinds := []string{"random", "zerosA", "zerosA+infB", "zerosA+negzeroC", "nan", "sparse", "signedzeros"}
-	// Odd cases run on one thread, even ones with GOMAXPROCS 2, where the
-	// large products are split between two goroutines. The kind of input
+	// Odd cases run on one thread, even ones with GOMAXPROCS 2 (Dgemm must
+	// not depend on it). The kind of input
 	// moves on with every case (7 kinds, 12 cases per shape), so each
 	// transpose and beta meets every kind over the shapes.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -285,6 +284,63 @@ func BenchmarkExactDgemm(b *testing.B) {
 				}
 				reportFlops(b, 2*float64(p.m*p.n*p.k), cpu0)
 			})
+		}
+	}
+}
+
+// TestDgemmRowsBitIdentical: any split of C's rows computed by DgemmRows
+// gives Dgemm's bits, for every transpose pair DgemmRows covers and shapes
+// on both sides of the kernels' tiles and of gonum's 64×64 blocking.
+func TestDgemmRowsBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	impl := Exact{}
+	for _, tc := range []struct {
+		tA, tB  gblas.Transpose
+		m, n, k int
+	}{
+		{gblas.NoTrans, gblas.NoTrans, 256, 64, 64}, {gblas.NoTrans, gblas.NoTrans, 37, 3, 9},
+		{gblas.Trans, gblas.NoTrans, 64, 64, 256}, {gblas.Trans, gblas.NoTrans, 13, 3, 40},
+		{gblas.NoTrans, gblas.Trans, 256, 64, 64}, {gblas.NoTrans, gblas.Trans, 256, 64, 3},
+		{gblas.NoTrans, gblas.Trans, 130, 70, 12}, {gblas.NoTrans, gblas.Trans, 9, 2, 4},
+	} {
+		ar, ac := tc.m, tc.k
+		if tc.tA == gblas.Trans {
+			ar, ac = tc.k, tc.m
+		}
+		br, bc := tc.k, tc.n
+		if tc.tB == gblas.Trans {
+			br, bc = tc.n, tc.k
+		}
+		a, b := make([]float64, ar*ac), make([]float64, br*bc)
+		for i := range a {
+			a[i] = rng.NormFloat64()
+		}
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		for _, beta := range []float64{0, 1} {
+			c0 := make([]float64, tc.m*tc.n)
+			for i := range c0 {
+				c0[i] = rng.NormFloat64()
+			}
+			want := append([]float64(nil), c0...)
+			impl.Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, ac, b, bc, beta, want, tc.n)
+			if !impl.RowSplit(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, ac, b, bc, beta, c0, tc.n) {
+				if haveExact {
+					t.Fatalf("%+v: RowSplit false", tc)
+				}
+				continue
+			}
+			for _, cut := range []int{0, 1, 3, 4, tc.m / 2, tc.m - 1} {
+				got := append([]float64(nil), c0...)
+				impl.DgemmRows(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, ac, b, bc, beta, got, tc.n, cut, tc.m)
+				impl.DgemmRows(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, ac, b, bc, beta, got, tc.n, 0, cut)
+				for i := range want {
+					if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+						t.Fatalf("%+v beta %v cut %d: element %d %v, Dgemm %v", tc, beta, cut, i, got[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }

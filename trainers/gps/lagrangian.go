@@ -59,7 +59,18 @@ func (l *Lagrangian) Violation(dst, x, u []float64) {
 func (l *Lagrangian) Add(t int, x, u []float64, d *envs.CostDerivs) {
 	n, m, p := l.n, l.m, l.p
 	rho, lam := l.Rho[t], l.Lambda[t]
-	l.Violation(l.w, x, u) // w = g for now
+	aj, both := l.Pol.(actJacobianer)
+	if both {
+		// The action and its Jacobian with one forward pass (the bits of
+		// Violation's Act and of ActionJacobian below).
+		l.Sys.Obs(l.obs, x)
+		aj.ActAndJacobian(l.a, l.jo, l.obs)
+		for i := range m {
+			l.w[i] = l.a[i] - u[i]
+		}
+	} else {
+		l.Violation(l.w, x, u) // w = g for now
+	}
 	var val float64
 	for i, g := range l.w {
 		val += lam[i]*g + rho*g*g
@@ -67,7 +78,9 @@ func (l *Lagrangian) Add(t int, x, u []float64, d *envs.CostDerivs) {
 	}
 	d.L += val
 	// J = (d pi/d obs) (d obs/dx): [m, p] x [p, n].
-	l.Pol.ActionJacobian(l.jo, l.obs)
+	if !both {
+		l.Pol.ActionJacobian(l.jo, l.obs)
+	}
 	l.Sys.ObsJacobian(l.ox, x)
 	for i := range m {
 		row := l.j[i*n : (i+1)*n]

@@ -52,6 +52,21 @@ func (p MLPPolicy) Act(dst, obs []float64) { p.Forward(dst, obs) }
 // ActionJacobian writes d MLP / d obs into dst [ActDim, ObsDim].
 func (p MLPPolicy) ActionJacobian(dst, obs []float64) { p.Jacobian(dst, obs) }
 
+// ActAndJacobian writes Act(obs) and ActionJacobian(obs) with one forward
+// pass.
+func (p MLPPolicy) ActAndJacobian(dst, jac, obs []float64) { p.ForwardJacobian(dst, jac, obs) }
+
+// actJacobianer is a Policy that gives its action and action Jacobian in
+// one pass, bit-identical to Act and ActionJacobian.
+type actJacobianer interface {
+	ActAndJacobian(dst, jac, obs []float64)
+}
+
+var (
+	_ actJacobianer = (*nn.DeterministicPolicy)(nil)
+	_ actJacobianer = MLPPolicy{}
+)
+
 // ClonePolicy returns an independent copy of p for another goroutine (for
 // evaluation workers, for example): a deep copy of the weights.
 func ClonePolicy(p Policy) (Policy, error) {

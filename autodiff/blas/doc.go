@@ -3,10 +3,11 @@
 // 256×64·64×64 and 32×3·3×64, plugged in under every graph, and a
 // vectorised tanh, plugged in through a tensor engine.
 //
-// Exact is gonum's BLAS with a Dgemm whose results are gonum's bit for bit
-// (the same multiplies and adds per element of C, in the same order, in
-// AVX2 registers without fused multiply-adds); package autodiff installs it
-// under Gorgonia (UseExact), so it is the default of the module. TanhExact
+// Exact is gonum's BLAS with a Dgemm and a Dgemv (op(A) = Aᵀ) whose results
+// are gonum's bit for bit (the same multiplies and adds per element of C or
+// y, in the same order, in AVX2 registers without fused multiply-adds);
+// package autodiff installs it under Gorgonia (UseExact), so it is the
+// default of the module, and nn's single-point MLP passes call it. TanhExact
 // gives math.Tanh's bits four elements at a time (AVX2, math.Exp inlined on
 // the path package math takes). The rest of this comment is about
 // Implementation and Tanh, which are faster still but change rounding, and

@@ -33,8 +33,9 @@ import (
 // Aᵀ·Bᵀ, alpha ≠ 1, A·Bᵀ with m < 2 or n < 4 and k > 4 not a multiple of
 // 4, CPUs without AVX2, other architectures and the purego, noasm and
 // safe build tags use gonum's Dgemm. TestExactBitIdentical compares both
-// on random and special inputs. Every other routine is gonum's. An Exact
-// is safe for concurrent use; it has no state.
+// on random and special inputs. Dgemv with op(A) = Aᵀ (the single-point
+// MLP forward) is gonum's bit for bit too (see Dgemv). Every other routine
+// is gonum's. An Exact is safe for concurrent use; it has no state.
 type Exact struct {
 	gonum.Implementation
 }
@@ -262,36 +263,60 @@ func axpyProduct(aTrans bool, m, n, k int, a []float64, lda int, b []float64, ld
 const dotShortCols = 64
 
 // dotShort adds A·Bᵀ to C for k < 4 the way gonum's Dgemm does, C_ij +=
-// DotUnitary(A_i·, B_j·): 4×8 tiles by dotTile4x8 from a transposed copy
-// of B (on the stack, dotShortCols columns at a time), the rest by
-// dotUnitary.
+// DotUnitary(A_i·, B_j·): 4×8 tiles by dotTile4x8 and, for the last m mod
+// 4 rows, 1×8 tiles by dotTile1x8, from a transposed copy of B (on the
+// stack, dotShortCols columns at a time; B itself if it is one contiguous
+// column), the last columns by dotUnitary.
 func dotShort(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
-	var bt [3 * dotShortCols]float64 // B_jl at bt[l·dotShortCols + j-j0]
+	var buf [3 * dotShortCols]float64 // B_jl at bt[l·dotShortCols + j-j0]
 	m4 := m / 4 * 4
 	for j0 := 0; j0 < n; j0 += dotShortCols {
 		w := min(dotShortCols, n-j0)
 		w8 := w / 8 * 8
-		if m4 > 0 && w8 > 0 {
-			for j := range w8 {
-				for l, v := range b[(j0+j)*ldb : (j0+j)*ldb+k] {
-					bt[l*dotShortCols+j] = v
-				}
+		if w8 > 0 {
+			bt, ldbt := buf[:], dotShortCols
+			if k == 1 && ldb == 1 { // B is a column: its own transpose
+				bt = b[j0 : j0+w8]
+			} else {
+				transposeShort(bt, b[j0*ldb:], ldb, w8, k)
 			}
 			for i := 0; i < m4; i += 4 {
 				for j := 0; j < w8; j += 8 {
-					dotTile4x8(k, &a[i*lda], lda, &bt[j], dotShortCols, &c[i*ldc+j0+j], ldc)
+					dotTile4x8(k, &a[i*lda], lda, &bt[j], ldbt, &c[i*ldc+j0+j], ldc)
 				}
+			}
+			for i := m4; i < m; i++ {
+				dotTile1x8(k, &a[i*lda], &bt[0], ldbt, &c[i*ldc+j0], w8/8)
 			}
 		}
 		for i := range m {
-			js := j0
-			if i < m4 {
-				js = j0 + w8
-			}
 			ar := a[i*lda : i*lda+k]
-			for j := js; j < j0+w; j++ {
+			for j := j0 + w8; j < j0+w; j++ {
 				c[i*ldc+j] += dotUnitary(ar, b[j*ldb:j*ldb+k])
 			}
+		}
+	}
+}
+
+// transposeShort copies the first k < 4 elements of w rows of b (leading
+// dimension ldb) into the columns of bt [k, dotShortCols]: b[j·ldb + l]
+// to bt[l·dotShortCols + j], w ≤ dotShortCols.
+func transposeShort(bt, b []float64, ldb, w, k int) {
+	bt0, bt1, bt2 := bt[:w], bt[dotShortCols:dotShortCols+w], bt[2*dotShortCols:2*dotShortCols+w]
+	switch k {
+	case 1:
+		for j := range bt0 {
+			bt0[j] = b[j*ldb]
+		}
+	case 2:
+		for j := range bt0 {
+			r := b[j*ldb : j*ldb+2]
+			bt0[j], bt1[j] = r[0], r[1]
+		}
+	default:
+		for j := range bt0 {
+			r := b[j*ldb : j*ldb+3]
+			bt0[j], bt1[j], bt2[j] = r[0], r[1], r[2]
 		}
 	}
 }
@@ -311,8 +336,9 @@ func dotChunk(m, n, k int) int {
 // chunk of k (dotChunk of the whole product). When the chunk is a multiple
 // of 4: 2×4 tiles by dotTile2x4C (a column of tiles at a time, so that the
 // four rows of B stay in L1 while A streams by), the last row if m is odd
-// and the last n mod 4 columns by dotTile4x1C, the last m mod 4 elements
-// of those columns by dotUnitary. Otherwise 2×4 tiles by dotTile2x4 with
+// and the last n mod 4 columns by dotTile8x1C (eight dot products at a
+// time) and dotTile4x1C, the corner of the last m mod 4 rows and n mod 4
+// columns by dotTileQx1C, a row of C at a time. Otherwise 2×4 tiles by dotTile2x4 with
 // the remainder and combination in Go, the other elements by dotUnitary.
 func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	var buf [32]float64
@@ -326,18 +352,29 @@ func dotProduct(m, n, k, chunk int, a []float64, lda int, b []float64, ldb int, 
 					dotTile2x4C(k4, &a[i*lda+p], lda, &b[j*ldb+p], ldb, &c[i*ldc+j], ldc)
 				}
 			}
-			if m2 < m { // the last row: against four rows of B at a time
-				for j := 0; j < n4; j += 4 {
+			if m2 < m { // the last row: against eight rows of B at a time
+				j := 0
+				for ; j+8 <= n4; j += 8 {
+					dotTile8x1C(k4, &b[j*ldb+p], ldb, &a[m2*lda+p], &c[m2*ldc+j], 1)
+				}
+				if j < n4 {
 					dotTile4x1C(k4, &b[j*ldb+p], ldb, &a[m2*lda+p], &c[m2*ldc+j], 1)
 				}
 			}
 			m4 := m / 4 * 4
-			for j := n4; j < n; j++ { // the last columns: four rows of A at a time
-				for i := 0; i < m4; i += 4 {
+			for j := n4; j < n; j++ { // the last columns: eight rows of A at a time
+				i := 0
+				for ; i+8 <= m4; i += 8 {
+					dotTile8x1C(k4, &a[i*lda+p], lda, &b[j*ldb+p], &c[i*ldc+j], ldc)
+				}
+				if i < m4 {
 					dotTile4x1C(k4, &a[i*lda+p], lda, &b[j*ldb+p], &c[i*ldc+j], ldc)
 				}
+			}
+			if q := n - n4; q > 0 { // the corner: a row against the last rows of B
+				x := func(r int) *float64 { return &b[(n4+min(r, q-1))*ldb+p] }
 				for i := m4; i < m; i++ {
-					c[i*ldc+j] += dotUnitary(a[i*lda+p:i*lda+p+kl], b[j*ldb+p:j*ldb+p+kl])
+					dotTileQx1C(k4, x(0), x(1), x(2), x(3), &a[i*lda+p], &c[i*ldc+n4], 1, q)
 				}
 			}
 			continue

@@ -51,3 +51,21 @@ func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, l
 //
 //go:noescape
 func dotTile4x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int)
+
+// dotTile8x1C is dotTile4x1C on eight rows of x (see the assembly). It
+// needs AVX2.
+//
+//go:noescape
+func dotTile8x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int)
+
+// dotTile1x8 is dotTile4x8 on one row of A, nb tiles of 8 columns in a
+// row (see the assembly). It needs AVX2.
+//
+//go:noescape
+func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64, nb int)
+
+// dotTileQx1C is dotTile4x1C on q = 1..3 rows x0.., one pointer a row
+// (see the assembly). It needs AVX2.
+//
+//go:noescape
+func dotTileQx1C(k4 int, x0, x1, x2, x3 *float64, y *float64, c *float64, ldc int, q int)

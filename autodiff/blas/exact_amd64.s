@@ -487,3 +487,208 @@ xstore:
 	VMOVSD       X10, (DX)(R13*1)
 	VZEROUPPER
 	RET
+
+// XCOMBINE4(A0, A1, A2, A3, C, LD, LD3) combines the partial sums of four
+// dot products in A0..A3 as dotTile4x1C does and adds them to C[0],
+// C[LD], C[2·LD] and C[LD3] (byte offsets) one element at a time.
+#define XCOMBINE4(A0, A1, A2, A3, C, LD, LD3) \
+	VPERM2F128   $0x20, A2, A0, Y8  \
+	VPERM2F128   $0x31, A2, A0, Y9  \
+	VADDPD       Y9, Y8, Y8         \
+	VPERM2F128   $0x20, A3, A1, Y10 \
+	VPERM2F128   $0x31, A3, A1, Y11 \
+	VADDPD       Y11, Y10, Y10      \
+	VHADDPD      Y10, Y8, Y8        \
+	VEXTRACTF128 $1, Y8, X9         \
+	VADDSD       (C), X8, X10       \
+	VMOVSD       X10, (C)           \
+	VPERMILPD    $1, X8, X8         \
+	VADDSD       (C)(LD*1), X8, X10 \
+	VMOVSD       X10, (C)(LD*1)     \
+	VADDSD       (C)(LD*2), X9, X10 \
+	VMOVSD       X10, (C)(LD*2)     \
+	VPERMILPD    $1, X9, X9         \
+	VADDSD       (C)(LD3*1), X9, X10 \
+	VMOVSD       X10, (C)(LD3*1)
+
+// func dotTile8x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int)
+//
+// dotTile4x1C on eight rows of x: for r = 0..7, c[r·ldc] = c[r·ldc] +
+// DotUnitary(x[r·ldx:][:4·k4], y[:4·k4]), the same operations in the same
+// order, with eight independent sums in flight instead of four.
+// Accumulators: Y0..Y7; Y8 y's elements; Y9..Y12 products.
+TEXT ·dotTile8x1C(SB), NOSPLIT, $0-48
+	MOVQ k4+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), R9
+	SHLQ $3, R9
+	MOVQ y+24(FP), DI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R8
+	SHLQ $3, R8
+	LEAQ (R9)(R9*2), R10 // 3·ldx bytes
+	LEAQ (R8)(R8*2), R13 // 3·ldc bytes
+	LEAQ (SI)(R9*4), R12 // row 4 of x
+	LEAQ (DX)(R8*4), R11 // c[4·ldc]
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+
+	TESTQ CX, CX
+	JEQ   x8store
+
+x8loop:
+	VMOVUPD (DI), Y8
+	VMULPD  (SI), Y8, Y9
+	VADDPD  Y9, Y0, Y0
+	VMULPD  (SI)(R9*1), Y8, Y10
+	VADDPD  Y10, Y1, Y1
+	VMULPD  (SI)(R9*2), Y8, Y11
+	VADDPD  Y11, Y2, Y2
+	VMULPD  (SI)(R10*1), Y8, Y12
+	VADDPD  Y12, Y3, Y3
+	VMULPD  (R12), Y8, Y9
+	VADDPD  Y9, Y4, Y4
+	VMULPD  (R12)(R9*1), Y8, Y10
+	VADDPD  Y10, Y5, Y5
+	VMULPD  (R12)(R9*2), Y8, Y11
+	VADDPD  Y11, Y6, Y6
+	VMULPD  (R12)(R10*1), Y8, Y12
+	VADDPD  Y12, Y7, Y7
+	ADDQ    $32, SI
+	ADDQ    $32, R12
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     x8loop
+
+x8store:
+	XCOMBINE4(Y0, Y1, Y2, Y3, DX, R8, R13)
+	XCOMBINE4(Y4, Y5, Y6, Y7, R11, R8, R13)
+	VZEROUPPER
+	RET
+
+// func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64, nb int)
+//
+// dotTile4x8 on one row of A, nb ≥ 1 tiles of 8 columns in a row: for j =
+// 0..8·nb-1, s = +0, then s = s + a[l]·bt[l·ldbt + j] for l = 0..k-1, then
+// c[j] = c[j] + s, the same operations in the same order. Accumulators:
+// Y0, Y1; Y8, Y9 products; Y10 a broadcast a[l].
+TEXT ·dotTile1x8(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ bt+16(FP), DI
+	MOVQ ldbt+24(FP), R12
+	SHLQ $3, R12
+	MOVQ c+32(FP), DX
+	MOVQ nb+40(FP), BX
+
+t1tile:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ   SI, R10
+	MOVQ   DI, R11
+	MOVQ   CX, R13
+
+	TESTQ R13, R13
+	JEQ   t1add
+
+t1loop:
+	VMOVUPD      (R11), Y8
+	VMOVUPD      32(R11), Y9
+	VBROADCASTSD (R10), Y10
+	VMULPD       Y8, Y10, Y8
+	VADDPD       Y8, Y0, Y0
+	VMULPD       Y9, Y10, Y9
+	VADDPD       Y9, Y1, Y1
+	ADDQ         $8, R10
+	ADDQ         R12, R11
+	DECQ         R13
+	JNE          t1loop
+
+t1add:
+	VADDPD  (DX), Y0, Y0
+	VADDPD  32(DX), Y1, Y1
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	ADDQ    $64, DI
+	ADDQ    $64, DX
+	DECQ    BX
+	JNE     t1tile
+	VZEROUPPER
+	RET
+
+// func dotTileQx1C(k4 int, x0, x1, x2, x3 *float64, y *float64, c *float64, ldc int, q int)
+//
+// dotTile4x1C on q = 1..3 rows given by pointers (x_r for r >= q may
+// repeat a valid row; their sums are computed and dropped): for r =
+// 0..q-1, c[r·ldc] = c[r·ldc] + DotUnitary(x_r[:4·k4], y[:4·k4]), the same
+// operations in the same order. Accumulators: Y0..Y3; Y8 y's elements;
+// Y9..Y12 products.
+TEXT ·dotTileQx1C(SB), NOSPLIT, $0-72
+	MOVQ k4+0(FP), CX
+	MOVQ x0+8(FP), SI
+	MOVQ x1+16(FP), R10
+	MOVQ x2+24(FP), R11
+	MOVQ x3+32(FP), R12
+	MOVQ y+40(FP), DI
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $3, R8
+	MOVQ q+64(FP), BX
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+	TESTQ CX, CX
+	JEQ   qstore
+
+qloop:
+	VMOVUPD (DI), Y8
+	VMULPD  (SI), Y8, Y9
+	VADDPD  Y9, Y0, Y0
+	VMULPD  (R10), Y8, Y10
+	VADDPD  Y10, Y1, Y1
+	VMULPD  (R11), Y8, Y11
+	VADDPD  Y11, Y2, Y2
+	VMULPD  (R12), Y8, Y12
+	VADDPD  Y12, Y3, Y3
+	ADDQ    $32, SI
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+	ADDQ    $32, R12
+	ADDQ    $32, DI
+	DECQ    CX
+	JNE     qloop
+
+qstore:
+	VPERM2F128   $0x20, Y2, Y0, Y8
+	VPERM2F128   $0x31, Y2, Y0, Y9
+	VADDPD       Y9, Y8, Y8
+	VPERM2F128   $0x20, Y3, Y1, Y10
+	VPERM2F128   $0x31, Y3, Y1, Y11
+	VADDPD       Y11, Y10, Y10
+	VHADDPD      Y10, Y8, Y8        // dot of r = 0, 1, 2, 3
+	VEXTRACTF128 $1, Y8, X9         // dot of r = 2, 3
+	VADDSD       (DX), X8, X10
+	VMOVSD       X10, (DX)
+	CMPQ         BX, $2
+	JLT          qdone
+	VPERMILPD    $1, X8, X8
+	VADDSD       (DX)(R8*1), X8, X10
+	VMOVSD       X10, (DX)(R8*1)
+	CMPQ         BX, $3
+	JLT          qdone
+	VADDSD       (DX)(R8*2), X9, X10
+	VMOVSD       X10, (DX)(R8*2)
+
+qdone:
+	VZEROUPPER
+	RET

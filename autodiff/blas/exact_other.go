@@ -39,3 +39,18 @@ func dotTile2x4C(k4 int, a *float64, lda int, b *float64, ldb int, c *float64, l
 func dotTile4x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int) {
 	panic("blas: no exact kernel on this architecture")
 }
+
+// dotTile8x1C is never called where haveExact is false.
+func dotTile8x1C(k4 int, x *float64, ldx int, y *float64, c *float64, ldc int) {
+	panic("blas: no exact kernel on this architecture")
+}
+
+// dotTile1x8 is never called where haveExact is false.
+func dotTile1x8(k int, a *float64, bt *float64, ldbt int, c *float64, nb int) {
+	panic("blas: no exact kernel on this architecture")
+}
+
+// dotTileQx1C is never called where haveExact is false.
+func dotTileQx1C(k4 int, x0, x1, x2, x3 *float64, y *float64, c *float64, ldc int, q int) {
+	panic("blas: no exact kernel on this architecture")
+}

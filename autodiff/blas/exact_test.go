@@ -37,6 +37,10 @@ func TestExactBitIdentical(t *testing.T) {
 		// wider than dotShort's pass, and large n = 3 products.
 		{256, 3, 64}, {32, 1, 64}, {64, 3, 256}, {64, 1, 32}, {256, 64, 3}, {32, 64, 1},
 		{3, 64, 256}, {3, 64, 32}, {32, 3, 64}, {1, 64, 64}, {64, 150, 3}, {700, 300, 3}, {2001, 3, 67},
+		// The single-point backward of nn's MLP (R·Wᵀ with 1 or 3 seed
+		// rows): through the output layer (k = 1, 3), a hidden layer and
+		// the input layer; and the 8-row dot tiles over 16 and 12 rows.
+		{1, 64, 1}, {3, 64, 3}, {1, 64, 64}, {3, 64, 64}, {1, 3, 64}, {3, 4, 64}, {16, 3, 64}, {12, 1, 8},
 	}
 	for range 40 {
 		shapes = append(shapes, shape{1 + rng.IntN(80), 1 + rng.IntN(80), 1 + rng.IntN(140)})
@@ -151,8 +155,8 @@ func checkExact(t *testing.T, name string, rng *rand.Rand, tA, tB gblas.Transpos
 }
 
 // TestExactNoAllocs checks that Exact's Dgemm allocates nothing on every
-// serial path: 4×8, 4×q and 1×8 axpy tiles, 2×4 and 4×1 dot tiles and
-// the short dot products.
+// serial path: 4×8, 4×q and 1×8 axpy tiles, 2×4, 8×1, 4×1 and q×1 dot tiles
+// and the short dot products (4×8 and 1×8 tiles).
 func TestExactNoAllocs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, tc := range []struct {
@@ -162,7 +166,9 @@ func TestExactNoAllocs(t *testing.T) {
 		{gblas.NoTrans, gblas.NoTrans, 32, 64, 64}, {gblas.NoTrans, gblas.NoTrans, 32, 3, 64},
 		{gblas.Trans, gblas.NoTrans, 3, 64, 32}, {gblas.Trans, gblas.NoTrans, 64, 1, 32},
 		{gblas.NoTrans, gblas.Trans, 33, 64, 64}, {gblas.NoTrans, gblas.Trans, 32, 3, 64},
-		{gblas.NoTrans, gblas.Trans, 32, 64, 3},
+		{gblas.NoTrans, gblas.Trans, 32, 64, 3}, {gblas.NoTrans, gblas.Trans, 3, 64, 3},
+		{gblas.NoTrans, gblas.Trans, 1, 64, 64}, {gblas.NoTrans, gblas.Trans, 16, 3, 64},
+		{gblas.NoTrans, gblas.Trans, 1, 3, 64}, {gblas.NoTrans, gblas.Trans, 3, 7, 64},
 	} {
 		lda, ldb := tc.k, tc.n
 		if tc.tA != gblas.NoTrans {
@@ -213,7 +219,8 @@ func TestExactPanicsAsGonum(t *testing.T) {
 // BenchmarkExactDgemm times Exact's and gonum's Dgemm on the products of a
 // 4-64-64-3 MLP training step at batch 256, of a BPTT step at batch 64,
 // and on the narrow products (n, k or m below 4) of the MLP and of the
-// 3-64-64-1 and 4-64-64-3 networks of BPTT at batch 32.
+// 3-64-64-1 and 4-64-64-3 networks of BPTT at batch 32, and on the
+// single-point backward of those networks.
 func BenchmarkExactDgemm(b *testing.B) {
 	type prod struct {
 		name    string
@@ -241,6 +248,14 @@ func BenchmarkExactDgemm(b *testing.B) {
 		{"TN/3x64x256", gblas.Trans, gblas.NoTrans, 3, 64, 256},
 		{"TN/3x64x32", gblas.Trans, gblas.NoTrans, 3, 64, 32},
 		{"NT/32x3x64", gblas.NoTrans, gblas.Trans, 32, 3, 64},
+		// The single-point backward of nn's MLP: R·Wᵀ with one seed row
+		// (policy VJP and Jacobian) or three (dynamics Jacobian).
+		{"NT/1x64x1", gblas.NoTrans, gblas.Trans, 1, 64, 1},
+		{"NT/1x64x64", gblas.NoTrans, gblas.Trans, 1, 64, 64},
+		{"NT/1x3x64", gblas.NoTrans, gblas.Trans, 1, 3, 64},
+		{"NT/3x64x3", gblas.NoTrans, gblas.Trans, 3, 64, 3},
+		{"NT/3x64x64", gblas.NoTrans, gblas.Trans, 3, 64, 64},
+		{"NT/3x4x64", gblas.NoTrans, gblas.Trans, 3, 4, 64},
 	} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		mk := func(n int) []float64 {

@@ -74,6 +74,10 @@ type pool struct {
 	// window counts splits, and late the halves the caller took back
 	// because the helper had not taken them.
 	window, late int
+	// handOff makes the caller always wait for the helper to compute the
+	// second half, and never back off (for tests: every split then runs
+	// on two goroutines, however busy the machine).
+	handOff bool
 }
 
 // stall is how long a caller waits for a half before it concludes that
@@ -148,6 +152,14 @@ func (w *pool) split(f func(lo, hi int), mid, n int) {
 	w.fn, w.lo, w.hi = f, mid, n
 	w.state.Store(jobPosted)
 	f(0, mid)
+	if w.handOff {
+		for w.state.Load() != jobDone {
+			runtime.Gosched()
+		}
+		w.fn = nil
+		w.state.Store(jobIdle)
+		return
+	}
 	if w.window++; w.window == splitWindow {
 		if w.late > splitWindow/2 && w.serial == 0 {
 			w.serial = backoff // the helper rarely gets a core: stop spinning it

@@ -136,7 +136,7 @@ func (p *Program) run(from, to int) error {
 		p.ex = e
 		p.exact = &p.ex
 	}
-	if p.pool != nil && p.pool.serial > 0 {
+	if p.pool != nil && p.pool.serial > 0 && !p.pool.handOff {
 		p.pool.serial--
 	} else if p.pool != nil && runtime.GOMAXPROCS(0) >= 2 {
 		return p.runSplit(from, to)

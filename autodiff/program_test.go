@@ -234,8 +234,13 @@ func TestProgramParallelBitIdentical(t *testing.T) {
 	if par.pool == nil {
 		t.Fatal("no op of the graph splits")
 	}
+	// Half the rounds hand every second half to the helper (so that the
+	// test runs the splits on two goroutines however loaded the machine
+	// is); the others run as in production (the caller takes back the
+	// halves the helper has not taken).
 	fill := rand.New(rand.NewPCG(8, 9))
 	for round := range 50 {
+		par.pool.handOff = round%2 == 0
 		for i := range inS {
 			for j := range inS[i] {
 				v := fill.NormFloat64()

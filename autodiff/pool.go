@@ -20,10 +20,10 @@ import (
 // after, waiting for work (a sleeping goroutine takes tens of
 // microseconds to wake on a virtual machine); if it has not taken a half
 // when the caller finishes its own, the caller computes that half too. It
-// then sleeps until the next Run. When the caller had to wait long for a
-// half the helper took, or took back most halves of the last 64 splits
-// because the helper had not taken them (the cores are busy with other
-// work), the next 200 Runs run on one goroutine and the helper sleeps.
+// then sleeps until the next Run. When the caller took back most halves
+// of the last 64 splits because the helper had not taken them (the cores
+// are busy with other work), the next 200 Runs run on one goroutine and
+// the helper sleeps.
 // Close stops the helper.
 func (p *Program) Parallel() {
 	if p.pool != nil {
@@ -62,14 +62,15 @@ const (
 type pool struct {
 	state  atomic.Int32
 	active atomic.Bool // a Run is under way
+	awake  atomic.Bool // the helper is spinning, not sleeping
 	fn     func(lo, hi int)
 	lo, hi int
 	wake   chan struct{}
 	quit   chan struct{}
 	taken  atomic.Int64 // halves the helper computed (for tests)
 	// serial counts down the Runs left to run on one goroutine after the
-	// caller waited long for the helper (a sign that the cores are busy
-	// with other work: the helper was descheduled while holding a half).
+	// helper was found not to get a core (the cores are busy with other
+	// work).
 	serial int
 	// window counts splits, and late the halves the caller took back
 	// because the helper had not taken them.
@@ -80,12 +81,10 @@ type pool struct {
 	handOff bool
 }
 
-// stall is how long a caller waits for a half before it concludes that
-// the cores are busy, and backoff the number of Runs it then runs alone.
 // When the caller takes back more than half of the halves of splitWindow
-// splits, the helper is not getting a core either.
+// splits (counting those posted while the helper was awake), the helper is
+// not getting a core: the next backoff Runs run on one goroutine.
 const (
-	stall       = 100 * time.Microsecond
 	backoff     = 200
 	splitWindow = 64
 )
@@ -107,6 +106,7 @@ func (w *pool) loop() {
 			return
 		case <-w.wake:
 		}
+		w.awake.Store(true)
 		var idleSince time.Time
 		for spins := 0; ; spins++ {
 			if w.state.Load() == jobPosted && w.state.CompareAndSwap(jobPosted, jobTaken) {
@@ -127,6 +127,7 @@ func (w *pool) loop() {
 			if idleSince.IsZero() {
 				idleSince = time.Now()
 			} else if time.Since(idleSince) > linger {
+				w.awake.Store(false)
 				break
 			}
 			runtime.Gosched()
@@ -150,6 +151,7 @@ func (w *pool) end() { w.active.Store(false) }
 // if the helper has not taken it by then.
 func (w *pool) split(f func(lo, hi int), mid, n int) {
 	w.fn, w.lo, w.hi = f, mid, n
+	awake := w.awake.Load() // a sleeping helper is not late: it is waking
 	w.state.Store(jobPosted)
 	f(0, mid)
 	if w.handOff {
@@ -160,7 +162,9 @@ func (w *pool) split(f func(lo, hi int), mid, n int) {
 		w.state.Store(jobIdle)
 		return
 	}
-	if w.window++; w.window == splitWindow {
+	if !awake {
+		// Not counted.
+	} else if w.window++; w.window == splitWindow {
 		if w.late > splitWindow/2 && w.serial == 0 {
 			w.serial = backoff // the helper rarely gets a core: stop spinning it
 		}
@@ -168,18 +172,14 @@ func (w *pool) split(f func(lo, hi int), mid, n int) {
 	}
 	if w.state.CompareAndSwap(jobPosted, jobIdle) {
 		w.fn = nil
-		w.late++
+		if awake {
+			w.late++
+		}
 		f(mid, n)
 		return
 	}
-	var t0 time.Time
 	for spins := 0; w.state.Load() != jobDone; spins++ {
 		if spins%64 == 63 {
-			if t0.IsZero() {
-				t0 = time.Now()
-			} else if w.serial == 0 && time.Since(t0) > stall {
-				w.serial = backoff
-			}
 			runtime.Gosched()
 		}
 	}
@@ -189,3 +189,30 @@ func (w *pool) split(f func(lo, hi int), mid, n int) {
 
 // close stops the helper.
 func (w *pool) close() { close(w.quit) }
+
+// Helper is a goroutine that computes the second part of work split in
+// two, as Parallel's helper does for a Program's ops: it spins while work
+// is handed over, sleeps when there is none, and backs off when the cores
+// are busy (the caller then does both parts). Not safe for concurrent use.
+type Helper struct{ w *pool }
+
+// NewHelper starts a Helper; Close stops it.
+func NewHelper() *Helper { return &Helper{w: newPool()} }
+
+// Split calls f(0, mid) on this goroutine and f(mid, n) on the helper (or
+// here, when the helper has not taken it by then), and returns when both
+// are done. f must give the same results whichever goroutine runs a part.
+func (h *Helper) Split(f func(lo, hi int), mid, n int) {
+	if h.w.serial > 0 || runtime.GOMAXPROCS(0) < 2 {
+		h.w.serial = max(h.w.serial-1, 0)
+		f(0, mid)
+		f(mid, n)
+		return
+	}
+	h.w.begin()
+	h.w.split(f, mid, n)
+	h.w.end()
+}
+
+// Close stops the helper goroutine.
+func (h *Helper) Close() { h.w.close() }

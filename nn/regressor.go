@@ -35,6 +35,14 @@ type RegressorConfig struct {
 	Weighted bool
 	// MaxGradNorm clips the global gradient norm when positive.
 	MaxGradNorm float64
+	// Shards > 1 splits each minibatch into this many blocks of rows, each
+	// with its own graph, run on two goroutines (the second one a spinning
+	// helper, autodiff.Helper): the loss is the sum over the blocks of
+	// their squared errors divided by B·out, and the gradient the sum of
+	// the blocks' in block order, so results depend on Shards but not on
+	// the number of cores. 0 or 1: one graph for the whole minibatch (its
+	// large ops split between two cores instead, bit for bit).
+	Shards int
 }
 
 // Regressor trains a GraphModel by minimising the mean squared error
@@ -59,6 +67,19 @@ type Regressor struct {
 	grads        [][]float64
 	adam         *Adam
 	learnedNames []string
+	shards       []*regShard // with Shards > 1: the training graphs
+	helper       *autodiff.Helper
+	shardRun     func(lo, hi int) // runs shards [lo, hi)
+	shardErrs    []error
+}
+
+// regShard is the training graph of one block of rows of the minibatch.
+type regShard struct {
+	from, rows int       // first row and number of rows
+	x, y, w    []float64 // its inputs
+	prog       *autodiff.Program
+	loss       *G.Node
+	grads      G.Nodes
 }
 
 // NewRegressor builds the training graph for model with input width in
@@ -142,18 +163,93 @@ func NewRegressor(model GraphModel, in, out int, cfg RegressorConfig) (*Regresso
 	}
 	r.adam = NewAdam(cfg.Adam, params)
 
-	if r.full, err = autodiff.Compile(append(G.Nodes{r.loss}, r.gradNodes...)...); err != nil {
-		return nil, fmt.Errorf("nn: regressor: %w", err)
-	}
 	if r.fwd, err = autodiff.Compile(pred); err != nil {
 		return nil, fmt.Errorf("nn: regressor: %w", err)
 	}
 	r.predData = r.fwd.Data(pred)
+	r.fwd.Parallel()
+	if cfg.Shards > 1 {
+		if cfg.Shards > bs {
+			return nil, fmt.Errorf("nn: regressor: %d shards of a batch of %d would leave some empty", cfg.Shards, bs)
+		}
+		if err := r.buildShards(cfg.Shards, learn); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	if r.full, err = autodiff.Compile(append(G.Nodes{r.loss}, r.gradNodes...)...); err != nil {
+		return nil, fmt.Errorf("nn: regressor: %w", err)
+	}
 	// Large ops run in two halves on two cores (bit for bit; nothing
 	// splits at small batches).
 	r.full.Parallel()
-	r.fwd.Parallel()
 	return r, nil
+}
+
+// buildShards builds one training graph per block of rows.
+func (r *Regressor) buildShards(n int, learn G.Nodes) error {
+	from := 0
+	for s := range n {
+		rows := r.bs / n
+		if s < r.bs%n {
+			rows++
+		}
+		sh := &regShard{from: from, rows: rows, x: make([]float64, rows*r.in), y: make([]float64, rows*r.out)}
+		from += rows
+		g := G.NewGraph()
+		x := G.NewMatrix(g, G.Float64, G.WithShape(rows, r.in), G.WithName("x"),
+			G.WithValue(tensor.New(tensor.WithShape(rows, r.in), tensor.WithBacking(sh.x))))
+		y := G.NewMatrix(g, G.Float64, G.WithShape(rows, r.out), G.WithName("y"),
+			G.WithValue(tensor.New(tensor.WithShape(rows, r.out), tensor.WithBacking(sh.y))))
+		pred, sl, err := r.model.Build(g, x)
+		if err != nil {
+			return fmt.Errorf("nn: regressor: building model: %w", err)
+		}
+		for i, l := range sl {
+			if i >= len(learn) || l.Name() != learn[i].Name() {
+				return fmt.Errorf("nn: regressor: shard %d's weight nodes differ from the model's", s)
+			}
+		}
+		d, err := G.Sub(pred, y)
+		if err == nil {
+			d, err = G.Square(d)
+		}
+		if err == nil {
+			// Σ_i w_i Σ_j (out_ij - y_ij)², then / (B·out): the shards'
+			// losses add up to the minibatch's.
+			d, err = G.Sum(d, 1)
+		}
+		if err == nil && r.weighted {
+			sh.w = make([]float64, rows)
+			w := G.NewVector(g, G.Float64, G.WithShape(rows), G.WithName("w"),
+				G.WithValue(tensor.New(tensor.WithShape(rows), tensor.WithBacking(sh.w))))
+			d, err = G.HadamardProd(d, w)
+		}
+		if err == nil {
+			d, err = G.Sum(d)
+		}
+		if err == nil {
+			sh.loss, err = G.Mul(d, G.NewConstant(1/float64(r.bs*r.out)))
+		}
+		if err == nil {
+			sh.grads, err = G.Grad(sh.loss, sl...)
+		}
+		if err == nil {
+			sh.prog, err = autodiff.Compile(append(G.Nodes{sh.loss}, sh.grads...)...)
+		}
+		if err != nil {
+			return fmt.Errorf("nn: regressor: shard %d: %w", s, err)
+		}
+		r.shards = append(r.shards, sh)
+	}
+	r.helper = autodiff.NewHelper()
+	r.shardErrs = make([]error, n)
+	r.shardRun = func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			r.shardErrs[s] = r.shards[s].prog.Run()
+		}
+	}
+	return nil
 }
 
 // Batch returns the minibatch size B.
@@ -169,8 +265,13 @@ func (r *Regressor) Gradients() [][]float64 { return r.grads }
 
 // Close stops the helper goroutines of the Regressor's programs.
 func (r *Regressor) Close() {
-	r.full.Close()
+	if r.full != nil {
+		r.full.Close()
+	}
 	r.fwd.Close()
+	if r.helper != nil {
+		r.helper.Close()
+	}
 }
 
 // Step runs forward, backward and one Adam update on one minibatch:
@@ -206,15 +307,23 @@ func (r *Regressor) StepWeighted(x, y, w []float64) (float64, error) {
 
 // run does one step on the data already in the input buffers.
 func (r *Regressor) run() (float64, error) {
-	if err := r.full.Run(); err != nil {
-		return 0, fmt.Errorf("nn: regressor: run: %w", err)
+	var loss float64
+	if r.shards != nil {
+		var err error
+		if loss, err = r.runShards(); err != nil {
+			return 0, fmt.Errorf("nn: regressor: run: %w", err)
+		}
+	} else {
+		if err := r.full.Run(); err != nil {
+			return 0, fmt.Errorf("nn: regressor: run: %w", err)
+		}
+		loss = r.full.Data(r.loss)[0]
+		for i, n := range r.gradNodes {
+			copy(r.grads[i], r.full.Data(n))
+		}
 	}
-	loss := r.full.Data(r.loss)[0]
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, fmt.Errorf("nn: regressor: loss %v: %w", loss, ErrNonFinite)
-	}
-	for i, n := range r.gradNodes {
-		copy(r.grads[i], r.full.Data(n))
 	}
 	for i, g := range r.grads {
 		for _, v := range g {
@@ -227,6 +336,40 @@ func (r *Regressor) run() (float64, error) {
 		autodiff.ClipByGlobalNorm(r.grads, r.maxGradNorm)
 	}
 	r.adam.Step(r.grads)
+	return loss, nil
+}
+
+// runShards runs the shards' graphs on the minibatch in the input buffers
+// (shard 0 here, the others on the helper) and returns the loss, summed
+// over the shards in order, with the gradient summed likewise in r.grads.
+func (r *Regressor) runShards() (float64, error) {
+	for _, sh := range r.shards {
+		copy(sh.x, r.xBuf[sh.from*r.in:(sh.from+sh.rows)*r.in])
+		copy(sh.y, r.yBuf[sh.from*r.out:(sh.from+sh.rows)*r.out])
+		if sh.w != nil {
+			copy(sh.w, r.wBuf[sh.from:sh.from+sh.rows])
+		}
+	}
+	r.helper.Split(r.shardRun, 1, len(r.shards))
+	for _, err := range r.shardErrs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	sh0 := r.shards[0]
+	loss := sh0.prog.Data(sh0.loss)[0]
+	for i, n := range sh0.grads {
+		copy(r.grads[i], sh0.prog.Data(n))
+	}
+	for _, sh := range r.shards[1:] {
+		loss += sh.prog.Data(sh.loss)[0]
+		for i, n := range sh.grads {
+			g := r.grads[i]
+			for j, v := range sh.prog.Data(n) {
+				g[j] += v
+			}
+		}
+	}
 	return loss, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/mbrl/mbrl/autodiff"
@@ -284,6 +285,75 @@ func TestRegressorGradient(t *testing.T) {
 		}
 		if e := autodiff.CheckGradient(loss, r.Gradients()[k], p.Data(), 1e-6); e > fdTol {
 			t.Errorf("%s: relative error %g", p.Name, e)
+		}
+	}
+}
+
+// TestRegressorShards: a sharded regressor's first loss and gradient equal
+// the unsharded one's up to rounding (weighted and not, even and uneven
+// splits), and its training gives the same bits on one core and on two.
+func TestRegressorShards(t *testing.T) {
+	for _, tc := range []struct {
+		bs, shards int
+		weighted   bool
+	}{{16, 2, false}, {16, 2, true}, {15, 4, true}, {9, 3, false}} {
+		rng := newRNG(3)
+		x, y, w := randSlice(rng, tc.bs*3, 1), randSlice(rng, tc.bs*2, 1), randSlice(rng, tc.bs, 1)
+		for i := range w {
+			w[i] = 0.5 + w[i]*w[i]
+		}
+		step := func(shards, procs int) (float64, [][]float64, []float64) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			m := NewMLP("m", []int{3, 8, 2}, Tanh, newRNG(4))
+			r, err := NewRegressor(m, 3, 2, RegressorConfig{Batch: tc.bs, Weighted: tc.weighted, Shards: shards})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			run := func() float64 {
+				var l float64
+				var err error
+				if tc.weighted {
+					l, err = r.StepWeighted(x, y, w)
+				} else {
+					l, err = r.Step(x, y)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return l
+			}
+			l := run()
+			g := make([][]float64, len(r.Gradients()))
+			for i, v := range r.Gradients() {
+				g[i] = append([]float64(nil), v...)
+			}
+			for range 20 {
+				run()
+			}
+			var ws []float64
+			for _, p := range m.Params() {
+				ws = append(ws, p.Data()...)
+			}
+			return l, g, ws
+		}
+		l1, g1, _ := step(1, 1)
+		ls, gs, w1 := step(tc.shards, 1)
+		_, _, w2 := step(tc.shards, 2)
+		if math.Abs(ls-l1) > 1e-12*math.Abs(l1) {
+			t.Errorf("%+v: loss %v, unsharded %v", tc, ls, l1)
+		}
+		for i := range g1 {
+			for j := range g1[i] {
+				if math.Abs(gs[i][j]-g1[i][j]) > 1e-12*(1+math.Abs(g1[i][j])) {
+					t.Fatalf("%+v: gradient %d[%d] %v, unsharded %v", tc, i, j, gs[i][j], g1[i][j])
+				}
+			}
+		}
+		for i := range w1 {
+			if math.Float64bits(w1[i]) != math.Float64bits(w2[i]) {
+				t.Fatalf("%+v: weight %d %v on one core, %v on two", tc, i, w1[i], w2[i])
+			}
 		}
 	}
 }

@@ -36,6 +36,7 @@ func (a *app) gpsMethod() cli.Command {
 				row("dual-step", "DualStep", "step alpha of lambda += alpha (pi(x) - u) (0: 2 rho, the method of multipliers)"),
 				row("policy-epochs", "PolicyEpochs", "epochs of the policy regression per iteration"),
 				row("batch", "Batch", "minibatch size of the policy regression"),
+				row("policy-shards", "PolicyShards", "split each minibatch of the policy regression into this many blocks run on two cores; results depend on it, not on the cores (1: one block)"),
 				row("lr", "Adam.LR", "Adam learning rate of the policy"),
 				row("ilqr-iters", "ILQRIters", "iLQR iterations per condition and GPS iteration at most"),
 				row("feedback-samples", "FeedbackSamples", "extra policy-regression rows per trajectory step at perturbed states, with the trajectory's feedback controller's action as target (0: the plain method)"),

@@ -13,7 +13,7 @@ import (
 // benchTrainer is the default pendulum setup of 'mbrl train gps' with K =
 // 16 conditions, T = 200 and a 64-64 tanh policy, after its first
 // iteration (the multi-start initial trajectories).
-func benchTrainer(b *testing.B) *Trainer {
+func benchTrainer(b testing.TB) *Trainer {
 	b.Helper()
 	env, sys, pol := pendulumSetup(b, []int{64, 64}, 1)
 	tr, err := New(config.With(DefaultConfig(), func(c *Config) {

@@ -21,6 +21,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		"RhoMax":        config.With(DefaultConfig(), func(c *Config) { c.RhoMax = 0.5 }).Validate(),
 		"DualStep":      config.With(DefaultConfig(), func(c *Config) { c.DualStep = math.Inf(1) }).Validate(),
 		"PolicyEpochs":  config.With(DefaultConfig(), func(c *Config) { c.PolicyEpochs = 0 }).Validate(),
+		"PolicyShards":  config.With(DefaultConfig(), func(c *Config) { c.Batch, c.PolicyShards = 4, 5 }).Validate(),
 		"LRFloor":       config.With(DefaultConfig(), func(c *Config) { c.LRFloor = 0 }).Validate(),
 		"FeedbackNoise": config.With(DefaultConfig(), func(c *Config) { c.FeedbackNoise = 0 }).Validate(),
 		"ILQRIters":     config.With(DefaultConfig(), func(c *Config) { c.ILQRIters = 0 }).Validate(),

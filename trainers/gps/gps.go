@@ -344,6 +344,12 @@ type Config struct {
 	PolicyEpochs int
 	// Batch is the minibatch size of the policy regression (default 256).
 	Batch int
+	// PolicyShards splits each minibatch of the policy regression into
+	// this many blocks of rows with their own graphs, run on two cores,
+	// the gradient summed in block order (nn.RegressorConfig.Shards):
+	// results depend on it, not on the number of cores. Default 2; 0 or
+	// 1: one graph (the results of the module before it existed).
+	PolicyShards int
 	// Adam configures the policy's optimiser (default LR 1e-3); its state
 	// carries over from one iteration to the next.
 	Adam nn.Adam
@@ -396,7 +402,7 @@ const (
 func DefaultConfig() Config {
 	return Config{
 		Conditions: 128, Rho: 1, RhoGrowth: 2, RhoStall: 0.75, RhoBalance: 1, RhoMax: 1000, RhoTol: 1e-3,
-		PolicyEpochs: 20, Batch: 256, Adam: nn.Adam{LR: 1e-3}, LRFloor: 0.01, FeedbackNoise: 0.01,
+		PolicyEpochs: 20, Batch: 256, PolicyShards: 2, Adam: nn.Adam{LR: 1e-3}, LRFloor: 0.01, FeedbackNoise: 0.01,
 		ILQRIters: control.DefaultILQRSettings().MaxIter, Init: []control.Generator{control.ZeroPlan{}},
 	}
 }
@@ -416,6 +422,8 @@ func (c Config) Validate() error {
 	v.NonNegative("RhoTol", c.RhoTol)
 	v.NonNegative("DualStep", c.DualStep)
 	v.AtLeast("PolicyEpochs", c.PolicyEpochs, 1)
+	v.AtLeast("PolicyShards", c.PolicyShards, 0)
+	v.Check(c.Batch < 1 || c.PolicyShards <= c.Batch, "PolicyShards", "%d shards of a minibatch of %d would leave some empty; use at most --batch shards", c.PolicyShards, c.Batch)
 	v.AtLeast("Batch", c.Batch, 1)
 	v.Positive("Adam.LR", c.Adam.LR)
 	v.Check(c.LRFloor > 0 && c.LRFloor <= 1, "LRFloor", "must be in (0, 1], got %v", c.LRFloor)
@@ -495,7 +503,7 @@ func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
 	if _, err := ClonePolicy(pol); err != nil {
 		return nil, err
 	}
-	reg, err := nn.NewRegressor(pol, p, m, nn.RegressorConfig{Batch: cfg.Batch, Adam: cfg.Adam, Weighted: true})
+	reg, err := nn.NewRegressor(pol, p, m, nn.RegressorConfig{Batch: cfg.Batch, Adam: cfg.Adam, Weighted: true, Shards: cfg.PolicyShards})
 	if err != nil {
 		return nil, fmt.Errorf("gps: policy regression: %w", err)
 	}

@@ -69,6 +69,7 @@ func (g *Recorder) Summarize(r *runs.Run, sum runs.Summary) error {
 	c := g.tr.cfg
 	sum["conditions"], sum["horizon"], sum["rho"], sum["dual_step"] = c.Conditions, g.tr.Horizon(), c.Rho, c.DualStep
 	sum["policy_epochs"], sum["batch"], sum["lr"] = c.PolicyEpochs, c.Batch, c.Adam.LR
+	sum["policy_shards"] = max(c.PolicyShards, 1)
 	sum["feedback_samples"], sum["feedback_noise"] = c.FeedbackSamples, c.FeedbackNoise
 	first, last := r.History.First(), r.History.Last()
 	sum["traj_cost"], sum["policy_cost"] = last["traj_cost"], last["policy_cost"]

@@ -183,9 +183,14 @@ type Training struct {
 	Summarize func(r *Run, sum Summary) error
 }
 
+// curveEvery is how often, in wall time, Train redraws the learning curve
+// while the run goes on.
+const curveEvery = 2 * time.Second
+
 // Train runs tr (resuming from r.Resume when set) through common.Loop:
 // checkpoints every iteration, the evaluation schedule, metrics.csv, the
-// learning curve and the recorders. It returns the run's summary: command,
+// learning curve (redrawn at most every curveEvery, and after the last
+// iteration) and the recorders. It returns the run's summary: command,
 // method, env, seed, iterations, checkpoint, run_dir, wall_seconds, eval
 // (the last evaluation) and what Summarizers add; a resumed run also
 // resumed_at (its start iteration) and wall_seconds_total (the run's
@@ -252,6 +257,7 @@ func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary
 		}
 	}
 	var lastEval *common.EvalResult
+	lastCurve := time.Now()
 	evalEpisodes := t.EvalEpisodes
 	if evalEpisodes <= 0 {
 		evalEpisodes = 10
@@ -268,10 +274,15 @@ func (r *Run) Train(ctx context.Context, tr common.Trainer, t Training) (Summary
 			if err := metrics.Append(ms); err != nil {
 				return err
 			}
-			if iter%5 == 4 || iter == t.Iters-1 {
+			// The figure follows the run at most every curveEvery of wall
+			// time (rendering it takes tens of milliseconds, more than an
+			// iteration of the fast trainers), and after the last
+			// iteration.
+			if iter == t.Iters-1 || time.Since(lastCurve) >= curveEvery {
 				if err := curve(); err != nil {
 					return err
 				}
+				lastCurve = time.Now()
 			}
 			for _, rec := range t.Recorders {
 				if err := rec.Record(iter, ms); err != nil {

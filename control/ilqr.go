@@ -762,21 +762,7 @@ func (p *ILQR) backward1() bool {
 			return false
 		}
 		K, kp := p.sol.K[t][:n], p.sol.Kff[t]
-		k := -qu / quur
-		free := true
-		if bounded {
-			u := p.sol.U[t][0]
-			if k <= lo-u {
-				k, free = lo-u, false
-			} else if k >= hi-u {
-				k, free = hi-u, false
-			}
-			// Clamped only if the gradient pushes outwards (Tassa 2014);
-			// at the unconstrained minimum on the bound it stays free.
-			if !free && (qu+quur*k == 0) {
-				free = true
-			}
-		}
+		k, free := step1(qu, quur, p.sol.U[t][0], lo, hi, bounded)
 		kp[0] = k
 		for j := range n {
 			if free {
@@ -904,4 +890,24 @@ func (p *ILQR) Iterate() (done bool, err error) {
 	}
 	p.sol.Iters = append(p.sol.Iters, stat)
 	return p.done, nil
+}
+
+// step1 is the feed-forward step k = -Q_u/Q_uu of a single control u,
+// clamped to keep u + k in [lo, hi] when bounded; free reports that the
+// bound does not hold k: clamped only if the gradient pushes outwards
+// (Tassa et al. 2014), so at the unconstrained minimum on the bound it
+// stays free.
+func step1(qu, quur, u, lo, hi float64, bounded bool) (k float64, free bool) {
+	k, free = -qu/quur, true
+	if bounded {
+		if k <= lo-u {
+			k, free = lo-u, false
+		} else if k >= hi-u {
+			k, free = hi-u, false
+		}
+		if !free && (qu+quur*k == 0) {
+			free = true
+		}
+	}
+	return k, free
 }

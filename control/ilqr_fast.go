@@ -147,19 +147,8 @@ func (p *ILQR) backward21() bool {
 			p.dV1, p.dV2 = dV1, dV2
 			return false
 		}
-		k := -qu / quur
-		free := true
 		u := ub[t]
-		if bounded {
-			if k <= lo-u {
-				k, free = lo-u, false
-			} else if k >= hi-u {
-				k, free = hi-u, false
-			}
-			if !free && (qu+quur*k == 0) {
-				free = true
-			}
-		}
+		k, free := step1(qu, quur, u, lo, hi, bounded)
 		kff[t] = k
 		// The term of Iterate's gradient test, off this pass's chain of
 		// dependent operations.

@@ -152,17 +152,23 @@ func (p *DeterministicPolicy) ActionJacobian(dst, obs []float64) {
 	}
 	p.norm.Apply(p.z, obs)
 	p.net.Jacobian(p.jnet, p.z)
-	out := p.net.output()
-	for i, o := range out {
-		t := math.Tanh(o)
-		s := p.half[i] * (1 - t*t)
-		for j := range n {
-			v := s * p.jnet[i*n+j]
-			if p.norm != nil {
-				v /= p.norm.Std[j]
-			}
-			dst[i*n+j] = v
+	for i, o := range p.net.output() {
+		p.squashJacobian(dst, i, math.Tanh(o))
+	}
+}
+
+// squashJacobian writes row i of du/dobs into dst from the network's
+// Jacobian p.jnet and t = tanh(out_i): the squashing's derivative and the
+// normaliser's scale.
+func (p *DeterministicPolicy) squashJacobian(dst []float64, i int, t float64) {
+	n := p.arch.ObsDim
+	s := p.half[i] * (1 - t*t)
+	for j := range n {
+		v := s * p.jnet[i*n+j]
+		if p.norm != nil {
+			v /= p.norm.Std[j]
 		}
+		dst[i*n+j] = v
 	}
 }
 
@@ -179,14 +185,7 @@ func (p *DeterministicPolicy) ActAndJacobian(dst, jac, obs []float64) {
 	for i, o := range p.out {
 		t := math.Tanh(o)
 		dst[i] = p.mid[i] + p.half[i]*t
-		s := p.half[i] * (1 - t*t)
-		for j := range n {
-			v := s * p.jnet[i*n+j]
-			if p.norm != nil {
-				v /= p.norm.Std[j]
-			}
-			jac[i*n+j] = v
-		}
+		p.squashJacobian(jac, i, t)
 	}
 }
 

@@ -357,3 +357,68 @@ func TestRegressorShards(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressorRunsWithoutGorgonia: the training graphs of the module's
+// models (an MLP, a bounded policy, a dynamics model; weighted and not,
+// one graph or shards) have a kernel for every op (no op runs through
+// Gorgonia's own Do, which allocates), and a training step allocates
+// nothing once running.
+func TestRegressorRunsWithoutGorgonia(t *testing.T) {
+	pol, err := NewDeterministicPolicy("policy", PolicyArch{ObsDim: 3, ActDim: 1, Hidden: []int{16, 16}, Activation: Tanh, Low: []float64{-2}, High: []float64{2}}, newRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := NewDynamicsModel("dynamics", DynamicsArch{ObsDim: 3, ActDim: 1, Hidden: []int{16, 16}, Activation: Tanh}, newRNG(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		model   GraphModel
+		in, out int
+		cfg     RegressorConfig
+	}{
+		{"mlp", NewMLP("m", []int{4, 16, 3}, Tanh, newRNG(3)), 4, 3, RegressorConfig{Batch: 32}},
+		{"mlp relu", NewMLP("m", []int{4, 16, 3}, ReLU, newRNG(3)), 4, 3, RegressorConfig{Batch: 32}},
+		{"policy weighted", pol, 3, 1, RegressorConfig{Batch: 32, Weighted: true}},
+		{"policy weighted shards", pol, 3, 1, RegressorConfig{Batch: 32, Weighted: true, Shards: 2}},
+		{"dynamics", dyn, 4, 3, RegressorConfig{Batch: 32, MaxGradNorm: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := NewRegressor(tc.model, tc.in, tc.out, tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			progs := []*autodiff.Program{r.fwd}
+			if r.full != nil {
+				progs = append(progs, r.full)
+			}
+			for _, sh := range r.shards {
+				progs = append(progs, sh.prog)
+			}
+			for _, p := range progs {
+				if f := p.Fallbacks(); len(f) != 0 {
+					t.Errorf("ops without a kernel: %v", f)
+				}
+			}
+			rng := newRNG(4)
+			x, y, w := randSlice(rng, 32*tc.in, 1), randSlice(rng, 32*tc.out, 1), randSlice(rng, 32, 1)
+			step := func() {
+				var err error
+				if tc.cfg.Weighted {
+					_, err = r.StepWeighted(x, y, w)
+				} else {
+					_, err = r.Step(x, y)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			step()
+			if a := testing.AllocsPerRun(20, step); a != 0 {
+				t.Errorf("a step allocates %v times", a)
+			}
+		})
+	}
+}

@@ -333,3 +333,52 @@ func TestShardsIndependentOfCores(t *testing.T) {
 		}
 	}
 }
+
+// TestIterationAllocationsFlatInH: the step graph of the true pendulum and
+// of a learned model has a kernel for every op, and once running, an
+// iteration allocates the same few times at H = 10 and H = 40 (its
+// metrics and the shards' goroutines; nothing per time step).
+func TestIterationAllocationsFlatInH(t *testing.T) {
+	model, err := nn.NewDynamicsModel("dynamics", nn.DynamicsArch{ObsDim: 3, ActDim: 1, Hidden: []int{16, 16}, Activation: nn.Tanh}, rand.New(rand.NewPCG(2, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := NewModelSystem(model, envs.PendulumObsCost{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		sys  System
+	}{{"true", TrueSystem{Dyn: envs.PendulumDynamics{}}}, {"model", ms}} {
+		t.Run(tc.name, func(t *testing.T) {
+			allocs := map[int]float64{}
+			for _, h := range []int{10, 40} {
+				cfg := config.With(DefaultConfig(), func(c *Config) { c.Batch, c.Horizon, c.Seed = 8, h, 1 })
+				tr, err := New(cfg, envs.NewPendulum(), tc.sys, pendulumPolicy(t, []int{16, 16}, 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tr.Close()
+				for _, e := range tr.engs {
+					if f := e.prog.Fallbacks(); len(f) != 0 {
+						t.Fatalf("ops without a kernel: %v", f)
+					}
+				}
+				iter := 0
+				step := func() {
+					if _, err := tr.Iterate(context.Background(), iter); err != nil {
+						t.Fatal(err)
+					}
+					iter++
+				}
+				step()
+				allocs[h] = testing.AllocsPerRun(5, step)
+			}
+			// The bar is at most 10 per time step; these are per iteration.
+			if allocs[10] != allocs[40] || allocs[40] >= 40 {
+				t.Errorf("allocations per iteration: %v at H=10, %v at H=40", allocs[10], allocs[40])
+			}
+		})
+	}
+}

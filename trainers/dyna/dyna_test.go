@@ -914,3 +914,39 @@ func TestExpansionPropagatesValues(t *testing.T) {
 		t.Errorf("mean max_a Q on recent states %.2f with ExpansionSteps 5, %.2f with 1: want at least 1.3 times and at most 100", q[5], q[1])
 	}
 }
+
+// TestQUpdateRunsWithoutGorgonia: the Q learner's graph (tanh or ReLU
+// network, Huber loss) has a kernel for every op, and an update allocates
+// nothing once running.
+func TestQUpdateRunsWithoutGorgonia(t *testing.T) {
+	for _, act := range []nn.Activation{nn.Tanh, nn.ReLU} {
+		q, err := nn.NewQNetwork("q", nn.QArch{ObsDim: 3, NumActions: 2, Hidden: []int{8}, Activation: act}, rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const B = 6
+		l, err := newQLearner(q, qConfig{batch: B, gamma: 0.9, double: true, adam: nn.Adam{LR: 1e-3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.close()
+		if f := l.prog.Fallbacks(); len(f) != 0 {
+			t.Errorf("%s: ops without a kernel: %v", act, f)
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		obs, next := make([]float64, B*3), make([]float64, B*3)
+		for i := range obs {
+			obs[i], next[i] = rng.NormFloat64(), rng.NormFloat64()
+		}
+		acts, rew, term := []int{0, 1, 1, 0, 1, 0}, []float64{-3, -0.2, 0, 0.5, 2, 4}, make([]bool, B)
+		update := func() {
+			if _, err := l.update(obs, acts, rew, next, term); err != nil {
+				t.Fatal(err)
+			}
+		}
+		update()
+		if a := testing.AllocsPerRun(20, update); a != 0 {
+			t.Errorf("%s: an update allocates %v times", act, a)
+		}
+	}
+}

@@ -7,7 +7,7 @@ import (
 )
 
 // Parallel lets Run split each large op of the Program (elementwise ops,
-// matrix products, row and column sums and copies of at least about 8k
+// matrix products, row and column sums and copies of at least 2^16
 // element operations) into two halves, the second computed by a helper
 // goroutine, when GOMAXPROCS is at least 2. Every split gives the bits of
 // the op computed whole (a product splits by rows of C, whose elements are
@@ -23,8 +23,7 @@ import (
 // then sleeps until the next Run. When the caller took back most halves
 // of the last 64 splits because the helper had not taken them (the cores
 // are busy with other work), the next 200 Runs run on one goroutine and
-// the helper sleeps.
-// Close stops the helper.
+// the helper sleeps. Close stops the helper.
 func (p *Program) Parallel() {
 	if p.pool != nil {
 		return
@@ -151,7 +150,7 @@ func (w *pool) end() { w.active.Store(false) }
 // if the helper has not taken it by then.
 func (w *pool) split(f func(lo, hi int), mid, n int) {
 	w.fn, w.lo, w.hi = f, mid, n
-	awake := w.awake.Load() // a sleeping helper is not late: it is waking
+	awake := w.awake.Load()
 	w.state.Store(jobPosted)
 	f(0, mid)
 	if w.handOff {
@@ -162,13 +161,13 @@ func (w *pool) split(f func(lo, hi int), mid, n int) {
 		w.state.Store(jobIdle)
 		return
 	}
-	if !awake {
-		// Not counted.
-	} else if w.window++; w.window == splitWindow {
-		if w.late > splitWindow/2 && w.serial == 0 {
-			w.serial = backoff // the helper rarely gets a core: stop spinning it
+	if awake { // a helper still waking up is not counted late
+		if w.window++; w.window == splitWindow {
+			if w.late > splitWindow/2 && w.serial == 0 {
+				w.serial = backoff // the helper rarely gets a core: stop spinning it
+			}
+			w.window, w.late = 0, 0
 		}
-		w.window, w.late = 0, 0
 	}
 	if w.state.CompareAndSwap(jobPosted, jobIdle) {
 		w.fn = nil

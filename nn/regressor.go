@@ -205,9 +205,12 @@ func (r *Regressor) buildShards(n int, learn G.Nodes) error {
 		if err != nil {
 			return fmt.Errorf("nn: regressor: building model: %w", err)
 		}
+		if len(sl) != len(learn) {
+			return fmt.Errorf("nn: regressor: shard %d has %d weight nodes, the model %d", s, len(sl), len(learn))
+		}
 		for i, l := range sl {
-			if i >= len(learn) || l.Name() != learn[i].Name() {
-				return fmt.Errorf("nn: regressor: shard %d's weight nodes differ from the model's", s)
+			if l.Name() != learn[i].Name() {
+				return fmt.Errorf("nn: regressor: shard %d's weight node %d is %q, the model's %q", s, i, l.Name(), learn[i].Name())
 			}
 		}
 		d, err := G.Sub(pred, y)

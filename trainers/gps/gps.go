@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +60,7 @@ type Trainer struct {
 	prevViol      []float64     // [K] RMS violation of the previous iteration (NaN: none)
 	started       bool          // trajectories exist
 	stats         []ConditionStat
+	order         []int // the trajectory step's order of the conditions
 	failures      []bool
 
 	fit *Regression // the policy step's rows and minibatches
@@ -96,7 +98,18 @@ func (t *Trainer) Iterate(ctx context.Context, iter int) ([]common.Metric, error
 // plans, the cheapest kept.
 func (t *Trainer) trajectoryStep(ctx context.Context) error {
 	first := !t.started
-	err := t.parallel(ctx, func(w *worker, k int) error {
+	// Conditions that took the most iLQR iterations last time are handed
+	// out first (longest job first): their solve times differ by 30x, and
+	// a long one taken last leaves the other workers idle. Each
+	// condition's result does not depend on the worker or the order.
+	for i := range t.order {
+		t.order[i] = i
+	}
+	if !first {
+		slices.SortStableFunc(t.order, func(a, b int) int { return t.stats[b].ILQRIters - t.stats[a].ILQRIters })
+	}
+	err := t.parallel(ctx, func(w *worker, i int) error {
+		k := t.order[i]
 		t.failures[k] = false
 		if first {
 			if err := t.initialTrajectory(w, k); err != nil {
@@ -515,7 +528,7 @@ func New(cfg Config, env envs.Env, sys System, pol Policy) (*Trainer, error) {
 		K: K, T: T, n: n, m: m, p: p,
 		x0: mat2(K, n), X: make([][][]float64, K), U: make([][][]float64, K), gains: make([][][]float64, K),
 		lambda: make([][][]float64, K), rho: mat2(K, T), g: make([][][]float64, K), piOld: make([][][]float64, K),
-		prevViol: make([]float64, K), stats: make([]ConditionStat, K), failures: make([]bool, K),
+		prevViol: make([]float64, K), stats: make([]ConditionStat, K), order: make([]int, K), failures: make([]bool, K),
 		fit: NewRegression(rows, p, m, cfg.Batch), xp: make([]float64, n),
 	}
 	t.lr = reg.Optimizer().LR

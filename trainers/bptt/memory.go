@@ -7,13 +7,17 @@ import (
 )
 
 // Memory estimates what training a policy with the hidden widths on env
-// allocates: the policy's weights with their gradient and Adam moments,
-// one weight gradient per unrolled step of the longest horizon (the
-// unrolled graph keeps them for the backward pass), and the activations
-// of Batch rollouts of that horizon. Measured on pendulum (horizon 50):
-// hidden 1000,1000 and batch 64 peaked at 420 MB resident, estimate 518
-// MB; hidden 3000,3000 and batch 8 at 3.58 GB, estimate 4.2 GB. A term
-// is charged to the largest of the sizes it multiplies.
+// allocates, at its peak: 64 floats per weight of the policy (the weights,
+// gradient and Adam moments, each shard's step-graph buffers, and the
+// checkpoint written after every iteration, whose trainer state holds the
+// moments as JSON text, with its copies and the garbage collector's
+// headroom), and the activations the forward sweep keeps for every step
+// of the longest horizon for Batch start states, twice (the collector's
+// headroom). Measured on pendulum, batch 64, peak resident size against
+// the estimate: hidden 500,500 at H=25 144 MB (156 MB); 1000,1000 at
+// H=25 / 50 / 100 559 / 565 / 686 MB (567 / 619 / 722 MB); 2000,2000 at
+// H=25 1.72 GB (2.16 GB). A term is charged to the largest of the sizes
+// it multiplies.
 func (c Config) Memory(env envs.Env, hidden []int) config.Memory {
 	m := config.Memory{Pkg: "bptt"}
 	obs, act := env.ObservationSpace().Dim(), env.ActionSpace().Dim()
@@ -22,9 +26,8 @@ func (c Config) Memory(env envs.Env, hidden []int) config.Memory {
 		h = max(h, float64(s.Horizon))
 	}
 	p := config.MLPParams(obs, hidden, act)
-	m.Floats("Hidden", p, 8)
-	m.Product(8, config.Factor{Field: "Hidden", N: p}, config.Factor{Field: "Horizon", N: h})
-	m.Product(8, config.Factor{Field: "Batch", N: float64(c.Batch)}, config.Factor{Field: "Horizon", N: h},
+	m.Floats("Hidden", p, 64)
+	m.Product(8*2, config.Factor{Field: "Batch", N: float64(c.Batch)}, config.Factor{Field: "Horizon", N: h},
 		config.Factor{Field: "Hidden", N: config.MLPWidths(hidden, act) + float64(obs+env.StateDim()+act)*4})
 	return m
 }

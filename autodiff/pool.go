@@ -2,6 +2,7 @@ package autodiff
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -66,6 +67,7 @@ type pool struct {
 	lo, hi int
 	wake   chan struct{}
 	quit   chan struct{}
+	closed sync.Once
 	taken  atomic.Int64 // halves the helper computed (for tests)
 	// serial counts down the Runs left to run on one goroutine after the
 	// helper was found not to get a core (the cores are busy with other
@@ -186,8 +188,8 @@ func (w *pool) split(f func(lo, hi int), mid, n int) {
 	w.state.Store(jobIdle)
 }
 
-// close stops the helper.
-func (w *pool) close() { close(w.quit) }
+// close stops the helper (again: nothing).
+func (w *pool) close() { w.closed.Do(func() { close(w.quit) }) }
 
 // Helper is a goroutine that computes the second part of work split in
 // two, as Parallel's helper does for a Program's ops: it spins while work
@@ -195,8 +197,12 @@ func (w *pool) close() { close(w.quit) }
 // are busy (the caller then does both parts). Not safe for concurrent use.
 type Helper struct{ w *pool }
 
-// NewHelper starts a Helper; Close stops it.
-func NewHelper() *Helper { return &Helper{w: newPool()} }
+// NewHelper starts a Helper; Close stops it, and so does dropping it.
+func NewHelper() *Helper {
+	h := &Helper{w: newPool()}
+	runtime.AddCleanup(h, func(w *pool) { w.close() }, h.w)
+	return h
+}
 
 // Split calls f(0, mid) on this goroutine and f(mid, n) on the helper (or
 // here, when the helper has not taken it by then), and returns when both

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -264,5 +265,25 @@ func TestProgramParallelBitIdentical(t *testing.T) {
 	}
 	if par.pool.taken.Load() == 0 {
 		t.Error("the helper computed no half: nothing ran in parallel")
+	}
+}
+
+// TestHelperStopsWhenDropped: a Helper (and a Parallel Program) that is
+// closed twice, or dropped without Close, stops its goroutine.
+func TestHelperStopsWhenDropped(t *testing.T) {
+	base := runtime.NumGoroutine()
+	h := NewHelper()
+	h.Close()
+	h.Close() // a second Close does nothing
+	for range 3 {
+		NewHelper() // dropped
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base {
+		t.Errorf("%d goroutines left running, %d before", n, base)
 	}
 }

@@ -300,7 +300,7 @@ func (c Config) Validate() error {
 	v.NonNegative("ClipNorm", c.ClipNorm)
 	v.AtLeast("Truncate", c.Truncate, 0)
 	v.AtLeast("Shards", c.Shards, 0)
-	v.Check(c.Batch < 1 || c.Shards <= c.Batch, "Shards", "%d shards of a batch of %d would leave some empty; use at most as many shards as start states", c.Shards, c.Batch)
+	v.Check(c.Batch < 1 || c.Shards <= c.Batch, "Shards", "must be at most the batch (%d start states), got %d", c.Batch, c.Shards)
 	return v.Err()
 }
 

@@ -436,7 +436,7 @@ func (c Config) Validate() error {
 	v.NonNegative("DualStep", c.DualStep)
 	v.AtLeast("PolicyEpochs", c.PolicyEpochs, 1)
 	v.AtLeast("PolicyShards", c.PolicyShards, 0)
-	v.Check(c.Batch < 1 || c.PolicyShards <= c.Batch, "PolicyShards", "%d shards of a minibatch of %d would leave some empty; use at most --batch shards", c.PolicyShards, c.Batch)
+	v.Check(c.Batch < 1 || c.PolicyShards <= c.Batch, "PolicyShards", "must be at most the minibatch (%d rows), got %d", c.Batch, c.PolicyShards)
 	v.AtLeast("Batch", c.Batch, 1)
 	v.Positive("Adam.LR", c.Adam.LR)
 	v.Check(c.LRFloor > 0 && c.LRFloor <= 1, "LRFloor", "must be in (0, 1], got %v", c.LRFloor)

@@ -43,9 +43,7 @@
 //	u, err := autodiff.Clamp(raw, -2, 2) // gradient 0 outside (-2, 2)
 //
 // Importing autodiff installs blas.Exact under Gorgonia (gonum's BLAS with
-// a faster Dgemm of bit-identical results). For code that keeps a tape
-// machine, Rewind readies it for its next run without dropping its op
-// outputs (fewer allocations); both keep every result bit for bit.
+// a faster Dgemm of bit-identical results).
 //
 // The package knows nothing about RL methods; it has no package-level
 // mutable state, and its types are not safe for concurrent use (one Jacobian

@@ -196,9 +196,6 @@ func (p *Program) Data(n *G.Node) []float64 { return p.data[n] }
 // Gorgonia's own Do, which allocates: no kernel of Program covers them.
 func (p *Program) Fallbacks() []string { return p.fallbacks }
 
-// Nodes returns the nodes of the Program in the order Run computes them.
-func (p *Program) Nodes() G.Nodes { return p.order }
-
 // compiler holds the state of one Compile.
 type compiler struct {
 	p      *Program

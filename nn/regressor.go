@@ -75,11 +75,10 @@ type Regressor struct {
 
 // regShard is the training graph of one block of rows of the minibatch.
 type regShard struct {
-	from, rows int       // first row and number of rows
-	x, y, w    []float64 // its inputs
-	prog       *autodiff.Program
-	loss       *G.Node
-	grads      G.Nodes
+	x, y, w []float64 // its inputs: its rows of the minibatch buffers
+	prog    *autodiff.Program
+	loss    *G.Node
+	grads   G.Nodes
 }
 
 // NewRegressor builds the training graph for model with input width in
@@ -194,8 +193,11 @@ func (r *Regressor) buildShards(n int, learn G.Nodes) error {
 		if s < r.bs%n {
 			rows++
 		}
-		sh := &regShard{from: from, rows: rows, x: make([]float64, rows*r.in), y: make([]float64, rows*r.out)}
-		from += rows
+		// The shard's inputs are its rows of the minibatch buffers, read in
+		// place.
+		lo, hi := from, from+rows
+		from = hi
+		sh := &regShard{x: r.xBuf[lo*r.in : hi*r.in : hi*r.in], y: r.yBuf[lo*r.out : hi*r.out : hi*r.out]}
 		g := G.NewGraph()
 		x := G.NewMatrix(g, G.Float64, G.WithShape(rows, r.in), G.WithName("x"),
 			G.WithValue(tensor.New(tensor.WithShape(rows, r.in), tensor.WithBacking(sh.x))))
@@ -223,7 +225,7 @@ func (r *Regressor) buildShards(n int, learn G.Nodes) error {
 			d, err = G.Sum(d, 1)
 		}
 		if err == nil && r.weighted {
-			sh.w = make([]float64, rows)
+			sh.w = r.wBuf[lo:hi:hi]
 			w := G.NewVector(g, G.Float64, G.WithShape(rows), G.WithName("w"),
 				G.WithValue(tensor.New(tensor.WithShape(rows), tensor.WithBacking(sh.w))))
 			d, err = G.HadamardProd(d, w)
@@ -346,13 +348,6 @@ func (r *Regressor) run() (float64, error) {
 // (shard 0 here, the others on the helper) and returns the loss, summed
 // over the shards in order, with the gradient summed likewise in r.grads.
 func (r *Regressor) runShards() (float64, error) {
-	for _, sh := range r.shards {
-		copy(sh.x, r.xBuf[sh.from*r.in:(sh.from+sh.rows)*r.in])
-		copy(sh.y, r.yBuf[sh.from*r.out:(sh.from+sh.rows)*r.out])
-		if sh.w != nil {
-			copy(sh.w, r.wBuf[sh.from:sh.from+sh.rows])
-		}
-	}
 	r.helper.Split(r.shardRun, 1, len(r.shards))
 	for _, err := range r.shardErrs {
 		if err != nil {

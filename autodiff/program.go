@@ -57,9 +57,9 @@ type Program struct {
 	carried [][]float64
 	// fallbacks names the ops Run executes through Gorgonia's Do.
 	fallbacks []string
-	// exact is the installed BLAS when it is blas.Exact (row splits).
-	exact *blas.Exact
-	ex    blas.Exact
+	// exact reports that the installed BLAS is blas.Exact (which can
+	// compute a product's rows in parts).
+	exact bool
 	// pool runs halves of the large ops on a second goroutine (Parallel).
 	pool    *pool
 	cleanup runtime.Cleanup
@@ -133,11 +133,7 @@ func (p *Program) Run() error { return p.run(0, len(p.steps)) }
 // run runs steps [from, to).
 func (p *Program) run(from, to int) error {
 	p.blas = G.WhichBLAS()
-	p.exact = nil
-	if e, ok := p.blas.(blas.Exact); ok {
-		p.ex = e
-		p.exact = &p.ex
-	}
+	_, p.exact = p.blas.(blas.Exact)
 	if p.pool != nil && p.pool.serial > 0 && !p.pool.handOff {
 		p.pool.serial--
 	} else if p.pool != nil && runtime.GOMAXPROCS(0) >= 2 {
@@ -657,9 +653,9 @@ func (c *compiler) linAlgKernel(s string, kids G.Nodes, ins [][]float64, out []f
 			return nil
 		}, n: m, align: 4}
 		if m*n*k >= splitWork && m >= 8 {
-			st.part = func(lo, hi int) { p.exact.DgemmRows(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, out, n, lo, hi) }
+			st.part = func(lo, hi int) { blas.Exact{}.DgemmRows(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, out, n, lo, hi) }
 			st.ok = func() bool {
-				return p.exact != nil && p.exact.RowSplit(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, out, n)
+				return p.exact && blas.Exact{}.RowSplit(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, out, n)
 			}
 		}
 		return st, true

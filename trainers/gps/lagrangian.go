@@ -59,17 +59,17 @@ func (l *Lagrangian) Violation(dst, x, u []float64) {
 func (l *Lagrangian) Add(t int, x, u []float64, d *envs.CostDerivs) {
 	n, m, p := l.n, l.m, l.p
 	rho, lam := l.Rho[t], l.Lambda[t]
+	// g = pi(obs(x)) - u into w, as Violation computes it; the action's
+	// Jacobian comes with it in one forward pass where the policy can.
+	l.Sys.Obs(l.obs, x)
 	aj, both := l.Pol.(actJacobianer)
 	if both {
-		// The action and its Jacobian with one forward pass (the bits of
-		// Violation's Act and of ActionJacobian below).
-		l.Sys.Obs(l.obs, x)
 		aj.ActAndJacobian(l.a, l.jo, l.obs)
-		for i := range m {
-			l.w[i] = l.a[i] - u[i]
-		}
 	} else {
-		l.Violation(l.w, x, u) // w = g for now
+		l.Pol.Act(l.a, l.obs)
+	}
+	for i := range m {
+		l.w[i] = l.a[i] - u[i]
 	}
 	var val float64
 	for i, g := range l.w {

@@ -445,6 +445,10 @@ func TestILQRIterationAllocs(t *testing.T) {
 	}
 }
 
+// BenchmarkILQRIterationPendulum50 times Init and one Iterate on the
+// pendulum over H = 50: two rollouts (Init's, and the line search's at
+// alpha = 1) and one backward pass. BenchmarkILQRIteratePendulum50 times
+// the iteration alone.
 func BenchmarkILQRIterationPendulum50(b *testing.B) {
 	p := pendulumSolver(b, 50, nil)
 	x0 := []float64{2.5, 0.3}
@@ -460,6 +464,50 @@ func BenchmarkILQRIterationPendulum50(b *testing.B) {
 		}
 	}
 	cputime.Report(b, cpu0)
+}
+
+// BenchmarkILQRIteratePendulum50 times one iLQR iteration alone, Iterate
+// on the pendulum over H = 50 after Init: a backward pass and the line
+// search's rollout, which accepts alpha = 1. Between iterations the solver
+// is put back to its state after Init without a rollout: Iterate writes its
+// candidate into the other trajectory and swaps, so swapping back and
+// restoring the scalars it sets undoes it (checked: every iteration
+// reaches the same cost).
+func BenchmarkILQRIteratePendulum50(b *testing.B) {
+	p := pendulumSolver(b, 50, nil)
+	u := make([][]float64, 50)
+	for k := range u {
+		u[k] = []float64{1}
+	}
+	if err := p.Init([]float64{2.5, 0.3}, u); err != nil {
+		b.Fatal(err)
+	}
+	cost0, mu0, delta0 := p.sol.Cost, p.mu, p.delta
+	if _, err := p.Iterate(); err != nil {
+		b.Fatal(err)
+	}
+	want := p.sol.Iters[0]
+	if want.Alpha != 1 {
+		b.Fatalf("the first iteration accepts alpha %v, want 1 (one rollout)", want.Alpha)
+	}
+	undo := func() {
+		p.accept() // swap back to Init's trajectory, which Iterate only read
+		p.sol.Cost, p.mu, p.delta = cost0, mu0, delta0
+		p.fresh, p.done, p.sol.Converged = true, false, false
+		p.sol.Iters = p.sol.Iters[:0]
+	}
+	undo()
+	cpu0 := cputime.Now()
+	for b.Loop() {
+		if _, err := p.Iterate(); err != nil {
+			b.Fatal(err)
+		}
+		undo()
+	}
+	cputime.Report(b, cpu0)
+	if _, err := p.Iterate(); err != nil || p.sol.Iters[0] != want {
+		b.Fatalf("iteration after the timed ones: %+v (%v), want %+v", p.sol.Iters[0], err, want)
+	}
 }
 
 // BenchmarkILQRIterationPendulumPlain50 is BenchmarkILQRIterationPendulum50

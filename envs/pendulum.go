@@ -169,7 +169,8 @@ func (PendulumDynamics) Next(dst, x, u []float64) {
 // pendulumNext is Next for the clipped torque uc.
 func pendulumNext(dst, x []float64, uc float64) {
 	th, thdot := x[0], x[1]
-	dst[0], dst[1] = pendulumNextSin(th, thdot, uc, math.Sin(th))
+	sin, _ := sincos(th) // math.Sin's bits
+	dst[0], dst[1] = pendulumNextSin(th, thdot, uc, sin)
 }
 
 // pendulumNextSin is f(x, uc) given sin = math.Sin(th), in Gymnasium's
@@ -188,10 +189,11 @@ func (PendulumDynamics) Jacobians(fx, fu, x, u []float64) {
 }
 
 // pendulumJacobians writes fx and fu at x for the clipped torque uc, du = 1
-// inside the torque bounds (0 outside). math.Sincos gives the same bits as
-// math.Sin and math.Cos (checked in the tests) in one range reduction.
+// inside the torque bounds (0 outside). math.Sincos (and sincos) gives the
+// same bits as math.Sin and math.Cos (checked in the tests) in one range
+// reduction.
 func pendulumJacobians(fx, fu, x []float64, uc, du float64) {
-	sin, cos := math.Sincos(x[0])
+	sin, cos := sincos(x[0])
 	pendulumJacobiansSinCos(fx, fu, x[1], uc, du, sin, cos)
 }
 
@@ -272,12 +274,12 @@ func (PendulumDynamics) CostNext(dst, x, u []float64) float64 {
 // Next(x, u), and writes into lin the linearisation at (x, ud), where ud is
 // u moved inside the control bounds (control.Interior): fx [2, 2]
 // row-major, fu [2], Lx [2], Lu, Lxx [2, 2], Luu, Lux [2] in that order, as
-// Jacobians and CostDerivs give them. One math.Sincos and one angle wrap
-// serve all of them, bit for bit the separate calls. It makes
+// Jacobians and CostDerivs give them. One sincos (math.Sincos's bits) and
+// one angle wrap serve all of them, bit for bit the separate calls. It makes
 // PendulumDynamics a control.StepLinearizer: control.ILQR's rollouts
 // linearise the trajectory as they go.
 func (PendulumDynamics) StepLinearize(lin *[16]float64, th, thdot, u, ud float64) (c, th1, thdot1 float64) {
-	sin, cos := math.Sincos(th)
+	sin, cos := sincos(th)
 	a := th + math.Pi // AngleNormalize(th), its first case inline
 	if a >= 0 && a < 2*math.Pi {
 		a -= math.Pi

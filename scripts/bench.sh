@@ -9,15 +9,21 @@
 #   COUNT=5 scripts/bench.sh DIR     # another checkout of the module (e.g.
 #                                    # a 'git archive' of an older commit)
 #
+# The benchmarks are compiled with DIR's cmd/mbrl/default.pgo when it has
+# one (PGO=off: without), as 'go build ./cmd/mbrl' compiles the binary:
+# they time the code the binary runs.
+#
 # PyTorch peers of the same workloads: ../shared/perf/peers.py (see its
 # README); run them interleaved with this script and compare medians.
 set -eu
 dir=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 count=${COUNT:-3}
 cd "$dir"
+pgo=${PGO:-$dir/cmd/mbrl/default.pgo}
+[ -f "$pgo" ] || pgo=off
 
 run() { # procs package pattern [benchtime]: lines "pkg.Name@Pprocs fields..."
-	GOMAXPROCS=$1 go test -run '^$' -bench "$3" -benchmem -count "$count" -benchtime "${4:-1s}" "$2" 2>&1 |
+	GOMAXPROCS=$1 go test -pgo="$pgo" -run '^$' -bench "$3" -benchmem -count "$count" -benchtime "${4:-1s}" "$2" 2>&1 |
 		grep -E '^Benchmark' |
 		sed -E "s/^Benchmark([^ 	]+)-[0-9]+([ 	])/\1\2/; s/^Benchmark//; s/^([^ 	]+)/$(basename "$2").\1@P$1/"
 }
@@ -29,7 +35,7 @@ run() { # procs package pattern [benchtime]: lines "pkg.Name@Pprocs fields..."
 	run 2 ./trainers/model/ '^BenchmarkFitStep$'
 	run 1 ./trainers/bptt/ '^BenchmarkIteration$/^(true|model)/H=(50|200)$' 20x
 	run 2 ./trainers/bptt/ '^BenchmarkIteration$/^(true|model)/H=50$' 20x
-	run 1 ./control/ '^Benchmark(ILQRIterationPendulum50|MPCActP1|MPCActPopulation16)$'
+	run 1 ./control/ '^Benchmark(ILQRIterationPendulum50|ILQRIteratePendulum50|ILQRBackwardPendulum50|MPCActP1|MPCActPopulation16)$'
 	run 1 ./trainers/dyna/ '^BenchmarkQUpdate$'
 	run 1 ./trainers/gps/ '^BenchmarkIteration$' 5x
 	run 2 ./trainers/gps/ '^BenchmarkIteration$' 5x
@@ -62,4 +68,5 @@ END {
 		printf "%-40s %12s %12s %10s\n", n, human(median(wall[n])), c, a
 	}
 }'
+echo "profile (-pgo): $pgo"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"

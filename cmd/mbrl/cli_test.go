@@ -68,6 +68,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"unknown policy", []string{"rollout", "--env", "pendulum", "--policy", "wizard"}, "policy"},
 		{"unknown method", []string{"train", "wizardry", "--env", "pendulum"}, "unknown method"},
 		{"help unknown", []string{"help", "nope"}, "unknown"},
+		{"cpuprofile unwritable", []string{"rollout", "--env", "pendulum", "--cpuprofile", filepath.Join(dir, "no", "such", "cpu.pprof")}, "--cpuprofile"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -82,6 +83,24 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 				t.Fatalf("error is not one line: %q", stderr)
 			}
 		})
+	}
+}
+
+func TestCPUProfileWritesAProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	_, stderr, code := runCLI(t, "rollout", "--env", "pendulum", "--quiet", "--cpuprofile", path)
+	if strings.Contains(stderr, "already in use") {
+		t.Skip("the test binary itself is being profiled")
+	}
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b { // pprof writes gzipped protobuf
+		t.Fatalf("--cpuprofile wrote %d bytes, not a gzipped pprof profile", len(b))
 	}
 }
 

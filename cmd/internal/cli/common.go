@@ -8,6 +8,8 @@ type Common struct {
 	Config string
 	Quiet  bool
 	JSON   bool
+	// CPUProfile names a file for a CPU profile of the command (pprof).
+	CPUProfile string
 	// Out and Resume name a run folder and the checkpoint to resume
 	// from; Force reuses a folder that holds a run (training commands).
 	Out, Resume string
@@ -22,6 +24,7 @@ func (o *Common) AddFlags(fs *flag.FlagSet, run, resume bool, outDefault string)
 	fs.StringVar(&o.Config, "config", "", "YAML or JSON file of flag values (flag names as keys); command-line flags win")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
 	fs.BoolVar(&o.JSON, "json", false, "print a one-line JSON summary as the last line of stdout")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the command to FILE (read it with 'go tool pprof'; merged runs' profiles make cmd/mbrl/default.pgo)")
 	if run {
 		fs.StringVar(&o.Out, "out", "", "run folder (default "+outDefault+")")
 		fs.BoolVar(&o.Force, "force", false, "overwrite the run in --out (without it, a folder that holds a run is refused unless --resume)")

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/mbrl/mbrl/envs"
@@ -125,7 +127,35 @@ func (p *Program) Run(ctx context.Context, args []string) error {
 	if err := resumeSettings(b); err != nil {
 		return err
 	}
+	if b.Common.CPUProfile != "" {
+		stop, err := startCPUProfile(b.Common.CPUProfile)
+		if err != nil {
+			return Usagef("%s: --cpuprofile: %v", b.Cmd, err)
+		}
+		err = runFn(ctx, pos)
+		return errors.Join(err, stop())
+	}
 	return runFn(ctx, pos)
+}
+
+// startCPUProfile starts a CPU profile into path and returns the function
+// that stops it and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // resumeSettings applies the config.yaml of the run folder of a --resume

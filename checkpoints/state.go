@@ -2,6 +2,8 @@ package checkpoints
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +29,12 @@ import (
 //     (which F64 would round) or a number beyond float64 stays text;
 //   - the array is replaced in the JSON by {"$tensor":"state.<path>"}.
 //
+// A trainer may also write an array as F64s, which marshals to
+// {"$f64":"<base64>"}: the same tensor (F64, even when its values are
+// integers), from the float64s' bytes instead of their decimal text, which
+// spares printing and parsing every number (optimiser moments and
+// datasets are saved with every iteration's checkpoint).
+//
 // Load reverses this: every reference is replaced by the tensor's values
 // (F64 in the shortest form that parses back to the same float64, I64 as
 // integers), so Restore sees the same values bit for bit.
@@ -36,6 +44,8 @@ const (
 	StatePrefix = "state."
 	// tensorRefKey is the key of a reference to a state tensor.
 	tensorRefKey = "$tensor"
+	// f64Key is the key of an F64s in its binary form.
+	f64Key = "$f64"
 	dtypeI64     = "I64"
 )
 
@@ -300,8 +310,11 @@ func (l *lifter) object(path string, depth int) error {
 		} else if err := json.Unmarshal(rawKey, &key); err != nil {
 			return fmt.Errorf("%w: trainer state key %s: %v", ErrInvalid, rawKey, err)
 		}
-		if key == tensorRefKey {
-			return fmt.Errorf("%w: trainer state uses the reserved key %q", ErrInvalid, tensorRefKey)
+		if key == tensorRefKey || key == f64Key && i > 0 {
+			return fmt.Errorf("%w: trainer state uses the reserved key %q", ErrInvalid, key)
+		}
+		if key == f64Key {
+			return l.binaryArray(path)
 		}
 		if seen[key] {
 			return fmt.Errorf("%w: trainer state has key %q twice in one object", ErrInvalid, key)
@@ -315,6 +328,123 @@ func (l *lifter) object(path string, depth int) error {
 			return err
 		}
 	}
+}
+
+// binaryArray lifts the F64s {"$f64":"<base64>"} whose key l.pos has just
+// passed (the object's first) into a tensor; the object must hold nothing
+// else.
+func (l *lifter) binaryArray(path string) error {
+	l.skipSpace()
+	l.pos++ // ':'
+	l.skipSpace()
+	bad := func(why string) error {
+		return fmt.Errorf("%w: trainer state at %q: %s", ErrInvalid, strings.TrimPrefix(path, "."), why)
+	}
+	if l.in[l.pos] != '"' {
+		return bad(`"$f64" is not a string`)
+	}
+	begin := l.pos
+	l.skipString()
+	v, err := decodeF64s(l.in[begin+1 : l.pos-1])
+	if err != nil {
+		return bad(err.Error())
+	}
+	l.skipSpace()
+	if l.in[l.pos] != '}' {
+		return bad(`an object with "$f64" holds another key`)
+	}
+	l.pos++
+	st := stateTensor{Name: StatePrefix + strings.TrimPrefix(path, "."), Dtype: dtypeF64, F64: v}
+	if len(v) == 0 {
+		return bad(`"$f64" holds no values`)
+	}
+	if l.names[st.Name] {
+		return fmt.Errorf("%w: two arrays of the trainer state map to tensor %q (rename a key)", ErrInvalid, st.Name)
+	}
+	l.names[st.Name] = true
+	l.tensors = append(l.tensors, st)
+	l.out.Truncate(l.out.Len() - 1) // the object's '{', written by object
+	l.out.WriteString(`{"` + tensorRefKey + `":`)
+	writeString(&l.out, st.Name)
+	l.out.WriteByte('}')
+	return nil
+}
+
+// F64s is a []float64 of trainer state that marshals to JSON in binary,
+// {"$f64":"<base64 of the values, 8 bytes each, little-endian>"}, which
+// Save stores as a tensor exactly as it stores an array of numbers (see
+// the top of this file) without printing and parsing every value. An
+// empty F64s marshals to [] and a nil one to null, as []float64 does; a
+// non-finite value is an error, as for []float64. It unmarshals from its
+// binary form and from an array of numbers (what Load gives back).
+type F64s []float64
+
+// MarshalJSON implements json.Marshaler.
+func (f F64s) MarshalJSON() ([]byte, error) {
+	if f == nil {
+		return []byte("null"), nil
+	}
+	if len(f) == 0 {
+		return []byte("[]"), nil
+	}
+	raw := make([]byte, 8*len(f))
+	for i, v := range f {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("checkpoints: trainer state value %d is %v (only finite values can be saved)", i, v)
+		}
+		binary.LittleEndian.PutUint64(raw[8*i:], math.Float64bits(v))
+	}
+	enc := base64.StdEncoding
+	out := make([]byte, 0, len(`{"$f64":""}`)+enc.EncodedLen(len(raw)))
+	out = append(out, `{"`+f64Key+`":"`...)
+	out = enc.AppendEncode(out, raw)
+	return append(out, `"}`...), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *F64s) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var obj map[string]string
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return fmt.Errorf("checkpoints: F64s: %v", err)
+		}
+		enc, ok := obj[f64Key]
+		if !ok || len(obj) != 1 {
+			return fmt.Errorf(`checkpoints: F64s: an object must hold only the key "%s"`, f64Key)
+		}
+		v, err := decodeF64s([]byte(enc))
+		if err != nil {
+			return fmt.Errorf("checkpoints: F64s: %v", err)
+		}
+		*f = v
+		return nil
+	}
+	var v []float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = v
+	return nil
+}
+
+// decodeF64s decodes the base64 of an F64s' binary form.
+func decodeF64s(enc []byte) ([]float64, error) {
+	raw, err := base64.StdEncoding.AppendDecode(nil, enc)
+	if err != nil {
+		return nil, fmt.Errorf(`"$f64" is not base64: %v`, err)
+	}
+	if len(raw)%8 != 0 {
+		return nil, fmt.Errorf(`"$f64" holds %d bytes, not a whole number of float64s`, len(raw))
+	}
+	v := make([]float64, len(raw)/8)
+	for i := range v {
+		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+		if math.IsNaN(v[i]) || math.IsInf(v[i], 0) {
+			return nil, fmt.Errorf(`"$f64" value %d is %v (only finite values are saved)`, i, v[i])
+		}
+	}
+	return v, nil
 }
 
 // skipString moves l.pos past the string starting at l.pos.

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/mbrl/mbrl/checkpoints"
 )
 
 // Adam is the Adam optimiser (Kingma & Ba 2015, Algorithm 1, in the form
@@ -31,10 +33,10 @@ type Adam struct {
 // AdamState is the serialisable state of an Adam optimiser. Names records
 // the parameter names, checked by SetState.
 type AdamState struct {
-	Step  int64       `json:"step"`
-	Names []string    `json:"names"`
-	M     [][]float64 `json:"m"`
-	V     [][]float64 `json:"v"`
+	Step  int64              `json:"step"`
+	Names []string           `json:"names"`
+	M     []checkpoints.F64s `json:"m"` // binary in a checkpoint's JSON (checkpoints.F64s)
+	V     []checkpoints.F64s `json:"v"`
 }
 
 // NewAdam returns an optimiser with cfg's settings (zero fields replaced by
@@ -102,8 +104,8 @@ func (a *Adam) State() AdamState {
 	s := AdamState{Step: a.step}
 	for i, p := range a.params {
 		s.Names = append(s.Names, p.Name)
-		s.M = append(s.M, append([]float64(nil), a.m[i]...))
-		s.V = append(s.V, append([]float64(nil), a.v[i]...))
+		s.M = append(s.M, append(checkpoints.F64s(nil), a.m[i]...))
+		s.V = append(s.V, append(checkpoints.F64s(nil), a.v[i]...))
 	}
 	return s
 }

@@ -86,9 +86,14 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	}
 }
 
+// TestCPUProfileWritesAProfile: --cpuprofile writes a pprof profile, and a
+// run does not record it among its settings (a rerun from config.yaml
+// does not profile into the same file).
 func TestCPUProfileWritesAProfile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cpu.pprof")
-	_, stderr, code := runCLI(t, "rollout", "--env", "pendulum", "--quiet", "--cpuprofile", path)
+	dir := t.TempDir()
+	path, run := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "run")
+	_, stderr, code := runCLI(t, "train", "bptt", "--true-dynamics", "--horizon", "3", "--batch", "2", "--hidden", "4,4",
+		"--iters", "2", "--final-episodes", "1", "--out", run, "--quiet", "--cpuprofile", path)
 	if strings.Contains(stderr, "already in use") {
 		t.Skip("the test binary itself is being profiled")
 	}
@@ -101,6 +106,13 @@ func TestCPUProfileWritesAProfile(t *testing.T) {
 	}
 	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b { // pprof writes gzipped protobuf
 		t.Fatalf("--cpuprofile wrote %d bytes, not a gzipped pprof profile", len(b))
+	}
+	cfg, err := os.ReadFile(filepath.Join(run, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(cfg), "cpuprofile") {
+		t.Errorf("config.yaml records --cpuprofile:\n%s", cfg)
 	}
 }
 

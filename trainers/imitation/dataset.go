@@ -3,6 +3,8 @@ package imitation
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/mbrl/mbrl/checkpoints"
 )
 
 // Dataset is an aggregated set of labelled observations: Obs [n, ObsDim]
@@ -30,14 +32,14 @@ func (d *Dataset) Append(obs, label []float64) {
 	d.Label = append(d.Label, label...)
 }
 
-// datasetJSON is the serialised form of a Dataset. Go writes each float64
-// in the shortest form that parses back to the same bits, and a checkpoint
-// stores the two arrays as tensors (state.<...>.obs and .label).
+// datasetJSON is the serialised form of a Dataset: the two arrays as
+// checkpoints.F64s (their bytes, which a checkpoint stores as the tensors
+// state.<...>.obs and .label), read back bit for bit.
 type datasetJSON struct {
-	ObsDim int       `json:"obs_dim"`
-	ActDim int       `json:"act_dim"`
-	Obs    []float64 `json:"obs"`
-	Label  []float64 `json:"label"`
+	ObsDim int              `json:"obs_dim"`
+	ActDim int              `json:"act_dim"`
+	Obs    checkpoints.F64s `json:"obs"`
+	Label  checkpoints.F64s `json:"label"`
 }
 
 // MarshalJSON encodes the dataset bit-exactly.

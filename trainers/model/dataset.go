@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mbrl/mbrl/checkpoints"
 	"github.com/mbrl/mbrl/envs"
 	"github.com/mbrl/mbrl/trainers/common"
 )
@@ -230,18 +231,18 @@ func (d *Dataset) set(obsDim, actDim int, starts []int, obs, act, next, rew []fl
 	return nil
 }
 
-// datasetJSON is the JSON form of a Dataset. Go writes each float64 in the
-// shortest form that parses back to the same bits, and a checkpoint stores
-// every array as a tensor.
+// datasetJSON is the JSON form of a Dataset: the float arrays as
+// checkpoints.F64s (their bytes, read back bit for bit); a checkpoint
+// stores every array as a tensor.
 type datasetJSON struct {
-	ObsDim int       `json:"obs_dim"`
-	ActDim int       `json:"act_dim"`
-	Starts []int     `json:"starts"`
-	Obs    []float64 `json:"obs"`
-	Act    []float64 `json:"act"`
-	Next   []float64 `json:"next"`
-	Rew    []float64 `json:"rew"`
-	Term   []int8    `json:"term"`
+	ObsDim int              `json:"obs_dim"`
+	ActDim int              `json:"act_dim"`
+	Starts []int            `json:"starts"`
+	Obs    checkpoints.F64s `json:"obs"`
+	Act    checkpoints.F64s `json:"act"`
+	Next   checkpoints.F64s `json:"next"`
+	Rew    checkpoints.F64s `json:"rew"`
+	Term   []int8           `json:"term"`
 }
 
 // MarshalJSON encodes the dataset (dimensions, episode starts and every

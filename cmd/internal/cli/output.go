@@ -29,7 +29,7 @@ type IO struct {
 func (o *IO) OpenRun(b *Binder, env string) (*run.Run, error) {
 	c := &b.Common
 	return run.Open(run.Config{Method: b.Method, Env: env, Seed: c.Seed, Dir: c.Out, Resume: c.Resume,
-		Force: c.Force, Settings: Settings(b.FS, "out", "resume", "config", "force"), Now: o.Now})
+		Force: c.Force, Settings: Settings(b.FS, "out", "resume", "config", "force", "cpuprofile"), Now: o.Now})
 }
 
 // Train opens the run of b's method on env, runs tr in it with a progress

@@ -45,8 +45,8 @@ const (
 	// tensorRefKey is the key of a reference to a state tensor.
 	tensorRefKey = "$tensor"
 	// f64Key is the key of an F64s in its binary form.
-	f64Key = "$f64"
-	dtypeI64     = "I64"
+	f64Key   = "$f64"
+	dtypeI64 = "I64"
 )
 
 // stateTensor is one array of trainer state moved into a tensor: F64

@@ -90,20 +90,27 @@ func BenchmarkSaveLoad(b *testing.B) {
 	})
 }
 
-// BenchmarkTrainerState times Encode and Decode of a checkpoint whose
-// trainer state holds a dataset of 200k float64 values (the size of a
-// default DAgger run's) as JSON numbers, which Encode moves into tensors
-// and Decode puts back; "as-base64" is the same data as one base64 string
-// left in the metadata (the format 1 way), for comparison.
-func BenchmarkTrainerState(b *testing.B) {
+// benchDataset returns the 150k observation and 50k label values of the
+// trainer-state benchmarks.
+func benchDataset() (obs, label []float64) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	obs, label := make([]float64, 150000), make([]float64, 50000)
+	obs, label = make([]float64, 150000), make([]float64, 50000)
 	for i := range obs {
 		obs[i] = rng.NormFloat64()
 	}
 	for i := range label {
 		label[i] = rng.NormFloat64()
 	}
+	return obs, label
+}
+
+// BenchmarkTrainerState times Encode and Decode of a checkpoint whose
+// trainer state holds a dataset of 200k float64 values (the size of a
+// default DAgger run's) as JSON numbers, which Encode moves into tensors
+// and Decode puts back; "as-base64" is the same data as one base64 string
+// left in the metadata (the format 1 way), for comparison.
+func BenchmarkTrainerState(b *testing.B) {
+	obs, label := benchDataset()
 	numbers, _ := json.Marshal(map[string]any{"data": map[string]any{"obs": obs, "label": label}, "step": 7})
 	raw := make([]byte, 0, 8*(len(obs)+len(label)))
 	for _, v := range append(obs, label...) {
@@ -143,14 +150,7 @@ func BenchmarkTrainerState(b *testing.B) {
 // arrays as []float64 (printed and parsed back as decimal numbers) and as
 // F64s (their bytes in base64); both save the same file.
 func BenchmarkMarshalEncodeState(b *testing.B) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	obs, label := make([]float64, 150000), make([]float64, 50000)
-	for i := range obs {
-		obs[i] = rng.NormFloat64()
-	}
-	for i := range label {
-		label[i] = rng.NormFloat64()
-	}
+	obs, label := benchDataset()
 	for _, bc := range []struct {
 		name  string
 		state any

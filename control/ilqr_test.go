@@ -445,17 +445,34 @@ func TestILQRIterationAllocs(t *testing.T) {
 	}
 }
 
+// pendulumBenchX0 and pendulumBenchU (50 steps of u = 1) are the start of
+// the pendulum's iLQR benchmarks.
+var pendulumBenchX0 = []float64{2.5, 0.3}
+
+func pendulumBenchU() [][]float64 {
+	u := make([][]float64, 50)
+	for k := range u {
+		u[k] = []float64{1}
+	}
+	return u
+}
+
+// pendulumBenchInit returns a solver over H = 50 after Init from the
+// benchmarks' start.
+func pendulumBenchInit(b *testing.B) *ILQR {
+	p := pendulumSolver(b, 50, nil)
+	if err := p.Init(pendulumBenchX0, pendulumBenchU()); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
 // BenchmarkILQRIterationPendulum50 times Init and one Iterate on the
 // pendulum over H = 50: two rollouts (Init's, and the line search's at
 // alpha = 1) and one backward pass. BenchmarkILQRIteratePendulum50 times
 // the iteration alone.
 func BenchmarkILQRIterationPendulum50(b *testing.B) {
-	p := pendulumSolver(b, 50, nil)
-	x0 := []float64{2.5, 0.3}
-	u := make([][]float64, 50)
-	for k := range u {
-		u[k] = []float64{1}
-	}
+	p, x0, u := pendulumSolver(b, 50, nil), pendulumBenchX0, pendulumBenchU()
 	cpu0 := cputime.Now()
 	for b.Loop() {
 		_ = p.Init(x0, u)
@@ -474,14 +491,7 @@ func BenchmarkILQRIterationPendulum50(b *testing.B) {
 // restoring the scalars it sets undoes it (checked: every iteration
 // reaches the same cost).
 func BenchmarkILQRIteratePendulum50(b *testing.B) {
-	p := pendulumSolver(b, 50, nil)
-	u := make([][]float64, 50)
-	for k := range u {
-		u[k] = []float64{1}
-	}
-	if err := p.Init([]float64{2.5, 0.3}, u); err != nil {
-		b.Fatal(err)
-	}
+	p := pendulumBenchInit(b)
 	cost0, mu0, delta0 := p.sol.Cost, p.mu, p.delta
 	if _, err := p.Iterate(); err != nil {
 		b.Fatal(err)
@@ -601,14 +611,7 @@ func TestBackwardSingleControlMatchesGeneral(t *testing.T) {
 // loops, m = 1 path); compare BenchmarkLQRSolveFinite, the same-size
 // Riccati recursion with gonum/mat.
 func BenchmarkILQRBackwardPendulum50(b *testing.B) {
-	p := pendulumSolver(b, 50, nil)
-	u := make([][]float64, 50)
-	for k := range u {
-		u[k] = []float64{1}
-	}
-	if err := p.Init([]float64{2.5, 0.3}, u); err != nil {
-		b.Fatal(err)
-	}
+	p := pendulumBenchInit(b)
 	p.derivatives()
 	cpu0 := cputime.Now()
 	for b.Loop() {

@@ -32,7 +32,9 @@
 // 1-D tensor named "state.<path>" (I64 when all its numbers are integers,
 // F64 otherwise) and leaves {"$tensor":"state.<path>"} in its place, so
 // only scalars and structure stay in the metadata and PyTorch users can
-// read the datasets too. Load puts the values back bit for bit.
+// read the datasets too. An array written as [F64s] (its bytes in base64,
+// {"$f64":"..."}) becomes the same F64 tensor without its values being
+// printed and parsed. Load puts the values back bit for bit.
 //
 // Format version 1 (mbrl before the whole-file checksum) checksummed the
 // data only and kept the trainer state as text; Load still reads such a

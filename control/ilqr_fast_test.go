@@ -137,15 +137,21 @@ func TestILQRFastPathsBitIdentical(t *testing.T) {
 	}
 }
 
-// sameSolution fails unless a and b agree bit for bit.
+// sameSolution fails unless a and b agree bit for bit, NaNs aside: any
+// NaN matches any NaN. The sign and payload of a NaN depend on which
+// operand the compiler puts first in a commutative operation and on
+// negations it folds, which Go leaves open (a diverging Duffing rollout
+// gave +NaN on one path and -NaN on the other when built with -race).
 func sameSolution(t *testing.T, name string, x0 []float64, it int, a, b *Solution) {
 	t.Helper()
-	same := func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) }
+	same := func(x, y float64) bool {
+		return math.Float64bits(x) == math.Float64bits(y) || math.IsNaN(x) && math.IsNaN(y)
+	}
 	eq := func(what string, x, y [][]float64) {
 		for i := range x {
 			for j := range x[i] {
 				if !same(x[i][j], y[i][j]) {
-					t.Fatalf("%s %v iteration %d: %s[%d][%d] = %v fast, %v general", name, x0, it, what, i, j, x[i][j], y[i][j])
+					t.Fatalf("%s %v iteration %d: %s[%d][%d] = %v (%x) fast, %v (%x) general", name, x0, it, what, i, j, x[i][j], math.Float64bits(x[i][j]), y[i][j], math.Float64bits(y[i][j]))
 				}
 			}
 		}

@@ -530,11 +530,7 @@ func BenchmarkILQRIterationPendulumPlain50(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	x0 := []float64{2.5, 0.3}
-	u := make([][]float64, 50)
-	for k := range u {
-		u[k] = []float64{1}
-	}
+	x0, u := pendulumBenchX0, pendulumBenchU()
 	cpu0 := cputime.Now()
 	for b.Loop() {
 		_ = p.Init(x0, u)
